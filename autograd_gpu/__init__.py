@@ -1,0 +1,53 @@
+"""autograd_gpu: PyTorch-style reverse-mode autograd on NumPy (CPU) and CuPy (CUDA) arrays.
+
+    import autograd_gpu as ag
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    x.grad  # tensor([2., 4.])
+"""
+from . import backend, cuda
+from .backend import (
+    bool, device, double, dtype, float, float16, float32, float64, half, int, int8, int16,
+    int32, int64, long, short, uint8,
+)
+from .backend import get_default_device, set_default_device
+from .tensor import Size, Tensor
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .ops.arithmetic import add, div, divide, mul, multiply, neg, negative, pow, sub, subtract, true_divide
+from .ops.elementwise import (
+    abs, ceil, clamp, clip, cos, elu, eq, exp, floor, ge, gelu, gt, isfinite,
+    isinf, isnan, le, leaky_relu, log, log1p, logical_not, lt, maximum, minimum, ne, relu, round,
+    rsqrt, sigmoid, sign, silu, sin, softplus, sqrt, square, tan, tanh, trunc, where,
+)
+from .ops.reduction import (
+    amax, amin, argmax, argmin, log_softmax, logsumexp, max, mean, min, norm, prod, softmax, std,
+    sum, var,
+)
+from .ops.shape import (
+    broadcast_tensors, broadcast_to, cat, chunk, clone, concat, concatenate, expand, flatten,
+    permute, reshape, split, squeeze, stack, swapaxes, swapdims, t, transpose, unflatten,
+    unsqueeze,
+)
+from .ops.indexing import gather, index_select, masked_fill, nonzero
+from .ops.linalg import bmm, dot, ger, inner, inverse, matmul, mm, mv, outer, pinv, pinverse, solve
+from .creation import (
+    Generator, arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
+    get_default_dtype, initial_seed, linspace, logspace, manual_seed, ones, ones_like, rand,
+    rand_like, randint, randn, randn_like, randperm, seed, set_default_dtype, tensor, zeros,
+    zeros_like,
+)
+from . import autograd
+
+__version__ = "0.1.0"
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def numel(input):
+    return input.numel()
+
+
+def detach(input):
+    return input.detach()

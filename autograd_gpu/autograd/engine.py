@@ -1,0 +1,233 @@
+"""The backward engine: replays the part of the tape the outputs depend on, newest first.
+
+Nodes are popped from a max-heap keyed on their sequence number. A node's inputs were
+recorded before it, so when a node is popped every node that consumes its outputs has
+already run and its incoming gradients are complete (summed in `buffers`). No recursion:
+a chain of 100,000 ops is a loop of 100,000 iterations. The engine knows nothing about
+individual ops.
+"""
+import heapq
+import warnings
+
+from . import grad_mode
+from . import function as _function
+
+_state = grad_mode._state
+
+
+def _shape_str(shape):
+    return "[" + ", ".join(str(n) for n in shape) + "]"
+
+
+def _root_grads(outputs, grad_outputs, create_graph):
+    """The gradient that starts each output's backward, checked against the output."""
+    Tensor = _function.Tensor
+    grads = []
+    for i, out in enumerate(outputs):
+        if not out._requires_grad:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        g = None if grad_outputs is None else grad_outputs[i]
+        if g is None:
+            if out._data.size != 1:
+                raise RuntimeError(
+                    "grad can be implicitly created only for scalar outputs "
+                    f"(the output has shape {_shape_str(out._data.shape)}; pass a gradient of "
+                    "that shape, e.g. backward(torch.ones_like(out)), or reduce it with .sum())"
+                )
+            xp = out._xp()
+            g = xp.ones_like(out._data)
+            if create_graph:
+                g = _function._new_tensor(g)
+        else:
+            if not isinstance(g, Tensor):
+                xp = out._xp()
+                g = _function._new_tensor(xp.asarray(g, dtype=out._data.dtype))
+            elif g._requires_grad and not create_graph:
+                g = g.detach()
+            if g._data.shape != out._data.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of "
+                    f"torch.Size({_shape_str(g._data.shape)}) and output[{i}] has a shape of "
+                    f"torch.Size({_shape_str(out._data.shape)})."
+                )
+            if type(g._data) is not type(out._data):
+                _function._raise_device_mismatch(type(out._grad_fn), (out, g))
+            if not create_graph:
+                g = g._data
+        grads.append(g)
+    return grads
+
+
+def _node_of(t):
+    """The node a tensor's gradient flows into: its grad_fn, or its leaf accumulator."""
+    if t._grad_fn is not None:
+        return t._grad_fn, t._output_nr
+    return t._get_accumulator(), 0
+
+
+def _needed_nodes(roots, targets):
+    """Nodes from which some target can be reached (only those must run)."""
+    needed = set()
+    visited = set()
+    # iterative post-order DFS
+    stack = [(r, False) for r in roots]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            if node in targets or any(
+                fn is not None and fn in needed for fn, _ in node.next_functions
+            ):
+                needed.add(node)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        stack.append((node, True))
+        for fn, _ in node.next_functions:
+            if fn is not None and fn not in visited:
+                stack.append((fn, False))
+    return needed
+
+
+def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None, accumulate=True,
+                 allow_unused=False):
+    """Backpropagates from `outputs`.
+
+    accumulate=True (Tensor.backward): gradients are added into leaves' `.grad` (only the
+    leaves in `inputs`, if given). accumulate=False (autograd.grad): the gradients with
+    respect to `inputs` are returned and no `.grad` is touched.
+    """
+    if retain_graph is None:
+        retain_graph = create_graph
+    grads = _root_grads(outputs, grad_outputs, create_graph)
+
+    buffers = {}
+    heap = []
+    for out, g in zip(outputs, grads):
+        node, nr = _node_of(out)
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * node._n_outputs
+            heapq.heappush(heap, (-node.sequence_nr, id(node), node))
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+
+    captures = None
+    needed = None
+    if inputs is not None:
+        captures = {}
+        for k, t in enumerate(inputs):
+            if not t._requires_grad:
+                raise RuntimeError(f"One of the differentiated Tensors (input {k}) does not require grad")
+            captures.setdefault(_node_of(t), []).append(k)
+        needed = _needed_nodes([e[2] for e in heap], {n for n, _ in captures})
+    results = [None] * (0 if inputs is None else len(inputs))
+
+    AccumulateGrad = _function.AccumulateGrad
+    prev_mode = _state.enabled
+    _state.enabled = create_graph
+    try:
+        while heap:
+            node = heapq.heappop(heap)[2]
+            node_grads = buffers.pop(node)
+            if node._pre_hooks:
+                node_grads = _run_hooks(node, node_grads, create_graph)
+            if captures is not None:
+                for nr, g in enumerate(node_grads):
+                    ks = captures.get((node, nr))
+                    if ks:
+                        for k in ks:
+                            results[k] = g
+            if type(node) is AccumulateGrad:
+                if accumulate and (captures is None or (node, 0) in captures):
+                    node.variable._accumulate(node_grads[0], create_graph)
+                continue
+            if needed is not None and node not in needed:
+                continue
+            if node._n_outputs == 1:
+                in_grads = node.backward(node_grads[0])
+            else:
+                in_grads = node.backward(*_materialize(node, node_grads))
+            if type(in_grads) is not tuple:
+                in_grads = (in_grads,)
+            if not retain_graph:
+                node.release()
+            if _function.Function._record_trace:
+                _check_anomaly(node, in_grads)
+            for (fn, nr), g in zip(node.next_functions, in_grads):
+                if fn is None or g is None:
+                    continue
+                buf = buffers.get(fn)
+                if buf is None:
+                    if needed is not None and fn not in needed:
+                        continue
+                    buf = buffers[fn] = [None] * fn._n_outputs
+                    heapq.heappush(heap, (-fn.sequence_nr, id(fn), fn))
+                buf[nr] = g if buf[nr] is None else buf[nr] + g
+    finally:
+        _state.enabled = prev_mode
+
+    if inputs is None:
+        return None
+    wrap = _function._new_tensor
+    for k, g in enumerate(results):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior."
+                )
+        elif not create_graph:
+            results[k] = wrap(_function.as_array(g))
+    return results
+
+
+def _materialize(node, grads):
+    """Zeros for outputs of a multi-output node that received no gradient."""
+    meta = getattr(node, "_output_meta", None)
+    if meta is None or all(g is not None for g in grads):
+        return grads  # nodes without _output_meta take None for an unused output
+    out = []
+    for g, (shape, dtype, xp) in zip(grads, meta):
+        if g is None:
+            g = xp.zeros(shape, dtype)
+            if _state.enabled:
+                g = _function._new_tensor(g)
+        out.append(g)
+    return out
+
+
+def _run_hooks(node, grads, create_graph):
+    """Tensor hooks registered on a node's outputs; a hook may replace the gradient."""
+    Tensor = _function.Tensor
+    grads = list(grads)
+    for nr, hooks in node._pre_hooks.items():
+        g = grads[nr]
+        if g is None:
+            continue
+        gt = g if isinstance(g, Tensor) else _function._new_tensor(_function.as_array(g))
+        for hook in hooks:
+            r = hook(gt)
+            if r is not None:
+                gt = r
+        grads[nr] = gt if create_graph else gt._data
+    return grads
+
+
+def _check_anomaly(node, in_grads):
+    from .anomaly import check_node_output
+
+    check_node_output(node, in_grads)
+
+
+def warn_nonleaf_grad():
+    warnings.warn(
+        "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+        "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+        "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+        "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
+        "instead.",
+        UserWarning,
+        stacklevel=3,
+    )

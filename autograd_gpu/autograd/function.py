@@ -1,0 +1,295 @@
+"""The op base class. Each call of an op that records is one node on the tape.
+
+An op is a subclass of `Function` with
+
+    forward(self, *arrays, **params) -> array or tuple of arrays
+    backward(self, *grad_outputs)    -> one gradient per positional input (None where not needed)
+
+`forward` sees raw arrays (NumPy or CuPy) and may call `self.save_for_backward(...)` with
+inputs or outputs it needs later; anything else it needs (shapes, masks, axes) it keeps as an
+attribute. `backward` is written once for both passes: in a first-order backward its grads and
+`saved_tensors` are raw arrays; under `create_graph=True` they are Tensors and the same code
+records a graph of its own, which is how derivatives of any order work. Code in `backward`
+therefore uses Python operators and the library's functions, which take either kind.
+"""
+import itertools
+
+from ..backend import device_of
+from . import grad_mode
+
+_state = grad_mode._state
+_sequence = itertools.count()
+Tensor = None  # set by tensor.py (import cycle)
+_new_tensor = None
+
+
+class Function:
+    __slots__ = (
+        "next_functions",
+        "sequence_nr",
+        "needs_input_grad",
+        "_saved",
+        "_freed",
+        "_pre_hooks",
+        "_n_outputs",
+        "_anomaly_trace",
+        "__dict__",
+        "__weakref__",
+    )
+    #: name of the node as printed, e.g. ``MulBackward0``; set per class by __init_subclass__
+    name = "Function"
+    #: set by anomaly mode: records a stack trace per node when True
+    _record_trace = False
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if "name" not in cls.__dict__:
+            cls.name = cls.__name__ + "Backward0"
+
+    # -- the op contract -------------------------------------------------------------
+    def forward(self, *arrays, **params):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, *grad_outputs):  # pragma: no cover - abstract
+        raise NotImplementedError(f"{self.name} has no backward")
+
+    def save_for_backward(self, *arrays):
+        self._saved = arrays
+
+    # -- running an op ---------------------------------------------------------------
+    @classmethod
+    def apply(cls, *inputs, **params):
+        """Runs forward on the inputs' arrays and, in grad mode, records a node.
+
+        Inputs that are not Tensors (Python scalars, raw arrays) are constants. Called with
+        no Tensor at all (as backward code does in a first-order pass) it returns raw arrays.
+        """
+        node = cls.__new__(cls)
+        node._saved = None
+        arrays = []
+        record = False
+        any_tensor = False
+        first = None
+        for a in inputs:
+            if isinstance(a, Tensor):
+                d = a._data
+                if first is None:
+                    first = d
+                elif type(d) is not type(first) or (
+                    type(d) is not _ndarray and d.device != first.device
+                ):
+                    _raise_device_mismatch(cls, inputs)
+                arrays.append(d)
+                any_tensor = True
+                if a._requires_grad:
+                    record = True
+            else:
+                arrays.append(a)
+        out = node.forward(*arrays, **params)
+        if not any_tensor:
+            return out
+        record = record and _state.enabled
+        if type(out) is tuple:
+            return node._wrap_outputs(out, inputs, arrays, record)
+        if type(out) is not _ndarray:
+            out = as_array(out)
+        if not record or out.dtype.kind not in "fc":
+            return _new_tensor(out)
+        node._link(inputs, arrays, 1)
+        t = _new_tensor(out, node, True)
+        if node._saved:
+            node._resolve_saved(inputs, arrays, (out,))
+        return t
+
+    def _wrap_outputs(self, outs, inputs, arrays, record):
+        outs = tuple(as_array(o) for o in outs)
+        if not record:
+            return tuple(_new_tensor(o) for o in outs)
+        self._link(inputs, arrays, len(outs))
+        result = []
+        for i, o in enumerate(outs):
+            if o.dtype.kind in "fc":
+                t = _new_tensor(o, self, True)
+                t._output_nr = i
+            else:
+                t = _new_tensor(o)
+            result.append(t)
+        if self._saved:
+            self._resolve_saved(inputs, arrays, outs)
+        return tuple(result)
+
+    def _link(self, inputs, arrays, n_outputs):
+        nexts = []
+        needs = []
+        for a in inputs:
+            if isinstance(a, Tensor) and a._requires_grad:
+                fn = a._grad_fn
+                if fn is None:
+                    nexts.append((a._get_accumulator(), 0))
+                else:
+                    nexts.append((fn, a._output_nr))
+                needs.append(True)
+            else:
+                nexts.append((None, 0))
+                needs.append(False)
+        self.next_functions = tuple(nexts)
+        self.needs_input_grad = tuple(needs)
+        self.sequence_nr = next(_sequence)
+        self._freed = False
+        self._pre_hooks = None
+        self._n_outputs = n_outputs
+        if Function._record_trace:
+            import traceback
+
+            self._anomaly_trace = "".join(traceback.format_stack()[:-3])
+
+    def _resolve_saved(self, inputs, arrays, outs):
+        """Ties each saved array to the input or output it is, so that a create_graph
+        backward can see it as a graph-connected Tensor, and checks its version later."""
+        resolved = []
+        for s in self._saved:
+            entry = None
+            for i, a in enumerate(arrays):
+                if s is a and isinstance(inputs[i], Tensor):
+                    t = inputs[i]
+                    entry = _SavedInput(t, t._version, t._version[0])
+                    break
+            else:
+                for k, o in enumerate(outs):
+                    if s is o:
+                        entry = _SavedOutput(o, k)
+                        break
+            resolved.append(s if entry is None else entry)
+        self._saved = tuple(resolved)
+
+    @property
+    def saved_tensors(self):
+        """What forward saved: raw arrays in a first-order backward, graph-connected Tensors
+        (for inputs and outputs) under create_graph."""
+        if self._freed:
+            raise RuntimeError(_SECOND_BACKWARD)
+        graph = _state.enabled
+        out = []
+        for s in self._saved:
+            if type(s) is _SavedInput:
+                if s.version[0] != s.expected:
+                    raise RuntimeError(_modified_message(self, s))
+                out.append(s.tensor if graph else s.tensor._data)
+            elif type(s) is _SavedOutput:
+                if graph:
+                    t = _new_tensor(s.array, self, True)
+                    t._output_nr = s.index
+                    out.append(t)
+                else:
+                    out.append(s.array)
+            elif graph and type(s) is not tuple and hasattr(s, "dtype"):
+                out.append(_new_tensor(s))
+            else:
+                out.append(s)
+        return tuple(out)
+
+    def release(self):
+        """Frees what forward saved; a later backward through this node raises."""
+        self._saved = None
+        self._freed = True
+
+    def register_prehook(self, output_nr, hook):
+        if self._pre_hooks is None:
+            self._pre_hooks = {}
+        self._pre_hooks.setdefault(output_nr, []).append(hook)
+
+    def __repr__(self):
+        return f"<{self.name} object at {hex(id(self))}>"
+
+    def __str__(self):
+        return f"<{self.name} object at {hex(id(self))}>"
+
+
+class _SavedInput:
+    __slots__ = ("tensor", "version", "expected")
+
+    def __init__(self, tensor, version, expected):
+        self.tensor, self.version, self.expected = tensor, version, expected
+
+
+class _SavedOutput:
+    __slots__ = ("array", "index")
+
+    def __init__(self, array, index):
+        self.array, self.index = array, index
+
+
+class AccumulateGrad:
+    """The sink node of a leaf: adds the incoming gradient into ``leaf.grad``."""
+
+    __slots__ = ("variable", "sequence_nr", "next_functions", "_pre_hooks", "__weakref__")
+    name = "AccumulateGrad"
+    _n_outputs = 1
+
+    def __init__(self, variable):
+        self.variable = variable
+        # below every op's number: a leaf's sink runs after all that feed it
+        self.sequence_nr = -next(_sequence) - 1
+        self.next_functions = ()
+        self._pre_hooks = None
+
+    def register_prehook(self, output_nr, hook):
+        if self._pre_hooks is None:
+            self._pre_hooks = {}
+        self._pre_hooks.setdefault(output_nr, []).append(hook)
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+    __str__ = __repr__
+
+    def release(self):
+        pass
+
+
+_SECOND_BACKWARD = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward. (If a value from an earlier iteration feeds this one, detach() it.)"
+)
+
+
+def _modified_message(node, s):
+    t = s.tensor
+    where = ""
+    if t._grad_fn is not None:
+        where = f", which is output {t._output_nr} of {t._grad_fn.name},"
+    shape = "(" + ", ".join(str(n) for n in t._data.shape) + ("," if t._data.ndim == 1 else "") + ")"
+    return (
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{t.dtype.name} {shape}]{where} is at version {s.version[0]}; "
+        f"expected version {s.expected} instead. Hint: the backward of {node.name} needs it "
+        "unchanged; use an out-of-place op (x = x + y instead of x += y) or clone() it first."
+    )
+
+
+def _raise_device_mismatch(cls, inputs):
+    devs = []
+    for a in inputs:
+        if isinstance(a, Tensor):
+            d = str(device_of(a._data))
+            if d not in devs:
+                devs.append(d)
+    raise RuntimeError(
+        "Expected all tensors to be on the same device, but found at least two devices, "
+        f"{devs[0]} and {devs[1]}! (in {cls.name}; move one with .to(device) first)"
+    )
+
+
+import numpy as _np  # noqa: E402
+
+_ndarray = _np.ndarray
+
+
+def as_array(x):
+    """`x` as an array: NumPy returns scalars from ops on 0-d arrays; CuPy arrays pass."""
+    if type(x) is _ndarray or hasattr(x, "__cuda_array_interface__"):
+        return x
+    return _np.asarray(x)

@@ -1,0 +1,326 @@
+"""Device-agnostic array backend: NumPy on the CPU, CuPy on CUDA devices.
+
+This is the only module that imports CuPy. Everything else asks it for the array
+module (`xp`) of an array or a device. Availability of CUDA is decided once, lazily,
+on the first question about it, so importing the library on a machine without a GPU
+compiles nothing and allocates nothing.
+"""
+import os
+import threading
+
+import numpy as np
+
+# ---------------------------------------------------------------- dtypes
+
+
+class dtype:
+    """A tensor element type; prints as ``autograd_gpu.float32`` like ``torch.float32``."""
+
+    __slots__ = ("name", "np", "is_floating_point", "itemsize")
+
+    def __init__(self, name, np_dtype):
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.is_floating_point = self.np.kind == "f"
+        self.itemsize = self.np.itemsize
+
+    def __repr__(self):
+        return "autograd_gpu." + self.name
+
+    def __reduce__(self):
+        return (_dtype_by_name, (self.name,))
+
+
+float16 = half = dtype("float16", np.float16)
+float32 = float = dtype("float32", np.float32)
+float64 = double = dtype("float64", np.float64)
+int8 = dtype("int8", np.int8)
+uint8 = dtype("uint8", np.uint8)
+int16 = short = dtype("int16", np.int16)
+int32 = int = dtype("int32", np.int32)
+int64 = long = dtype("int64", np.int64)
+bool = dtype("bool", np.bool_)
+
+_DTYPES = {d.np: d for d in (float16, float32, float64, int8, uint8, int16, int32, int64, bool)}
+_BY_NAME = {d.name: d for d in _DTYPES.values()}
+
+
+def _dtype_by_name(name):
+    return _BY_NAME[name]
+
+
+def from_numpy_dtype(np_dtype):
+    """Our dtype for a NumPy dtype; other NumPy types (uint16, complex) are refused."""
+    try:
+        return _DTYPES[np_dtype]
+    except KeyError:
+        pass
+    try:
+        return _DTYPES[np.dtype(np_dtype)]
+    except (KeyError, TypeError):
+        raise TypeError(
+            f"can't convert array of dtype {np_dtype}: the supported types are "
+            "float16, float32, float64, int8, uint8, int16, int32, int64 and bool"
+        ) from None
+
+
+import builtins as _builtins  # noqa: E402  (the dtype names above shadow float/int/bool)
+
+_builtin_float, _builtin_int, _builtin_bool = _builtins.float, _builtins.int, _builtins.bool
+
+
+def to_numpy_dtype(d):
+    """Accepts our dtype, a NumPy dtype or type, a dtype name, or Python's float/int/bool."""
+    if d is None:
+        return None
+    if type(d) is dtype:
+        return d.np
+    if d is _builtin_float:
+        return np.dtype(np.float64)
+    if d is _builtin_int:
+        return np.dtype(np.int64)
+    if d is _builtin_bool:
+        return np.dtype(np.bool_)
+    if isinstance(d, str) and d in _BY_NAME:
+        return _BY_NAME[d].np
+    return from_numpy_dtype(np.dtype(d)).np
+
+
+# ---------------------------------------------------------------- devices
+
+
+class device:
+    """``device("cpu")``, ``device("cuda")``, ``device("cuda:1")`` or ``device("cuda", 1)``."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec, index=None):
+        if isinstance(spec, device):
+            self.type, self.index = spec.type, spec.index
+            return
+        if not isinstance(spec, str):
+            raise TypeError(f"device() expects a string such as 'cpu' or 'cuda:0', got {spec!r}")
+        kind, _, idx = spec.partition(":")
+        if kind not in ("cpu", "cuda"):
+            raise RuntimeError(
+                f"Expected one of cpu, cuda device type at start of device string: {spec}"
+            )
+        if idx:
+            if index is not None or not idx.isdigit():
+                raise RuntimeError(f"Invalid device string: '{spec}'")
+            index = _builtin_int(idx)
+        if kind == "cpu" and index not in (None, 0):
+            raise RuntimeError(f"CPU device index must be 0 or absent, got {index}")
+        self.type = kind
+        self.index = None if kind == "cpu" else index
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and self.type == other.type and self.index == other.index
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self):
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+
+CPU = device("cpu")
+
+# ---------------------------------------------------------------- CUDA availability
+
+_cuda_lock = threading.Lock()
+_cuda_state = None  # None: not probed yet; else (cupy module or None, reason string or None)
+
+
+def _probe_cuda():
+    """Import CuPy and ask it for a usable device, once. Keeps the reason when there is none."""
+    global _cuda_state
+    if _cuda_state is not None:
+        return _cuda_state
+    with _cuda_lock:
+        if _cuda_state is not None:
+            return _cuda_state
+        try:
+            import cupy
+        except Exception as e:  # ImportError, or a broken install
+            _cuda_state = (None, f"CuPy is not installed or failed to import ({type(e).__name__}: {e})")
+            return _cuda_state
+        try:
+            # cupy imports without a driver; every allocation then fails. Ask once here.
+            count = cupy.cuda.runtime.getDeviceCount()
+            if count < 1:
+                _cuda_state = (None, "CuPy is installed but the CUDA driver reports no device")
+            elif not cupy.is_available():
+                _cuda_state = (None, "CuPy is installed but reports no usable CUDA device")
+            else:
+                _cuda_state = (cupy, None)
+        except Exception as e:
+            _cuda_state = (
+                None,
+                f"CuPy is installed but no CUDA driver or device is usable ({type(e).__name__}: {e})",
+            )
+        return _cuda_state
+
+
+def cuda_is_available():
+    return _probe_cuda()[0] is not None
+
+
+def cuda_device_count():
+    cp = _probe_cuda()[0]
+    return 0 if cp is None else cp.cuda.runtime.getDeviceCount()
+
+
+def cuda_unavailable_reason():
+    return _probe_cuda()[1]
+
+
+def cupy_module():
+    """The CuPy module, or a RuntimeError that says why CUDA cannot be used here."""
+    cp, reason = _probe_cuda()
+    if cp is None:
+        raise RuntimeError(
+            f"CUDA was requested but is not available: {reason}. "
+            "Use device='cpu', or install CuPy (pip install 'autograd_gpu[cuda12]' or "
+            "'[cuda13]') on a machine with an NVIDIA GPU and driver."
+        )
+    return cp
+
+
+def cupy_if_loaded():
+    """CuPy when it has already been found usable, else None; never triggers the probe."""
+    st = _cuda_state
+    return None if st is None else st[0]
+
+
+# ---------------------------------------------------------------- default device
+
+_default = threading.local()
+_global_default = None
+
+
+def _initial_default():
+    env = os.environ.get("AUTOGRAD_GPU_DEVICE")
+    if env:
+        d = device(env)
+        if d.type == "cuda":
+            check_device(d)
+        return d
+    return device("cuda", 0) if cuda_is_available() else CPU
+
+
+def get_default_device():
+    global _global_default
+    d = getattr(_default, "device", None)
+    if d is not None:
+        return d
+    if _global_default is None:
+        _global_default = _initial_default()
+    return _global_default
+
+
+def set_default_device(dev):
+    """Sets the device that creation functions use when none is given (process-wide)."""
+    global _global_default
+    d = normalize_device(dev)
+    _global_default = d
+    _default.device = None
+
+
+def normalize_device(dev):
+    """A `device` with a concrete index for CUDA; checks that CUDA is usable when asked for."""
+    if dev is None:
+        return get_default_device()
+    if type(dev) is not device:
+        if isinstance(dev, _builtin_int):
+            dev = device("cuda", dev)
+        else:
+            dev = device(dev)
+    if dev.type == "cuda":
+        check_device(dev)
+        if dev.index is None:
+            dev = device("cuda", cupy_module().cuda.runtime.getDevice())
+    return dev
+
+
+def check_device(dev):
+    cp = cupy_module()
+    n = cp.cuda.runtime.getDeviceCount()
+    if dev.index is not None and not 0 <= dev.index < n:
+        raise RuntimeError(f"CUDA device {dev.index} was requested but only {n} device(s) exist")
+
+
+# ---------------------------------------------------------------- arrays on devices
+
+ndarray = np.ndarray
+
+
+def array_module(arr):
+    """`numpy` for NumPy arrays, `cupy` for CuPy arrays."""
+    if type(arr) is ndarray:
+        return np
+    cp = cupy_if_loaded()
+    if cp is not None and isinstance(arr, cp.ndarray):
+        return cp
+    return np
+
+
+def xp_for(dev):
+    return np if dev.type == "cpu" else cupy_module()
+
+
+def device_of(arr):
+    if type(arr) is ndarray:
+        return CPU
+    return device("cuda", arr.device.id)
+
+
+def is_cuda_array(arr):
+    return type(arr) is not ndarray
+
+
+class _on_device:
+    """Makes `dev` the current CUDA device for allocations; does nothing for the CPU."""
+
+    __slots__ = ("dev", "ctx")
+
+    def __init__(self, dev):
+        self.dev = dev
+        self.ctx = None
+
+    def __enter__(self):
+        if self.dev.type == "cuda":
+            self.ctx = cupy_module().cuda.Device(self.dev.index)
+            self.ctx.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.ctx is not None:
+            self.ctx.__exit__(*exc)
+
+
+on_device = _on_device
+
+
+def to_device(arr, dev):
+    """Copies `arr` to `dev` (explicitly asked for: the only place host/device copies happen)."""
+    if dev.type == "cpu":
+        return arr if type(arr) is ndarray else arr.get()
+    cp = cupy_module()
+    with cp.cuda.Device(dev.index):
+        return cp.asarray(arr)
+
+
+def synchronize(dev=None):
+    cp = cupy_if_loaded()
+    if cp is not None:
+        cp.cuda.get_current_stream().synchronize() if dev is None else cp.cuda.Device(
+            normalize_device(dev).index
+        ).synchronize()

@@ -1,0 +1,1 @@
+"""Differentiable ops, one file per family, forward and backward side by side."""

@@ -1,0 +1,250 @@
+"""Arithmetic: + - * / ** and negation, with broadcasting; dtype casts.
+
+Every binary op's gradient goes through `sum_to`, which sums a gradient over the axes its
+input was broadcast along, so each input's gradient has exactly the input's shape.
+"""
+import numpy as np
+
+from ..autograd.function import Function
+from ..tensor import Tensor, _wrap
+
+_f64 = np.dtype(np.float64)
+_f32 = np.dtype(np.float32)
+
+
+def _promote(out, a, b):
+    """NumPy makes int (op) float, and int / int, float64; PyTorch gives the default float
+    type, float32, unless an input is float64 already."""
+    if out.dtype != _f64 or getattr(a, "dtype", None) == _f64 or getattr(b, "dtype", None) == _f64:
+        return out
+    return out.astype(_f32)
+
+
+def _shape(x):
+    return x.shape if hasattr(x, "shape") else ()
+
+
+def sum_to(g, shape):
+    """Sums `g` (array or Tensor) down to `shape`, undoing broadcasting."""
+    gshape = g.shape
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1
+    )
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    if lead or g.shape != shape:
+        g = g.reshape(shape)
+    return g
+
+
+def _broadcast_error(op, a, b):
+    sa, sb = _shape(a), _shape(b)
+    n = max(len(sa), len(sb))
+    pa, pb = (1,) * (n - len(sa)) + tuple(sa), (1,) * (n - len(sb)) + tuple(sb)
+    for i in range(n - 1, -1, -1):
+        if pa[i] != pb[i] and pa[i] != 1 and pb[i] != 1:
+            return RuntimeError(
+                f"The size of tensor a ({pa[i]}) must match the size of tensor b ({pb[i]}) at "
+                f"non-singleton dimension {i} (in {op}: shapes {tuple(sa)} and {tuple(sb)})"
+            )
+    return RuntimeError(f"{op}: shapes {tuple(sa)} and {tuple(sb)} cannot be broadcast")
+
+
+class Add(Function):
+    def forward(self, a, b):
+        self.shapes = (_shape(a), _shape(b))
+        try:
+            return _promote(a + b, a, b)
+        except ValueError:
+            raise _broadcast_error("add", a, b) from None
+
+    def backward(self, g):
+        sa, sb = self.shapes
+        need = self.needs_input_grad
+        return (sum_to(g, sa) if need[0] else None, sum_to(g, sb) if need[1] else None)
+
+
+class Sub(Function):
+    def forward(self, a, b):
+        self.shapes = (_shape(a), _shape(b))
+        try:
+            return _promote(a - b, a, b)
+        except ValueError:
+            raise _broadcast_error("sub", a, b) from None
+
+    def backward(self, g):
+        sa, sb = self.shapes
+        need = self.needs_input_grad
+        return (sum_to(g, sa) if need[0] else None, sum_to(-g, sb) if need[1] else None)
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        try:
+            return _promote(a * b, a, b)
+        except ValueError:
+            raise _broadcast_error("mul", a, b) from None
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        need = self.needs_input_grad
+        return (
+            sum_to(g * b, _shape(a)) if need[0] else None,
+            sum_to(g * a, _shape(b)) if need[1] else None,
+        )
+
+
+class Div(Function):
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        try:
+            return _promote(a / b, a, b)
+        except ValueError:
+            raise _broadcast_error("div", a, b) from None
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        need = self.needs_input_grad
+        ga = gb = None
+        if need[0]:
+            ga = sum_to(g / b, _shape(a))
+        if need[1]:
+            gb = sum_to(-g * a / (b * b), _shape(b))
+        return ga, gb
+
+
+class Pow(Function):
+    """``a ** b``. d/da = b a^(b-1); d/db = a^b log(a), taken as 0 where a == 0 (as PyTorch)."""
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        if type(b) is float and b == 2.0 or type(b) is int and b == 2:
+            return a * a
+        try:
+            return _promote(a ** b, a, b)
+        except ValueError:
+            raise _broadcast_error("pow", a, b) from None
+
+    def backward(self, g):
+        from .elementwise import log, where
+
+        a, b = self.saved_tensors
+        need = self.needs_input_grad
+        ga = gb = None
+        if need[0]:
+            if type(b) in (int, float):
+                ga = g * a * 2.0 if b == 2 else (g * b * a ** (b - 1) if b != 0 else g * 0)
+                ga = sum_to(ga, _shape(a))
+            else:
+                ga = sum_to(g * b * a ** (b - 1), _shape(a))
+        if need[1]:
+            safe = where(a == 0, 1.0, a) if hasattr(a, "shape") else (a if a != 0 else 1.0)
+            gb = sum_to(g * a ** b * log(safe), _shape(b))
+        return ga, gb
+
+
+class Neg(Function):
+    def forward(self, a):
+        return -a
+
+    def backward(self, g):
+        return -g
+
+
+class Cast(Function):
+    """A dtype conversion; the gradient is cast back to the input's dtype."""
+
+    name = "ToCopyBackward0"
+
+    def forward(self, a, dtype):
+        self.in_dtype = a.dtype
+        return a.astype(dtype)
+
+    def backward(self, g):
+        return cast(g, self.in_dtype)
+
+
+# ---------------------------------------------------------------- plain functions
+
+
+def add(input, other, alpha=1):
+    if alpha != 1:
+        other = mul(other, alpha)
+    return Add.apply(input, other)
+
+
+def sub(input, other, alpha=1):
+    if alpha != 1:
+        other = mul(other, alpha)
+    return Sub.apply(input, other)
+
+
+def mul(input, other):
+    return Mul.apply(input, other)
+
+
+def div(input, other, rounding_mode=None):
+    if rounding_mode is None:
+        return Div.apply(input, other)
+    q = Div.apply(input, other).detach()
+    xp = q._xp()
+    return _wrap(xp.floor(q._data) if rounding_mode == "floor" else xp.trunc(q._data))
+
+
+def pow(input, exponent):
+    return Pow.apply(input, exponent)
+
+
+def neg(input):
+    return Neg.apply(input)
+
+
+def cast(input, dtype):
+    """Converts to a NumPy dtype; differentiable between floating types."""
+    if not isinstance(input, Tensor):
+        return input.astype(dtype)
+    return Cast.apply(input, dtype=dtype)
+
+
+def _rsub(self, other):
+    return Sub.apply(other, self)
+
+
+def _rdiv(self, other):
+    return Div.apply(other, self)
+
+
+def _rpow(self, other):
+    return Pow.apply(other, self)
+
+
+Tensor.__add__ = Tensor.__radd__ = add
+Tensor.__sub__ = sub
+Tensor.__rsub__ = _rsub
+Tensor.__mul__ = Tensor.__rmul__ = mul
+Tensor.__truediv__ = div
+Tensor.__rtruediv__ = _rdiv
+Tensor.__pow__ = pow
+Tensor.__rpow__ = _rpow
+Tensor.__neg__ = neg
+Tensor.__pos__ = lambda self: self
+Tensor.add = add
+Tensor.sub = sub
+Tensor.subtract = sub
+Tensor.mul = mul
+Tensor.multiply = mul
+Tensor.div = div
+Tensor.divide = div
+Tensor.true_divide = div
+Tensor.pow = pow
+Tensor.neg = neg
+Tensor.negative = neg
+
+subtract = sub
+multiply = mul
+divide = true_divide = div
+negative = neg

@@ -1,0 +1,511 @@
+"""Elementwise math and activations, and comparisons (which have no gradient).
+
+Conventions at kinks, as PyTorch: abs'(0) = 0, relu'(0) = 0, clamp passes the gradient
+where min <= x <= max, maximum/minimum split it evenly between equal inputs.
+Stable forms: sigmoid and softplus never evaluate exp of a large positive number.
+"""
+import math
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..backend import array_module
+from ..tensor import Tensor
+from .arithmetic import _shape, sum_to
+
+
+class Exp(Function):
+    def forward(self, x):
+        y = array_module(x).exp(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, g):
+        (y,) = self.saved_tensors
+        return g * y
+
+
+class Log(Function):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return array_module(x).log(x)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return g / x
+
+
+class Log1p(Function):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return array_module(x).log1p(x)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return g / (x + 1)
+
+
+class Sqrt(Function):
+    def forward(self, x):
+        y = array_module(x).sqrt(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, g):
+        (y,) = self.saved_tensors
+        return g / (2 * y)
+
+
+class Sin(Function):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return array_module(x).sin(x)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return g * cos(x)
+
+
+class Cos(Function):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return array_module(x).cos(x)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return -g * sin(x)
+
+
+class Tan(Function):
+    def forward(self, x):
+        y = array_module(x).tan(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, g):
+        (y,) = self.saved_tensors
+        return g * (1 + y * y)
+
+
+class Tanh(Function):
+    def forward(self, x):
+        y = array_module(x).tanh(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, g):
+        (y,) = self.saved_tensors
+        return g * (1 - y * y)
+
+
+def _sigmoid(xp, x):
+    e = xp.exp(-xp.abs(x))  # in (0, 1]: no overflow for any x
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+class Sigmoid(Function):
+    def forward(self, x):
+        y = _sigmoid(array_module(x), x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, g):
+        (y,) = self.saved_tensors
+        return g * y * (1 - y)
+
+
+class Relu(Function):
+    name = "ReluBackward0"
+
+    def forward(self, x):
+        y = array_module(x).maximum(x, 0)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, g):
+        (y,) = self.saved_tensors
+        return g * (y > 0)
+
+
+class LeakyRelu(Function):
+    name = "LeakyReluBackward0"
+
+    def forward(self, x, negative_slope):
+        self.save_for_backward(x)
+        self.slope = negative_slope
+        return array_module(x).where(x > 0, x, x * negative_slope)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return where(x > 0, g, g * self.slope)
+
+
+class Elu(Function):
+    def forward(self, x, alpha):
+        xp = array_module(x)
+        self.save_for_backward(x)
+        self.alpha = alpha
+        return xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0)))
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return where(x > 0, g, g * exp(minimum(x, 0)) * self.alpha)
+
+
+class Silu(Function):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return x * _sigmoid(array_module(x), x)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        s = sigmoid(x)
+        return g * s * (1 + x * (1 - s))
+
+
+class Softplus(Function):
+    """log(1 + exp(beta x)) / beta, linear above `threshold` (as PyTorch)."""
+
+    def forward(self, x, beta, threshold):
+        xp = array_module(x)
+        self.save_for_backward(x)
+        self.beta, self.threshold = beta, threshold
+        bx = x * beta
+        soft = (xp.log1p(xp.exp(-xp.abs(bx))) + xp.maximum(bx, 0)) / beta
+        return xp.where(bx > threshold, x, soft).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        bx = x * self.beta
+        return where(bx > self.threshold, g, g * sigmoid(bx))
+
+
+def erf(x):
+    """The error function on either device (SciPy's when installed, else math.erf)."""
+    xp = array_module(x)
+    if xp is not np:
+        from cupyx.scipy.special import erf as cerf
+
+        return cerf(x)
+    try:
+        from scipy.special import erf as serf
+    except ImportError:
+        return np.vectorize(math.erf, otypes=[x.dtype])(x) if x.size else x.copy()
+    return serf(x).astype(x.dtype, copy=False)
+
+
+class Gelu(Function):
+    """x Phi(x) ('none'), or the tanh approximation ('tanh'), as PyTorch."""
+
+    def forward(self, x, approximate):
+        xp = array_module(x)
+        self.save_for_backward(x)
+        self.approximate = approximate
+        if approximate == "tanh":
+            k = math.sqrt(2 / math.pi)
+            return 0.5 * x * (1 + xp.tanh(k * (x + 0.044715 * x * x * x)))
+        return (0.5 * x * (1 + erf(x * (1 / math.sqrt(2))))).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        if self.approximate == "tanh":
+            k = math.sqrt(2 / math.pi)
+            inner = k * (x + 0.044715 * x * x * x)
+            t = tanh(inner)
+            dinner = k * (1 + 3 * 0.044715 * x * x)
+            return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
+        cdf = 0.5 * (1 + _Erf.apply(x * (1 / math.sqrt(2))))
+        pdf = exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+        return g * (cdf + x * pdf)
+
+
+class _Erf(Function):
+    name = "ErfBackward0"
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return erf(x)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return g * (2 / math.sqrt(math.pi)) * exp(-x * x)
+
+
+class Abs(Function):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return array_module(x).abs(x)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return g * sign(x)
+
+
+class Sign(Function):
+    """Piecewise constant: the gradient is zero everywhere (PyTorch's convention)."""
+
+    def forward(self, x):
+        self.shape = x.shape
+        return array_module(x).sign(x)
+
+    def backward(self, g):
+        return g * 0
+
+
+class Clamp(Function):
+    def forward(self, x, lo, hi):
+        xp = array_module(x)
+        self.save_for_backward(x)
+        self.lo, self.hi = lo, hi
+        if lo is not None and hi is not None and lo > hi:
+            return xp.full_like(x, hi)
+        return xp.clip(x, lo, hi)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        mask = 1
+        if self.lo is not None:
+            mask = mask * (x >= self.lo)
+        if self.hi is not None:
+            mask = mask * (x <= self.hi)
+        return g * mask
+
+
+class Maximum(Function):
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return array_module(a).maximum(a, b)
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        wa = (a > b) + (a == b) * 0.5
+        need = self.needs_input_grad
+        return (
+            sum_to(g * wa, _shape(a)) if need[0] else None,
+            sum_to(g * (1 - wa), _shape(b)) if need[1] else None,
+        )
+
+
+class Minimum(Function):
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return array_module(a).minimum(a, b)
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        wa = (a < b) + (a == b) * 0.5
+        need = self.needs_input_grad
+        return (
+            sum_to(g * wa, _shape(a)) if need[0] else None,
+            sum_to(g * (1 - wa), _shape(b)) if need[1] else None,
+        )
+
+
+class Where(Function):
+    name = "WhereBackward0"
+
+    def forward(self, cond, a, b):
+        xp = array_module(cond)
+        self.cond = cond
+        self.shapes = (_shape(a), _shape(b))
+        out = xp.where(cond, a, b)
+        if out.dtype == np.float64 and not (
+            getattr(a, "dtype", None) == np.float64 or getattr(b, "dtype", None) == np.float64
+        ):
+            dt = getattr(a, "dtype", None) or getattr(b, "dtype", None)
+            out = out.astype(dt if dt is not None and dt.kind == "f" else np.float32)
+        return out
+
+    def backward(self, g):
+        need = self.needs_input_grad
+        c = self.cond
+        return (
+            None,
+            sum_to(g * c, self.shapes[0]) if need[1] else None,
+            sum_to(g * (c == 0), self.shapes[1]) if need[2] else None,
+        )
+
+
+# ---------------------------------------------------------------- comparisons (no gradient)
+
+
+class _Compare(Function):
+    def forward(self, a, b, op):
+        return op(a, b)
+
+
+def _compare(op):
+    def f(input, other):
+        return _Compare.apply(input, other, op=op)
+
+    return f
+
+
+eq = _compare(lambda a, b: a == b)
+ne = _compare(lambda a, b: a != b)
+lt = _compare(lambda a, b: a < b)
+le = _compare(lambda a, b: a <= b)
+gt = _compare(lambda a, b: a > b)
+ge = _compare(lambda a, b: a >= b)
+
+
+class _Unary(Function):
+    """Elementwise functions without a gradient (rounding, tests, logical not)."""
+
+    def forward(self, x, fname):
+        return getattr(array_module(x), fname)(x)
+
+
+def _no_grad_unary(fname):
+    def f(input):
+        return _Unary.apply(input, fname=fname)
+
+    f.__name__ = fname
+    return f
+
+
+floor = _no_grad_unary("floor")
+ceil = _no_grad_unary("ceil")
+round = _no_grad_unary("round")
+trunc = _no_grad_unary("trunc")
+isnan = _no_grad_unary("isnan")
+isinf = _no_grad_unary("isinf")
+isfinite = _no_grad_unary("isfinite")
+logical_not = _no_grad_unary("logical_not")
+
+# ---------------------------------------------------------------- plain functions
+
+
+def exp(input):
+    return Exp.apply(input)
+
+
+def log(input):
+    return Log.apply(input)
+
+
+def log1p(input):
+    return Log1p.apply(input)
+
+
+def sqrt(input):
+    return Sqrt.apply(input)
+
+
+def rsqrt(input):
+    return 1 / Sqrt.apply(input)
+
+
+def square(input):
+    return input * input
+
+
+def sin(input):
+    return Sin.apply(input)
+
+
+def cos(input):
+    return Cos.apply(input)
+
+
+def tan(input):
+    return Tan.apply(input)
+
+
+def tanh(input):
+    return Tanh.apply(input)
+
+
+def sigmoid(input):
+    return Sigmoid.apply(input)
+
+
+def relu(input):
+    return Relu.apply(input)
+
+
+def leaky_relu(input, negative_slope=0.01):
+    return LeakyRelu.apply(input, negative_slope=negative_slope)
+
+
+def elu(input, alpha=1.0):
+    return Elu.apply(input, alpha=alpha)
+
+
+def silu(input):
+    return Silu.apply(input)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    return Softplus.apply(input, beta=beta, threshold=threshold)
+
+
+def gelu(input, approximate="none"):
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return Gelu.apply(input, approximate=approximate)
+
+
+def abs(input):
+    return Abs.apply(input)
+
+
+def sign(input):
+    return Sign.apply(input)
+
+
+def clamp(input, min=None, max=None):
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = input
+        if min is not None:
+            out = maximum(out, min)
+        if max is not None:
+            out = minimum(out, max)
+        return out
+    return Clamp.apply(input, lo=min, hi=max)
+
+
+clip = clamp
+
+
+def maximum(input, other):
+    return Maximum.apply(input, other)
+
+
+def minimum(input, other):
+    return Minimum.apply(input, other)
+
+
+def where(condition, input=None, other=None):
+    if input is None and other is None:
+        from .indexing import nonzero
+
+        return nonzero(condition, as_tuple=True)
+    cond = condition._data if isinstance(condition, Tensor) else condition
+    return Where.apply(cond, input, other)
+
+
+def _bind():
+    for name in (
+        "exp", "log", "log1p", "sqrt", "rsqrt", "square", "sin", "cos", "tan", "tanh", "sigmoid",
+        "relu", "abs", "sign", "clamp", "clip", "maximum", "minimum", "floor", "ceil", "round",
+        "trunc", "isnan", "isinf", "isfinite", "logical_not", "eq", "ne", "lt", "le", "gt", "ge",
+    ):
+        setattr(Tensor, name, globals()[name])
+    Tensor.__abs__ = abs
+    Tensor.__eq__ = eq
+    Tensor.__ne__ = ne
+    Tensor.__lt__ = lt
+    Tensor.__le__ = le
+    Tensor.__gt__ = gt
+    Tensor.__ge__ = ge
+    Tensor.__hash__ = lambda self: id(self)
+    Tensor.greater = gt
+    Tensor.less = lt
+    Tensor.absolute = abs
+    Tensor.where = lambda self, condition, other: where(condition, self, other)
+
+
+_bind()

@@ -1,0 +1,181 @@
+"""Indexing: ``x[key]`` (slices, integers, None, Ellipsis, integer and boolean arrays) and
+``x[key] = value``. The gradient of a read scatters back with repeated indices accumulating;
+the two ops are each other's backward, so gradients of any order work."""
+import numpy as np
+
+from ..autograd.function import Function, _raise_device_mismatch
+from ..backend import array_module
+from ..tensor import Tensor, _wrap
+from .arithmetic import sum_to
+
+
+def _raw_key(key):
+    """The key with Tensors replaced by their arrays; True when it is basic (view) indexing."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    out = []
+    basic = True
+    for k in key:
+        if isinstance(k, Tensor):
+            k = k._data
+        if isinstance(k, (list, np.ndarray)) or hasattr(k, "__cuda_array_interface__"):
+            basic = False
+            if isinstance(k, list):
+                k = np.asarray(k)
+            if k.dtype.kind == "f":
+                raise IndexError(
+                    "tensors used as indices must be long, int, byte or bool tensors"
+                )
+        elif isinstance(k, (bool, np.bool_)):
+            basic = False
+        out.append(k)
+    return tuple(out), basic
+
+
+def _index_error(x, key, e):
+    return IndexError(f"{e} (indexing a tensor of shape {tuple(x.shape)})")
+
+
+class GetItem(Function):
+    name = "IndexBackward0"
+
+    def forward(self, x, key, basic):
+        self.in_shape, self.key, self.basic = x.shape, key, basic
+        if basic:
+            self.name = "SliceBackward0"
+        try:
+            return x[key]
+        except IndexError as e:
+            raise _index_error(x, key, e) from None
+
+    def backward(self, g):
+        return IndexAdd.apply(g, key=self.key, basic=self.basic, shape=self.in_shape)
+
+
+class IndexAdd(Function):
+    """Zeros of `shape` with `g` added at `key` (repeated indices accumulate)."""
+
+    def forward(self, g, key, basic, shape):
+        xp = array_module(g)
+        self.key, self.basic = key, basic
+        out = xp.zeros(shape, g.dtype)
+        if basic:
+            out[key] = g
+        elif xp is np:
+            np.add.at(out, key, g)
+        else:
+            import cupyx
+
+            cupyx.scatter_add(out, key, g)
+        return out
+
+    def backward(self, g):
+        return GetItem.apply(g, key=self.key, basic=self.basic)
+
+
+class IndexPut(Function):
+    """``x[key] = v`` computed out of place (the recorded form of __setitem__)."""
+
+    name = "IndexPutBackward0"
+
+    def forward(self, x, v, key, basic):
+        self.key, self.basic = key, basic
+        self.v_shape = getattr(v, "shape", ())
+        out = x.copy()
+        try:
+            out[key] = v
+        except IndexError as e:
+            raise _index_error(x, key, e) from None
+        except ValueError as e:
+            raise RuntimeError(
+                f"shape mismatch: value tensor of shape {tuple(self.v_shape)} cannot be broadcast "
+                f"to indexing result ({e})"
+            ) from None
+        return out
+
+    def backward(self, g):
+        need = self.needs_input_grad
+        gx = gv = None
+        if need[0]:
+            gx = _zero_at(g, self.key, self.basic)
+        if need[1]:
+            gv = sum_to(GetItem.apply(g, key=self.key, basic=self.basic), self.v_shape)
+        return gx, gv
+
+
+def _zero_at(g, key, basic):
+    """`g` with the entries at `key` set to 0 (a constant mask, so differentiable in g)."""
+    raw = g._data if isinstance(g, Tensor) else g
+    xp = array_module(raw)
+    mask = xp.ones(raw.shape, raw.dtype)
+    mask[key] = 0
+    return g * mask
+
+
+def getitem(self, key):
+    raw, basic = _raw_key(key)
+    if len(raw) == 1:
+        raw = raw[0]
+    out = GetItem.apply(self, key=raw, basic=basic)
+    if basic and out._data.base is not None:
+        out._version = self._version
+        out._base = self if self._base is None else self._base
+    return out
+
+
+def setitem(self, key, value):
+    raw, basic = _raw_key(key)
+    if len(raw) == 1:
+        raw = raw[0]
+    if self._check_inplace(value):
+        old = _wrap(self._data, self._grad_fn, self._requires_grad)
+        old._output_nr = self._output_nr
+        self._take_over(IndexPut.apply(old, value, key=raw, basic=basic))
+        return
+    v = value
+    if isinstance(value, Tensor):
+        v = value._data
+        if type(v) is not type(self._data):
+            _raise_device_mismatch(IndexPut, (self, value))
+    try:
+        self._data[raw] = v
+    except IndexError as e:
+        raise _index_error(self._data, raw, e) from None
+    except ValueError as e:
+        raise RuntimeError(f"__setitem__ of a tensor of shape {tuple(self.shape)}: {e}") from None
+    self._version[0] += 1
+
+
+def nonzero(input, as_tuple=False):
+    xp = input._xp()
+    idx = xp.nonzero(input._data)
+    if as_tuple:
+        return tuple(_wrap(i) for i in idx)
+    return _wrap(xp.stack(idx, axis=1) if idx else xp.zeros((0, 0), np.int64))
+
+
+def masked_fill(input, mask, value):
+    from .elementwise import where
+
+    return where(mask, value, input)
+
+
+def gather(input, dim, index):
+    """``out[i][j] = input[index[i][j]][j]`` for dim=0 (and so on), as torch.gather."""
+    xp = input._xp()
+    idx = index._data if isinstance(index, Tensor) else index
+    grids = list(xp.indices(idx.shape, sparse=True))
+    grids[dim % input.ndim] = idx
+    return getitem(input, tuple(_wrap(g) if not isinstance(g, np.ndarray) else g for g in grids))
+
+
+def index_select(input, dim, index):
+    key = (slice(None),) * (dim % input.ndim) + (index,)
+    return getitem(input, key)
+
+
+Tensor.__getitem__ = getitem
+Tensor.nonzero = nonzero
+Tensor.masked_fill = masked_fill
+Tensor.gather = gather
+Tensor.index_select = index_select

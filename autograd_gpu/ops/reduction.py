@@ -1,0 +1,391 @@
+"""Reductions: sum, mean, var, std, prod, max/min, argmax/argmin, logsumexp, softmax,
+log_softmax, norm. Every one takes ``dim=`` (or NumPy's ``axis=``) and ``keepdim=``
+(or ``keepdims=``). max/min split the gradient evenly between tied maxima, as PyTorch's
+amax does; with ``dim`` they return ``(values, indices)`` and the gradient goes to the index.
+"""
+import collections
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..backend import array_module
+from ..tensor import Tensor
+from .elementwise import exp, sqrt, where
+
+
+def normalize_dims(dim, ndim, op="reduction"):
+    """`dim` (None, int or sequence, negatives allowed) as a sorted tuple of axes, or None."""
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    lo, hi = (-ndim, ndim - 1) if ndim else (-1, 0)
+    out = []
+    for d in dims:
+        d = int(d)
+        if not lo <= d <= hi:
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {d}) "
+                f"in {op}"
+            )
+        out.append(d % ndim if ndim else 0)
+    return tuple(sorted(set(out)))
+
+
+def _dim_args(dim, axis, keepdim, keepdims):
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    return dim, bool(keepdim)
+
+
+def _kept_shape(shape, axes):
+    """The shape with reduced axes kept as 1 (for broadcasting a gradient back)."""
+    if axes is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _reduced_shape(shape, axes, keepdim):
+    if keepdim:
+        return _kept_shape(shape, axes)
+    return tuple(n for i, n in enumerate(shape) if axes is not None and i not in axes)
+
+
+def _expand_grad(g, in_shape, axes):
+    """The gradient of a reduction, broadcast back over the reduced axes."""
+    from .shape import broadcast_to
+
+    g = g.reshape(_kept_shape(in_shape, axes))
+    return broadcast_to(g, in_shape)
+
+
+class Sum(Function):
+    def forward(self, x, axes, keepdim):
+        self.in_shape, self.axes = x.shape, axes
+        if axes is not None:
+            self.name = "SumBackward1"
+        return x.sum(axis=axes, keepdims=keepdim)
+
+    def backward(self, g):
+        return _expand_grad(g, self.in_shape, self.axes)
+
+
+class Mean(Function):
+    def forward(self, x, axes, keepdim):
+        if x.dtype.kind not in "fc":
+            raise RuntimeError(
+                "mean(): could not infer output dtype. Input dtype must be either a floating "
+                f"point or complex dtype. Got: {x.dtype} (convert with .float() first)"
+            )
+        self.in_shape, self.axes = x.shape, axes
+        if axes is not None:
+            self.name = "MeanBackward1"
+        n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
+        self.n = n
+        return x.mean(axis=axes, keepdims=keepdim)
+
+    def backward(self, g):
+        return _expand_grad(g, self.in_shape, self.axes) / self.n
+
+
+class Var(Function):
+    def forward(self, x, axes, correction, keepdim):
+        self.save_for_backward(x)
+        self.axes, self.keepdim = axes, keepdim
+        n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
+        self.denom = max(n - correction, 0)
+        xp = array_module(x)
+        return xp.var(x, axis=axes, ddof=correction, keepdims=keepdim)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        centered = x - x.mean(axis=self.axes, keepdims=True)
+        return _expand_grad(g, x.shape, self.axes) * centered * (2.0 / self.denom)
+
+
+class Prod(Function):
+    def forward(self, x, axes, keepdim):
+        self.axes, self.keepdim = axes, keepdim
+        y = x.prod(axis=axes, keepdims=keepdim)
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, g):
+        x, y = self.saved_tensors
+        kshape = _kept_shape(x.shape, self.axes)
+        raw = x._data if isinstance(x, Tensor) else x
+        if not (raw == 0).any():
+            return _expand_grad(g, x.shape, self.axes) * y.reshape(kshape) / x
+        # zeros present: the product of all other elements, by exclusive cumulative products
+        # along the flattened reduced axes (first-order exact; treated as constant under
+        # create_graph)
+        xp = array_module(raw)
+        axes = tuple(range(raw.ndim)) if self.axes is None else self.axes
+        rest = [i for i in range(raw.ndim) if i not in axes]
+        moved = xp.transpose(raw, rest + list(axes))
+        flat = moved.reshape(moved.shape[: len(rest)] + (-1,))
+        ones = xp.ones(flat.shape[:-1] + (1,), raw.dtype)
+        left = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], -1), -1)
+        right = xp.flip(xp.cumprod(xp.flip(xp.concatenate([flat[..., 1:], ones], -1), -1), -1), -1)
+        others = (left * right).reshape(moved.shape)
+        others = xp.transpose(others, np.argsort(rest + list(axes)))
+        return _expand_grad(g, x.shape, self.axes) * others
+
+
+class MaxMin(Function):
+    """max or min over all elements, or over `dim` with indices."""
+
+    def forward(self, x, axes, keepdim, is_max, with_indices):
+        xp = array_module(x)
+        if x.size == 0:
+            raise IndexError(
+                f"{'max' if is_max else 'min'}(): Expected reduction dim to be specified for "
+                "input.numel() == 0. Specify the reduction dim with the 'dim' argument."
+            )
+        self.in_shape, self.axes = x.shape, axes
+        kshape = _kept_shape(x.shape, axes)
+        if with_indices:
+            (axis,) = axes
+            idx = (xp.argmax if is_max else xp.argmin)(x, axis=axis)
+            idx_k = xp.expand_dims(idx, axis)
+            values = xp.take_along_axis(x, idx_k, axis=axis)
+            self.name = "MaxBackward0" if is_max else "MinBackward0"
+            shape = [1] * x.ndim
+            shape[axis] = x.shape[axis]
+            self.weights = (xp.arange(x.shape[axis]).reshape(shape) == idx_k).astype(x.dtype)
+            if not keepdim:
+                values, idx_k = values.reshape(idx.shape), idx
+            return values, idx_k
+        y = (xp.amax if is_max else xp.amin)(x, axis=axes, keepdims=True)
+        mask = (x == y).astype(x.dtype)
+        self.weights = mask / mask.sum(axis=axes, keepdims=True)
+        self.name = ("MaxBackward1" if is_max else "MinBackward1") if axes is None else (
+            "AmaxBackward0" if is_max else "AminBackward0"
+        )
+        return y.reshape(_reduced_shape(x.shape, axes, keepdim))
+
+    def backward(self, g, *unused):
+        return _expand_grad(g, self.in_shape, self.axes) * self.weights
+
+
+class LogSumExp(Function):
+    def forward(self, x, axes, keepdim):
+        xp = array_module(x)
+        m = xp.amax(x, axis=axes, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        y = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
+        y = y.reshape(_reduced_shape(x.shape, axes, keepdim))
+        self.axes = axes
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, g):
+        x, y = self.saved_tensors
+        kshape = _kept_shape(x.shape, self.axes)
+        return g.reshape(kshape) * exp(x - y.reshape(kshape))
+
+
+class Softmax(Function):
+    def forward(self, x, axis):
+        xp = array_module(x)
+        e = xp.exp(x - xp.amax(x, axis=axis, keepdims=True))
+        y = e / e.sum(axis=axis, keepdims=True)
+        self.axis = axis
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, g):
+        (y,) = self.saved_tensors
+        gy = g * y
+        return gy - y * gy.sum(axis=self.axis, keepdims=True)
+
+
+class LogSoftmax(Function):
+    def forward(self, x, axis):
+        xp = array_module(x)
+        shifted = x - xp.amax(x, axis=axis, keepdims=True)
+        y = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        self.axis = axis
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, g):
+        (y,) = self.saved_tensors
+        return g - exp(y) * g.sum(axis=self.axis, keepdims=True)
+
+
+class Norm2(Function):
+    """The 2-norm (Frobenius for matrices); its gradient is 0 where the norm is 0."""
+
+    name = "NormBackward1"
+
+    def forward(self, x, axes, keepdim):
+        xp = array_module(x)
+        y = xp.sqrt((x * x).sum(axis=axes, keepdims=True)).reshape(
+            _reduced_shape(x.shape, axes, keepdim))
+        self.axes = axes
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, g):
+        x, y = self.saved_tensors
+        kshape = _kept_shape(x.shape, self.axes)
+        y = y.reshape(kshape)
+        return g.reshape(kshape) * x / where(y == 0, 1.0, y)
+
+
+# ---------------------------------------------------------------- plain functions
+
+
+def _check(x, op):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(x).__name__}")
+
+
+def sum(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+    dim, keepdim = _dim_args(dim, axis, keepdim, keepdims)
+    if dtype is not None:
+        input = input.to(dtype)
+    x = input._data if isinstance(input, Tensor) else input
+    return Sum.apply(input, axes=normalize_dims(dim, x.ndim, "sum"), keepdim=keepdim)
+
+
+def mean(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+    dim, keepdim = _dim_args(dim, axis, keepdim, keepdims)
+    if dtype is not None:
+        input = input.to(dtype)
+    x = input._data if isinstance(input, Tensor) else input
+    return Mean.apply(input, axes=normalize_dims(dim, x.ndim, "mean"), keepdim=keepdim)
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+    dim, keepdim = _dim_args(dim, axis, keepdim, keepdims)
+    if isinstance(dim, bool):  # var(x, False): the old positional `unbiased`
+        unbiased, dim = dim, None
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    x = input._data if isinstance(input, Tensor) else input
+    return Var.apply(input, axes=normalize_dims(dim, x.ndim, "var"), correction=correction,
+                     keepdim=keepdim)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+    return sqrt(var(input, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims))
+
+
+def prod(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+    dim, keepdim = _dim_args(dim, axis, keepdim, keepdims)
+    if dtype is not None:
+        input = input.to(dtype)
+    return Prod.apply(input, axes=normalize_dims(dim, input.ndim, "prod"), keepdim=keepdim)
+
+
+MaxMinResult = collections.namedtuple("return_types", ["values", "indices"])
+
+
+def _maxmin(input, dim, keepdim, is_max, axis, keepdims):
+    from .elementwise import maximum, minimum
+
+    if isinstance(dim, Tensor):  # max(a, b): the elementwise form
+        return (maximum if is_max else minimum)(input, dim)
+    dim, keepdim = _dim_args(dim, axis, keepdim, keepdims)
+    if dim is None:
+        return MaxMin.apply(input, axes=None, keepdim=False, is_max=is_max, with_indices=False)
+    axes = normalize_dims(dim, input.ndim, "max" if is_max else "min")
+    v, i = MaxMin.apply(input, axes=axes, keepdim=keepdim, is_max=is_max, with_indices=True)
+    return MaxMinResult(v, i)
+
+
+def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    return _maxmin(input, dim, keepdim, True, axis, keepdims)
+
+
+def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    return _maxmin(input, dim, keepdim, False, axis, keepdims)
+
+
+def amax(input, dim=(), keepdim=False):
+    axes = normalize_dims(dim, input.ndim, "amax") if dim != () else None
+    return MaxMin.apply(input, axes=axes, keepdim=keepdim, is_max=True, with_indices=False)
+
+
+def amin(input, dim=(), keepdim=False):
+    axes = normalize_dims(dim, input.ndim, "amin") if dim != () else None
+    return MaxMin.apply(input, axes=axes, keepdim=keepdim, is_max=False, with_indices=False)
+
+
+class _ArgReduce(Function):
+    def forward(self, x, axis, keepdim, is_max):
+        xp = array_module(x)
+        f = xp.argmax if is_max else xp.argmin
+        if axis is None:
+            out = f(x)
+            return out.reshape((1,) * x.ndim) if keepdim else out
+        return f(x, axis=axis, keepdims=keepdim)
+
+
+def argmax(input, dim=None, keepdim=False, *, axis=None):
+    dim = axis if axis is not None else dim
+    axes = normalize_dims(dim, input.ndim, "argmax")
+    return _ArgReduce.apply(input, axis=None if axes is None else axes[0], keepdim=keepdim, is_max=True)
+
+
+def argmin(input, dim=None, keepdim=False, *, axis=None):
+    dim = axis if axis is not None else dim
+    axes = normalize_dims(dim, input.ndim, "argmin")
+    return _ArgReduce.apply(input, axis=None if axes is None else axes[0], keepdim=keepdim, is_max=False)
+
+
+def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    dim, keepdim = _dim_args(dim, axis, keepdim, keepdims)
+    axes = normalize_dims(dim, input.ndim, "logsumexp") if not isinstance(dim, tuple) or dim else None
+    return LogSumExp.apply(input, axes=axes, keepdim=keepdim)
+
+
+def _softmax_dim(input, dim, axis, op):
+    if axis is not None:
+        dim = axis
+    if dim is None:
+        dim = 0 if input.ndim in (0, 1, 3) else 1  # PyTorch's legacy implicit choice
+    return normalize_dims(dim, input.ndim, op)[0]
+
+
+def softmax(input, dim=None, dtype=None, *, axis=None):
+    if dtype is not None:
+        input = input.to(dtype)
+    return Softmax.apply(input, axis=_softmax_dim(input, dim, axis, "softmax"))
+
+
+def log_softmax(input, dim=None, dtype=None, *, axis=None):
+    if dtype is not None:
+        input = input.to(dtype)
+    return LogSoftmax.apply(input, axis=_softmax_dim(input, dim, axis, "log_softmax"))
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+    """Vector p-norm over `dim` (all elements by default); 'fro' and 2 are the 2-norm."""
+    from .elementwise import abs as _abs
+
+    dim, keepdim = _dim_args(dim, axis, keepdim, keepdims)
+    if dtype is not None:
+        input = input.to(dtype)
+    x = input._data if isinstance(input, Tensor) else input
+    axes = normalize_dims(dim, x.ndim, "norm")
+    if p in ("fro", 2, 2.0, None):
+        return Norm2.apply(input, axes=axes, keepdim=keepdim)
+    if p in (float("inf"), "inf"):
+        return amax(_abs(input), axes if axes is not None else (), keepdim)
+    if p in (float("-inf"), "-inf"):
+        return amin(_abs(input), axes if axes is not None else (), keepdim)
+    if p == 1:
+        return sum(_abs(input), axes, keepdim)
+    if p == 0:
+        return sum((input != 0).to(input.dtype), axes, keepdim)
+    return sum(_abs(input) ** p, axes, keepdim) ** (1.0 / p)
+
+
+for _name in ("sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin", "argmax",
+              "argmin", "logsumexp", "softmax", "log_softmax", "norm"):
+    setattr(Tensor, _name, globals()[_name])
+del _name

@@ -1,0 +1,590 @@
+"""The Tensor: an array (NumPy or CuPy) plus its place on the tape."""
+import weakref
+
+import numpy as np
+
+from . import backend
+from .autograd import engine, function, grad_mode
+from .autograd.function import AccumulateGrad
+
+_state = grad_mode._state
+_ndarray = np.ndarray
+_new = object.__new__
+
+
+class Tensor:
+    __slots__ = (
+        "_data",
+        "_requires_grad",
+        "_grad_fn",
+        "_output_nr",
+        "_grad",
+        "_version",
+        "_hooks",
+        "_accumulator",
+        "_retains_grad",
+        "_base",
+        "__weakref__",
+        "__dict__",  # lets nn.Parameter and users attach attributes
+    )
+    __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected op
+
+    def __init__(self, *args, device=None, dtype=None):
+        """As ``torch.Tensor``: ``Tensor(data)`` copies data as float32;
+        ``Tensor(2, 3)`` is an uninitialized 2x3 float32 tensor."""
+        from .creation import _make_array
+
+        if dtype is None:
+            dtype = backend.float32
+        if len(args) == 1 and not isinstance(args[0], int):
+            data = _make_array(args[0], dtype, device, copy=True)
+        else:
+            shape = args[0] if len(args) == 1 and not isinstance(args[0], int) else args
+            dev = backend.normalize_device(device)
+            with backend.on_device(dev):
+                data = backend.xp_for(dev).empty(tuple(shape), backend.to_numpy_dtype(dtype))
+        _init(self, data)
+
+    # ------------------------------------------------------------------ basic attributes
+    @property
+    def data(self):
+        """The same array without history (shares memory and version counter)."""
+        t = _wrap(self._data)
+        t._version = self._version
+        return t
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be set to a Tensor, got {type(value).__name__}")
+        self._data = value._data
+
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[dim]
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self):
+        return self._data.size
+
+    nelement = numel
+
+    @property
+    def dtype(self):
+        return backend.from_numpy_dtype(self._data.dtype)
+
+    @property
+    def device(self):
+        return backend.device_of(self._data)
+
+    @property
+    def is_cuda(self):
+        return type(self._data) is not _ndarray
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
+
+    @property
+    def itemsize(self):
+        return self._data.itemsize
+
+    def element_size(self):
+        return self._data.itemsize
+
+    @property
+    def nbytes(self):
+        return self._data.nbytes
+
+    def _xp(self):
+        return np if type(self._data) is _ndarray else backend.array_module(self._data)
+
+    # ------------------------------------------------------------------ autograd attributes
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        value = bool(value)
+        if self._grad_fn is not None:
+            if value:
+                return
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        if value and self._data.dtype.kind not in "fc":
+            raise RuntimeError(
+                "Only Tensors of floating point and complex dtype can require gradients "
+                f"(this tensor is {self.dtype}; convert it with .float() or .double() first)"
+            )
+        self._requires_grad = value
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self):
+        return self._grad_fn is None
+
+    @property
+    def grad_fn(self):
+        return self._grad_fn
+
+    @property
+    def output_nr(self):
+        return self._output_nr
+
+    @property
+    def grad(self):
+        if self._grad_fn is not None and not self._retains_grad:
+            engine.warn_nonleaf_grad()
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None, got {type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"assigned grad has data of a different size: {list(value.shape)} "
+                    f"vs the tensor's {list(self.shape)}"
+                )
+            if type(value._data) is not type(self._data):
+                raise RuntimeError(
+                    f"assigned grad has data located on a different device ({value.device}) "
+                    f"than the tensor ({self.device})"
+                )
+        self._grad = value
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    @property
+    def _version_number(self):
+        return self._version[0]
+
+    def retain_grad(self):
+        """Keeps the gradient of a non-leaf tensor in ``.grad`` after backward."""
+        if self._grad_fn is None:
+            if not self._requires_grad:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        if self._retains_grad:
+            return
+        self._retains_grad = True
+        ref = weakref.ref(self)
+
+        def retain(g):
+            t = ref()
+            if t is not None:
+                t._grad = g.detach() if t._grad is None else t._grad + g.detach()
+            return None
+
+        self._grad_fn.register_prehook(self._output_nr, retain)
+
+    def register_hook(self, hook):
+        """Calls ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
+        replaces the gradient. Returns a handle with ``remove()``."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_fn is not None:
+            self._grad_fn.register_prehook(self._output_nr, hook)
+            hooks = self._grad_fn._pre_hooks[self._output_nr]
+        else:
+            if self._hooks is None:
+                self._hooks = []
+            self._hooks.append(hook)
+            hooks = self._hooks
+            acc = self._accumulator() if self._accumulator is not None else None
+            if acc is not None:
+                acc._pre_hooks = {0: hooks}
+        return _HookHandle(hooks, hook)
+
+    def _get_accumulator(self):
+        ref = self._accumulator
+        acc = None if ref is None else ref()
+        if acc is None:
+            acc = AccumulateGrad(self)
+            if self._hooks:
+                acc._pre_hooks = {0: self._hooks}
+            self._accumulator = weakref.ref(acc)
+        return acc
+
+    def _accumulate(self, g, create_graph):
+        """Adds an incoming gradient into ``.grad`` (the leaf's AccumulateGrad)."""
+        if create_graph:
+            self._grad = g if self._grad is None else self._grad + g
+            return
+        grad = self._grad
+        if grad is None:
+            # a copy: the engine may hand the same array (or a view of it) to several leaves
+            self._grad = _wrap(self._xp().array(g, dtype=self._data.dtype))
+        elif grad._requires_grad:
+            self._grad = _wrap(grad._data + g)
+        else:
+            grad._data += g
+            grad._version[0] += 1
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Computes the gradient of this tensor with respect to graph leaves.
+
+        The gradients are accumulated (added) into the leaves' ``.grad``."""
+        if inputs is not None:
+            inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+            if not inputs:
+                raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+        engine.run_backward(
+            (self,), None if gradient is None else (gradient,), retain_graph, create_graph,
+            inputs=inputs, accumulate=True, allow_unused=True,
+        )
+
+    def detach(self):
+        """A new leaf sharing this tensor's data (and version counter), with no history."""
+        t = _wrap(self._data)
+        t._version = self._version
+        return t
+
+    def detach_(self):
+        if self._base is not None and self._grad_fn is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self._grad_fn = None
+        self._requires_grad = False
+        return self
+
+    # ------------------------------------------------------------------ conversions
+    def numpy(self, force=False):
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+            )
+        if type(self._data) is not _ndarray:
+            if force:
+                return self._data.get()
+            raise TypeError(
+                f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to "
+                "copy the tensor to host memory first."
+            )
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        if type(self._data) is not _ndarray:
+            raise TypeError(
+                f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to "
+                "copy the tensor to host memory first."
+            )
+        a = self._data
+        return a if dtype is None else a.astype(dtype, copy=False)
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
+            )
+        return self._data.item() if type(self._data) is _ndarray else self._data.get().item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with more than one value is ambiguous"
+            )
+        return bool(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self):
+        from ._formatting import tensor_repr
+
+        return tensor_repr(self)
+
+    __str__ = __repr__
+
+    def __format__(self, spec):
+        if self._data.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return repr(self)
+
+    def __reduce_ex__(self, proto):
+        raise TypeError(
+            "autograd_gpu tensors are not pickled; use autograd_gpu.save(obj, path), which "
+            "never executes code on load"
+        )
+
+    # ------------------------------------------------------------------ devices and dtypes
+    def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other_tensor)``."""
+        for a in args:
+            if isinstance(a, Tensor):
+                device, dtype = a.device, a.dtype
+            elif isinstance(a, backend.dtype) or (isinstance(a, type) and a in (float, int, bool)):
+                dtype = a
+            elif isinstance(a, (str, backend.device, int)):
+                device = a
+            else:
+                raise TypeError(f"to() received an invalid argument: {a!r}")
+        out = self
+        if device is not None:
+            dev = backend.normalize_device(device)
+            if dev != self.device:
+                from .ops.shape import to_device
+
+                out = to_device(out, dev)
+        if dtype is not None and backend.to_numpy_dtype(dtype) != out._data.dtype:
+            from .ops.arithmetic import cast
+
+            out = cast(out, backend.to_numpy_dtype(dtype))
+        if copy and out is self:
+            out = self.clone()
+        return out
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        return self.to(backend.device("cuda", device) if isinstance(device, int) else (device or "cuda"))
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return "autograd_gpu." + ("cuda." if self.is_cuda else "") + _TYPE_NAMES.get(
+                self._data.dtype.name, self._data.dtype.name
+            )
+        return self.to(dtype)
+
+    def float(self):
+        return self.to(backend.float32)
+
+    def double(self):
+        return self.to(backend.float64)
+
+    def half(self):
+        return self.to(backend.float16)
+
+    def long(self):
+        return self.to(backend.int64)
+
+    def int(self):
+        return self.to(backend.int32)
+
+    def bool(self):
+        return self.to(backend.bool)
+
+    # ------------------------------------------------------------------ in place
+    def _check_inplace(self, other=None):
+        """Validates an in-place op; True when it must be recorded on the tape."""
+        record = _state.enabled and (
+            self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)
+        )
+        if record:
+            if self._grad_fn is None and self._requires_grad:
+                raise RuntimeError(
+                    "a leaf Variable that requires grad is being used in an in-place operation. "
+                    "(Wrap the update in `with autograd_gpu.no_grad():`, as optimizers do.)"
+                )
+            if self._base is not None and self._base._requires_grad:
+                raise RuntimeError(
+                    "a view of a tensor that requires grad is being modified in-place with grad "
+                    "mode on; this is not supported. Use an out-of-place op (clone() the view first)."
+                )
+        return record
+
+    def _take_over(self, result):
+        """Makes self the (recorded) result of an in-place op computed out of place."""
+        self._data = result._data
+        self._grad_fn = result._grad_fn
+        self._output_nr = result._output_nr
+        self._requires_grad = result._requires_grad
+        self._version[0] += 1
+        return self
+
+    def _inplace(self, op, other, ufunc_name):
+        if self._check_inplace(other):
+            # record against an alias holding the old value, then take over the result
+            old = _wrap(self._data, self._grad_fn, self._requires_grad)
+            old._output_nr = self._output_nr
+            return self._take_over(op(old, other))
+        b = other._data if isinstance(other, Tensor) else other
+        if isinstance(other, Tensor) and type(b) is not type(self._data):
+            function._raise_device_mismatch(function.Function, (self, other))
+        xp = self._xp()
+        getattr(xp, ufunc_name)(self._data, b, out=self._data)
+        self._version[0] += 1
+        return self
+
+    def add_(self, other, alpha=1):
+        if alpha != 1:
+            other = other * alpha
+        return self._inplace(_arith.add, other, "add")
+
+    def sub_(self, other, alpha=1):
+        if alpha != 1:
+            other = other * alpha
+        return self._inplace(_arith.sub, other, "subtract")
+
+    def mul_(self, other):
+        return self._inplace(_arith.mul, other, "multiply")
+
+    def div_(self, other):
+        return self._inplace(_arith.div, other, "true_divide")
+
+    def pow_(self, other):
+        return self._inplace(_arith.pow, other, "power")
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+    __ipow__ = pow_
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def fill_(self, value):
+        if self._check_inplace(value):
+            old = _wrap(self._data, self._grad_fn, self._requires_grad)
+            old._output_nr = self._output_nr
+            return self._take_over(old * 0 + value)
+        self._data.fill(value.item() if isinstance(value, Tensor) else value)
+        self._version[0] += 1
+        return self
+
+    def copy_(self, src):
+        src_t = src if isinstance(src, Tensor) else None
+        if self._check_inplace(src_t):
+            from .ops.shape import broadcast_to
+
+            s = src_t.to(self.device, self.dtype)
+            return self._take_over(broadcast_to(s, self.shape) + self * 0)
+        b = src._data if src_t is not None else src
+        if src_t is not None and type(b) is not type(self._data):
+            b = backend.to_device(b, self.device)  # copy_ is the explicit cross-device copy
+        self._xp().copyto(self._data, b, casting="unsafe")
+        self._version[0] += 1
+        return self
+
+    def clamp_(self, min=None, max=None):
+        if self._check_inplace(None):
+            from .ops.elementwise import clamp
+
+            old = _wrap(self._data, self._grad_fn, self._requires_grad)
+            old._output_nr = self._output_nr
+            return self._take_over(clamp(old, min, max))
+        self._xp().clip(self._data, min, max, out=self._data)
+        self._version[0] += 1
+        return self
+
+    clip_ = clamp_
+
+    def __setitem__(self, key, value):
+        from .ops.indexing import setitem
+
+        setitem(self, key, value)
+
+
+class Size(tuple):
+    """The shape of a tensor; a tuple that prints as ``torch.Size([2, 3])`` does."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "autograd_gpu.Size([" + ", ".join(str(n) for n in self) + "])"
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+_TYPE_NAMES = {
+    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+    "int64": "LongTensor", "int32": "IntTensor", "bool": "BoolTensor",
+    "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
+}
+
+
+class _HookHandle:
+    __slots__ = ("hooks", "hook")
+
+    def __init__(self, hooks, hook):
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self):
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
+
+
+def _init(t, data, grad_fn=None, requires_grad=False):
+    t._data = data
+    t._requires_grad = requires_grad
+    t._grad_fn = grad_fn
+    t._output_nr = 0
+    t._grad = None
+    t._version = [0]
+    t._hooks = None
+    t._accumulator = None
+    t._retains_grad = False
+    t._base = None
+
+
+def _wrap(data, grad_fn=None, requires_grad=False):
+    """A Tensor around an existing array (no copy)."""
+    t = _new(Tensor)
+    t._data = data
+    t._requires_grad = requires_grad
+    t._grad_fn = grad_fn
+    t._output_nr = 0
+    t._grad = None
+    t._version = [0]
+    t._hooks = None
+    t._accumulator = None
+    t._retains_grad = False
+    t._base = None
+    return t
+
+
+function.Tensor = Tensor
+function._new_tensor = _wrap
+
+from .ops import arithmetic as _arith  # noqa: E402  (ops import Tensor from here)
