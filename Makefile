@@ -1,0 +1,42 @@
+# `make test` and `make bench` set up everything they need on a fresh machine:
+# a .venv with the package installed editable and its extras.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# ORACLE=1 installs PyTorch (the CPU build, exactly this version) as the test oracle.
+ORACLE ?= 1
+TORCH  ?= torch==2.13.0
+# CuPy is installed even on machines without a GPU, so the "CuPy present, no GPU" fallback
+# is exercised for real. On a CUDA 12 machine use CUPY=cupy-cuda12x; CUPY= skips it.
+CUPY   ?= cupy-cuda13x
+STAMP  := $(VENV)/.installed-oracle$(ORACLE)-$(CUPY)
+
+.PHONY: test bench bench-quick fuzz report venv clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test,viz,plot]'
+	if [ -n "$(CUPY)" ]; then $(BIN)/pip install -q $(CUPY); fi
+	if [ "$(ORACLE)" = "1" ]; then $(BIN)/pip install -q '$(TORCH)'; fi
+	touch $@
+
+test: $(STAMP)
+	AUTOGRAD_GPU_ORACLE=$(ORACLE) $(BIN)/python -m pytest -q -p no:cacheprovider tests
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench --quick
+
+report: $(STAMP)
+	$(BIN)/python -m bench.report
+
+fuzz: $(STAMP)
+	AUTOGRAD_GPU_FUZZ=long $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache
