@@ -1,0 +1,13 @@
+"""Optimizers (``torch.optim``'s surface) and learning-rate schedules.
+
+Updates run under no_grad, in place, one parameter at a time through the array functions
+in `_functional` (on CUDA, one fused kernel per parameter update)."""
+from . import lr_scheduler
+from .adadelta import Adadelta
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
+from .optimizer import Optimizer
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "lr_scheduler"]

@@ -1,0 +1,56 @@
+"""RMSprop."""
+from . import _functional as F
+from .optimizer import Optimizer, _check_nonneg
+
+
+class RMSprop(Optimizer):
+    """As ``torch.optim.RMSprop``::
+
+        g = (maximize ? -grad : grad) + weight_decay * p
+        v = alpha * v + (1 - alpha) * g^2
+        gbar = alpha * gbar + (1 - alpha) * g              (centered)
+        avg = sqrt(v - gbar^2) + eps  (centered)   or   sqrt(v) + eps
+        buf = momentum * buf + g / avg;  p -= lr * buf     (momentum > 0)
+        p -= lr * g / avg                                   (otherwise)
+
+    eps is added OUTSIDE the square root (PyTorch's placement; TensorFlow and Keras put it
+    inside, sqrt(v + eps), which gives different steps when v is small).
+    """
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+                 centered=False, *, maximize=False):
+        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                        momentum=momentum, centered=centered, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _validate_group(self, group):
+        _check_nonneg(group["eps"], "epsilon")
+        _check_nonneg(group["momentum"], "momentum")
+        _check_nonneg(group["weight_decay"], "weight_decay")
+        _check_nonneg(group["alpha"], "alpha")
+
+    def _update_group(self, group):
+        momentum = group["momentum"]
+        centered = group["centered"]
+        kw = dict(lr=group["lr"], alpha=group["alpha"], eps=group["eps"],
+                  weight_decay=group["weight_decay"], momentum=momentum, centered=centered,
+                  maximize=group["maximize"])
+        for p in group["params"]:
+            g = p._grad
+            if g is None:
+                continue
+            state = self.state[p]
+            if not state:
+                state["step"] = self._new_step()
+                state["square_avg"] = self._buffer(p)
+                if momentum > 0:
+                    state["momentum_buffer"] = self._buffer(p)
+                if centered:
+                    state["grad_avg"] = self._buffer(p)
+            else:
+                self._check_state_device(p, state, ("square_avg", "momentum_buffer", "grad_avg"))
+            self._incr_step(state)
+            buf = state["momentum_buffer"]._data if momentum > 0 else None
+            gavg = state["grad_avg"]._data if centered else None
+            F.rmsprop_update(p._data, g._data, state["square_avg"]._data, buf, gavg, **kw)
+            p._version[0] += 1

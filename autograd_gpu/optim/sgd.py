@@ -1,0 +1,54 @@
+"""Stochastic gradient descent with momentum, dampening, Nesterov, weight decay."""
+from . import _functional as F
+from .optimizer import Optimizer, _check_nonneg
+
+
+class SGD(Optimizer):
+    """As ``torch.optim.SGD``::
+
+        g = (maximize ? -grad : grad) + weight_decay * p
+        buf = g (first step), then buf = momentum * buf + (1 - dampening) * g
+        g = g + momentum * buf (nesterov) or g = buf (momentum != 0)
+        p -= lr * g
+
+    The momentum buffer holds velocity without the learning rate (PyTorch's convention,
+    unlike Sutskever et al., who fold lr into it).
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
+                 *, maximize=False):
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _validate_group(self, group):
+        _check_nonneg(group["momentum"], "momentum")
+        _check_nonneg(group["weight_decay"], "weight_decay")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+
+    def _update_group(self, group):
+        lr = group["lr"]
+        momentum = group["momentum"]
+        kw = dict(lr=lr, momentum=momentum, dampening=group["dampening"],
+                  nesterov=group["nesterov"], weight_decay=group["weight_decay"],
+                  maximize=group["maximize"])
+        state_all = self.state
+        for p in group["params"]:
+            g = p._grad
+            if g is None:
+                continue
+            buf = None
+            first = False
+            if momentum:
+                state = state_all[p]
+                b = state.get("momentum_buffer")
+                if b is None:
+                    b = self._buffer(p)
+                    state["momentum_buffer"] = b
+                    first = True
+                else:
+                    self._check_state_device(p, state, ("momentum_buffer",))
+                buf = b._data
+            F.sgd_update(p._data, g._data, buf, first_step=first, **kw)
+            p._version[0] += 1
