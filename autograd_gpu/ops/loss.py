@@ -1,0 +1,418 @@
+"""Loss functions, each one op with its own backward (so that a fused kernel can replace a
+backward without changing the graph): MSE, L1, Huber, BCE, BCE-with-logits, NLL and
+cross-entropy (class indices, with weight / ignore_index / label_smoothing; and class
+probabilities). Each takes ``reduction`` = 'mean' | 'sum' | 'none'.
+
+Backward formulas use only operators and the library's functions, so they run on raw arrays
+in a first-order pass and record a graph under ``create_graph`` (second order works).
+Class weights, ``pos_weight`` and integer targets are constants (no gradient).
+"""
+import warnings
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..backend import array_module
+from ..tensor import Tensor
+from .arithmetic import _shape, sum_to
+from .elementwise import abs, clamp, log, log1p, exp, relu, sigmoid, sign, minimum, maximum
+from .reduction import softmax
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduce(l, reduction):
+    if reduction == "mean":
+        return l.mean()
+    if reduction == "sum":
+        return l.sum()
+    return l
+
+
+def _grad_scale(g, reduction, n):
+    """The output gradient as a factor on the elementwise derivative."""
+    if reduction == "mean":
+        return g * (1.0 / n) if n else g * float("nan")
+    return g
+
+
+def _raw(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+class MseLoss(Function):
+    def forward(self, x, y, reduction):
+        self.reduction, self.shapes = reduction, (_shape(x), _shape(y))
+        self.save_for_backward(x, y)
+        d = x - y
+        if reduction != "none" and type(d) is np.ndarray and d.ndim:
+            f = d.reshape(-1)
+            s = np.dot(f, f)  # one BLAS pass for the sum of squares
+            return s / d.size if reduction == "mean" else s
+        return _reduce(d * d, reduction)
+
+    def backward(self, g):
+        x, y = self.saved_tensors
+        d = (x - y) * (_grad_scale(g, self.reduction, _numel(x, y)) * 2.0)
+        need = self.needs_input_grad
+        return (sum_to(d, self.shapes[0]) if need[0] else None,
+                sum_to(-d, self.shapes[1]) if need[1] else None)
+
+
+class L1Loss(Function):
+    def forward(self, x, y, reduction):
+        self.reduction, self.shapes = reduction, (_shape(x), _shape(y))
+        self.save_for_backward(x, y)
+        return _reduce(array_module(x).abs(x - y), reduction)
+
+    def backward(self, g):
+        x, y = self.saved_tensors
+        d = sign(x - y) * _grad_scale(g, self.reduction, _numel(x, y))
+        need = self.needs_input_grad
+        return (sum_to(d, self.shapes[0]) if need[0] else None,
+                sum_to(-d, self.shapes[1]) if need[1] else None)
+
+
+class HuberLoss(Function):
+    """0.5 d^2 where |d| < delta, delta (|d| - delta / 2) elsewhere (d = x - y)."""
+
+    def forward(self, x, y, reduction, delta):
+        self.reduction, self.delta, self.shapes = reduction, delta, (_shape(x), _shape(y))
+        self.save_for_backward(x, y)
+        xp = array_module(x)
+        d = x - y
+        a = xp.abs(d)
+        l = xp.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+        return _reduce(l.astype(d.dtype, copy=False), reduction)
+
+    def backward(self, g):
+        x, y = self.saved_tensors
+        d = clamp(x - y, -self.delta, self.delta) * _grad_scale(g, self.reduction, _numel(x, y))
+        need = self.needs_input_grad
+        return (sum_to(d, self.shapes[0]) if need[0] else None,
+                sum_to(-d, self.shapes[1]) if need[1] else None)
+
+
+class BinaryCrossEntropy(Function):
+    """-w (y log x + (1 - y) log(1 - x)), each log clamped at -100 (PyTorch's rule)."""
+
+    def forward(self, x, y, reduction, weight):
+        xp = array_module(x)
+        if type(x) is np.ndarray and x.size and ((x < 0).any() or (x > 1).any()):
+            raise RuntimeError(
+                "all elements of input should be between 0 and 1 (binary_cross_entropy takes "
+                "probabilities; for logits use binary_cross_entropy_with_logits)"
+            )
+        self.reduction, self.weight, self.shapes = reduction, weight, (_shape(x), _shape(y))
+        self.save_for_backward(x, y)
+        lx = xp.maximum(xp.log(x), -100)
+        l1x = xp.maximum(xp.log1p(-x), -100)
+        l = -(y * lx + (1 - y) * l1x)
+        if weight is not None:
+            l = l * weight
+        return _reduce(l.astype(x.dtype, copy=False), reduction)
+
+    def backward(self, g):
+        x, y = self.saved_tensors
+        s = _grad_scale(g, self.reduction, _numel(x, y))
+        if self.weight is not None:
+            s = s * self.weight
+        need = self.needs_input_grad
+        gx = gy = None
+        if need[0]:
+            gx = sum_to((x - y) / maximum((1 - x) * x, 1e-12) * s, self.shapes[0])
+        if need[1]:
+            gy = sum_to((maximum(log(1 - x), -100) - maximum(log(x), -100)) * s, self.shapes[1])
+        return gx, gy
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """Stable form: max(x, 0) - x y + log1p(exp(-|x|)); with pos_weight p:
+    (1 - y) x + (1 + (p - 1) y) (log1p(exp(-|x|)) + max(-x, 0)); times weight."""
+
+    def forward(self, x, y, reduction, weight, pos_weight):
+        xp = array_module(x)
+        self.reduction, self.weight, self.pos_weight = reduction, weight, pos_weight
+        self.shapes = (_shape(x), _shape(y))
+        self.save_for_backward(x, y)
+        sp = xp.log1p(xp.exp(-xp.abs(x)))  # softplus(-|x|): never overflows
+        if pos_weight is None:
+            l = xp.maximum(x, 0) - x * y + sp
+        else:
+            l = (1 - y) * x + (1 + (pos_weight - 1) * y) * (sp + xp.maximum(-x, 0))
+        if weight is not None:
+            l = l * weight
+        return _reduce(l.astype(x.dtype, copy=False), reduction)
+
+    def backward(self, g):
+        x, y = self.saved_tensors
+        s = _grad_scale(g, self.reduction, _numel(x, y))
+        if self.weight is not None:
+            s = s * self.weight
+        pw, need = self.pos_weight, self.needs_input_grad
+        gx = gy = None
+        if pw is None:
+            if need[0]:
+                gx = (sigmoid(x) - y) * s
+            if need[1]:
+                gy = -x * s
+        else:
+            if need[0]:
+                gx = ((1 + (pw - 1) * y) * sigmoid(x) - pw * y) * s
+            if need[1]:
+                gy = ((pw - 1) * (log1p(exp(-abs(x))) + relu(-x)) - x) * s
+        return (None if gx is None else sum_to(gx, self.shapes[0]),
+                None if gy is None else sum_to(gy, self.shapes[1]))
+
+
+def _numel(x, y):
+    return int(np.prod(np.broadcast_shapes(_shape(x), _shape(y)), dtype=np.int64))
+
+
+def _class_coefficients(xp, x, target, weight, ignore_index, label_smoothing):
+    """Q[i, c] with loss_i = -sum_c Q[i, c] * log_softmax(x)[i, c] (class axis 1, or 0 for an
+    unbatched input), and the mean's denominator (sum of the targets' weights)."""
+    cdim = 1 if x.ndim >= 2 else 0
+    C = x.shape[cdim]
+    t = target.astype(np.int64, copy=False)
+    ignored = t == ignore_index
+    bad = ~ignored & ((t < 0) | (t >= C))
+    if bad.any():
+        raise IndexError(
+            f"Target {int(t[bad].reshape(-1)[0])} is out of bounds (cross_entropy/nll_loss: "
+            f"{C} classes, valid targets are 0..{C - 1} or ignore_index={ignore_index})"
+        )
+    t_exp = xp.expand_dims(t, cdim)
+    cshape = [1] * x.ndim
+    cshape[cdim] = C
+    classes = xp.arange(C).reshape(cshape)
+    onehot = (t_exp == classes).astype(x.dtype)
+    keep = (~xp.expand_dims(ignored, cdim)).astype(x.dtype)
+    if weight is None:
+        wt = keep  # weight of each sample's target
+        q = onehot * (1.0 - label_smoothing)
+        if label_smoothing:
+            q = q + label_smoothing / C
+    else:
+        w = weight.astype(x.dtype, copy=False).reshape(cshape)
+        wt = (onehot * w).sum(axis=cdim, keepdims=True) * keep
+        q = onehot * w * (1.0 - label_smoothing)
+        if label_smoothing:
+            q = q + w * (label_smoothing / C)
+    q = q * keep
+    return q, wt.sum(), cdim
+
+
+class CrossEntropy(Function):
+    """log_softmax + negative log-likelihood over class indices, in one op.
+
+    loss_i = -sum_c Q[i, c] log_softmax(x_i)[c] with Q = (1 - eps) w[t_i] onehot(t_i) + eps w / C
+    (zero where t_i == ignore_index); 'mean' divides by the sum of w[t_i] over kept samples.
+    """
+
+    name = "NllLossBackward0"
+
+    def forward(self, x, target, reduction, weight, ignore_index, label_smoothing):
+        xp = array_module(x)
+        q, denom, cdim = _class_coefficients(xp, x, target, weight, ignore_index, label_smoothing)
+        m = xp.amax(x, axis=cdim, keepdims=True)
+        shifted = x - m
+        logp = shifted - xp.log(xp.exp(shifted).sum(axis=cdim, keepdims=True))
+        l = -(q * logp).sum(axis=cdim)
+        self.q, self.qsum, self.cdim, self.reduction = q, q.sum(axis=cdim, keepdims=True), cdim, reduction
+        self.denom = denom
+        self.save_for_backward(x)
+        if reduction == "mean":
+            return l.sum() / denom
+        return _reduce(l, reduction)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        if self.reduction == "none":
+            g = g.reshape(_kept(g.shape, self.cdim))
+        elif self.reduction == "mean":
+            g = g / self.denom
+        return (softmax(x, self.cdim) * self.qsum - self.q) * g, None
+
+
+class CrossEntropyProbs(Function):
+    """Cross-entropy against class probabilities t: -sum_c w_c t~_c log_softmax(x)_c with
+    t~ = (1 - eps) t + eps / C; 'mean' divides by the number of samples."""
+
+    name = "CrossEntropyLossBackward0"
+
+    def forward(self, x, t, reduction, weight, label_smoothing):
+        xp = array_module(x)
+        cdim = 1 if x.ndim >= 2 else 0
+        C = x.shape[cdim]
+        cshape = [1] * x.ndim
+        cshape[cdim] = C
+        self.w = None if weight is None else weight.astype(x.dtype, copy=False).reshape(cshape)
+        self.cdim, self.reduction, self.eps, self.C = cdim, reduction, label_smoothing, C
+        self.n = x.size // C if C else 0
+        m = xp.amax(x, axis=cdim, keepdims=True)
+        shifted = x - m
+        logp = shifted - xp.log(xp.exp(shifted).sum(axis=cdim, keepdims=True))
+        self.save_for_backward(x, t)
+        l = -(self._q(t) * logp).sum(axis=cdim)
+        if reduction == "mean":
+            return l.sum() / self.n
+        return _reduce(l, reduction)
+
+    def _q(self, t):
+        q = t * (1.0 - self.eps) + self.eps / self.C if self.eps else t
+        return q if self.w is None else q * self.w
+
+    def backward(self, g):
+        x, t = self.saved_tensors
+        if self.reduction == "none":
+            g = g.reshape(_kept(g.shape, self.cdim))
+        elif self.reduction == "mean":
+            g = g * (1.0 / self.n)
+        need = self.needs_input_grad
+        q = self._q(t)
+        gx = (softmax(x, self.cdim) * q.sum(axis=self.cdim, keepdims=True) - q) * g if need[0] else None
+        gt = None
+        if need[1]:
+            lse = x - _log_softmax_of(x, self.cdim)  # log-sum-exp, broadcast
+            wl = x - lse
+            if self.w is not None:
+                wl = wl * self.w
+            gt = -(wl * (1.0 - self.eps)) * g
+        return gx, gt
+
+
+def _log_softmax_of(x, cdim):
+    from .reduction import log_softmax
+
+    return log_softmax(x, cdim)
+
+
+class NllLoss(Function):
+    """-w[t_i] x[i, t_i]; 'mean' divides by the sum of w[t_i] over kept samples."""
+
+    def forward(self, x, target, reduction, weight, ignore_index):
+        xp = array_module(x)
+        q, denom, cdim = _class_coefficients(xp, x, target, weight, ignore_index, 0.0)
+        self.q, self.cdim, self.reduction, self.denom = q, cdim, reduction, denom
+        l = -(q * x).sum(axis=cdim)
+        if reduction == "mean":
+            return l.sum() / denom
+        return _reduce(l, reduction)
+
+    def backward(self, g):
+        if self.reduction == "none":
+            g = g.reshape(_kept(g.shape, self.cdim))
+        elif self.reduction == "mean":
+            g = g / self.denom
+        return -self.q * g, None
+
+
+def _kept(shape, cdim):
+    return tuple(shape[:cdim]) + (1,) + tuple(shape[cdim:])
+
+
+# ---------------------------------------------------------------- plain functions
+
+
+def _check_reduction(reduction, op):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: {reduction} is not a valid value for reduction (use 'mean', 'sum' or 'none')")
+
+
+def _warn_shapes(input, target, op):
+    si, st = tuple(_shape(input)), tuple(_shape(target))
+    if si != st:
+        warnings.warn(
+            f"{op}: Using a target size ({st}) that is different to the input size ({si}). "
+            "This will likely lead to incorrect results due to broadcasting. Please ensure "
+            "they have the same size.", UserWarning, stacklevel=3)
+
+
+def mse_loss(input, target, reduction="mean"):
+    _check_reduction(reduction, "mse_loss")
+    _warn_shapes(input, target, "mse_loss")
+    return MseLoss.apply(input, target, reduction=reduction)
+
+
+def l1_loss(input, target, reduction="mean"):
+    _check_reduction(reduction, "l1_loss")
+    _warn_shapes(input, target, "l1_loss")
+    return L1Loss.apply(input, target, reduction=reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    _check_reduction(reduction, "huber_loss")
+    _warn_shapes(input, target, "huber_loss")
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    return HuberLoss.apply(input, target, reduction=reduction, delta=float(delta))
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    _check_reduction(reduction, "binary_cross_entropy")
+    if tuple(_shape(input)) != tuple(_shape(target)):
+        raise ValueError(
+            f"Using a target size ({tuple(_shape(target))}) that is different to the input size "
+            f"({tuple(_shape(input))}) is deprecated. Please ensure they have the same size."
+        )
+    return BinaryCrossEntropy.apply(input, target, reduction=reduction, weight=_raw(weight))
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    if tuple(_shape(input)) != tuple(_shape(target)):
+        raise ValueError(
+            f"Target size ({tuple(_shape(target))}) must be the same as input size "
+            f"({tuple(_shape(input))})"
+        )
+    return BinaryCrossEntropyWithLogits.apply(
+        input, target, reduction=reduction, weight=_raw(weight), pos_weight=_raw(pos_weight))
+
+
+def _check_class_input(input, target, op):
+    si, st = tuple(_shape(input)), tuple(_shape(target))
+    if len(si) == 0:
+        raise ValueError(f"{op}: input must have a class dimension, got a 0-d input")
+    expect = si[:1] + si[2:] if len(si) >= 2 else ()
+    if st != expect:
+        raise ValueError(
+            f"{op}: expected target of shape {expect} for input of shape {si} (class indices), "
+            f"got {st}"
+        )
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    _check_reduction(reduction, "cross_entropy")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    t = _raw(target)
+    if hasattr(t, "dtype") and t.dtype.kind == "f":
+        if tuple(_shape(input)) != tuple(_shape(target)):
+            raise ValueError(
+                f"cross_entropy: class-probability target of shape {tuple(_shape(target))} must "
+                f"match the input's shape {tuple(_shape(input))}"
+            )
+        return CrossEntropyProbs.apply(input, target, reduction=reduction, weight=_raw(weight),
+                                       label_smoothing=float(label_smoothing))
+    if not hasattr(t, "dtype") or t.dtype.kind not in "iu":
+        raise TypeError(
+            "cross_entropy: target must be class indices (an integer tensor) or class "
+            f"probabilities (a float tensor), got {type(target).__name__}"
+        )
+    _check_class_input(input, target, "cross_entropy")
+    return CrossEntropy.apply(input, t, reduction=reduction, weight=_raw(weight),
+                              ignore_index=int(ignore_index), label_smoothing=float(label_smoothing))
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    _check_reduction(reduction, "nll_loss")
+    t = _raw(target)
+    if not hasattr(t, "dtype") or t.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss: target must be class indices (an integer tensor), got "
+                        f"{getattr(t, 'dtype', type(target).__name__)}")
+    _check_class_input(input, target, "nll_loss")
+    return NllLoss.apply(input, t, reduction=reduction, weight=_raw(weight),
+                         ignore_index=int(ignore_index))
