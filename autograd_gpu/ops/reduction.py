@@ -94,7 +94,7 @@ class Var(Function):
         self.save_for_backward(x)
         self.axes, self.keepdim = axes, keepdim
         n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
-        self.denom = max(n - correction, 0)
+        self.denom = n - correction if n > correction else 0  # the builtin max is shadowed here
         xp = array_module(x)
         return xp.var(x, axis=axes, ddof=correction, keepdims=keepdim)
 
