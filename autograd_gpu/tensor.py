@@ -213,19 +213,16 @@ class Tensor:
                 self._hooks = []
             self._hooks.append(hook)
             hooks = self._hooks
-            acc = self._accumulator() if self._accumulator is not None else None
-            if acc is not None:
-                acc._pre_hooks = {0: hooks}
+            if self._accumulator is not None:
+                self._accumulator._pre_hooks = {0: hooks}
         return _HookHandle(hooks, hook)
 
     def _get_accumulator(self):
-        ref = self._accumulator
-        acc = None if ref is None else ref()
+        acc = self._accumulator
         if acc is None:
-            acc = AccumulateGrad(self)
+            acc = self._accumulator = AccumulateGrad(self)
             if self._hooks:
                 acc._pre_hooks = {0: self._hooks}
-            self._accumulator = weakref.ref(acc)
         return acc
 
     def _accumulate(self, g, create_graph):
@@ -236,7 +233,8 @@ class Tensor:
         grad = self._grad
         if grad is None:
             # a copy: the engine may hand the same array (or a view of it) to several leaves
-            self._grad = _wrap(self._xp().array(g, dtype=self._data.dtype))
+            d = self._data
+            self._grad = _wrap((np if type(d) is _ndarray else self._xp()).array(g, dtype=d.dtype))
         elif grad._requires_grad:
             self._grad = _wrap(grad._data + g)
         else:
@@ -438,7 +436,7 @@ class Tensor:
         self._version[0] += 1
         return self
 
-    def _inplace(self, op, other, ufunc_name):
+    def _inplace(self, op, other, ufunc):
         if self._check_inplace(other):
             # record against an alias holding the old value, then take over the result
             old = _wrap(self._data, self._grad_fn, self._requires_grad)
@@ -447,29 +445,31 @@ class Tensor:
         b = other._data if isinstance(other, Tensor) else other
         if isinstance(other, Tensor) and type(b) is not type(self._data):
             function._raise_device_mismatch(function.Function, (self, other))
-        xp = self._xp()
-        getattr(xp, ufunc_name)(self._data, b, out=self._data)
+        d = self._data
+        if type(d) is not _ndarray:  # the CuPy ufunc of the same name
+            ufunc = getattr(self._xp(), ufunc.__name__)
+        ufunc(d, b, out=d)
         self._version[0] += 1
         return self
 
     def add_(self, other, alpha=1):
         if alpha != 1:
             other = other * alpha
-        return self._inplace(_arith.add, other, "add")
+        return self._inplace(_arith.add, other, np.add)
 
     def sub_(self, other, alpha=1):
         if alpha != 1:
             other = other * alpha
-        return self._inplace(_arith.sub, other, "subtract")
+        return self._inplace(_arith.sub, other, np.subtract)
 
     def mul_(self, other):
-        return self._inplace(_arith.mul, other, "multiply")
+        return self._inplace(_arith.mul, other, np.multiply)
 
     def div_(self, other):
-        return self._inplace(_arith.div, other, "true_divide")
+        return self._inplace(_arith.div, other, np.true_divide)
 
     def pow_(self, other):
-        return self._inplace(_arith.pow, other, "power")
+        return self._inplace(_arith.pow, other, np.power)
 
     __iadd__ = add_
     __isub__ = sub_

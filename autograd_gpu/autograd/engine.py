@@ -9,6 +9,8 @@ individual ops.
 import heapq
 import warnings
 
+import numpy as _np
+
 from . import grad_mode
 from . import function as _function
 
@@ -36,8 +38,8 @@ def _root_grads(outputs, grad_outputs, create_graph):
                     f"(the output has shape {_shape_str(out._data.shape)}; pass a gradient of "
                     "that shape, e.g. backward(torch.ones_like(out)), or reduce it with .sum())"
                 )
-            xp = out._xp()
-            g = xp.ones_like(out._data)
+            d = out._data
+            g = _np.array(1, d.dtype) if type(d) is _np.ndarray and d.ndim == 0 else out._xp().ones(d.shape, d.dtype)
             if create_graph:
                 g = _function._new_tensor(g)
         else:
@@ -105,12 +107,18 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
 
     buffers = {}
     heap = []
+    leaf_grads = {}
+    AccumulateGrad = _function.AccumulateGrad
     for out, g in zip(outputs, grads):
         node, nr = _node_of(out)
+        if node.__class__ is AccumulateGrad:
+            prev = leaf_grads.get(node)
+            leaf_grads[node] = g if prev is None else prev + g
+            continue
         buf = buffers.get(node)
         if buf is None:
             buf = buffers[node] = [None] * node._n_outputs
-            heapq.heappush(heap, (-node.sequence_nr, id(node), node))
+            heapq.heappush(heap, (-node.sequence_nr, node))
         buf[nr] = g if buf[nr] is None else buf[nr] + g
 
     captures = None
@@ -121,17 +129,19 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             if not t._requires_grad:
                 raise RuntimeError(f"One of the differentiated Tensors (input {k}) does not require grad")
             captures.setdefault(_node_of(t), []).append(k)
-        needed = _needed_nodes([e[2] for e in heap], {n for n, _ in captures})
+        needed = _needed_nodes([e[1] for e in heap] + list(leaf_grads), {n for n, _ in captures})
     results = [None] * (0 if inputs is None else len(inputs))
 
-    AccumulateGrad = _function.AccumulateGrad
+    anomaly = _function.Function._record_trace
+    push, pop = heapq.heappush, heapq.heappop
     prev_mode = _state.enabled
     _state.enabled = create_graph
     try:
+        # sequence numbers are unique, so heap entries never compare nodes
         while heap:
-            node = heapq.heappop(heap)[2]
+            node = pop(heap)[1]
             node_grads = buffers.pop(node)
-            if node._pre_hooks:
+            if node._pre_hooks is not None:
                 node_grads = _run_hooks(node, node_grads, create_graph)
             if captures is not None:
                 for nr, g in enumerate(node_grads):
@@ -139,32 +149,47 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     if ks:
                         for k in ks:
                             results[k] = g
-            if type(node) is AccumulateGrad:
-                if accumulate and (captures is None or (node, 0) in captures):
-                    node.variable._accumulate(node_grads[0], create_graph)
-                continue
             if needed is not None and node not in needed:
                 continue
             if node._n_outputs == 1:
                 in_grads = node.backward(node_grads[0])
             else:
                 in_grads = node.backward(*_materialize(node, node_grads))
-            if type(in_grads) is not tuple:
-                in_grads = (in_grads,)
             if not retain_graph:
-                node.release()
-            if _function.Function._record_trace:
+                node._saved = None
+                node._freed = True
+            if in_grads.__class__ is not tuple:
+                in_grads = (in_grads,)
+            if anomaly:
                 _check_anomaly(node, in_grads)
             for (fn, nr), g in zip(node.next_functions, in_grads):
-                if fn is None or g is None:
+                if g is None or fn is None:
+                    continue
+                if fn.__class__ is AccumulateGrad:
+                    # leaves are sinks: sum their gradients here, apply them at the end
+                    prev = leaf_grads.get(fn)
+                    leaf_grads[fn] = g if prev is None else prev + g
                     continue
                 buf = buffers.get(fn)
                 if buf is None:
                     if needed is not None and fn not in needed:
                         continue
-                    buf = buffers[fn] = [None] * fn._n_outputs
-                    heapq.heappush(heap, (-fn.sequence_nr, id(fn), fn))
-                buf[nr] = g if buf[nr] is None else buf[nr] + g
+                    if fn._n_outputs == 1:
+                        buffers[fn] = [g]
+                    else:
+                        buf = buffers[fn] = [None] * fn._n_outputs
+                        buf[nr] = g
+                    push(heap, (-fn.sequence_nr, fn))
+                else:
+                    buf[nr] = g if buf[nr] is None else buf[nr] + g
+        for acc, g in leaf_grads.items():
+            if acc._pre_hooks is not None:
+                (g,) = _run_hooks(acc, [g], create_graph)
+            if captures is not None:
+                for k in captures.get((acc, 0), ()):
+                    results[k] = g
+            if accumulate and (captures is None or (acc, 0) in captures):
+                acc._accumulate(g, create_graph)
     finally:
         _state.enabled = prev_mode
 

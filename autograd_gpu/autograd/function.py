@@ -13,6 +13,7 @@ records a graph of its own, which is how derivatives of any order work. Code in 
 therefore uses Python operators and the library's functions, which take either kind.
 """
 import itertools
+import weakref
 
 from ..backend import device_of
 from . import grad_mode
@@ -24,18 +25,12 @@ _new_tensor = None
 
 
 class Function:
-    __slots__ = (
-        "next_functions",
-        "sequence_nr",
-        "needs_input_grad",
-        "_saved",
-        "_freed",
-        "_pre_hooks",
-        "_n_outputs",
-        "_anomaly_trace",
-        "__dict__",
-        "__weakref__",
-    )
+    # defaults live on the class: a node only stores what differs (cheap to create)
+    _saved = None
+    _freed = False
+    _pre_hooks = None
+    _n_outputs = 1
+    _anomaly_trace = None
     #: name of the node as printed, e.g. ``MulBackward0``; set per class by __init_subclass__
     name = "Function"
     #: set by anomaly mode: records a stack trace per node when True
@@ -64,11 +59,9 @@ class Function:
         Inputs that are not Tensors (Python scalars, raw arrays) are constants. Called with
         no Tensor at all (as backward code does in a first-order pass) it returns raw arrays.
         """
-        node = cls.__new__(cls)
-        node._saved = None
+        node = _new(cls)
         arrays = []
         record = False
-        any_tensor = False
         first = None
         for a in inputs:
             if isinstance(a, Tensor):
@@ -79,33 +72,31 @@ class Function:
                     type(d) is not _ndarray and d.device != first.device
                 ):
                     _raise_device_mismatch(cls, inputs)
-                arrays.append(d)
-                any_tensor = True
                 if a._requires_grad:
                     record = True
+                arrays.append(d)
             else:
                 arrays.append(a)
         out = node.forward(*arrays, **params)
-        if not any_tensor:
+        if first is None:
             return out
-        record = record and _state.enabled
         if type(out) is tuple:
-            return node._wrap_outputs(out, inputs, arrays, record)
+            return node._wrap_outputs(out, inputs, record and _state.enabled)
         if type(out) is not _ndarray:
             out = as_array(out)
-        if not record or out.dtype.kind not in "fc":
+        if not record or not _state.enabled or out.dtype.kind not in "fc":
             return _new_tensor(out)
-        node._link(inputs, arrays, 1)
-        t = _new_tensor(out, node, True)
-        if node._saved:
-            node._resolve_saved(inputs, arrays, (out,))
-        return t
+        node._link(inputs)
+        if node._saved is not None:
+            node._resolve_saved(inputs, (out,))
+        return _new_tensor(out, node, True)
 
-    def _wrap_outputs(self, outs, inputs, arrays, record):
+    def _wrap_outputs(self, outs, inputs, record):
         outs = tuple(as_array(o) for o in outs)
         if not record:
             return tuple(_new_tensor(o) for o in outs)
-        self._link(inputs, arrays, len(outs))
+        self._link(inputs)
+        self._n_outputs = len(outs)
         result = []
         for i, o in enumerate(outs):
             if o.dtype.kind in "fc":
@@ -114,53 +105,50 @@ class Function:
             else:
                 t = _new_tensor(o)
             result.append(t)
-        if self._saved:
-            self._resolve_saved(inputs, arrays, outs)
+        if self._saved is not None:
+            self._resolve_saved(inputs, outs)
         return tuple(result)
 
-    def _link(self, inputs, arrays, n_outputs):
+    def _link(self, inputs):
         nexts = []
         needs = []
         for a in inputs:
             if isinstance(a, Tensor) and a._requires_grad:
                 fn = a._grad_fn
-                if fn is None:
-                    nexts.append((a._get_accumulator(), 0))
-                else:
-                    nexts.append((fn, a._output_nr))
+                nexts.append((a._get_accumulator(), 0) if fn is None else (fn, a._output_nr))
                 needs.append(True)
             else:
-                nexts.append((None, 0))
+                nexts.append(_NO_EDGE)
                 needs.append(False)
         self.next_functions = tuple(nexts)
-        self.needs_input_grad = tuple(needs)
+        self.needs_input_grad = needs
         self.sequence_nr = next(_sequence)
-        self._freed = False
-        self._pre_hooks = None
-        self._n_outputs = n_outputs
         if Function._record_trace:
             import traceback
 
             self._anomaly_trace = "".join(traceback.format_stack()[:-3])
 
-    def _resolve_saved(self, inputs, arrays, outs):
+    def _resolve_saved(self, inputs, outs):
         """Ties each saved array to the input or output it is, so that a create_graph
-        backward can see it as a graph-connected Tensor, and checks its version later."""
+        backward sees it as a graph-connected Tensor, and a changed input is detected.
+        Entries: (tensor, version) for an input, _SavedOutput for an output, else as given."""
         resolved = []
         for s in self._saved:
-            entry = None
-            for i, a in enumerate(arrays):
-                if s is a and isinstance(inputs[i], Tensor):
-                    t = inputs[i]
-                    entry = _SavedInput(t, t._version, t._version[0])
+            for t in inputs:
+                if isinstance(t, Tensor) and t._data is s:
+                    resolved.append((t, t._version[0]))
                     break
             else:
-                for k, o in enumerate(outs):
-                    if s is o:
-                        entry = _SavedOutput(o, k)
-                        break
-            resolved.append(s if entry is None else entry)
-        self._saved = tuple(resolved)
+                if s is outs[0]:
+                    resolved.append(_SavedOutput(s, 0))
+                else:
+                    for k, o in enumerate(outs):
+                        if s is o:
+                            resolved.append(_SavedOutput(o, k))
+                            break
+                    else:
+                        resolved.append(s)
+        self._saved = resolved
 
     @property
     def saved_tensors(self):
@@ -171,22 +159,24 @@ class Function:
         graph = _state.enabled
         out = []
         for s in self._saved:
-            if type(s) is _SavedInput:
-                if s.version[0] != s.expected:
-                    raise RuntimeError(_modified_message(self, s))
-                out.append(s.tensor if graph else s.tensor._data)
-            elif type(s) is _SavedOutput:
+            cls = type(s)
+            if cls is tuple:
+                t, version = s
+                if t._version[0] != version:
+                    raise RuntimeError(_modified_message(self, t, version))
+                out.append(t if graph else t._data)
+            elif cls is _SavedOutput:
                 if graph:
                     t = _new_tensor(s.array, self, True)
                     t._output_nr = s.index
                     out.append(t)
                 else:
                     out.append(s.array)
-            elif graph and type(s) is not tuple and hasattr(s, "dtype"):
+            elif graph and hasattr(s, "dtype") and hasattr(s, "shape"):
                 out.append(_new_tensor(s))
             else:
                 out.append(s)
-        return tuple(out)
+        return out
 
     def release(self):
         """Frees what forward saved; a later backward through this node raises."""
@@ -201,15 +191,11 @@ class Function:
     def __repr__(self):
         return f"<{self.name} object at {hex(id(self))}>"
 
-    def __str__(self):
-        return f"<{self.name} object at {hex(id(self))}>"
+    __str__ = __repr__
 
 
-class _SavedInput:
-    __slots__ = ("tensor", "version", "expected")
-
-    def __init__(self, tensor, version, expected):
-        self.tensor, self.version, self.expected = tensor, version, expected
+_NO_EDGE = (None, 0)
+_new = object.__new__
 
 
 class _SavedOutput:
@@ -220,18 +206,30 @@ class _SavedOutput:
 
 
 class AccumulateGrad:
-    """The sink node of a leaf: adds the incoming gradient into ``leaf.grad``."""
+    """The sink node of a leaf: adds the incoming gradient into ``leaf.grad``.
 
-    __slots__ = ("variable", "sequence_nr", "next_functions", "_pre_hooks", "__weakref__")
+    The leaf holds its accumulator; the accumulator holds the leaf weakly, so there is no
+    reference cycle (a gradient for a leaf nobody holds any more goes nowhere)."""
+
+    __slots__ = ("_ref", "sequence_nr", "_pre_hooks", "__weakref__")
     name = "AccumulateGrad"
     _n_outputs = 1
+    next_functions = ()
 
     def __init__(self, variable):
-        self.variable = variable
+        self._ref = weakref.ref(variable)
         # below every op's number: a leaf's sink runs after all that feed it
         self.sequence_nr = -next(_sequence) - 1
-        self.next_functions = ()
         self._pre_hooks = None
+
+    @property
+    def variable(self):
+        return self._ref()
+
+    def _accumulate(self, g, create_graph):
+        t = self._ref()
+        if t is not None:
+            t._accumulate(g, create_graph)
 
     def register_prehook(self, output_nr, hook):
         if self._pre_hooks is None:
@@ -256,16 +254,15 @@ _SECOND_BACKWARD = (
 )
 
 
-def _modified_message(node, s):
-    t = s.tensor
+def _modified_message(node, t, expected):
     where = ""
     if t._grad_fn is not None:
         where = f", which is output {t._output_nr} of {t._grad_fn.name},"
     shape = "(" + ", ".join(str(n) for n in t._data.shape) + ("," if t._data.ndim == 1 else "") + ")"
     return (
         "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [{t.dtype.name} {shape}]{where} is at version {s.version[0]}; "
-        f"expected version {s.expected} instead. Hint: the backward of {node.name} needs it "
+        f"operation: [{t.dtype.name} {shape}]{where} is at version {t._version[0]}; "
+        f"expected version {expected} instead. Hint: the backward of {node.name} needs it "
         "unchanged; use an out-of-place op (x = x + y instead of x += y) or clone() it first."
     )
 

@@ -15,7 +15,9 @@ _f32 = np.dtype(np.float32)
 def _promote(out, a, b):
     """NumPy makes int (op) float, and int / int, float64; PyTorch gives the default float
     type, float32, unless an input is float64 already."""
-    if out.dtype != _f64 or getattr(a, "dtype", None) == _f64 or getattr(b, "dtype", None) == _f64:
+    if out.dtype is not _f64 and out.dtype != _f64:  # identity first: the common case
+        return out
+    if getattr(a, "dtype", None) == _f64 or getattr(b, "dtype", None) == _f64:
         return out
     return out.astype(_f32)
 
@@ -130,8 +132,6 @@ class Pow(Function):
             raise _broadcast_error("pow", a, b) from None
 
     def backward(self, g):
-        from .elementwise import log, where
-
         a, b = self.saved_tensors
         need = self.needs_input_grad
         ga = gb = None
@@ -142,8 +142,8 @@ class Pow(Function):
             else:
                 ga = sum_to(g * b * a ** (b - 1), _shape(a))
         if need[1]:
-            safe = where(a == 0, 1.0, a) if hasattr(a, "shape") else (a if a != 0 else 1.0)
-            gb = sum_to(g * a ** b * log(safe), _shape(b))
+            safe = _ew.where(a == 0, 1.0, a) if hasattr(a, "shape") else (a if a != 0 else 1.0)
+            gb = sum_to(g * a ** b * _ew.log(safe), _shape(b))
         return ga, gb
 
 
@@ -248,3 +248,5 @@ subtract = sub
 multiply = mul
 divide = true_divide = div
 negative = neg
+
+from . import elementwise as _ew  # noqa: E402  (imports this module; bound late for Pow)

@@ -4,6 +4,7 @@ log_softmax, norm. Every one takes ``dim=`` (or NumPy's ``axis=``) and ``keepdim
 amax does; with ``dim`` they return ``(values, indices)`` and the gradient goes to the index.
 """
 import collections
+import math
 
 import numpy as np
 
@@ -54,15 +55,23 @@ def _reduced_shape(shape, axes, keepdim):
 
 def _expand_grad(g, in_shape, axes):
     """The gradient of a reduction, broadcast back over the reduced axes."""
-    from .shape import broadcast_to
-
     g = g.reshape(_kept_shape(in_shape, axes))
-    return broadcast_to(g, in_shape)
+    if isinstance(g, Tensor) or math.prod(in_shape) > _MATERIALIZE_BELOW:
+        return _shape_ops.broadcast_to(g, in_shape)
+    # small: filling a new array is far cheaper than NumPy's Python-level broadcast_to
+    out = array_module(g).empty(in_shape, g.dtype)
+    out[...] = g
+    return out
+
+
+_MATERIALIZE_BELOW = 1 << 16
 
 
 class Sum(Function):
     def forward(self, x, axes, keepdim):
         self.in_shape, self.axes = x.shape, axes
+        if axes is None and not keepdim:
+            return x.sum()
         if axes is not None:
             self.name = "SumBackward1"
         return x.sum(axis=axes, keepdims=keepdim)
@@ -83,10 +92,13 @@ class Mean(Function):
             self.name = "MeanBackward1"
         n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
         self.n = n
-        return x.mean(axis=axes, keepdims=keepdim)
+        if x.dtype == np.float16:  # NumPy accumulates float16 means in float32
+            return x.mean(axis=axes, keepdims=keepdim)
+        # the same result as x.mean() for float32/64, without NumPy's Python-level overhead
+        return (x.sum() if axes is None and not keepdim else x.sum(axis=axes, keepdims=keepdim)) / n
 
     def backward(self, g):
-        return _expand_grad(g, self.in_shape, self.axes) / self.n
+        return _expand_grad(g / self.n, self.in_shape, self.axes)
 
 
 class Var(Function):
@@ -244,6 +256,8 @@ def _check(x, op):
 
 
 def sum(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+    if dim is None and axis is None and dtype is None and not keepdim and not keepdims:
+        return Sum.apply(input, axes=None, keepdim=False)  # the common x.sum()
     dim, keepdim = _dim_args(dim, axis, keepdim, keepdims)
     if dtype is not None:
         input = input.to(dtype)
@@ -389,3 +403,5 @@ for _name in ("sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin",
               "argmin", "logsumexp", "softmax", "log_softmax", "norm"):
     setattr(Tensor, _name, globals()[_name])
 del _name
+
+from . import shape as _shape_ops  # noqa: E402  (imports this module; bound late)
