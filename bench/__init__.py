@@ -1,0 +1,3 @@
+"""The benchmark suite: autograd_gpu on cpu and cuda against PyTorch, hand-written NumPy and a
+plain copy of the same bytes. `python -m bench` runs it, `python -m bench --quick` runs tiny
+sizes in seconds, `python -m bench.report` rebuilds bench/REPORT.md from bench/results/."""

@@ -1,0 +1,333 @@
+"""Builds bench/REPORT.md (and bench/*.png when matplotlib is importable) from every result
+file in bench/results/: one table per workload with each machine's latest run, and the goals
+of the suite with pass or miss per machine.
+
+    python -m bench.report [--results DIR] [--out DIR]
+"""
+import argparse
+import glob
+import json
+import os
+
+from .harness import IMPLS, RATIOS, fmt_ratio, fmt_time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# The goals the suite must show: (goal, reference figures on the CPU machine where they were
+# taken, workload id, row predicate, [(ratio, "<=" or ">=", target)], needs a GPU).
+GOALS = (
+    ("3-op fwd+bwd, 4 elements", "PyTorch CPU 78 us, NumPy 4.5 us", "overhead",
+     lambda r: r["label"].startswith("(x*w + b)"), [("ours_vs_torch_cpu", "<=", 0.25)], False),
+    ("least squares, 5000 steps", "PyTorch CPU 0.74 s, NumPy 0.034 s", "least_squares",
+     lambda r: r["size"] == 5000, [("ours_vs_torch_cpu", "<=", 0.25)], False),
+    ("two-layer net, 500 Adam steps", "PyTorch CPU 0.45 s, NumPy 0.23 s", "training",
+     lambda r: "two-layer" in r["label"] and "500 steps" in r["label"],
+     [("ours_vs_torch_cpu", "<=", 0.6)], False),
+    ("elementwise chain, 1e7, fwd+bwd", "PyTorch CPU 200 ms, NumPy 79 ms", "elementwise",
+     lambda r: r["size"] == 10**7, [("ours_vs_torch_cpu", "<=", 0.5)], False),
+    ("4-layer MLP, 50 steps", "PyTorch CPU 1.9 s, NumPy 1.8 s", "training",
+     lambda r: "4x1024" in r["label"], [("ours_vs_numpy", "<=", 1.05)], False),
+    ("GPU: fused backward, >= 1e7", "", "elementwise",
+     lambda r: r["size"] >= 10**7, [("device_bw_fraction", ">=", 0.85)], True),
+    ("GPU: MLP 4096, one step", "", "training",
+     lambda r: "4x4096" in r["label"], [("ours_vs_torch_cuda", "<=", 1.1), ("gpu_speedup", ">=", 50)],
+     True),
+)
+
+RATIO_HEADERS = (("gpu_speedup", "GPU speedup"), ("ours_vs_torch_cpu", "ours/torch cpu"),
+                 ("ours_vs_torch_cuda", "ours/torch cuda"), ("ours_vs_numpy", "ours/numpy"),
+                 ("ours_vs_copy_host", "ours/copy host"), ("device_bw_fraction", "dev copy/ours"))
+
+
+def load(results_dir, include_quick=False):
+    """The latest full (not quick) run per machine, oldest machine first."""
+    latest = {}
+    for path in sorted(glob.glob(os.path.join(results_dir, "*.json"))):
+        try:
+            with open(path) as f:
+                doc = json.load(f)
+        except (OSError, ValueError):
+            continue
+        if (doc.get("quick") and not include_quick) or doc.get("schema") != 1:
+            continue
+        doc["_file"] = os.path.basename(path)
+        m = doc["machine"]
+        key = (m["host"], m.get("gpu"))
+        if key not in latest or doc["created"] >= latest[key]["created"]:
+            latest[key] = doc
+    return sorted(latest.values(), key=lambda d: d["created"])
+
+
+def machine_name(doc):
+    m = doc["machine"]
+    return f"{m['host']} ({m['gpu']})" if m.get("gpu") else f"{m['host']} (CPU only)"
+
+
+def _cell_md(cell):
+    s = fmt_time(cell)
+    return "-" if s == "-" else s
+
+
+def _check(value, op, target):
+    return value <= target if op == "<=" else value >= target
+
+
+def goal_rows(docs):
+    lines = ["| goal | reference (this CPU machine) | target | machine | measured | result |",
+             "|---|---|---|---|---|---|"]
+    for name, ref, wid, pred, checks, needs_gpu in GOALS:
+        target = "; ".join(f"{RATIOS[r][0].replace('_', ' ')}/{RATIOS[r][1].replace('_', ' ')} {op} {t}"
+                           for r, op, t in checks)
+        relevant = [d for d in docs if d["machine"].get("gpu")] if needs_gpu else docs
+        if not relevant:
+            why = "pending: no result from a CUDA machine yet" if needs_gpu else "no results yet"
+            lines.append(f"| {name} | {ref} | {target} | - | - | {why} |")
+            continue
+        for d in relevant:
+            w = next((w for w in d["workloads"] if w["id"] == wid), None)
+            rows = [r for r in (w["rows"] if w else []) if pred(r)]
+            measured, verdicts = [], []
+            for r in rows:
+                for ratio, op, t in checks:
+                    v = r["ratios"].get(ratio)
+                    if v is None:
+                        num, den = RATIOS[ratio][:2]
+                        missing = [k for k in (num, den) if not (r["results"].get(k) or {}).get("median")]
+                        why = "; ".join(f"{k}: {_reason(r['results'].get(k))}" for k in missing)
+                        measured.append(f"{r['label']}: {ratio} n/a ({why})")
+                        verdicts.append(None)
+                    else:
+                        measured.append(f"{r['label']}: {fmt_ratio(v)} "
+                                        f"({_times(r, RATIOS[ratio][0], RATIOS[ratio][1])})")
+                        verdicts.append(_check(v, op, t))
+            if not rows:
+                result = "not measured"
+            elif any(v is None for v in verdicts):
+                result = "n/a"
+            else:
+                result = "**pass**" if all(verdicts) else "**MISS**"
+            lines.append(f"| {name} | {ref} | {target} | {machine_name(d)} | "
+                         f"{'<br>'.join(measured) or '-'} | {result} |")
+    return lines
+
+
+def _reason(cell):
+    if not cell:
+        return "not measured"
+    return cell.get("unavailable") or cell.get("error") or "?"
+
+
+def _times(row, a, b):
+    return f"{fmt_time(row['results'].get(a))} vs {fmt_time(row['results'].get(b))}"
+
+
+def workload_table(wid, docs):
+    present = [(d, w) for d in docs for w in d["workloads"] if w["id"] == wid]
+    if not present:
+        return []
+    w0 = present[-1][1]
+    impl_cols = [(k, h) for k, h in IMPLS
+                 if any((r["results"].get(k) is not None) for _, w in present for r in w["rows"])]
+    ratio_cols = [(k, h) for k, h in RATIO_HEADERS
+                  if any(k in r["ratios"] for _, w in present for r in w["rows"])]
+    out = [f"### {w0['title']}", "", w0.get("about", ""), ""]
+    head = ["row", "machine"] + [h for _, h in impl_cols] + [h for _, h in ratio_cols]
+    out.append("| " + " | ".join(head) + " |")
+    out.append("|" + "---|" * len(head))
+    labels = []
+    for _, w in present:
+        for r in w["rows"]:
+            if r["label"] not in labels:
+                labels.append(r["label"])
+    notes = {}
+    for label in labels:
+        for d, w in present:
+            r = next((r for r in w["rows"] if r["label"] == label), None)
+            if r is None:
+                continue
+            cells = [label, machine_name(d)]
+            for k, _ in impl_cols:
+                cell = r["results"].get(k)
+                cells.append(_cell_md(cell))
+                if cell and ("error" in cell or ("unavailable" in cell
+                                                 and not cell["unavailable"].startswith("no GPU"))):
+                    notes.setdefault(f"{k}: {cell.get('error') or cell['unavailable']}", None)
+            cells += [fmt_ratio(r["ratios"].get(k)) for k, _ in ratio_cols]
+            out.append("| " + " | ".join(cells) + " |")
+    if notes:
+        out.append("")
+        out += [f"- {n}" for n in notes]
+    if wid == "overhead":
+        out += ["", *_per_op_lines(present)]
+    out.append("")
+    return out
+
+
+def _per_op_lines(present):
+    """Fixed and per-op cost from the chains of 1 and 64 ops."""
+    lines = []
+    for d, w in present:
+        by_size = {r["size"]: r for r in w["rows"] if r["label"].startswith("chain")}
+        if 1 not in by_size or 64 not in by_size:
+            continue
+        parts = []
+        for k, h in IMPLS:
+            a, b = by_size[1]["results"].get(k) or {}, by_size[64]["results"].get(k) or {}
+            if "median" in a and "median" in b:
+                per_op = (b["median"] - a["median"]) / 63
+                fixed = a["median"] - per_op
+                parts.append(f"{h}: {per_op * 1e6:.1f} us per op, {fixed * 1e6:.1f} us fixed")
+        if parts:
+            lines.append(f"Per op (slope from 1 to 64 ops) on {machine_name(d)}: " + "; ".join(parts) + ".")
+    return lines
+
+
+# ---------------------------------------------------------------- plots
+
+
+def plots(docs, out_dir):
+    """Log-log time against size per implementation, and GPU speedup against size.
+    Returns (list of png names, note or None)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except Exception as e:
+        return [], f"plots skipped: matplotlib is not importable ({type(e).__name__}: {e})"
+    made = []
+    styles = {"cpu": "-", "cuda": "--"}
+    for wid in ("overhead", "elementwise", "matmul", "optimizer"):
+        present = [(d, w) for d in docs for w in d["workloads"] if w["id"] == wid]
+        if not present:
+            continue
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        any_line = False
+        for d, w in present:
+            rows = w["rows"]
+            if wid == "overhead":
+                rows = [r for r in rows if r["label"].startswith("chain")]
+            if wid == "optimizer":
+                rows = [r for r in rows if r.get("series") == "Adam"]
+            for k, h in IMPLS:
+                pts = [(r["size"], r["results"][k]["median"]) for r in rows
+                       if (r["results"].get(k) or {}).get("median")]
+                if len(pts) < 2:
+                    continue
+                xs, ys = zip(*sorted(pts))
+                style = styles["cuda"] if ("cuda" in k or "device" in k) else styles["cpu"]
+                lbl = h if len(present) == 1 else f"{h}, {machine_name(d)}"
+                ax.plot(xs, ys, style, marker="o", label=lbl)
+                any_line = True
+        if not any_line:
+            plt.close(fig)
+            continue
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(present[-1][1]["size_name"])
+        ax.set_ylabel("seconds (median)")
+        title = present[-1][1]["title"]
+        ax.set_title(title + (" (Adam)" if wid == "optimizer" else ""), fontsize=9)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        name = f"{wid}.png"
+        fig.savefig(os.path.join(out_dir, name), dpi=110)
+        plt.close(fig)
+        made.append(name)
+
+    # GPU speedup against size, one line per workload with sizes, per GPU machine.
+    gpu_docs = [d for d in docs if d["machine"].get("gpu")]
+    pts_any = False
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for d in gpu_docs:
+        for w in d["workloads"]:
+            if w["id"] not in ("elementwise", "matmul", "optimizer"):
+                continue
+            rows = w["rows"] if w["id"] != "optimizer" else [r for r in w["rows"] if r.get("series") == "Adam"]
+            pts = [(r["size"], r["ratios"]["gpu_speedup"]) for r in rows if r["ratios"].get("gpu_speedup")]
+            if len(pts) >= 2:
+                xs, ys = zip(*sorted(pts))
+                ax.plot(xs, ys, marker="o", label=f"{w['id']}, {machine_name(d)}")
+                pts_any = True
+    note = None
+    if pts_any:
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.axhline(1, color="gray", lw=0.8)
+        ax.set_xlabel("size (elements, n, or parameters)")
+        ax.set_ylabel("ours cpu / ours cuda")
+        ax.set_title("GPU speedup against size", fontsize=9)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(os.path.join(out_dir, "gpu_speedup.png"), dpi=110)
+        made.append("gpu_speedup.png")
+    else:
+        note = "No GPU speedup plot yet: no result file comes from a machine with a usable GPU."
+    plt.close(fig)
+    return made, note
+
+
+# ---------------------------------------------------------------- the report
+
+
+def build(docs, out_dir):
+    lines = ["# Benchmark report", "",
+             "Generated by `python -m bench.report` from `bench/results/*.json` (the latest full run "
+             "per machine). `make bench` runs the suite and regenerates this file.", ""]
+    if not docs:
+        lines += ["No results yet: run `make bench`.", ""]
+    lines += ["## Machines", "", "| machine | CPU | cores | RAM | GPU | versions | commit | date | run time |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    for d in docs:
+        m, v = d["machine"], d["versions"]
+        ver = ", ".join(f"{k} {x}" for k, x in v.items() if x)
+        gpu = m.get("gpu") or "none usable"
+        commit = (d.get("commit") or "?")[:10] + (" (dirty)" if d.get("dirty") else "")
+        lines.append(f"| {machine_name(d)} | {m['cpu']} | {m['cores']} | {m['ram_gb']} GiB | {gpu} | "
+                     f"{ver} | {commit} | {d['created'][:16].replace('T', ' ')} UTC | "
+                     f"{d.get('elapsed_s', '?')} s |")
+    lines += ["", "How to read the tables: times are medians per call after a warm-up (GPU columns "
+              "synchronize the device before the clock stops). Ratios:", ""]
+    lines += [f"- **{h}**: {RATIOS[k][2]}" for k, h in RATIO_HEADERS]
+    lines += ["", "`no GPU` means the machine had no usable CUDA device (the reason is in the JSON); "
+              "`skipped` marks sizes kept off a machine too small to run them in time; `-` means "
+              "not applicable.", "", "## Goals", ""]
+    lines += goal_rows(docs)
+    lines += ["", "## Results", ""]
+    ids = []
+    for d in docs:
+        for w in d["workloads"]:
+            if w["id"] not in ids:
+                ids.append(w["id"])
+    for wid in ids:
+        lines += workload_table(wid, docs)
+    made, note = plots(docs, out_dir)
+    lines += ["## Plots", ""]
+    for name in made:
+        lines += [f"![{name}]({name})", ""]
+    if note:
+        lines += [note, ""]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m bench.report", description=__doc__.split("\n")[0])
+    ap.add_argument("--results", default=os.path.join(HERE, "results"))
+    ap.add_argument("--out", default=HERE, help="directory for REPORT.md and the plots")
+    ap.add_argument("--include-quick", action="store_true",
+                    help="also read quick-mode result files (for checking the report itself)")
+    args = ap.parse_args(argv)
+    docs = load(args.results, args.include_quick)
+    os.makedirs(args.out, exist_ok=True)
+    text = build(docs, args.out)
+    path = os.path.join(args.out, "REPORT.md")
+    with open(path, "w") as f:
+        f.write(text)
+    print(f"report: {os.path.relpath(path)} from {len(docs)} result file(s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
