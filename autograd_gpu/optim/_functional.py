@@ -11,13 +11,25 @@ import math
 
 import numpy as np
 
+from ..backend import array_module
+
 _ndarray = np.ndarray
 
 
-def _effective_grad(param, grad, weight_decay, maximize):
+def _fused(name):
+    """The fused CUDA kernel for an update, when the kernels module is there; otherwise
+    the same formula below runs with CuPy's ufuncs."""
+    try:
+        from .. import fused
+    except ImportError:
+        return None
+    return getattr(fused, name, None)
+
+
+def _effective_grad(xp, param, grad, weight_decay, maximize):
     """-grad if maximizing, plus weight_decay * param (L2); a new array only when needed."""
     if maximize:
-        grad = np.negative(grad)
+        grad = xp.negative(grad)
         if weight_decay:
             grad += weight_decay * param
         return grad
@@ -36,17 +48,18 @@ def sgd_update(param, grad, momentum_buffer, *, lr, momentum, dampening, nestero
         g = g + momentum * buf   (nesterov)   or   g = buf
         param -= lr * g
     """
+    xp = np
     if type(param) is not _ndarray:
-        from .. import fused
-
-        return fused.sgd_update(
-            param, grad, momentum_buffer, lr=lr, momentum=momentum, dampening=dampening,
-            nesterov=nesterov, weight_decay=weight_decay, maximize=maximize, first_step=first_step)
-    g = _effective_grad(param, grad, weight_decay, maximize)
+        f = _fused("sgd_update")
+        if f is not None:
+            return f(param, grad, momentum_buffer, lr=lr, momentum=momentum, dampening=dampening,
+                nesterov=nesterov, weight_decay=weight_decay, maximize=maximize, first_step=first_step)
+        xp = array_module(param)
+    g = _effective_grad(xp, param, grad, weight_decay, maximize)
     if momentum:
         buf = momentum_buffer
         if first_step:
-            np.copyto(buf, g)
+            xp.copyto(buf, g)
         else:
             buf *= momentum
             if dampening == 0:
@@ -76,35 +89,36 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, b
         denom = sqrt(v) / sqrt(1 - beta2^step) + eps
         param -= lr / (1 - beta1^step) * m / denom
     """
+    xp = np
     if type(param) is not _ndarray:
-        from .. import fused
-
-        return fused.adam_update(
-            param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step=step, lr=lr, beta1=beta1,
-            beta2=beta2, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
-            decoupled_weight_decay=decoupled_weight_decay)
+        f = _fused("adam_update")
+        if f is not None:
+            return f(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step=step, lr=lr, beta1=beta1,
+                beta2=beta2, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
+                decoupled_weight_decay=decoupled_weight_decay)
+        xp = array_module(param)
     if weight_decay and decoupled_weight_decay:
         param *= 1 - lr * weight_decay
-        g = np.negative(grad) if maximize else grad
+        g = xp.negative(grad) if maximize else grad
     else:
-        g = _effective_grad(param, grad, weight_decay, maximize)
-    tmp = np.subtract(g, exp_avg)  # the one temporary
+        g = _effective_grad(xp, param, grad, weight_decay, maximize)
+    tmp = xp.subtract(g, exp_avg)  # the one temporary
     tmp *= 1 - beta1
     exp_avg += tmp
     exp_avg_sq *= beta2
-    np.multiply(g, g, out=tmp)
+    xp.multiply(g, g, out=tmp)
     tmp *= 1 - beta2
     exp_avg_sq += tmp
     bias_correction1 = 1 - beta1 ** step
     bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
     v = exp_avg_sq
     if amsgrad:
-        np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         v = max_exp_avg_sq
-    np.sqrt(v, out=tmp)
+    xp.sqrt(v, out=tmp)
     tmp /= bias_correction2_sqrt
     tmp += eps
-    np.divide(exp_avg, tmp, out=tmp)
+    xp.divide(exp_avg, tmp, out=tmp)
     tmp *= lr / bias_correction1
     param -= tmp
 
@@ -121,28 +135,29 @@ def rmsprop_update(param, grad, square_avg, momentum_buffer, grad_avg, *, lr, al
         buf = momentum * buf + g / avg;  param -= lr * buf     (momentum > 0)
         param -= lr * g / avg                                   (otherwise)
     """
+    xp = np
     if type(param) is not _ndarray:
-        from .. import fused
-
-        return fused.rmsprop_update(
-            param, grad, square_avg, momentum_buffer, grad_avg, lr=lr, alpha=alpha, eps=eps,
-            weight_decay=weight_decay, momentum=momentum, centered=centered, maximize=maximize)
-    g = _effective_grad(param, grad, weight_decay, maximize)
+        f = _fused("rmsprop_update")
+        if f is not None:
+            return f(param, grad, square_avg, momentum_buffer, grad_avg, lr=lr, alpha=alpha, eps=eps,
+                weight_decay=weight_decay, momentum=momentum, centered=centered, maximize=maximize)
+        xp = array_module(param)
+    g = _effective_grad(xp, param, grad, weight_decay, maximize)
     square_avg *= alpha
-    tmp = np.multiply(g, g)
+    tmp = xp.multiply(g, g)
     tmp *= 1 - alpha
     square_avg += tmp
     if centered:
-        np.subtract(g, grad_avg, out=tmp)
+        xp.subtract(g, grad_avg, out=tmp)
         tmp *= 1 - alpha
         grad_avg += tmp
-        np.multiply(grad_avg, grad_avg, out=tmp)
-        np.subtract(square_avg, tmp, out=tmp)
-        np.sqrt(tmp, out=tmp)
+        xp.multiply(grad_avg, grad_avg, out=tmp)
+        xp.subtract(square_avg, tmp, out=tmp)
+        xp.sqrt(tmp, out=tmp)
     else:
-        np.sqrt(square_avg, out=tmp)
+        xp.sqrt(square_avg, out=tmp)
     tmp += eps
-    np.divide(g, tmp, out=tmp)
+    xp.divide(g, tmp, out=tmp)
     if momentum > 0:
         momentum_buffer *= momentum
         momentum_buffer += tmp
@@ -160,19 +175,20 @@ def adagrad_update(param, grad, state_sum, *, step, lr, lr_decay, weight_decay, 
         sum = sum + g * g
         param -= clr * g / (sqrt(sum) + eps)
     """
+    xp = np
     if type(param) is not _ndarray:
-        from .. import fused
-
-        return fused.adagrad_update(
-            param, grad, state_sum, step=step, lr=lr, lr_decay=lr_decay,
-            weight_decay=weight_decay, eps=eps, maximize=maximize)
-    g = _effective_grad(param, grad, weight_decay, maximize)
+        f = _fused("adagrad_update")
+        if f is not None:
+            return f(param, grad, state_sum, step=step, lr=lr, lr_decay=lr_decay,
+                weight_decay=weight_decay, eps=eps, maximize=maximize)
+        xp = array_module(param)
+    g = _effective_grad(xp, param, grad, weight_decay, maximize)
     clr = lr / (1 + (step - 1) * lr_decay)
-    tmp = np.multiply(g, g)
+    tmp = xp.multiply(g, g)
     state_sum += tmp
-    np.sqrt(state_sum, out=tmp)
+    xp.sqrt(state_sum, out=tmp)
     tmp += eps
-    np.divide(g, tmp, out=tmp)
+    xp.divide(g, tmp, out=tmp)
     tmp *= clr
     param -= tmp
 
@@ -187,25 +203,26 @@ def adadelta_update(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight_
         u = rho * u + (1 - rho) * delta * delta
         param -= lr * delta
     """
+    xp = np
     if type(param) is not _ndarray:
-        from .. import fused
-
-        return fused.adadelta_update(
-            param, grad, square_avg, acc_delta, lr=lr, rho=rho, eps=eps,
-            weight_decay=weight_decay, maximize=maximize)
-    g = _effective_grad(param, grad, weight_decay, maximize)
+        f = _fused("adadelta_update")
+        if f is not None:
+            return f(param, grad, square_avg, acc_delta, lr=lr, rho=rho, eps=eps,
+                weight_decay=weight_decay, maximize=maximize)
+        xp = array_module(param)
+    g = _effective_grad(xp, param, grad, weight_decay, maximize)
     square_avg *= rho
-    tmp = np.multiply(g, g)
+    tmp = xp.multiply(g, g)
     tmp *= 1 - rho
     square_avg += tmp
     # delta = sqrt(acc_delta + eps) / sqrt(square_avg + eps) * g, built in tmp
-    np.add(square_avg, eps, out=tmp)
-    np.sqrt(tmp, out=tmp)
-    np.divide(g, tmp, out=tmp)
-    delta = np.add(acc_delta, eps)
-    np.sqrt(delta, out=delta)
+    xp.add(square_avg, eps, out=tmp)
+    xp.sqrt(tmp, out=tmp)
+    xp.divide(g, tmp, out=tmp)
+    delta = xp.add(acc_delta, eps)
+    xp.sqrt(delta, out=delta)
     tmp *= delta
-    np.multiply(tmp, tmp, out=delta)
+    xp.multiply(tmp, tmp, out=delta)
     acc_delta *= rho
     delta *= 1 - rho
     acc_delta += delta

@@ -1,0 +1,119 @@
+"""``autograd_gpu.nn.functional``: the functions behind the layers, as ``torch.nn.functional``."""
+import numpy as np
+
+from ..autograd.function import Function
+from ..backend import device_of
+from ..ops import loss as _loss
+from ..ops.elementwise import (
+    elu, gelu, leaky_relu, relu, sigmoid, silu, softplus, tanh,
+)
+from ..ops.reduction import log_softmax as _log_softmax, softmax as _softmax
+from ..ops.shape import flatten as _flatten
+from ..tensor import Tensor
+
+binary_cross_entropy = _loss.binary_cross_entropy
+binary_cross_entropy_with_logits = _loss.binary_cross_entropy_with_logits
+cross_entropy = _loss.cross_entropy
+huber_loss = _loss.huber_loss
+l1_loss = _loss.l1_loss
+mse_loss = _loss.mse_loss
+nll_loss = _loss.nll_loss
+
+
+class Linear(Function):
+    """y = x W^T + b in one node (x of shape (*, in_features))."""
+
+    def forward(self, x, w, b):
+        self.save_for_backward(x, w)
+        self.has_bias = b is not None
+        if not self.has_bias:
+            self.name = "MmBackward0"
+        if x.ndim == 0 or x.shape[-1] != w.shape[1]:
+            xs = "x".join(str(n) for n in (x.shape if x.ndim != 1 else (1,) + x.shape))
+            raise RuntimeError(
+                f"mat1 and mat2 shapes cannot be multiplied ({xs} and {w.shape[1]}x{w.shape[0]}) "
+                "(in linear: the input's last dimension must equal in_features)"
+            )
+        y = x @ w.T
+        if b is not None:
+            y += b
+        return y
+
+    def backward(self, g):
+        x, w = self.saved_tensors
+        need = self.needs_input_grad
+        gx = gw = gb = None
+        if need[0]:
+            gx = g @ w
+        if need[1] or need[2]:
+            g2 = g.reshape((-1, g.shape[-1])) if g.ndim != 2 else g
+            if need[1]:
+                x2 = x.reshape((-1, x.shape[-1])) if x.ndim != 2 else x
+                gw = g2.T @ x2
+            if need[2]:
+                gb = g2.sum(axis=0)
+        return gx, gw, gb
+
+
+Linear.name = "AddmmBackward0"
+
+
+def linear(input, weight, bias=None):
+    return Linear.apply(input, weight, bias)
+
+
+class Dropout(Function):
+    name = "NativeDropoutBackward0"
+
+    def forward(self, x, p, rng):
+        keep = rng.random(x.shape) >= p
+        self.mask = keep.astype(x.dtype) * (1.0 / (1.0 - p)) if p < 1 else keep.astype(x.dtype)
+        return x * self.mask
+
+    def backward(self, g):
+        return g * self.mask
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zeroes each element with probability p and scales the rest by 1 / (1 - p) in
+    training; the identity otherwise. The mask comes from the device's generator
+    (seeded by ``manual_seed``)."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    from ..creation import _generator
+
+    out = Dropout.apply(input, p=float(p), rng=_generator(device_of(input._data))._rng)
+    if inplace:
+        from ..autograd.grad_mode import no_grad
+
+        with no_grad():
+            input.copy_(out)
+        return input
+    return out
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    return _softmax(input, dim, dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    return _log_softmax(input, dim, dtype)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    return _flatten(input, start_dim, end_dim)
+
+
+def relu6(input):
+    from ..ops.elementwise import clamp
+
+    return clamp(input, 0.0, 6.0)
+
+
+__all__ = [
+    "linear", "dropout", "softmax", "log_softmax", "flatten", "relu", "leaky_relu", "sigmoid",
+    "tanh", "gelu", "silu", "softplus", "elu", "mse_loss", "l1_loss", "huber_loss",
+    "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+]
