@@ -51,3 +51,7 @@ def numel(input):
 
 def detach(input):
     return input.detach()
+
+
+from . import nn, optim  # noqa: E402
+from .serialization import load, save  # noqa: E402
