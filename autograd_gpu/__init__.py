@@ -55,3 +55,6 @@ def detach(input):
 
 from . import nn, optim  # noqa: E402
 from .serialization import load, save  # noqa: E402
+
+
+from . import func, viz  # noqa: E402  (transforms and graph drawings on top of the core)
