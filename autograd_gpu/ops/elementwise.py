@@ -10,6 +10,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..backend import array_module
+from ..fused import _grad
 from ..tensor import Tensor
 from .arithmetic import _shape, sum_to
 
@@ -22,7 +23,7 @@ class Exp(Function):
 
     def backward(self, g):
         (y,) = self.saved_tensors
-        return g * y
+        return _grad.exp(y, g)
 
 
 class Log(Function):
@@ -32,7 +33,7 @@ class Log(Function):
 
     def backward(self, g):
         (x,) = self.saved_tensors
-        return g / x
+        return _grad.log(x, g)
 
 
 class Log1p(Function):
@@ -53,7 +54,7 @@ class Sqrt(Function):
 
     def backward(self, g):
         (y,) = self.saved_tensors
-        return g / (2 * y)
+        return _grad.sqrt(y, g)
 
 
 class Sin(Function):
@@ -95,7 +96,7 @@ class Tanh(Function):
 
     def backward(self, g):
         (y,) = self.saved_tensors
-        return g * (1 - y * y)
+        return _grad.tanh(y, g)
 
 
 def _sigmoid(xp, x):
@@ -111,7 +112,7 @@ class Sigmoid(Function):
 
     def backward(self, g):
         (y,) = self.saved_tensors
-        return g * y * (1 - y)
+        return _grad.sigmoid(y, g)
 
 
 class Relu(Function):
@@ -124,7 +125,7 @@ class Relu(Function):
 
     def backward(self, g):
         (y,) = self.saved_tensors
-        return g * (y > 0)
+        return _grad.relu(y, g)
 
 
 class LeakyRelu(Function):
@@ -137,7 +138,7 @@ class LeakyRelu(Function):
 
     def backward(self, g):
         (x,) = self.saved_tensors
-        return where(x > 0, g, g * self.slope)
+        return _grad.leaky_relu(x, g, self.slope)
 
 
 class Elu(Function):
@@ -149,7 +150,7 @@ class Elu(Function):
 
     def backward(self, g):
         (x,) = self.saved_tensors
-        return where(x > 0, g, g * exp(minimum(x, 0)) * self.alpha)
+        return _grad.elu(x, g, self.alpha)
 
 
 class Silu(Function):
@@ -159,8 +160,7 @@ class Silu(Function):
 
     def backward(self, g):
         (x,) = self.saved_tensors
-        s = sigmoid(x)
-        return g * s * (1 + x * (1 - s))
+        return _grad.silu(x, g)
 
 
 class Softplus(Function):
@@ -176,8 +176,7 @@ class Softplus(Function):
 
     def backward(self, g):
         (x,) = self.saved_tensors
-        bx = x * self.beta
-        return where(bx > self.threshold, g, g * sigmoid(bx))
+        return _grad.softplus(x, g, self.beta, self.threshold)
 
 
 def erf(x):
@@ -209,14 +208,8 @@ class Gelu(Function):
     def backward(self, g):
         (x,) = self.saved_tensors
         if self.approximate == "tanh":
-            k = math.sqrt(2 / math.pi)
-            inner = k * (x + 0.044715 * x * x * x)
-            t = tanh(inner)
-            dinner = k * (1 + 3 * 0.044715 * x * x)
-            return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
-        cdf = 0.5 * (1 + _Erf.apply(x * (1 / math.sqrt(2))))
-        pdf = exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
-        return g * (cdf + x * pdf)
+            return _grad.gelu_tanh(x, g)
+        return _grad.gelu(x, g)
 
 
 class _Erf(Function):
@@ -238,7 +231,7 @@ class Abs(Function):
 
     def backward(self, g):
         (x,) = self.saved_tensors
-        return g * sign(x)
+        return _grad.abs(x, g)
 
 
 class Sign(Function):
@@ -263,12 +256,7 @@ class Clamp(Function):
 
     def backward(self, g):
         (x,) = self.saved_tensors
-        mask = 1
-        if self.lo is not None:
-            mask = mask * (x >= self.lo)
-        if self.hi is not None:
-            mask = mask * (x <= self.hi)
-        return g * mask
+        return _grad.clamp(x, g, self.lo, self.hi)
 
 
 class Maximum(Function):

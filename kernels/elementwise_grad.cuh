@@ -1,0 +1,136 @@
+// Backward of the elementwise ops, one output element per call.
+//
+// Each function mirrors, operation for operation, the NumPy formula in
+// autograd_gpu/fused/_grad.py (and PyTorch's derivative formulas), so that on the same
+// inputs the two agree to the last bit where no transcendental function is involved.
+// Arguments: `g` is the incoming gradient; `x` the op's input, `y` its saved output.
+// Conventions at kinks (PyTorch's): relu'(0) = 0, abs'(0) = 0, clamp passes the
+// gradient where lo <= x <= hi.
+#pragma once
+#include "ag_common.cuh"
+
+namespace ag {
+
+// Constants written out so that host C++, NVRTC and the Python side use the same bits.
+#define AG_SQRT1_2 0.7071067811865476        // 1/sqrt(2)
+#define AG_INV_SQRT_2PI 0.3989422804014327   // 1/sqrt(2 pi)
+#define AG_SQRT_2_OVER_PI 0.7978845608028654 // sqrt(2/pi)
+#define AG_GELU_KAPPA 0.044715
+#define AG_GELU_3KAPPA 0.134145              // 3 * 0.044715, folded in double
+
+template <typename T>
+AG_FN T relu_grad(T y, T g) {
+    return y > T(0) ? g : T(0);
+}
+
+template <typename T>
+AG_FN T leaky_relu_grad(T x, T g, T slope) {
+    return x > T(0) ? g : g * slope;
+}
+
+template <typename T>
+AG_FN T sigmoid_grad(T y, T g) {
+    return g * (T(1) - y) * y;
+}
+
+template <typename T>
+AG_FN T tanh_grad(T y, T g) {
+    return g * (T(1) - y * y);
+}
+
+// d/dx x Phi(x) = Phi(x) + x phi(x)
+template <typename T>
+AG_FN T gelu_grad(T x, T g) {
+    T cdf = T(0.5) * (T(1) + xerf(x * T(AG_SQRT1_2)));
+    T pdf = xexp(x * x * T(-0.5)) * T(AG_INV_SQRT_2PI);
+    return g * (cdf + x * pdf);
+}
+
+// The tanh approximation 0.5 x (1 + tanh(k (x + kappa x^3))), as PyTorch differentiates it.
+template <typename T>
+AG_FN T gelu_tanh_grad(T x, T g) {
+    T x_sq = x * x;
+    T x_cube = x_sq * x;
+    T inner = T(AG_SQRT_2_OVER_PI) * (x + T(AG_GELU_KAPPA) * x_cube);
+    T t = xtanh(inner);
+    T left = T(0.5) * x;
+    T right = T(1) + t;
+    T left_d = T(0.5) * right;
+    T right_d = T(1) - t * t;
+    T inner_d = T(AG_SQRT_2_OVER_PI) * (T(1) + T(AG_GELU_3KAPPA) * x_sq);
+    return g * (left_d + left * right_d * inner_d);
+}
+
+// d/dx x s(x) = s (1 + x (1 - s))
+template <typename T>
+AG_FN T silu_grad(T x, T g) {
+    T s = sigmoid(x);
+    return g * s * (T(1) + x * (T(1) - s));
+}
+
+// softplus(x) = log(1 + exp(beta x)) / beta, linear where beta x > threshold.
+template <typename T>
+AG_FN T softplus_grad(T x, T g, T beta, T threshold) {
+    T bx = x * beta;
+    return bx > threshold ? g : g * sigmoid(bx);
+}
+
+template <typename T>
+AG_FN T elu_grad(T x, T g, T alpha) {
+    return x > T(0) ? g : g * alpha * xexp(x);
+}
+
+template <typename T>
+AG_FN T exp_grad(T y, T g) {
+    return g * y;
+}
+
+template <typename T>
+AG_FN T log_grad(T x, T g) {
+    return g / x;
+}
+
+template <typename T>
+AG_FN T sqrt_grad(T y, T g) {
+    return g / (T(2) * y);
+}
+
+template <typename T>
+AG_FN T abs_grad(T x, T g) {
+    return g * sign(x);
+}
+
+// has_lo / has_hi: clamp(x, min=None) and clamp(x, max=None) have one bound only.
+template <typename T>
+AG_FN T clamp_grad(T x, T g, T lo, T hi, bool has_lo, bool has_hi) {
+    bool pass = (!has_lo || x >= lo) && (!has_hi || x <= hi);
+    return pass ? g : T(0);
+}
+
+// d/da a^b = b a^(b-1), taken as 0 where b == 0 (PyTorch's pow_backward).
+template <typename T>
+AG_FN T pow_base_grad(T a, T b, T g) {
+    return b == T(0) ? T(0) : g * (b * xpow(a, b - T(1)));
+}
+
+// d/db a^b = a^b log(a), taken as 0 where a == 0 and b >= 0; y = a^b (the saved output).
+template <typename T>
+AG_FN T pow_exponent_grad(T a, T b, T y, T g) {
+    return (a == T(0) && b >= T(0)) ? T(0) : g * (y * xlog(a));
+}
+
+// Joint backward of a * b: both input gradients in one pass.
+template <typename T>
+AG_FN void mul_grad(T a, T b, T g, T& ga, T& gb) {
+    ga = g * b;
+    gb = g * a;
+}
+
+// Joint backward of a / b: d/da = g / b, d/db = -g (a / b) / b (no b*b, which overflows).
+template <typename T>
+AG_FN void div_grad(T a, T b, T g, T& ga, T& gb) {
+    ga = g / b;
+    gb = -g * ((a / b) / b);
+}
+
+}  // namespace ag
