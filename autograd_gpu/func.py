@@ -188,7 +188,8 @@ def _tracked_outside(outputs, prepared):
             continue
         seen.add(node)
         if type(node) is AccumulateGrad:
-            if id(node.variable) not in own:
+            var = node.variable  # None: a leaf nobody holds, which no one can differentiate
+            if var is not None and id(var) not in own:
                 return True
             continue
         for fn, _ in node.next_functions:
