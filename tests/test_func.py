@@ -8,6 +8,9 @@ from autograd_gpu.func import tree_flatten
 
 from conftest import to_numpy
 
+# torch.func's first use compiles helpers with torch.jit, which warns about its deprecation
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
 RTOL, ATOL = 1e-9, 1e-10
 
 
@@ -353,3 +356,58 @@ def test_errors_name_the_problem(device):
     out, vjp_fn = F.vjp(lambda x: (x, x.sum()), x)
     with pytest.raises(RuntimeError, match="structure"):
         vjp_fn(_ag([1.0, 1.0], device))
+
+
+def test_vjp_and_jvp_with_aux(device, torch):
+    def make(m):
+        return lambda x: (m.exp(x) * x, x.sum() * 3.0)
+
+    x0, v0 = _input((3,), 20), np.random.default_rng(21).normal(size=3)
+    x, tx = _ag(x0, device), torch.tensor(x0)
+    out, vjp_fn, aux = F.vjp(make(ag), x, has_aux=True)
+    tout, tvjp_fn, taux = torch.func.vjp(make(torch), tx, has_aux=True)
+    _close((out, aux, vjp_fn(_ag(v0, device))), (tout, taux, tvjp_fn(torch.tensor(v0))))
+    out, jv, aux = F.jvp(make(ag), (x,), (_ag(v0, device),), has_aux=True)
+    tout, tjv, taux = torch.func.jvp(make(torch), (tx,), (torch.tensor(v0),), has_aux=True)
+    _close((out, jv, aux), (tout, tjv, taux))
+    jac, aux = F.jacrev(make(ag), has_aux=True)(x)
+    tjac, taux = torch.func.jacrev(make(torch), has_aux=True)(tx)
+    _close((jac, aux), (tjac, taux))
+    jac, aux = F.jacfwd(make(ag), has_aux=True)(x)
+    _close((jac, aux), (tjac, taux))
+
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_UNARY = {
+    "sin": lambda m, x: m.sin(x), "tanh": lambda m, x: m.tanh(x), "exp": lambda m, x: m.exp(x * 0.3),
+    "square": lambda m, x: x * x, "sigmoid": lambda m, x: m.sigmoid(x),
+    "softplus": lambda m, x: m.nn.functional.softplus(x) if m is not ag else ag.softplus(x),
+    "cumsum_like": lambda m, x: x + x.sum(-1, keepdim=True) * 0.5,
+}
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    # 0-d inputs: see test_third_derivative_of_zero_dim_input
+    shape=st.sampled_from([(1,), (3,), (2, 3), (1, 4)]),
+    ops=st.lists(st.sampled_from(sorted(_UNARY)), min_size=1, max_size=4),
+    seed=st.integers(0, 2 ** 16),
+)
+def test_property_random_compositions(shape, ops, seed, torch):
+    def make(m):
+        def f(x):
+            for o in ops:
+                x = _UNARY[o](m, x)
+            return x
+
+        return f
+
+    x0 = np.random.default_rng(seed).normal(size=shape)
+    x, tx = _ag(x0, "cpu"), torch.tensor(x0)
+    expect = torch.func.jacrev(make(torch))(tx)
+    _close(F.jacrev(make(ag))(x), expect, rtol=1e-8, atol=1e-12)
+    _close(F.jacfwd(make(ag))(x), expect, rtol=1e-8, atol=1e-12)
+    s, ts = (lambda x: make(ag)(x).sum()), (lambda x: make(torch)(x).sum())
+    _close(F.hessian(s)(x), torch.func.hessian(ts)(tx), rtol=1e-7, atol=1e-10)
