@@ -38,6 +38,11 @@ def _sin_example(m, device=None):
     return y, dict(x=x, c=c, y=y)
 
 
+def _source(dot):
+    """DOT text from make_dot's result (a graphviz.Digraph, or text without the package)."""
+    return dot if isinstance(dot, str) else dot.source
+
+
 def _torch_graph(out):
     """Node names (multiset) and number of edges of PyTorch's backward graph."""
     names, edges, seen, stack = collections.Counter(), 0, set(), [out.grad_fn]
@@ -94,7 +99,7 @@ def test_nodes_and_edges_match_pytorch(example, device, torch):
     out, params = example(ag, device)
     tout, _ = example(torch)
     names, n_edges = _torch_graph(tout)
-    nodes, edges = _parse(viz.make_dot(out, params).source)
+    nodes, edges = _parse(_source(viz.make_dot(out, params)))
     assert _fn_nodes(nodes) == names
     # node-to-node edges, leaf -> AccumulateGrad edges, and grad_fn -> output
     n_leaves = names["AccumulateGrad"]
@@ -105,7 +110,7 @@ def test_nodes_and_edges_match_pytorch(example, device, torch):
 def test_seed_regression_graph_renders_to_png(tmp_path, device):
     mse_train, params = _regression(ag, device)
     dot = viz.make_dot(mse_train, params, show_attrs=True, show_saved=True)
-    import graphviz
+    graphviz = pytest.importorskip("graphviz", reason="the graphviz Python package (extra `viz`)")
 
     assert isinstance(dot, graphviz.Digraph)
     src = dot.source
@@ -124,8 +129,9 @@ def test_seed_regression_graph_renders_to_png(tmp_path, device):
 
 @needs_dot
 def test_plain_dot_string_without_graphviz_package(tmp_path, monkeypatch, device):
+    pytest.importorskip("graphviz", reason="compares with the graphviz Python package's output")
     mse_train, params = _regression(ag, device)
-    with_pkg = viz.make_dot(mse_train, params, show_attrs=True, show_saved=True).source
+    with_pkg = _source(viz.make_dot(mse_train, params, show_attrs=True, show_saved=True))
     monkeypatch.setattr(viz, "_load_graphviz", lambda: None)
     text = viz.make_dot(mse_train, params, show_attrs=True, show_saved=True)
     assert isinstance(text, str) and text.startswith("digraph {")
@@ -140,10 +146,10 @@ def test_plain_dot_string_without_graphviz_package(tmp_path, monkeypatch, device
 
 def test_attrs_and_saved_only_when_asked(device):
     y, params = _sin_example(ag, device)
-    plain = _parse(viz.make_dot(y, params).source)[0]
+    plain = _parse(_source(viz.make_dot(y, params)))[0]
     assert not any("orange" in attrs for _, attrs in plain.values())
     assert all("---" not in label for label, _ in plain.values())
-    full = _parse(viz.make_dot(y, params, show_attrs=True, show_saved=True).source)[0]
+    full = _parse(_source(viz.make_dot(y, params, show_attrs=True, show_saved=True)))[0]
     mul = next(label for label, _ in full.values() if label.startswith("MulBackward0"))
     # Mul saved both inputs: c (a leaf) and sin(x) (an intermediate), scalars here
     assert re.search(r"self: .*\(\)", mul) and re.search(r"other: .*\(\)", mul)
@@ -155,7 +161,7 @@ def test_attrs_and_saved_only_when_asked(device):
 def test_after_backward_the_freed_values_are_gone(device):
     y, params = _sin_example(ag, device)
     y.backward()
-    nodes, _ = _parse(viz.make_dot(y, params, show_attrs=True, show_saved=True).source)
+    nodes, _ = _parse(_source(viz.make_dot(y, params, show_attrs=True, show_saved=True)))
     assert not any("orange" in attrs for _, attrs in nodes.values())
     assert _fn_nodes(nodes)["MulBackward0"] == 1
 
@@ -163,7 +169,7 @@ def test_after_backward_the_freed_values_are_gone(device):
 def test_tuple_outputs_and_views(device):
     x = ag.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True, device=device)
     a, b = (x * 2).sum(), x.exp()
-    nodes, edges = _parse(viz.make_dot((a, b), {"x": x}).source)
+    nodes, edges = _parse(_source(viz.make_dot((a, b), {"x": x})))
     outs = [label for label, attrs in nodes.values() if "darkolivegreen1" in attrs]
     assert sorted(outs) == ["\n ()", "\n (2, 2)"]
     assert sum(label == "x\n (2, 2)" for label, _ in nodes.values()) == 1
@@ -174,7 +180,7 @@ def test_deep_chain_does_not_recurse(device):
     y = x
     for _ in range(3000):
         y = y * 1.0
-    nodes, edges = _parse(viz.make_dot(y).source)
+    nodes, edges = _parse(_source(viz.make_dot(y)))
     assert _fn_nodes(nodes) == {"MulBackward0": 3000, "AccumulateGrad": 1}
     text = viz.format_graph(y)
     assert text.count("MulBackward0") == 3000
