@@ -358,3 +358,35 @@ def randperm(n, dtype=None, device=None, generator=None):
     with backend.on_device(dev):
         arr = gen._rng.permutation(n).astype(backend.to_numpy_dtype(dtype or backend.int64))
     return _wrap(arr)
+
+
+def _fill_random(self, kind, a, b, generator):
+    """In-place random fill from the device's stream (PyTorch's Tensor.uniform_/normal_)."""
+    dev = self.device
+    gen = generator if generator is not None else _generator(dev)
+    d = self._data
+    with backend.on_device(dev):
+        if dev.type == "cpu":
+            vals = gen._rng.uniform(a, b, d.shape) if kind == "uniform" else gen._rng.normal(a, b, d.shape)
+        else:
+            vals = (gen._rng.uniform if kind == "uniform" else gen._rng.normal)(a, b, d.shape)
+    if self._check_inplace():
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation. "
+            "(Initialize it under `with autograd_gpu.no_grad():`.)"
+        )
+    self._xp().copyto(d, vals, casting="unsafe")
+    self._version[0] += 1
+    return self
+
+
+def _uniform_(self, a=0.0, b=1.0, generator=None):
+    return _fill_random(self, "uniform", a, b, generator)
+
+
+def _normal_(self, mean=0.0, std=1.0, generator=None):
+    return _fill_random(self, "normal", mean, std, generator)
+
+
+Tensor.uniform_ = _uniform_
+Tensor.normal_ = _normal_
