@@ -12,7 +12,7 @@ from ..autograd.function import Function
 from ..backend import array_module
 from ..fused import _grad
 from ..tensor import Tensor
-from .arithmetic import _shape, sum_to
+from .arithmetic import _broadcast_error, _shape, sum_to
 
 
 class Exp(Function):
@@ -262,7 +262,10 @@ class Clamp(Function):
 class Maximum(Function):
     def forward(self, a, b):
         self.save_for_backward(a, b)
-        return array_module(a).maximum(a, b)
+        try:
+            return array_module(a).maximum(a, b)
+        except ValueError:
+            raise _broadcast_error("maximum", a, b) from None
 
     def backward(self, g):
         a, b = self.saved_tensors
@@ -277,7 +280,10 @@ class Maximum(Function):
 class Minimum(Function):
     def forward(self, a, b):
         self.save_for_backward(a, b)
-        return array_module(a).minimum(a, b)
+        try:
+            return array_module(a).minimum(a, b)
+        except ValueError:
+            raise _broadcast_error("minimum", a, b) from None
 
     def backward(self, g):
         a, b = self.saved_tensors
@@ -296,7 +302,10 @@ class Where(Function):
         xp = array_module(cond)
         self.cond = cond
         self.shapes = (_shape(a), _shape(b))
-        out = xp.where(cond, a, b)
+        try:
+            out = xp.where(cond, a, b)
+        except ValueError:
+            raise _broadcast_error("where", a, b) from None
         if out.dtype == np.float64 and not (
             getattr(a, "dtype", None) == np.float64 or getattr(b, "dtype", None) == np.float64
         ):
@@ -319,7 +328,10 @@ class Where(Function):
 
 class _Compare(Function):
     def forward(self, a, b, op):
-        return op(a, b)
+        try:
+            return op(a, b)
+        except ValueError:
+            raise _broadcast_error("comparison", a, b) from None
 
 
 def _compare(op):
