@@ -101,12 +101,6 @@ def test_third_derivative_grad_grad_grad(shape, device, torch):
     np.testing.assert_allclose(to_numpy(ours), exact, rtol=1e-12)
 
 
-@pytest.mark.xfail(
-    reason="core: an op on a 0-d array whose forward saves its own output (exp, tanh, sqrt, "
-    "sigmoid) saves a NumPy scalar, which apply() replaces by a new 0-d array, so the saved "
-    "value is not tied to the output and create_graph backward wraps a NumPy scalar",
-    strict=False,
-)
 def test_third_derivative_of_zero_dim_input(device, torch):
     def make(m):
         return lambda x: m.exp(x) * m.sin(x)

@@ -83,7 +83,9 @@ class Function:
         if type(out) is tuple:
             return node._wrap_outputs(out, inputs, record and _state.enabled)
         if type(out) is not _ndarray:
-            out = as_array(out)
+            raw, out = out, as_array(out)
+            if raw is not out and node._saved is not None:  # a NumPy scalar from a 0-d op
+                node._saved = tuple(out if x is raw else x for x in node._saved)
         if not record or not _state.enabled or out.dtype.kind not in "fc":
             return _new_tensor(out)
         node._link(inputs)
@@ -92,7 +94,11 @@ class Function:
         return _new_tensor(out, node, True)
 
     def _wrap_outputs(self, outs, inputs, record):
-        outs = tuple(as_array(o) for o in outs)
+        raw, outs = outs, tuple(as_array(o) for o in outs)
+        if self._saved is not None:  # NumPy scalars from 0-d ops: save the arrays instead
+            swap = {id(r): o for r, o in zip(raw, outs) if r is not o}
+            if swap:
+                self._saved = tuple(swap.get(id(x), x) for x in self._saved)
         if not record:
             return tuple(_new_tensor(o) for o in outs)
         self._link(inputs)
@@ -173,7 +179,7 @@ class Function:
                 else:
                     out.append(s.array)
             elif graph and hasattr(s, "dtype") and hasattr(s, "shape"):
-                out.append(_new_tensor(s))
+                out.append(_new_tensor(as_array(s)))
             else:
                 out.append(s)
         return out
