@@ -393,14 +393,19 @@ class Module:
         """Copies values into parameters and buffers (shapes must match). Returns
         ``(missing_keys, unexpected_keys)``; with ``strict`` either one is an error."""
         own = OrderedDict()
-        for mp, m in self.named_modules():
-            pre = mp + "." if mp else ""
+
+        def walk(m, pre):  # as state_dict: a module reachable by two names has both keys
             for k, p in m._parameters.items():
                 if p is not None:
                     own[pre + k] = (m, "_parameters", k)
             for k, b in m._buffers.items():
                 if b is not None and k not in m._non_persistent:
                     own[pre + k] = (m, "_buffers", k)
+            for k, c in m._modules.items():
+                if c is not None:
+                    walk(c, pre + k + ".")
+
+        walk(self, "")
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         errors = []

@@ -105,8 +105,9 @@ class BinaryCrossEntropy(Function):
             )
         self.reduction, self.weight, self.shapes = reduction, weight, (_shape(x), _shape(y))
         self.save_for_backward(x, y)
-        lx = xp.maximum(xp.log(x), -100)
-        l1x = xp.maximum(xp.log1p(-x), -100)
+        with np.errstate(divide="ignore"):  # log(0) = -inf, clamped to -100 below
+            lx = xp.maximum(xp.log(x), -100)
+            l1x = xp.maximum(xp.log1p(-x), -100)
         l = -(y * lx + (1 - y) * l1x)
         if weight is not None:
             l = l * weight
@@ -122,7 +123,9 @@ class BinaryCrossEntropy(Function):
         if need[0]:
             gx = sum_to((x - y) / maximum((1 - x) * x, 1e-12) * s, self.shapes[0])
         if need[1]:
-            gy = sum_to((maximum(log(1 - x), -100) - maximum(log(x), -100)) * s, self.shapes[1])
+            with np.errstate(divide="ignore"):
+                d = maximum(log(1 - x), -100) - maximum(log(x), -100)
+            gy = sum_to(d * s, self.shapes[1])
         return gx, gy
 
 
@@ -203,6 +206,12 @@ def _class_coefficients(xp, x, target, weight, ignore_index, label_smoothing):
     return q, wt.sum(), cdim
 
 
+def _grad_denom(xp, denom):
+    """The mean's divisor for the gradient: with every target ignored PyTorch's loss is nan
+    but its gradient is 0 (dividing by inf gives that without a host sync)."""
+    return xp.where(denom == 0, xp.inf, denom)
+
+
 class CrossEntropy(Function):
     """log_softmax + negative log-likelihood over class indices, in one op.
 
@@ -220,10 +229,11 @@ class CrossEntropy(Function):
         logp = shifted - xp.log(xp.exp(shifted).sum(axis=cdim, keepdims=True))
         l = -(q * logp).sum(axis=cdim)
         self.q, self.qsum, self.cdim, self.reduction = q, q.sum(axis=cdim, keepdims=True), cdim, reduction
-        self.denom = denom
+        self.grad_denom = _grad_denom(xp, denom)
         self.save_for_backward(x)
         if reduction == "mean":
-            return l.sum() / denom
+            with np.errstate(invalid="ignore", divide="ignore"):  # every target ignored: nan
+                return l.sum() / denom
         return _reduce(l, reduction)
 
     def backward(self, g):
@@ -231,7 +241,7 @@ class CrossEntropy(Function):
         if self.reduction == "none":
             g = g.reshape(_kept(g.shape, self.cdim))
         elif self.reduction == "mean":
-            g = g / self.denom
+            g = g / self.grad_denom
         return (softmax(x, self.cdim) * self.qsum - self.q) * g, None
 
 
@@ -294,17 +304,19 @@ class NllLoss(Function):
     def forward(self, x, target, reduction, weight, ignore_index):
         xp = array_module(x)
         q, denom, cdim = _class_coefficients(xp, x, target, weight, ignore_index, 0.0)
-        self.q, self.cdim, self.reduction, self.denom = q, cdim, reduction, denom
+        self.q, self.cdim, self.reduction = q, cdim, reduction
+        self.grad_denom = _grad_denom(xp, denom)
         l = -(q * x).sum(axis=cdim)
         if reduction == "mean":
-            return l.sum() / denom
+            with np.errstate(invalid="ignore", divide="ignore"):  # every target ignored: nan
+                return l.sum() / denom
         return _reduce(l, reduction)
 
     def backward(self, g):
         if self.reduction == "none":
             g = g.reshape(_kept(g.shape, self.cdim))
         elif self.reduction == "mean":
-            g = g / self.denom
+            g = g / self.grad_denom
         return -self.q * g, None
 
 
