@@ -7,6 +7,8 @@
 //   * by a host C++ compiler (the tests run the math on the CPU and compare it with NumPy).
 // T is the compute type: float for float16 and float32 data, double for float64 data.
 #pragma once
+#ifndef AG_AG_COMMON_CUH
+#define AG_AG_COMMON_CUH
 
 #if !defined(__CUDACC__)
 // Plain host C++: the CUDA qualifiers mean nothing.
@@ -62,3 +64,5 @@ AG_FN T sigmoid(T x) {
 }
 
 }  // namespace ag
+
+#endif  // AG_AG_COMMON_CUH

@@ -7,6 +7,8 @@
 // Conventions at kinks (PyTorch's): relu'(0) = 0, abs'(0) = 0, clamp passes the
 // gradient where lo <= x <= hi.
 #pragma once
+#ifndef AG_ELEMENTWISE_GRAD_CUH
+#define AG_ELEMENTWISE_GRAD_CUH
 #include "ag_common.cuh"
 
 namespace ag {
@@ -134,3 +136,5 @@ AG_FN void div_grad(T a, T b, T g, T& ga, T& gb) {
 }
 
 }  // namespace ag
+
+#endif  // AG_ELEMENTWISE_GRAD_CUH

@@ -2,6 +2,8 @@
 // (1/N for 'mean', 1 for 'sum' and 'none') and the incoming gradient of the loss;
 // the caller computes it once on the host side.
 #pragma once
+#ifndef AG_LOSS_GRAD_CUH
+#define AG_LOSS_GRAD_CUH
 #include "ag_common.cuh"
 
 namespace ag {
@@ -54,3 +56,5 @@ AG_FN T cross_entropy_grad(T lp, bool hit, T sA, T b, T c, T wc) {
 }
 
 }  // namespace ag
+
+#endif  // AG_LOSS_GRAD_CUH

@@ -5,6 +5,8 @@
 // double precision (bias corrections, 1 - beta, ...) are computed on the host too
 // and arrive here already rounded to T.
 #pragma once
+#ifndef AG_OPTIM_CUH
+#define AG_OPTIM_CUH
 #include "ag_common.cuh"
 
 namespace ag {
@@ -101,3 +103,5 @@ AG_FN void adadelta_step(T& p, T g, T& sq, T& acc, T neg_lr, T rho, T one_minus_
 }
 
 }  // namespace ag
+
+#endif  // AG_OPTIM_CUH
