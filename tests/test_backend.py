@@ -1,0 +1,162 @@
+"""Devices and the CPU fallback: what happens with CuPy installed but no GPU (this machine,
+CI), without CuPy at all, and on a CUDA machine."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import autograd_gpu as ag
+from autograd_gpu import backend
+
+
+def _python(code, **env):
+    full_env = {k: v for k, v in os.environ.items() if k != "AUTOGRAD_GPU_DEVICE"}
+    full_env.update(env)
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                          text=True, timeout=120, env=full_env)
+    return proc
+
+
+def test_device_parsing_and_equality():
+    assert ag.device("cpu").type == "cpu" and ag.device("cpu").index is None
+    d = ag.device("cuda:1")
+    assert (d.type, d.index, str(d)) == ("cuda", 1, "cuda:1")
+    assert repr(d) == "device(type='cuda', index=1)"
+    assert ag.device("cuda", 1) == d == "cuda:1"
+    assert ag.device("cuda") != ag.device("cuda:0")  # as torch: no index is not index 0
+    assert len({ag.device("cpu"), ag.device("cpu")}) == 1
+
+
+@pytest.mark.parametrize("bad", ["gpu", "cuda:x", "cpu:3", "tpu:0"])
+def test_bad_device_strings_raise(bad):
+    with pytest.raises(RuntimeError, match="device"):
+        ag.device(bad)
+
+
+def test_import_is_silent_and_touches_no_gpu():
+    proc = _python("""
+        import sys, time
+        t = time.perf_counter()
+        import autograd_gpu
+        dt = time.perf_counter() - t
+        print('cupy' in sys.modules, autograd_gpu.backend._cuda_state is None, dt < 2.0)
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["False", "True", "True"]
+    assert proc.stderr == ""
+
+
+@pytest.mark.skipif(ag.cuda.is_available(), reason="this machine has a usable GPU")
+def test_without_gpu_default_is_cpu_and_cuda_request_explains_why():
+    assert not ag.cuda.is_available()
+    assert ag.cuda.device_count() == 0
+    reason = ag.cuda.unavailable_reason()
+    assert "CuPy" in reason
+    assert ag.get_default_device() == ag.device("cpu")
+    assert ag.zeros(2).device == ag.device("cpu")
+    with pytest.raises(RuntimeError, match="CUDA was requested but is not available: CuPy") as e:
+        ag.zeros(2, device="cuda")
+    assert reason in str(e.value)  # the underlying error text is kept
+    x = ag.ones(3)
+    with pytest.raises(RuntimeError, match="not available"):
+        x.cuda()
+    assert x.device.type == "cpu" and x.tolist() == [1.0, 1.0, 1.0]  # nothing changed
+
+
+def test_cupy_installed_without_gpu_reason_names_driver_or_device():
+    try:
+        import cupy  # noqa: F401
+    except ImportError:
+        pytest.skip("CuPy is not installed here")
+    if ag.cuda.is_available():
+        pytest.skip("this machine has a usable GPU")
+    assert "CuPy is installed but" in ag.cuda.unavailable_reason()
+
+
+def test_without_cupy_reason_says_not_installed():
+    proc = _python("""
+        import sys
+        sys.modules['cupy'] = None  # import cupy now fails, as on a machine without it
+        import autograd_gpu as ag
+        print(ag.cuda.is_available())
+        print(ag.cuda.unavailable_reason())
+        print(ag.zeros(2).device)
+        try:
+            ag.ones(1, device='cuda')
+        except RuntimeError as e:
+            print('ERR', e)
+    """)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "False"
+    assert "CuPy is not installed" in lines[1]
+    assert lines[2] == "cpu"
+    assert lines[3].startswith("ERR CUDA was requested but is not available: CuPy is not installed")
+
+
+def test_default_device_from_environment():
+    proc = _python("import autograd_gpu as ag; print(ag.zeros(1).device, ag.get_default_device())",
+                   AUTOGRAD_GPU_DEVICE="cpu")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["cpu", "cpu"]
+    if not ag.cuda.is_available():
+        proc = _python("import autograd_gpu as ag; ag.zeros(1)", AUTOGRAD_GPU_DEVICE="cuda")
+        assert proc.returncode != 0
+        assert "CUDA was requested but is not available" in proc.stderr
+
+
+def test_set_default_device_applies_to_creation_functions():
+    before = ag.get_default_device()
+    try:
+        ag.set_default_device("cpu")
+        assert ag.randn(2).device == ag.device("cpu")
+        assert ag.get_default_device() == ag.device("cpu")
+    finally:
+        ag.set_default_device(before)
+
+
+def test_to_device_and_dtype(device):
+    x = ag.tensor([1.0, 2.0], device=device)
+    assert x.device.type == device
+    y = x.to(ag.float64)
+    assert y.dtype == ag.float64 and x.dtype == ag.float32
+    assert x.to(device) is x  # nothing to do: the same tensor
+    z = x.to("cpu", ag.float64)
+    assert z.device == ag.device("cpu") and z.dtype == ag.float64
+    assert np.array_equal(z.numpy(), [1.0, 2.0])
+    assert x.to(z).dtype == ag.float64
+
+
+def test_dtype_reprs_and_aliases():
+    assert repr(ag.float32) == "autograd_gpu.float32"
+    assert ag.float is ag.float32 and ag.double is ag.float64 and ag.long is ag.int64
+    assert ag.float32.is_floating_point and not ag.int64.is_floating_point
+
+
+@pytest.mark.gpu
+def test_cuda_tensors_and_mixed_device_error():
+    a = ag.ones(3, device="cuda")
+    b = ag.ones(3)
+    assert a.device == ag.device("cuda:0") and a.is_cuda
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device, but "
+                       "found at least two devices, cuda:0 and cpu.*MulBackward0"):
+        a * b
+    assert np.array_equal((a * 2).cpu().numpy(), [2.0, 2.0, 2.0])
+    with pytest.raises(TypeError, match="cpu"):
+        a.numpy()
+    x = ag.randn(4, device="cuda", requires_grad=True)
+    (x * x).sum().backward()
+    assert x.grad.device == x.device
+    np.testing.assert_allclose(x.grad.cpu().numpy(), 2 * x.detach().cpu().numpy(), rtol=1e-6)
+
+
+@pytest.mark.gpu
+def test_manual_seed_is_reproducible_on_cuda():
+    ag.manual_seed(3)
+    a = ag.randn(5, device="cuda").cpu().numpy()
+    ag.manual_seed(3)
+    b = ag.randn(5, device="cuda").cpu().numpy()
+    assert np.array_equal(a, b)
