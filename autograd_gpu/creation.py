@@ -24,8 +24,15 @@ def set_default_dtype(d):
     _default_dtype[0] = d
 
 
-def _infer_np(data):
-    """A host array for Python data, with PyTorch's dtype inference."""
+def _infer_np(data, np_dtype=None):
+    """A host array for Python data, with PyTorch's dtype inference (or `np_dtype` when
+    given: Python numbers then convert once, straight to it)."""
+    if np_dtype is not None and not isinstance(data, (Tensor, np.ndarray, np.generic)) and not (
+        hasattr(data, "__cuda_array_interface__")
+    ):
+        if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
+            data = _untensor(data)
+        return np.asarray(data, dtype=np_dtype)
     if isinstance(data, Tensor):
         return data._data
     if isinstance(data, np.ndarray) or isinstance(data, np.generic):
@@ -73,11 +80,13 @@ def _has_np_float64(data):
 
 def _make_array(data, dtype, device, copy):
     """An array on `device` (default device if None) with `dtype` (inferred if None)."""
-    arr = _infer_np(data)
+    np_dtype = backend.to_numpy_dtype(dtype) if dtype is not None else None
+    arr = _infer_np(data, np_dtype)
     dev = backend.device_of(arr) if device is None and isinstance(data, Tensor) else (
         backend.normalize_device(device)
     )
-    np_dtype = backend.to_numpy_dtype(dtype) if dtype is not None else arr.dtype
+    if np_dtype is None:
+        np_dtype = arr.dtype
     if dev.type == "cpu":
         if type(arr) is not np.ndarray:
             raise TypeError(

@@ -1,7 +1,7 @@
 """Numerical gradient checks: central differences in float64, PyTorch's tolerances."""
 import numpy as np
 
-from .grad_mode import no_grad
+from .grad_mode import enable_grad
 
 
 class GradcheckError(RuntimeError):
@@ -31,7 +31,8 @@ def _host(a):
 def numerical_jacobian(fn, inputs, eps=1e-6):
     """For each differentiable input, a (numel_in, numel_out_total) matrix by central differences."""
     inputs, diff = _tensors(inputs)
-    with no_grad():
+    # grad mode on: `fn` may itself differentiate (gradgradcheck's vector-Jacobian product)
+    with enable_grad():
         outs = _outputs(fn, inputs)
         n_out = sum(o.numel() for o in outs)
         jacs = []
@@ -124,8 +125,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     from . import grad as autograd_grad
 
     inputs, diff = _tensors(inputs)
-    with no_grad():
-        outs = _outputs(fn, inputs)
+    outs = _outputs(fn, inputs)
     if grad_outputs is None:
         grad_outputs = [randn(o.shape, dtype=o.dtype, device=o.device).requires_grad_() for o in outs]
     n_in = len(inputs)
