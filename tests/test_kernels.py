@@ -774,3 +774,37 @@ def test_gpu_loss_grads_match_numpy(rng):
     got = G.cross_entropy_raw(cp.asarray(lp), cp.asarray(tgt), cp.asarray(s), label_smoothing=0.1)
     ref = G.cross_entropy_raw(lp, tgt, s, label_smoothing=0.1)
     np.testing.assert_allclose(cp.asnumpy(got), ref, rtol=1e-13, atol=1e-16)
+
+
+@gpu
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gpu_fused_loss_backward_matches_cpu(rng, reduction, dtype):
+    from autograd_gpu.ops import loss as L
+
+    x0 = rng.standard_normal((16, 5)).astype(dtype)
+    t0 = rng.random((16, 5)).astype(dtype)
+    w0 = (rng.random(5) + 0.5).astype(dtype)
+    cases = [
+        lambda x, t, w: L.mse_loss(x, t, reduction=reduction),
+        lambda x, t, w: L.binary_cross_entropy_with_logits(x, t, reduction=reduction),
+        lambda x, t, w: L.binary_cross_entropy_with_logits(x, t, weight=w, pos_weight=w * 2,
+                                                           reduction=reduction),
+    ]
+    rt = 1e-5 if dtype == "float32" else 1e-12
+    for fn in cases:
+        got = []
+        for dev in ("cpu", "cuda"):
+            x = ag.tensor(x0, requires_grad=True, device=dev)
+            t = ag.tensor(t0, requires_grad=True, device=dev)
+            w = ag.tensor(w0, device=dev)
+            fn(x, t, w).sum().backward()
+            got.append((x.grad.cpu().numpy(), t.grad.cpu().numpy()))
+        for u, v in zip(got[1], got[0]):
+            np.testing.assert_allclose(u, v, rtol=rt, atol=rt)
+
+
+def test_fusable_is_false_off_the_gpu():
+    a = np.ones(3, np.float32)
+    assert not G.fusable(a, a)
+    assert not G.fusable(ag.tensor(a), a)

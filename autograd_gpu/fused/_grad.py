@@ -45,6 +45,14 @@ def _fused_dtype(*arrays):
     return _FLOATS.get(dt)
 
 
+def fusable(*arrays):
+    """True for raw CuPy arrays of one float dtype (the inputs a fused kernel takes)."""
+    for a in arrays:
+        if isinstance(a, Tensor):
+            return False
+    return _fused_dtype(*arrays) is not None
+
+
 def _is_graph(*values):
     for v in values:
         if isinstance(v, Tensor):
@@ -104,9 +112,15 @@ _SPECS = {
                 outs=("ga", "gb")),
     "mse": Spec("mse", _LOSS, "ag::mse_grad<C>(x_, t_, norm, g_, gx_, gt_);", ins=("x", "t", "g"),
                 scalars=("norm",), outs=("gx", "gt")),
+    # the input's gradient only (targets rarely need one): one array less written
+    "mse_x": Spec("mse_x", _LOSS, "C gt_;\nag::mse_grad<C>(x_, t_, norm, g_, gx_, gt_);",
+                  ins=("x", "t", "g"), scalars=("norm",), outs=("gx",)),
     "bce_logits": Spec("bce_logits", _LOSS,
                        "ag::bce_logits_grad<C>(x_, t_, w_, pw_, has_pw, g_, gx_, gt_);",
                        ins=("x", "t", "w", "pw", "g"), outs=("gx", "gt"), flags=("has_pw",)),
+    "bce_logits_x": Spec("bce_logits_x", _LOSS,
+                         "C gt_;\nag::bce_logits_grad<C>(x_, t_, w_, pw_, has_pw, g_, gx_, gt_);",
+                         ins=("x", "t", "w", "pw", "g"), outs=("gx",), flags=("has_pw",)),
     "cross_entropy": Spec("cross_entropy", _LOSS,
                           "out_ = ag::cross_entropy_grad<C>(lp_, cls == tgt, sA_, b_, c_, wc_);",
                           ins=("lp", "sA", "b", "c", "wc"), typed=(("cls", "int64"), ("tgt", "int64")),
@@ -450,17 +464,21 @@ def div(a, b, g):
 # ---------------------------------------------------------------- losses (raw arrays)
 
 
-def mse_raw(x, t, g, norm):
-    """(d/dx, d/dt) of mse_loss; norm = 2/N for 'mean', 2 otherwise; g broadcasts."""
+def mse_raw(x, t, g, norm, need_t=True):
+    """(d/dx, d/dt) of mse_loss; norm = 2/N for 'mean', 2 otherwise; g broadcasts.
+    With need_t False the second is None (and not computed)."""
     dt = _fused_dtype(x, t, g)
     if dt is not None:
-        return _k("mse", dt)(x, t, g, float(norm))
+        if need_t:
+            return _k("mse", dt)(x, t, g, float(norm))
+        return _k("mse_x", dt)(x, t, g, float(norm)), None
     gx = norm * (x - t) * g
-    return gx, -gx
+    return gx, (-gx if need_t else None)
 
 
-def bce_logits_raw(x, t, g, weight=None, pos_weight=None):
-    """(d/dx, d/dt) of binary_cross_entropy_with_logits; g carries the reduction's 1/N."""
+def bce_logits_raw(x, t, g, weight=None, pos_weight=None, need_t=True):
+    """(d/dx, d/dt) of binary_cross_entropy_with_logits; g carries the reduction's 1/N.
+    With need_t False the second is None (on the GPU, not computed)."""
     xp = array_module(x)
     w = 1 if weight is None else weight
     pw = 1 if pos_weight is None else pos_weight
@@ -470,7 +488,9 @@ def bce_logits_raw(x, t, g, weight=None, pos_weight=None):
         w = xp.asarray(w, dtype=x.dtype) if weight is None else w
         pw = xp.asarray(pw, dtype=x.dtype) if pos_weight is None else pw
         if _fused_dtype(x, w, pw) is not None:
-            return _k("bce_logits", dt, (has_pw,))(x, t, w, pw, g)
+            if need_t:
+                return _k("bce_logits", dt, (has_pw,))(x, t, w, pw, g)
+            return _k("bce_logits_x", dt, (has_pw,))(x, t, w, pw, g), None
     s = _sigmoid(xp, x)
     if has_pw:
         pt = pw * t
@@ -479,7 +499,7 @@ def bce_logits_raw(x, t, g, weight=None, pos_weight=None):
     else:
         gx = (s - t) * g * w
         gt = -x * g * w
-    return gx, gt
+    return gx, (gt if need_t else None)
 
 
 def _log_sigmoid(xp, x):

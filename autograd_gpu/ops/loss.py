@@ -13,6 +13,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..backend import array_module
+from ..fused import _grad
 from ..tensor import Tensor
 from .arithmetic import _shape, sum_to
 from .elementwise import abs, clamp, log, log1p, exp, relu, sigmoid, sign, minimum, maximum
@@ -53,8 +54,15 @@ class MseLoss(Function):
 
     def backward(self, g):
         x, y = self.saved_tensors
-        d = (x - y) * (_grad_scale(g, self.reduction, _numel(x, y)) * 2.0)
         need = self.needs_input_grad
+        n = _numel(x, y)
+        if n and type(g) is not np.ndarray and _grad.fusable(x, y, g):
+            # CUDA: one fused kernel (kernels/loss_grad.cuh), both gradients in one pass
+            gx, gy = _grad.mse_raw(x, y, g, 2.0 / n if self.reduction == "mean" else 2.0,
+                                   need_t=need[1])
+            return (sum_to(gx, self.shapes[0]) if need[0] else None,
+                    sum_to(gy, self.shapes[1]) if need[1] else None)
+        d = (x - y) * (_grad_scale(g, self.reduction, n) * 2.0)
         return (sum_to(d, self.shapes[0]) if need[0] else None,
                 sum_to(-d, self.shapes[1]) if need[1] else None)
 
@@ -150,6 +158,13 @@ class BinaryCrossEntropyWithLogits(Function):
     def backward(self, g):
         x, y = self.saved_tensors
         s = _grad_scale(g, self.reduction, _numel(x, y))
+        if type(s) is not np.ndarray and _grad.fusable(x, y, s):
+            # CUDA: one fused kernel (kernels/loss_grad.cuh) for the weighted gradient(s)
+            need = self.needs_input_grad
+            gx, gy = _grad.bce_logits_raw(x, y, s, self.weight, self.pos_weight,
+                                          need_t=need[1])
+            return (sum_to(gx, self.shapes[0]) if need[0] else None,
+                    sum_to(gy, self.shapes[1]) if need[1] else None)
         if self.weight is not None:
             s = s * self.weight
         pw, need = self.pos_weight, self.needs_input_grad
