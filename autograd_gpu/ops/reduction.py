@@ -10,7 +10,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..backend import array_module
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap
 from .elementwise import exp, sqrt, where
 
 
@@ -30,6 +30,13 @@ def normalize_dims(dim, ndim, op="reduction"):
             )
         out.append(d % ndim if ndim else 0)
     return tuple(sorted(set(out)))
+
+
+def _reduce_axes(dim, ndim, op):
+    """normalize_dims for a reduction: on a 0-d tensor, dim 0 or -1 is the whole tensor (as
+    PyTorch), which NumPy spells axis=None."""
+    axes = normalize_dims(dim, ndim, op)
+    return None if ndim == 0 else axes
 
 
 def _dim_args(dim, axis, keepdim, keepdims):
@@ -198,10 +205,16 @@ class LogSumExp(Function):
         return g.reshape(kshape) * exp(x - y.reshape(kshape))
 
 
+def _max_shifted(xp, x, axis):
+    """x minus its max along `axis`, so exp cannot overflow; an empty x has no max (and
+    needs no shift)."""
+    return x - xp.amax(x, axis=axis, keepdims=True) if x.size else x
+
+
 class Softmax(Function):
     def forward(self, x, axis):
         xp = array_module(x)
-        e = xp.exp(x - xp.amax(x, axis=axis, keepdims=True))
+        e = xp.exp(_max_shifted(xp, x, axis))
         y = e / e.sum(axis=axis, keepdims=True)
         self.axis = axis
         self.save_for_backward(y)
@@ -216,8 +229,11 @@ class Softmax(Function):
 class LogSoftmax(Function):
     def forward(self, x, axis):
         xp = array_module(x)
-        shifted = x - xp.amax(x, axis=axis, keepdims=True)
-        y = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        shifted = _max_shifted(xp, x, axis)
+        if x.size:
+            y = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        else:  # (an empty reduced axis would take log(0))
+            y = shifted.copy()
         self.axis = axis
         self.save_for_backward(y)
         return y
@@ -262,7 +278,7 @@ def sum(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None)
     if dtype is not None:
         input = input.to(dtype)
     x = input._data if isinstance(input, Tensor) else input
-    return Sum.apply(input, axes=normalize_dims(dim, x.ndim, "sum"), keepdim=keepdim)
+    return Sum.apply(input, axes=_reduce_axes(dim, x.ndim, "sum"), keepdim=keepdim)
 
 
 def mean(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
@@ -270,7 +286,7 @@ def mean(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None
     if dtype is not None:
         input = input.to(dtype)
     x = input._data if isinstance(input, Tensor) else input
-    return Mean.apply(input, axes=normalize_dims(dim, x.ndim, "mean"), keepdim=keepdim)
+    return Mean.apply(input, axes=_reduce_axes(dim, x.ndim, "mean"), keepdim=keepdim)
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
@@ -280,7 +296,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
     if correction is None:
         correction = 0 if unbiased is False else 1
     x = input._data if isinstance(input, Tensor) else input
-    return Var.apply(input, axes=normalize_dims(dim, x.ndim, "var"), correction=correction,
+    return Var.apply(input, axes=_reduce_axes(dim, x.ndim, "var"), correction=correction,
                      keepdim=keepdim)
 
 
@@ -292,7 +308,7 @@ def prod(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None
     dim, keepdim = _dim_args(dim, axis, keepdim, keepdims)
     if dtype is not None:
         input = input.to(dtype)
-    return Prod.apply(input, axes=normalize_dims(dim, input.ndim, "prod"), keepdim=keepdim)
+    return Prod.apply(input, axes=_reduce_axes(dim, input.ndim, "prod"), keepdim=keepdim)
 
 
 MaxMinResult = collections.namedtuple("return_types", ["values", "indices"])
@@ -307,6 +323,9 @@ def _maxmin(input, dim, keepdim, is_max, axis, keepdims):
     if dim is None:
         return MaxMin.apply(input, axes=None, keepdim=False, is_max=is_max, with_indices=False)
     axes = normalize_dims(dim, input.ndim, "max" if is_max else "min")
+    if input.ndim == 0:  # the value itself, at index 0
+        v = MaxMin.apply(input, axes=None, keepdim=False, is_max=is_max, with_indices=False)
+        return MaxMinResult(v, _wrap(input._xp().zeros((), np.int64)))
     v, i = MaxMin.apply(input, axes=axes, keepdim=keepdim, is_max=is_max, with_indices=True)
     return MaxMinResult(v, i)
 
@@ -320,12 +339,12 @@ def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
 
 
 def amax(input, dim=(), keepdim=False):
-    axes = normalize_dims(dim, input.ndim, "amax") if dim != () else None
+    axes = _reduce_axes(dim, input.ndim, "amax") if dim != () else None
     return MaxMin.apply(input, axes=axes, keepdim=keepdim, is_max=True, with_indices=False)
 
 
 def amin(input, dim=(), keepdim=False):
-    axes = normalize_dims(dim, input.ndim, "amin") if dim != () else None
+    axes = _reduce_axes(dim, input.ndim, "amin") if dim != () else None
     return MaxMin.apply(input, axes=axes, keepdim=keepdim, is_max=False, with_indices=False)
 
 
@@ -353,7 +372,7 @@ def argmin(input, dim=None, keepdim=False, *, axis=None):
 
 def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     dim, keepdim = _dim_args(dim, axis, keepdim, keepdims)
-    axes = normalize_dims(dim, input.ndim, "logsumexp") if not isinstance(dim, tuple) or dim else None
+    axes = _reduce_axes(dim, input.ndim, "logsumexp") if not isinstance(dim, tuple) or dim else None
     return LogSumExp.apply(input, axes=axes, keepdim=keepdim)
 
 
@@ -362,7 +381,8 @@ def _softmax_dim(input, dim, axis, op):
         dim = axis
     if dim is None:
         dim = 0 if input.ndim in (0, 1, 3) else 1  # PyTorch's legacy implicit choice
-    return normalize_dims(dim, input.ndim, op)[0]
+    axes = _reduce_axes(dim, input.ndim, op)
+    return None if axes is None else axes[0]
 
 
 def softmax(input, dim=None, dtype=None, *, axis=None):
@@ -385,7 +405,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keep
     if dtype is not None:
         input = input.to(dtype)
     x = input._data if isinstance(input, Tensor) else input
-    axes = normalize_dims(dim, x.ndim, "norm")
+    axes = _reduce_axes(dim, x.ndim, "norm")
     if p in ("fro", 2, 2.0, None):
         return Norm2.apply(input, axes=axes, keepdim=keepdim)
     if p in (float("inf"), "inf"):
