@@ -1,0 +1,196 @@
+"""Table-driven checks of every differentiable op in tests/op_db.py.
+
+For each op case and each sample (the GUIDE shapes: scalar, vector, matrix, broadcasting, a 3-D
+batch, zero-size, non-contiguous views):
+  - first-order gradcheck and second-order gradgradcheck (float64, eps=1e-6, atol=1e-5,
+    rtol=1e-3: PyTorch's defaults), on each device;
+  - forward values and vector-Jacobian products equal PyTorch's (CPU, float64);
+  - backward is reentrant (bit-identical twice), a zero output gradient gives zero input
+    gradients, and each gradient has its input's shape, dtype and device;
+  - a float32 subset against the float64 oracle at rtol=2e-3.
+"""
+import numpy as np
+import pytest
+
+import autograd_gpu as ag
+from autograd_gpu.autograd import gradcheck, gradgradcheck
+from op_db import OPS, Lib, case_samples
+from conftest import to_numpy
+
+AG = Lib(ag, ag)
+
+PARAMS = []
+for _case in OPS:
+    for _s in case_samples(_case):
+        PARAMS.append(pytest.param(_case, _s, id=f"{_case.name}-{_s.desc}"))
+
+# second order costs (inputs + outputs) numerical columns per evaluation: keep it to small inputs
+GG_PARAMS = [p for p in PARAMS if p.values[0].gradgrad and sum(a.size for a in p.values[1].arrays) <= 12]
+F32_PARAMS = [p for p in PARAMS if p.values[0].f32]
+
+
+def _leaves(sample, device, dtype=ag.float64):
+    return [ag.tensor(a, dtype=dtype, device=device, requires_grad=True) for a in sample.arrays]
+
+
+def _fn(case, lib, sample):
+    views = sample.views or (None,) * len(sample.arrays)
+
+    def f(*xs):
+        xs = [v(x) if v is not None else x for v, x in zip(views, xs)]
+        return case.op(lib, *xs)
+
+    return f
+
+
+def _outs(out):
+    if isinstance(out, (tuple, list)):
+        return list(out)
+    return [out]
+
+
+def _float_outs(out):
+    return [o for o in _outs(out) if o.dtype.is_floating_point]
+
+
+def _seeds(outs, rng, lib_tensor):
+    return [lib_tensor(rng.standard_normal(tuple(o.shape))) for o in outs]
+
+
+# ---------------------------------------------------------------- gradcheck
+
+
+@pytest.mark.parametrize("case,sample", PARAMS)
+def test_gradcheck(case, sample, device):
+    xs = _leaves(sample, device)
+    assert gradcheck(_fn(case, AG, sample), xs)
+
+
+def _grad_enabled(f):
+    """gradgradcheck differentiates f's vector-Jacobian product by central differences, which
+    it evaluates under no_grad; the product needs f's graph, so f records regardless."""
+
+    def g(*xs):
+        with ag.enable_grad():
+            return f(*xs)
+
+    return g
+
+
+def test_second_derivative_through_saved_scalar_output():
+    """NumPy returns a scalar, not a 0-d array, from a ufunc on a 0-d array; an op that saves
+    such an output must still see it tied to its node under create_graph."""
+    x = ag.tensor(0.5, dtype=ag.float64, requires_grad=True)
+    (g,) = ag.autograd.grad(ag.exp(x), x, create_graph=True)
+    (h,) = ag.autograd.grad(g, x)
+    assert h.item() == pytest.approx(np.exp(0.5), rel=1e-12)
+    v = ag.tensor([0.5, 2.0, 3.0], dtype=ag.float64, requires_grad=True)
+    (g,) = ag.autograd.grad(v.prod(), v, create_graph=True)
+    (h,) = ag.autograd.grad(g[0], v)
+    np.testing.assert_allclose(to_numpy(h), [0.0, 3.0, 2.0])
+
+
+@pytest.mark.parametrize("case,sample", GG_PARAMS)
+def test_gradgradcheck(case, sample, device):
+    ag.manual_seed(0)
+    xs = _leaves(sample, device)
+    assert gradgradcheck(_grad_enabled(_fn(case, AG, sample)), xs)
+
+
+# ---------------------------------------------------------------- the PyTorch oracle
+
+
+def _torch_leaves(torch, sample, dtype):
+    return [torch.tensor(a, dtype=dtype, requires_grad=True) for a in sample.arrays]
+
+
+def _vjp(lib_grad, outs, xs, vs):
+    pairs = [(o, v) for o, v in zip(outs, vs) if o.requires_grad]
+    if not pairs:
+        return [None] * len(xs)
+    return lib_grad([o for o, _ in pairs], xs, [v for _, v in pairs], allow_unused=True)
+
+
+def _compare(ours, theirs, rtol, atol, what):
+    a = to_numpy(ours) if isinstance(ours, ag.Tensor) else np.asarray(ours)
+    b = theirs.detach().numpy()
+    assert a.shape == b.shape, f"{what}: shape {a.shape} vs PyTorch's {b.shape}"
+    if b.dtype.kind in "iub":
+        np.testing.assert_array_equal(a, b, err_msg=what)
+    else:
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, err_msg=what)
+
+
+def _oracle(case, sample, device, torch, dtype, rtol, atol):
+    if not case.oracle:
+        pytest.skip(f"{case.name}: PyTorch has no such op")
+    tlib = Lib(torch, torch.nn.functional)
+    xs = _leaves(sample, device, dtype)
+    txs = _torch_leaves(torch, sample, torch.float64)
+    out = _fn(case, AG, sample)(*xs)
+    tout = _fn(case, tlib, sample)(*txs)
+    outs, touts = _outs(out), _outs(tout)
+    assert len(outs) == len(touts), f"{len(outs)} outputs, PyTorch gives {len(touts)}"
+    for k, (o, t) in enumerate(zip(outs, touts)):
+        _compare(o, t, rtol, atol, f"{case.name} output {k}")
+        if o.dtype.is_floating_point:
+            assert o.dtype == dtype, f"output {k} is {o.dtype}, expected {dtype}"
+    fo = _float_outs(out)
+    tfo = [t for t in touts if t.dtype.is_floating_point]
+    rng = np.random.default_rng(1)
+    vs_np = [rng.standard_normal(tuple(t.shape)) for t in tfo]
+    g = _vjp(ag.autograd.grad, fo, xs, [ag.tensor(v, dtype=dtype, device=device) for v in vs_np])
+    tg = _vjp(torch.autograd.grad, tfo, txs, [torch.tensor(v) for v in vs_np])
+    for i, (a, b) in enumerate(zip(g, tg)):
+        b = torch.zeros_like(txs[i]) if b is None else b
+        a = ag.zeros(xs[i].shape, dtype=dtype) if a is None else a
+        _compare(a, b, rtol, atol, f"{case.name} gradient of input {i}")
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("case,sample", PARAMS)
+def test_matches_torch(case, sample, device, torch):
+    _oracle(case, sample, device, torch, ag.float64, case.rtol, case.atol)
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("case,sample", F32_PARAMS)
+def test_matches_torch_float32(case, sample, device, torch):
+    """float32 inputs against the float64 oracle, at JAX's float32 tolerance."""
+    _oracle(case, sample, device, torch, ag.float32, 2e-3, 1e-5)
+
+
+# ---------------------------------------------------------------- backward's contract
+
+
+@pytest.mark.parametrize("case,sample", PARAMS)
+def test_backward_contract(case, sample, device):
+    xs = _leaves(sample, device)
+    outs = [o for o in _float_outs(_fn(case, AG, sample)(*xs)) if o.requires_grad]
+    if not outs:
+        pytest.skip(f"{case.name}: no output depends differentiably on the inputs here")
+    rng = np.random.default_rng(2)
+    vs = [ag.tensor(rng.standard_normal(tuple(o.shape)), device=device) for o in outs]
+    g1 = ag.autograd.grad(outs, xs, vs, retain_graph=True, allow_unused=True)
+    g2 = ag.autograd.grad(outs, xs, vs, retain_graph=True, allow_unused=True)
+    zero = ag.autograd.grad(outs, xs, [ag.zeros_like(v) for v in vs], retain_graph=True,
+                            allow_unused=True)
+    for i, (x, a, b, z) in enumerate(zip(xs, g1, g2, zero)):
+        if a is None:
+            assert b is None and z is None
+            continue
+        assert tuple(a.shape) == tuple(x.shape), f"grad {i} shape {tuple(a.shape)} != {tuple(x.shape)}"
+        assert a.dtype == x.dtype, f"grad {i} dtype {a.dtype} != {x.dtype}"
+        assert a.device == x.device, f"grad {i} device {a.device} != {x.device}"
+        assert not a.requires_grad
+        np.testing.assert_array_equal(to_numpy(a), to_numpy(b), err_msg="backward not reentrant")
+        if z is not None:
+            assert not np.any(to_numpy(z)), f"zero output gradient gave nonzero grad {i}"
+    # .backward() accumulates the same into .grad, with the input's shape/dtype/device
+    ag.autograd.backward(outs, vs)
+    for x, a in zip(xs, g1):
+        if a is None:
+            continue
+        assert x.grad is not None and x.grad.shape == x.shape and x.grad.dtype == x.dtype
+        assert x.grad.device == x.device
+        np.testing.assert_allclose(to_numpy(x.grad), to_numpy(a), rtol=1e-12, atol=1e-12)
