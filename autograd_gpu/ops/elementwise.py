@@ -458,11 +458,13 @@ def clamp(input, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
+        # as PyTorch: the input keeps the gradient where min <= input <= max (ties included),
+        # a bound takes it where it is the value (maximum/minimum would split ties)
         out = input
         if min is not None:
-            out = maximum(out, min)
+            out = where(input < min, min, out)
         if max is not None:
-            out = minimum(out, max)
+            out = where(input > max, max, out)
         return out
     return Clamp.apply(input, lo=min, hi=max)
 
