@@ -193,7 +193,8 @@ class LogSumExp(Function):
         xp = array_module(x)
         m = xp.amax(x, axis=axes, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)
-        y = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
+        with np.errstate(divide="ignore"):  # all -inf: log(0) = -inf is the answer
+            y = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
         y = y.reshape(_reduced_shape(x.shape, axes, keepdim))
         self.axes = axes
         self.save_for_backward(x, y)
