@@ -7,8 +7,6 @@ buffers in place. The formulas are PyTorch's (torch.optim, single-tensor path), 
 that the NumPy path allocates at most one temporary array of the parameter's size (two when
 `maximize` and `weight_decay` are combined with a gradient that must not be modified).
 """
-import math
-
 import numpy as np
 
 from ..backend import array_module
@@ -36,6 +34,19 @@ def _effective_grad(xp, param, grad, weight_decay, maximize):
     if weight_decay:
         return grad + weight_decay * param
     return grad
+
+
+def _lerp_(xp, start, end, weight):
+    """start += weight * (end - start) in place, rounded as PyTorch's lerp (which switches
+    form at weight 0.5); returns the temporary it used."""
+    tmp = xp.subtract(end, start)
+    if weight < 0.5:
+        tmp *= weight
+        start += tmp
+    else:
+        tmp *= 1 - weight
+        xp.subtract(end, tmp, out=start)
+    return tmp
 
 
 def sgd_update(param, grad, momentum_buffer, *, lr, momentum, dampening, nesterov,
@@ -102,15 +113,13 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, b
         g = xp.negative(grad) if maximize else grad
     else:
         g = _effective_grad(xp, param, grad, weight_decay, maximize)
-    tmp = xp.subtract(g, exp_avg)  # the one temporary
-    tmp *= 1 - beta1
-    exp_avg += tmp
+    tmp = _lerp_(xp, exp_avg, g, 1 - beta1)  # tmp: the one temporary
     exp_avg_sq *= beta2
-    xp.multiply(g, g, out=tmp)
-    tmp *= 1 - beta2
+    xp.multiply(g, 1 - beta2, out=tmp)  # rounded as PyTorch's addcmul: (value * g) * g
+    tmp *= g
     exp_avg_sq += tmp
     bias_correction1 = 1 - beta1 ** step
-    bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
+    bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
     v = exp_avg_sq
     if amsgrad:
         xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
@@ -144,13 +153,11 @@ def rmsprop_update(param, grad, square_avg, momentum_buffer, grad_avg, *, lr, al
         xp = array_module(param)
     g = _effective_grad(xp, param, grad, weight_decay, maximize)
     square_avg *= alpha
-    tmp = xp.multiply(g, g)
-    tmp *= 1 - alpha
+    tmp = xp.multiply(g, 1 - alpha)
+    tmp *= g
     square_avg += tmp
     if centered:
-        xp.subtract(g, grad_avg, out=tmp)
-        tmp *= 1 - alpha
-        grad_avg += tmp
+        tmp = _lerp_(xp, grad_avg, g, 1 - alpha)
         xp.multiply(grad_avg, grad_avg, out=tmp)
         xp.subtract(square_avg, tmp, out=tmp)
         xp.sqrt(tmp, out=tmp)
@@ -212,19 +219,18 @@ def adadelta_update(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight_
         xp = array_module(param)
     g = _effective_grad(xp, param, grad, weight_decay, maximize)
     square_avg *= rho
-    tmp = xp.multiply(g, g)
-    tmp *= 1 - rho
+    tmp = xp.multiply(g, 1 - rho)
+    tmp *= g
     square_avg += tmp
-    # delta = sqrt(acc_delta + eps) / sqrt(square_avg + eps) * g, built in tmp
     xp.add(square_avg, eps, out=tmp)
-    xp.sqrt(tmp, out=tmp)
-    xp.divide(g, tmp, out=tmp)
+    xp.sqrt(tmp, out=tmp)  # std
     delta = xp.add(acc_delta, eps)
     xp.sqrt(delta, out=delta)
-    tmp *= delta
-    xp.multiply(tmp, tmp, out=delta)
+    delta /= tmp
+    delta *= g
     acc_delta *= rho
-    delta *= 1 - rho
-    acc_delta += delta
-    tmp *= lr
-    param -= tmp
+    xp.multiply(delta, 1 - rho, out=tmp)
+    tmp *= delta
+    acc_delta += tmp
+    delta *= lr
+    param -= delta
