@@ -103,7 +103,13 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     """
     if retain_graph is None:
         retain_graph = create_graph
-    grads = _root_grads(outputs, grad_outputs, create_graph)
+    if grad_outputs is None and not create_graph and len(outputs) == 1 and (
+        outputs[0]._data.__class__ is _np.ndarray and outputs[0]._data.ndim == 0
+        and outputs[0]._requires_grad
+    ):  # the common loss.backward(): a 0-d CPU output
+        grads = [_np.array(1, outputs[0]._data.dtype)]
+    else:
+        grads = _root_grads(outputs, grad_outputs, create_graph)
 
     buffers = {}
     heap = []

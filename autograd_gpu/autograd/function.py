@@ -61,6 +61,7 @@ class Function:
         """
         node = _new(cls)
         arrays = []
+        nexts = []  # the edge each input's gradient flows along (kept only if recording)
         record = False
         first = None
         for a in inputs:
@@ -72,28 +73,44 @@ class Function:
                     type(d) is not _ndarray and d.device != first.device
                 ):
                     _raise_device_mismatch(cls, inputs)
+                arrays.append(d)
                 if a._requires_grad:
                     record = True
-                arrays.append(d)
+                    fn = a._grad_fn
+                    if fn is None:
+                        fn = a._accumulator or a._get_accumulator()
+                        nexts.append((fn, 0))
+                    else:
+                        nexts.append((fn, a._output_nr))
+                    continue
             else:
                 arrays.append(a)
+            nexts.append(_NO_EDGE)
         out = node.forward(*arrays, **params)
         if first is None:
             return out
         if type(out) is tuple:
-            return node._wrap_outputs(out, inputs, record and _state.enabled)
+            return node._wrap_outputs(out, inputs, nexts, record and _state.enabled)
         if type(out) is not _ndarray:
             raw, out = out, as_array(out)
             if raw is not out and node._saved is not None:  # a NumPy scalar from a 0-d op
                 node._saved = tuple(out if x is raw else x for x in node._saved)
         if not record or not _state.enabled or out.dtype.kind not in "fc":
             return _new_tensor(out)
-        node._link(inputs)
+        node.next_functions = tuple(nexts)
+        node.sequence_nr = next(_sequence)
+        if Function._record_trace:
+            node._record_stack()
         if node._saved is not None:
             node._resolve_saved(inputs, (out,))
         return _new_tensor(out, node, True)
 
-    def _wrap_outputs(self, outs, inputs, record):
+    @property
+    def needs_input_grad(self):
+        """For each input, whether its gradient is wanted (it is a Tensor requiring grad)."""
+        return [fn is not None for fn, _ in self.next_functions]
+
+    def _wrap_outputs(self, outs, inputs, nexts, record):
         raw, outs = outs, tuple(as_array(o) for o in outs)
         if self._saved is not None:  # NumPy scalars from 0-d ops: save the arrays instead
             swap = {id(r): o for r, o in zip(raw, outs) if r is not o}
@@ -101,7 +118,10 @@ class Function:
                 self._saved = tuple(swap.get(id(x), x) for x in self._saved)
         if not record:
             return tuple(_new_tensor(o) for o in outs)
-        self._link(inputs)
+        self.next_functions = tuple(nexts)
+        self.sequence_nr = next(_sequence)
+        if Function._record_trace:
+            self._record_stack()
         self._n_outputs = len(outs)
         result = []
         for i, o in enumerate(outs):
@@ -115,24 +135,10 @@ class Function:
             self._resolve_saved(inputs, outs)
         return tuple(result)
 
-    def _link(self, inputs):
-        nexts = []
-        needs = []
-        for a in inputs:
-            if isinstance(a, Tensor) and a._requires_grad:
-                fn = a._grad_fn
-                nexts.append((a._get_accumulator(), 0) if fn is None else (fn, a._output_nr))
-                needs.append(True)
-            else:
-                nexts.append(_NO_EDGE)
-                needs.append(False)
-        self.next_functions = tuple(nexts)
-        self.needs_input_grad = needs
-        self.sequence_nr = next(_sequence)
-        if Function._record_trace:
-            import traceback
+    def _record_stack(self):
+        import traceback
 
-            self._anomaly_trace = "".join(traceback.format_stack()[:-3])
+        self._anomaly_trace = "".join(traceback.format_stack()[:-3])
 
     def _resolve_saved(self, inputs, outs):
         """Ties each saved array to the input or output it is, so that a create_graph
@@ -163,6 +169,18 @@ class Function:
         if self._freed:
             raise RuntimeError(_SECOND_BACKWARD)
         graph = _state.enabled
+        if not graph:  # first-order pass: arrays, after checking saved inputs are unchanged
+            out = []
+            for s in self._saved:
+                cls = type(s)
+                if cls is tuple:
+                    t, version = s
+                    if t._version[0] != version:
+                        raise RuntimeError(_modified_message(self, t, version))
+                    out.append(t._data)
+                else:
+                    out.append(s.array if cls is _SavedOutput else s)
+            return out
         out = []
         for s in self._saved:
             cls = type(s)
