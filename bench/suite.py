@@ -177,6 +177,16 @@ def main(argv=None):
         json.dump(doc, f, indent=1)
         f.write("\n")
     print(f"\n{total} rows in {doc['elapsed_s']} s; results: {os.path.relpath(path)}")
+    if env.cuda_ok and not args.quick and not wanted:
+        # The fused kernels' own benchmark (bandwidth against a device copy) writes its file
+        # beside ours; the report reads both.
+        print("\nFused GPU kernels (python -m bench.gpu_kernels):", flush=True)
+        try:
+            from . import gpu_kernels
+
+            gpu_kernels.main(["--out", out_dir])
+        except Exception as e:
+            print(f"bench.gpu_kernels failed: {type(e).__name__}: {e}", flush=True)
     if not args.quick and not args.no_report and args.out is None:
         from . import report
 

@@ -210,3 +210,22 @@ def test_load_keeps_the_latest_run_per_machine(tmp_path):
 def test_results_directory_default(monkeypatch):
     assert os.path.basename(suite.RESULTS_DIR) == "results"
     assert os.path.isdir(os.path.dirname(suite.RESULTS_DIR))
+
+
+def _kernel_doc(fractions):
+    rows = [dict(op=op, n=n, dtype="float32", fused_s=1e-3, unfused_s=3e-3, bytes=8 * n,
+                 fused_GBps=8 * n / 1e-3 / 1e9, copy_GBps=1.0, fraction_of_copy=f, speedup_vs_unfused=3.0)
+            for op, n, f in fractions]
+    return {"gpu": "Test GPU", "date": "2026-01-01T00:00:00+00:00", "backward": rows, "adam": None}
+
+
+@pytest.mark.parametrize("low, verdict", [(0.9, "**pass**"), (0.8, "**MISS**")])
+def test_fused_backward_goal_reads_gpu_kernel_results(low, verdict, tmp_path):
+    # Sizes below 1e7 do not count toward the goal, however slow.
+    kd = _kernel_doc([("relu", 10**6, 0.1), ("relu", 10**7, 0.95), ("tanh", 10**8, low)])
+    (tmp_path / "gpu_kernels-test-gpu.json").write_text(json.dumps(kd))
+    (kd_loaded,) = report.load_kernels(str(tmp_path))
+    line = next(x for x in report.goal_rows([], [kd_loaded]) if x.startswith("| GPU: fused backward"))
+    assert line.rstrip().endswith(f"| {verdict} |") and "Test GPU" in line
+    assert ("below: tanh" in line) == (verdict == "**MISS**")
+    assert any("| Test GPU | tanh | 1e+08 |" in x for x in report.kernel_tables([kd_loaded]))
