@@ -1,0 +1,135 @@
+"""Reductions beyond the table: dim= and NumPy's axis=, keepdim= and keepdims=, the
+(values, indices) results, argmax/argmin, and errors, all against PyTorch."""
+import numpy as np
+import pytest
+
+import autograd_gpu as ag
+from conftest import to_numpy
+
+X = np.array([[[0.3, -1.2, 2.5, 0.1], [1.7, 0.4, -0.6, -2.2], [0.9, 1.1, -0.2, 0.8]],
+              [[-0.7, 2.1, 0.5, 1.4], [0.2, -1.5, 1.9, -0.3], [-1.1, 0.6, 0.0, 2.4]]])
+
+REDUCTIONS = ["sum", "mean", "var", "std", "prod", "amax", "amin", "logsumexp", "norm"]
+
+
+@pytest.mark.parametrize("name", REDUCTIONS)
+@pytest.mark.parametrize("dim", [0, 1, -1, (0, 2)])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_dim_and_axis_and_keepdims_agree_with_torch(name, dim, keepdim, device, torch):
+    if name == "prod" and isinstance(dim, tuple):
+        pytest.skip("torch.prod takes a single dim")
+    x = ag.tensor(X, device=device, requires_grad=True)
+    tx = torch.tensor(X, requires_grad=True)
+    f = getattr(ag, name)
+    y_dim = f(x, dim=dim, keepdim=keepdim)
+    y_axis = f(x, axis=dim, keepdims=keepdim) if name not in ("amax", "amin") else y_dim
+    # (norm's first positional argument is p, as in PyTorch)
+    y_method = getattr(x, name)(dim=dim, keepdim=keepdim) if name == "norm" else getattr(x, name)(dim, keepdim=keepdim)
+    ty = getattr(torch, name)(tx, dim=dim, keepdim=keepdim)
+    for y in (y_dim, y_axis, y_method):
+        assert tuple(y.shape) == tuple(ty.shape)
+        np.testing.assert_allclose(to_numpy(y), ty.detach().numpy(), rtol=1e-12)
+    v = np.random.default_rng(0).standard_normal(tuple(ty.shape))
+    (g,) = ag.autograd.grad(y_axis, x, ag.tensor(v, device=device))
+    (tg,) = torch.autograd.grad(ty, tx, torch.tensor(v))
+    np.testing.assert_allclose(to_numpy(g), tg.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_max_min_with_dim_return_values_and_indices(name, dim, keepdim, device, torch):
+    x = ag.tensor(X, device=device, requires_grad=True)
+    tx = torch.tensor(X, requires_grad=True)
+    out = getattr(ag, name)(x, dim, keepdim=keepdim)
+    tout = getattr(torch, name)(tx, dim, keepdim=keepdim)
+    values, indices = out  # unpacks as a pair
+    assert out.values is values and out.indices is indices
+    assert indices.dtype == ag.int64 and not indices.requires_grad
+    np.testing.assert_array_equal(to_numpy(indices), tout.indices.numpy())
+    np.testing.assert_allclose(to_numpy(values), tout.values.detach().numpy())
+    same = getattr(x, name)(axis=dim, keepdims=keepdim)
+    np.testing.assert_array_equal(to_numpy(same.indices), tout.indices.numpy())
+    values.sum().backward()
+    tout.values.sum().backward()
+    np.testing.assert_array_equal(to_numpy(x.grad), tx.grad.numpy())
+
+
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+@pytest.mark.parametrize("dim", [None, 0, 1, -1])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_argmax_argmin_match_torch(name, dim, keepdim, device, torch):
+    x = ag.tensor(X, device=device, requires_grad=True)
+    tx = torch.tensor(X)
+    ours = [getattr(ag, name)(x, dim, keepdim), getattr(x, name)(dim=dim, keepdim=keepdim)]
+    if dim is not None:
+        ours.append(getattr(x, name)(axis=dim, keepdim=keepdim))
+    theirs = getattr(torch, name)(tx, dim, keepdim)
+    for o in ours:
+        assert o.dtype == ag.int64 and not o.requires_grad
+        assert tuple(o.shape) == tuple(theirs.shape)
+        np.testing.assert_array_equal(to_numpy(o), theirs.numpy())
+
+
+def test_whole_tensor_max_min(device, torch):
+    x = ag.tensor(X, device=device)
+    assert ag.max(x).item() == torch.tensor(X).max().item()
+    assert x.min().item() == torch.tensor(X).min().item()
+    assert x.max().shape == ()
+
+
+def test_var_std_arguments_match_torch(device, torch):
+    x = ag.tensor(X, device=device)
+    tx = torch.tensor(X)
+    pairs = [
+        (x.var(), tx.var()),
+        (x.var(unbiased=False), tx.var(unbiased=False)),
+        (x.var(1, unbiased=False), tx.var(1, unbiased=False)),
+        (x.var(dim=(0, 1), correction=0), tx.var(dim=(0, 1), correction=0)),
+        (x.var(-1, correction=2, keepdim=True), tx.var(-1, correction=2, keepdim=True)),
+        (x.std(0), tx.std(0)),
+        (ag.std(x, dim=1, unbiased=False, keepdim=True), torch.std(tx, dim=1, unbiased=False, keepdim=True)),
+    ]
+    for a, b in pairs:
+        assert tuple(a.shape) == tuple(b.shape)
+        np.testing.assert_allclose(to_numpy(a), b.numpy(), rtol=1e-12)
+
+
+def test_softmax_dim_and_axis(device, torch):
+    x = ag.tensor(X, device=device)
+    tx = torch.tensor(X)
+    for d in (0, 1, 2, -1):
+        np.testing.assert_allclose(to_numpy(ag.softmax(x, dim=d)), torch.softmax(tx, d).numpy(), rtol=1e-12)
+        np.testing.assert_allclose(to_numpy(x.log_softmax(axis=d)), torch.log_softmax(tx, d).numpy(), rtol=1e-12)
+
+
+def test_reductions_on_a_scalar_accept_dim_0(device, torch):
+    x = ag.tensor(0.7, dtype=ag.float64, device=device, requires_grad=True)
+    tx = torch.tensor(0.7, dtype=torch.float64)
+    for name in ["sum", "mean", "prod", "amax", "logsumexp", "softmax", "log_softmax"]:
+        y = getattr(x, name)(0)
+        ty = getattr(tx, name)(0)
+        assert tuple(y.shape) == tuple(ty.shape), name
+        assert y.item() == pytest.approx(ty.item()), name
+    v, i = x.max(0)
+    assert v.item() == pytest.approx(0.7) and i.item() == 0
+    (g,) = ag.autograd.grad(x.sum(-1, keepdim=True), x)
+    assert g.item() == 1.0
+
+
+def test_dim_out_of_range_errors(device):
+    x = ag.tensor(X, device=device)
+    for f in (lambda: x.sum(3), lambda: x.mean(-4), lambda: x.max(5), lambda: x.softmax(3),
+              lambda: x.argmax(3), lambda: x.norm(dim=7)):
+        with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-3, 2\]"):
+            f()
+
+
+def test_mean_of_integers_says_to_convert(device):
+    with pytest.raises(RuntimeError, match="mean\\(\\): could not infer output dtype.*Long|int64"):
+        ag.tensor([1, 2, 3], device=device).mean()
+
+
+def test_max_of_empty_without_dim_errors(device):
+    with pytest.raises((IndexError, RuntimeError), match="numel\\(\\) == 0"):
+        ag.zeros((0, 3), device=device).max()
