@@ -266,7 +266,8 @@ def test_host_unary_grad_matches_numpy(lib, rng, dt, name, saved, scalars, exact
 def test_host_clamp_grad_matches_numpy(lib, rng, dt, lo, hi):
     x = _inputs(dt, rng)
     g = _grads(dt, rng, x.size)
-    ref = G.clamp.raw(x, g, lo, hi)
+    with np.errstate(invalid="ignore"):  # inf gradient times a 0 mask
+        ref = G.clamp.raw(x, g, lo, hi)
     out = np.empty_like(x)
     lib[f"clamp_grad_{_suffix(dt)}"](
         _ptr(x), _ptr(g), _ptr(out), ctypes.c_longlong(x.size),

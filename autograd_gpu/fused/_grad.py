@@ -181,6 +181,8 @@ def _linear(name, numpy_formula, second, *, scalars=(), flags=None):
     Grad.name = _NODE_NAMES.get(name, Grad.__name__ + "Backward0")
 
     def fn(v, g, *s):
+        if type(g) is _ndarray and type(v) is _ndarray:  # the CPU's first-order pass
+            return numpy_formula(np, v, g, *s)
         if isinstance(v, Tensor) or isinstance(g, Tensor):
             return Grad.apply(v, g, scalars=s)
         return raw(v, g, *s)
@@ -195,7 +197,7 @@ def _linear(name, numpy_formula, second, *, scalars=(), flags=None):
 
 
 def _np_relu(xp, y, g):
-    return xp.where(y > 0, g, 0)
+    return g * (y > 0)  # a mask multiply: far faster than where() in NumPy
 
 
 def _np_leaky_relu(xp, x, g, slope):
@@ -266,7 +268,7 @@ def _np_clamp(xp, x, g, lo, hi):
         mask = x >= lo
     else:
         mask = x <= hi
-    return xp.where(mask, g, 0)
+    return g * mask
 
 
 def _np_pow_base(xp, a, g, b):
