@@ -84,11 +84,24 @@ def _matmul_shape_error(sa, sb):
             f"mat1 and mat2 shapes cannot be multiplied ({_mat_str(a)} and {_mat_str(b)}) "
             f"in matmul"
         )
-    return (
-        f"Expected size for first two dimensions of batch2 tensor to match: matmul of shapes "
-        f"{tuple(sa)} and {tuple(sb)} (the inner dimensions {sa[-1]} and "
-        f"{sb[-2] if len(sb) > 1 else sb[0]} differ, or the batch dims do not broadcast)"
-    )
+    ka, kb = sa[-1], (sb[-2] if len(sb) > 1 else sb[0])
+    if ka != kb:
+        return (
+            f"Expected size for first two dimensions of batch2 tensor to be: [{ka}] but got: "
+            f"[{kb}] (matmul of shapes {tuple(sa)} and {tuple(sb)}: the inner dimensions {ka} "
+            f"and {kb} must be equal)"
+        )
+    ba, bb = tuple(sa[:-2]), tuple(sb[:-2])
+    n = max(len(ba), len(bb))
+    pa, pb = (1,) * (n - len(ba)) + ba, (1,) * (n - len(bb)) + bb
+    for i in range(n - 1, -1, -1):
+        if pa[i] != pb[i] and pa[i] != 1 and pb[i] != 1:
+            return (
+                f"The size of tensor a ({pa[i]}) must match the size of tensor b ({pb[i]}) at "
+                f"non-singleton dimension {i} (the batch dimensions of matmul of shapes "
+                f"{tuple(sa)} and {tuple(sb)} do not broadcast)"
+            )
+    return f"matmul of shapes {tuple(sa)} and {tuple(sb)} failed"
 
 
 class Inverse(Function):
@@ -96,6 +109,11 @@ class Inverse(Function):
 
     def forward(self, a):
         xp = array_module(a)
+        if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+            raise RuntimeError(
+                "linalg.inv: A must be batches of square matrices, but they are "
+                + (f"{a.shape[-2]} by {a.shape[-1]} matrices" if a.ndim >= 2 else f"{a.ndim}-D")
+            )
         try:
             y = xp.linalg.inv(a)
         except Exception as e:  # numpy.linalg.LinAlgError
@@ -123,9 +141,16 @@ class Solve(Function):
         try:
             x = xp.linalg.solve(a, b[..., None] if self.vector else b)
         except Exception as e:
+            bm = (tuple(b.shape) + (1,)) if self.vector else tuple(b.shape)
+            if a.ndim >= 2 and a.shape[-1] == a.shape[-2] == bm[-2]:
+                raise RuntimeError(
+                    f"linalg.solve: The solver failed because the input matrix is singular "
+                    f"(A of shape {tuple(a.shape)}: {e})"
+                ) from None
             raise RuntimeError(
-                f"linalg.solve: A of shape {tuple(a.shape)} and B of shape {tuple(b.shape)} "
-                f"({e})"
+                f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+                f"({_mat_str(a.shape[-2:])} and {_mat_str(bm[-2:])}): A of shape "
+                f"{tuple(a.shape)}, B of shape {tuple(b.shape)} ({e})"
             ) from None
         if self.vector:
             x = x[..., 0]
