@@ -695,10 +695,8 @@ def test_gpu_fused_unary_grad_matches_unfused(rng, dtype, name, saved, scalars, 
 
 @gpu
 @pytest.mark.parametrize("name", CASE_NAMES)
-def test_gpu_backward_and_double_backward_match_cpu(rng, name):
-    import torch as _t  # noqa: F401 - only for the table of cases; skip if absent
-
-    f, _ = _cases(_t)[name]
+def test_gpu_backward_and_double_backward_match_cpu(torch, rng, name):
+    f, _ = _cases(torch)[name]
     x0 = rng.standard_normal((64, 33)) * 2
     grads = []
     for dev in ("cpu", "cuda"):
@@ -809,3 +807,54 @@ def test_fusable_is_false_off_the_gpu():
     a = np.ones(3, np.float32)
     assert not G.fusable(a, a)
     assert not G.fusable(ag.tensor(a), a)
+
+
+# ---------------------------------------------------------------- loss kernels' math vs PyTorch
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("eps", [0.0, 0.15])
+@pytest.mark.parametrize("shape", [(6, 5), (4, 3, 2, 2)])
+def test_cross_entropy_grad_formula_matches_torch(torch, rng, weighted, eps, shape):
+    C = shape[1]
+    x0 = rng.standard_normal(shape) * 3
+    t0 = rng.integers(0, C, (shape[0],) + shape[2:])
+    t0.reshape(-1)[1] = -100  # ignored
+    w0 = rng.random(C) + 0.5 if weighted else None
+    tx = torch.tensor(x0, requires_grad=True)
+    loss = torch.nn.functional.cross_entropy(
+        tx, torch.tensor(t0), weight=None if w0 is None else torch.tensor(w0),
+        ignore_index=-100, label_smoothing=eps)
+    loss.backward()
+    lp = torch.log_softmax(torch.tensor(x0), 1).numpy()
+    keep = t0 != -100
+    wt = w0[np.where(keep, t0, 0)] if weighted else np.ones(t0.shape)
+    s = np.full(t0.shape, 1.0 / (wt * keep).sum())
+    got = G.cross_entropy_raw(lp, t0, s, weight=w0, label_smoothing=eps, ignore_index=-100)
+    np.testing.assert_allclose(got, tx.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_mse_and_bce_with_logits_grad_formulas_match_torch(torch, rng, reduction):
+    F = torch.nn.functional
+    x0, t0 = rng.standard_normal((5, 4)) * 3, rng.random((5, 4))
+    w0, pw0 = rng.random(4) + 0.5, rng.random(4) * 3
+    n = x0.size
+    scale = 1.0 / n if reduction == "mean" else 1.0
+    for kind in ("mse", "bce", "bce_w"):
+        tx, tt = torch.tensor(x0, requires_grad=True), torch.tensor(t0, requires_grad=True)
+        if kind == "mse":
+            F.mse_loss(tx, tt, reduction=reduction).backward()
+            gx, gt = G.mse_raw(x0, t0, np.asarray(1.0), 2.0 * scale)
+        elif kind == "bce":
+            F.binary_cross_entropy_with_logits(tx, tt, reduction=reduction).backward()
+            gx, gt = G.bce_logits_raw(x0, t0, np.asarray(scale))
+        else:
+            F.binary_cross_entropy_with_logits(tx, tt, weight=torch.tensor(w0),
+                                               pos_weight=torch.tensor(pw0),
+                                               reduction=reduction).backward()
+            gx, gt = G.bce_logits_raw(x0, t0, np.asarray(scale), weight=w0, pos_weight=pw0)
+        np.testing.assert_allclose(gx, tx.grad.numpy(), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(gt, tt.grad.numpy(), rtol=1e-12, atol=1e-15)

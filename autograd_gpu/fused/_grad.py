@@ -508,14 +508,19 @@ def _log_sigmoid(xp, x):
     return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
 
 
-def cross_entropy_raw(lp, target, s, weight=None, label_smoothing=0.0):
+def cross_entropy_raw(lp, target, s, weight=None, label_smoothing=0.0, ignore_index=None):
     """d/dlogits of cross_entropy from the saved log-probabilities lp (N, C, ...).
 
     target: int64 class indices (N, ...); s: per-row factor (N, ...) = incoming gradient x
-    reduction factor, already 0 on ignored rows. See kernels/loss_grad.cuh for the formula.
+    reduction factor ('mean': 1 / sum of the kept targets' weights). Rows whose target is
+    ignore_index get a zero gradient. See kernels/loss_grad.cuh for the formula.
     """
     xp = array_module(lp)
     C = lp.shape[1]
+    if ignore_index is not None:
+        keep = target != ignore_index
+        target = xp.where(keep, target, 0)
+        s = s * keep
     tgt = xp.expand_dims(target, 1)
     eps = float(label_smoothing)
     if weight is None:
