@@ -62,23 +62,27 @@ def _reduced_shape(shape, axes, keepdim):
 
 def _expand_grad(g, in_shape, axes):
     """The gradient of a reduction, broadcast back over the reduced axes."""
-    g = g.reshape(_kept_shape(in_shape, axes))
     if isinstance(g, Tensor) or math.prod(in_shape) > _MATERIALIZE_BELOW:
-        return _shape_ops.broadcast_to(g, in_shape)
+        return _shape_ops.broadcast_to(g.reshape(_kept_shape(in_shape, axes)), in_shape)
     # small: filling a new array is far cheaper than NumPy's Python-level broadcast_to
     out = array_module(g).empty(in_shape, g.dtype)
-    out[...] = g
+    if axes is None and type(out) is np.ndarray:  # (CuPy's fill would sync on a 0-d array)
+        out.fill(g)
+    else:
+        out[...] = g.reshape(_kept_shape(in_shape, axes))
     return out
 
 
 _MATERIALIZE_BELOW = 1 << 16
+_np_add_reduce = np.add.reduce
 
 
 class Sum(Function):
     def forward(self, x, axes, keepdim):
         self.in_shape, self.axes = x.shape, axes
         if axes is None and not keepdim:
-            return x.sum()
+            # NumPy's ndarray.sum is a Python wrapper around add.reduce
+            return _np_add_reduce(x, None) if type(x) is np.ndarray else x.sum()
         if axes is not None:
             self.name = "SumBackward1"
         return x.sum(axis=axes, keepdims=keepdim)
