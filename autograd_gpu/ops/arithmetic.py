@@ -17,7 +17,9 @@ def _promote(out, a, b):
     type, float32, unless an input is float64 already."""
     if out.dtype is not _f64 and out.dtype != _f64:  # identity first: the common case
         return out
-    if getattr(a, "dtype", None) == _f64 or getattr(b, "dtype", None) == _f64:
+    # (not getattr(x, "dtype", None) == _f64: NumPy says dtype('float64') == None is True,
+    # which made every Python scalar count as a float64 input)
+    if getattr(a, "dtype", _f32) == _f64 or getattr(b, "dtype", _f32) == _f64:
         return out
     return out.astype(_f32)
 
@@ -190,9 +192,20 @@ def mul(input, other):
 def div(input, other, rounding_mode=None):
     if rounding_mode is None:
         return Div.apply(input, other)
+    a, b = (t._data if isinstance(t, Tensor) else t for t in (input, other))
+    if _is_int(a) and _is_int(b):  # exact integer quotient, integer result (as PyTorch)
+        xp = (input if isinstance(input, Tensor) else other)._xp()
+        if rounding_mode == "floor":
+            return _wrap(xp.asarray(xp.floor_divide(a, b)))
+        return _wrap(xp.asarray(xp.sign(a) * xp.sign(b) * (xp.abs(a) // xp.abs(b))))
     q = Div.apply(input, other).detach()
     xp = q._xp()
     return _wrap(xp.floor(q._data) if rounding_mode == "floor" else xp.trunc(q._data))
+
+
+def _is_int(x):
+    kind = getattr(getattr(x, "dtype", None), "kind", None)
+    return kind in ("i", "u", "b") if kind else isinstance(x, (int, np.integer))
 
 
 def pow(input, exponent):
