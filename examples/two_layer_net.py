@@ -3,7 +3,7 @@ N=64, 1000-100-10, MSELoss(reduction='sum'), Adam lr 1e-4, 500 steps; prints the
 every 100 steps.
 
     python examples/two_layer_net.py            # as the tutorial
-    python examples/two_layer_net.py --quick    # 100 steps, loss every 20
+    python examples/two_layer_net.py --quick    # 50 steps, loss every 10
     python examples/two_layer_net.py --torch    # the same program on PyTorch
 
 Data and initial weights come from NumPy (seeded), so that --torch starts from the very
@@ -16,7 +16,7 @@ import numpy as np
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="100 steps, print every 20")
+    ap.add_argument("--quick", action="store_true", help="50 steps, print every 10")
     ap.add_argument("--torch", action="store_true", help="run on PyTorch instead")
     ap.add_argument("--double", action="store_true", help="float64 instead of float32")
     ap.add_argument("--steps", type=int, default=None)
@@ -26,8 +26,8 @@ def main(argv=None):
     else:
         import autograd_gpu as torch
 
-    steps = args.steps or (100 if args.quick else 500)
-    every = 20 if args.quick else 100
+    steps = args.steps or (50 if args.quick else 500)
+    every = 10 if args.quick else 100
     dtype = torch.float64 if args.double else torch.float32
     rng = np.random.default_rng(0)
 
