@@ -529,3 +529,21 @@ def test_writes_through_data_are_invisible_to_autograd(torch):
         res.append((x.grad.detach().numpy().copy(), w.grad.detach().numpy().copy()))
     np.testing.assert_array_equal(res[0][0], res[1][0])
     np.testing.assert_array_equal(res[0][1], res[1][1])
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta"])
+def test_optimizer_step_bumps_versions_so_a_stale_graph_raises(torch, name):
+    """`loss = f(w); opt.step(); loss.backward()` would use updated weights: torch refuses."""
+    from autograd_gpu import optim
+
+    for lib, mod in ((ag, optim), (torch, torch.optim)):
+        w = lib.tensor([1.0, 2.0], requires_grad=True)
+        x = lib.tensor([3.0, 4.0], requires_grad=True)
+        opt = getattr(mod, name)([w], lr=0.1)
+        (w * w).sum().backward()
+        stale = (x * w).sum()
+        v0 = _version(w)
+        opt.step()
+        assert _version(w) > v0
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            stale.backward()
