@@ -580,3 +580,17 @@ def test_reductions_with_random_dims_and_keepdim_match_torch(th, data, shape):
     _close(ga, gt, "gradient of " + what)
     _close(np.zeros(shape) if ha is None else ha, np.zeros(shape) if ht is None else ht,
            "second-order gradient of " + what)
+
+
+def test_std_of_constant_values_has_zero_gradient_like_torch(th):
+    """Found by the long fuzz run: std over a constant slice gave nan gradients (0 * inf)."""
+    x0 = np.array([[1.0, 1.0, 1.0], [1.0, 2.0, 4.0]])
+    res = []
+    for lib in (ag, th):
+        x = _leaf(lib, x0)
+        s = x.std(dim=1)
+        (g,) = lib.autograd.grad(s.sum(), x, create_graph=True)
+        (h,) = lib.autograd.grad(g.pow(2).sum(), x)
+        res.append((_np(s), _np(g), _np(h)))
+    for a, t in zip(*res):
+        _close(a, t, "std at zero variance")

@@ -306,7 +306,15 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims))
+    v = var(input, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
+    raw = v._data if isinstance(v, Tensor) else v
+    zero = raw == 0
+    if not zero.any():
+        return sqrt(v)
+    # where the variance is 0, sqrt(v + 1) - 1 is the same 0 with a finite derivative: the
+    # gradient there is 0, as PyTorch's std gives (plain sqrt would give 0 * inf = nan)
+    zero = zero.astype(raw.dtype)
+    return sqrt(v + zero) - zero
 
 
 def prod(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
