@@ -9,8 +9,10 @@ import shutil
 import subprocess
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-KERNELS = os.path.join(ROOT, "kernels")
+from autograd_gpu.fused._loader import kernel_dir
+
+# the sources the library loads (kernels/ in a checkout, autograd_gpu/kernels when installed)
+KERNELS = os.path.realpath(kernel_dir())
 HARNESS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "harness.cpp")
 CACHE = os.path.join(tempfile.gettempdir(), "autograd_gpu_kernel_build")
 
