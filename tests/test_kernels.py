@@ -547,9 +547,6 @@ def test_optimizer_entry_points_need_their_buffers():
 
 # ---------------------------------------------------------------- dispatch on the CPU, vs PyTorch
 
-F = None
-
-
 def _cases(torch):
     tf = torch.nn.functional
     return {
@@ -574,10 +571,6 @@ def _cases(torch):
 
 CASE_NAMES = ["relu", "leaky_relu", "sigmoid", "tanh", "gelu", "gelu_tanh", "silu", "softplus",
               "elu", "exp", "log", "sqrt", "abs", "clamp", "clamp_min"]
-
-
-def _np(t):
-    return t.detach().numpy() if not t.is_sparse else t.to_dense().numpy()
 
 
 @pytest.mark.oracle

@@ -73,7 +73,7 @@ def _ctype(a):
     return np.float64 if a.dtype == np.float64 else np.float32
 
 
-def _lerp(xp, start, end, w, ct):
+def _lerp(start, end, w, ct):
     w = ct(w)
     if np.abs(w) < 0.5:
         return start + w * (end - start)
@@ -125,7 +125,7 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, b
             param[...] = param * decay
         else:
             d = d + weight_decay * param
-    exp_avg[...] = _lerp(xp, exp_avg, d, 1 - beta1, _ctype(param))
+    exp_avg[...] = _lerp(exp_avg, d, 1 - beta1, _ctype(param))
     exp_avg_sq[...] = exp_avg_sq * beta2 + (1 - beta2) * d * d
     v = exp_avg_sq
     if amsgrad:
@@ -155,7 +155,7 @@ def rmsprop_update(param, grad, square_avg, momentum_buffer, grad_avg, *, lr, al
         d = d + weight_decay * param
     square_avg[...] = square_avg * alpha + (1 - alpha) * d * d
     if centered:
-        gavg[...] = _lerp(xp, gavg, d, 1 - alpha, _ctype(param))
+        gavg[...] = _lerp(gavg, d, 1 - alpha, _ctype(param))
         avg = xp.sqrt(square_avg - gavg * gavg)
     else:
         avg = xp.sqrt(square_avg)
