@@ -67,7 +67,7 @@ def _expand_grad(g, in_shape, axes):
     # small: filling a new array is far cheaper than NumPy's Python-level broadcast_to
     out = array_module(g).empty(in_shape, g.dtype)
     if axes is None and type(out) is np.ndarray:  # (CuPy's fill would sync on a 0-d array)
-        out.fill(g)
+        out.fill(g.reshape(()))  # (g is (1, 1, ...) after a keepdim=True full reduction)
     else:
         out[...] = g.reshape(_kept_shape(in_shape, axes))
     return out
