@@ -13,11 +13,12 @@ import numpy as np
 import pytest
 
 import autograd_gpu as ag
+import autograd_gpu.nn.functional  # noqa: F401  (the M.F namespace of the op lambdas)
 from autograd_gpu.autograd import gradcheck, gradgradcheck
 from op_db import OPS, Lib, case_samples
 from conftest import to_numpy
 
-AG = Lib(ag, ag)
+AG = Lib(ag, ag.nn.functional)
 
 PARAMS = []
 for _case in OPS:
@@ -66,17 +67,6 @@ def test_gradcheck(case, sample, device):
     assert gradcheck(_fn(case, AG, sample), xs)
 
 
-def _grad_enabled(f):
-    """gradgradcheck differentiates f's vector-Jacobian product by central differences, which
-    it evaluates under no_grad; the product needs f's graph, so f records regardless."""
-
-    def g(*xs):
-        with ag.enable_grad():
-            return f(*xs)
-
-    return g
-
-
 def test_second_derivative_through_saved_scalar_output():
     """NumPy returns a scalar, not a 0-d array, from a ufunc on a 0-d array; an op that saves
     such an output must still see it tied to its node under create_graph."""
@@ -94,7 +84,27 @@ def test_second_derivative_through_saved_scalar_output():
 def test_gradgradcheck(case, sample, device):
     ag.manual_seed(0)
     xs = _leaves(sample, device)
-    assert gradgradcheck(_grad_enabled(_fn(case, AG, sample)), xs)
+    assert gradgradcheck(_fn(case, AG, sample), xs)
+
+
+def _noncontiguous_leaf_supported():
+    x = ag.tensor(np.arange(6.0).reshape(2, 3), dtype=ag.float64).T.detach().requires_grad_()
+    try:
+        return gradcheck(lambda a: (a * a).sum(), (x,))
+    except Exception:
+        return False
+
+
+@pytest.mark.xfail(not _noncontiguous_leaf_supported(), strict=True, reason=(
+    "gradcheck perturbs x._data.reshape(-1), which for a non-contiguous leaf is a copy "
+    "(whose .base is set, so its guard does not fire): the numerical Jacobian is all zeros"))
+@pytest.mark.parametrize("view", ["transpose", "column_slice"])
+def test_gradcheck_accepts_a_noncontiguous_leaf(view, device):
+    base = ag.tensor(np.arange(1.0, 13.0).reshape(3, 4), dtype=ag.float64, device=device)
+    x = (base.T if view == "transpose" else base[:, 1:3]).detach().requires_grad_()
+    assert not x.is_contiguous()
+    assert gradcheck(lambda a: (a * a.exp()).sum(0), (x,))
+    assert gradgradcheck(lambda a: (a * a.exp()).sum(0), (x,))
 
 
 # ---------------------------------------------------------------- the PyTorch oracle
