@@ -1,8 +1,8 @@
 // Ahead-of-time instantiation of every per-element function, for float and double, as
 // extern "C" __global__ kernels over contiguous arrays. The library itself builds its
 // kernels from the headers at run time (CuPy ElementwiseKernels); this translation unit
-// exists so that `nvcc -arch=sm_80` / `sm_90` check the whole source as device code,
-// and it doubles as a RawModule for contiguous float/double arrays.
+// exists so that `nvcc -arch=sm_80` / `sm_90` check the whole source as device code
+// (it is not loaded at run time).
 #include "elementwise_grad.cuh"
 #include "loss_grad.cuh"
 #include "optim.cuh"
