@@ -3,11 +3,14 @@
 Every binary op's gradient goes through `sum_to`, which sums a gradient over the axes its
 input was broadcast along, so each input's gradient has exactly the input's shape.
 """
+import math
+
 import numpy as np
 
 from ..autograd.function import Function
 from ..tensor import Tensor, _wrap
 
+_ndarray = np.ndarray
 _f64 = np.dtype(np.float64)
 _f32 = np.dtype(np.float32)
 
@@ -96,6 +99,9 @@ class Mul(Function):
     def backward(self, g):
         a, b = self.saved_tensors
         need = self.needs_input_grad
+        if need[0] and need[1] and g.__class__ is not _ndarray and _grad.fusable(a, b, g):
+            ga, gb = _grad.mul_raw(a, b, g)  # CUDA: both gradients in one kernel
+            return sum_to(ga, _shape(a)), sum_to(gb, _shape(b))
         return (
             sum_to(g * b, _shape(a)) if need[0] else None,
             sum_to(g * a, _shape(b)) if need[1] else None,
@@ -113,16 +119,21 @@ class Div(Function):
     def backward(self, g):
         a, b = self.saved_tensors
         need = self.needs_input_grad
+        if need[0] and need[1] and g.__class__ is not _ndarray and _grad.fusable(a, b, g):
+            ga, gb = _grad.div_raw(a, b, g)  # CUDA: both gradients in one kernel
+            return sum_to(ga, _shape(a)), sum_to(gb, _shape(b))
         ga = gb = None
         if need[0]:
             ga = sum_to(g / b, _shape(a))
         if need[1]:
-            gb = sum_to(-g * a / (b * b), _shape(b))
+            # (a / b) / b, as PyTorch: a / (b * b) overflows for large |b| in float32
+            gb = sum_to(-g * (a / b / b), _shape(b))
         return ga, gb
 
 
 class Pow(Function):
-    """``a ** b``. d/da = b a^(b-1); d/db = a^b log(a), taken as 0 where a == 0 (as PyTorch)."""
+    """``a ** b``. d/da = b a^(b-1); d/db = a^b log(a), taken as 0 where a == 0 and b >= 0
+    (as PyTorch; where a == 0 and b < 0 it is -inf, and nan where a < 0)."""
 
     def forward(self, a, b):
         self.save_for_backward(a, b)
@@ -144,8 +155,12 @@ class Pow(Function):
             else:
                 ga = sum_to(g * b * a ** (b - 1), _shape(a))
         if need[1]:
-            safe = _ew.where(a == 0, 1.0, a) if hasattr(a, "shape") else (a if a != 0 else 1.0)
-            gb = sum_to(g * a ** b * _ew.log(safe), _shape(b))
+            if hasattr(a, "shape"):
+                log_a = _ew.log(_ew.where((a == 0) * (b >= 0), 1.0, a))
+            else:  # a Python number raised to a tensor power
+                log_a = 0.0 if a == 0 else math.log(a) if a > 0 else math.nan
+                log_a = _ew.where(b >= 0, log_a, -math.inf) if a == 0 else log_a
+            gb = sum_to(g * a ** b * log_a, _shape(b))
         return ga, gb
 
 
@@ -174,14 +189,14 @@ class Cast(Function):
 
 
 def add(input, other, alpha=1):
-    if alpha != 1:
-        other = mul(other, alpha)
+    if alpha != 1:  # (a Python-number `other` is scaled directly: Mul needs an array or Tensor)
+        other = mul(other, alpha) if hasattr(other, "shape") else other * alpha
     return Add.apply(input, other)
 
 
 def sub(input, other, alpha=1):
-    if alpha != 1:
-        other = mul(other, alpha)
+    if alpha != 1:  # (a Python-number `other` is scaled directly: Mul needs an array or Tensor)
+        other = mul(other, alpha) if hasattr(other, "shape") else other * alpha
     return Sub.apply(input, other)
 
 
@@ -263,3 +278,4 @@ divide = true_divide = div
 negative = neg
 
 from . import elementwise as _ew  # noqa: E402  (imports this module; bound late for Pow)
+from ..fused import _grad  # noqa: E402  (fused backward of mul and div on CUDA arrays)
