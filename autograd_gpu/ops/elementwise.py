@@ -347,6 +347,9 @@ lt = _compare(lambda a, b: a < b)
 le = _compare(lambda a, b: a <= b)
 gt = _compare(lambda a, b: a > b)
 ge = _compare(lambda a, b: a >= b)
+logical_and = bitwise_and = _compare(lambda a, b: a & b)
+logical_or = bitwise_or = _compare(lambda a, b: a | b)
+logical_xor = bitwise_xor = _compare(lambda a, b: a ^ b)
 
 
 class _Unary(Function):
@@ -503,6 +506,11 @@ def _bind():
     Tensor.__le__ = le
     Tensor.__gt__ = gt
     Tensor.__ge__ = ge
+    Tensor.__and__ = Tensor.__rand__ = bitwise_and
+    Tensor.__or__ = Tensor.__ror__ = bitwise_or
+    Tensor.__xor__ = Tensor.__rxor__ = bitwise_xor
+    Tensor.__invert__ = _no_grad_unary("invert")
+    Tensor.logical_and, Tensor.logical_or, Tensor.logical_xor = logical_and, logical_or, logical_xor
     Tensor.__hash__ = lambda self: id(self)
     Tensor.greater = gt
     Tensor.less = lt
