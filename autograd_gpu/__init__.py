@@ -16,7 +16,7 @@ from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops.arithmetic import add, div, divide, mul, multiply, neg, negative, pow, sub, subtract, true_divide
 from .ops.elementwise import (
     abs, ceil, clamp, clip, cos, elu, eq, exp, floor, ge, gelu, gt, isfinite,
-    isinf, isnan, le, leaky_relu, log, log1p, logical_not, lt, maximum, minimum, ne, relu, round,
+    isinf, isnan, le, leaky_relu, log, log1p, logical_and, logical_not, logical_or, logical_xor, lt, maximum, minimum, ne, relu, round,
     rsqrt, sigmoid, sign, silu, sin, softplus, sqrt, square, tan, tanh, trunc, where,
 )
 from .ops.reduction import (
