@@ -17,6 +17,15 @@ def _shape_arg(shape):
     return tuple(int(s) for s in shape)
 
 
+def _kwarg(kw, name, op):
+    """PyTorch's keyword spelling of a shape argument (x.reshape(shape=...)), as a 1-tuple."""
+    extra = set(kw) - {name}
+    if extra or name not in kw:
+        raise TypeError(f"{op}() got an unexpected keyword argument {sorted(extra)[0]!r}" if extra
+                        else f"{op}() missing its {name} argument")
+    return (kw[name],)
+
+
 def _view_of(out, base):
     """Marks `out` as a view of `base` when its array is one (shared version counter)."""
     if isinstance(base, Tensor) and out._data.base is not None:
@@ -149,8 +158,8 @@ class ToDevice(Function):
 # ---------------------------------------------------------------- plain functions
 
 
-def reshape(input, *shape):
-    shape = _shape_arg(shape)
+def reshape(input, *shape, **kw):
+    shape = _shape_arg(shape or (_kwarg(kw, "shape", "reshape") if kw else ()))
     return _view_of(Reshape.apply(input, shape=shape), input)
 
 
@@ -184,6 +193,8 @@ def unflatten(input, dim, sizes):
 def transpose(input, dim0, dim1):
     nd = input.ndim
     d0, d1 = (normalize_dims(d, nd, "transpose")[0] if nd else 0 for d in (dim0, dim1))
+    if not nd:  # a 0-d tensor: dims 0/-1 are allowed and change nothing
+        return reshape(input, ())
     return _view_of(Transpose.apply(input, d0=d0, d1=d1), input)
 
 
@@ -196,8 +207,8 @@ def t(input):
     return input if input.ndim < 2 else transpose(input, 0, 1)
 
 
-def permute(input, *dims):
-    dims = _shape_arg(dims)
+def permute(input, *dims, **kw):
+    dims = _shape_arg(dims or (_kwarg(kw, "dims", "permute") if kw else ()))
     nd = len(input.shape)
     if len(dims) != nd:
         raise RuntimeError(
@@ -280,7 +291,9 @@ def stack(tensors, dim=0, *, axis=None):
     return Stack.apply(*tensors, axis=axis)
 
 
-def split(tensor, split_size_or_sections, dim=0):
+def split(tensor, split_size_or_sections=None, dim=0, *, split_size=None):
+    if split_size_or_sections is None:  # Tensor.split(split_size=...), PyTorch's keyword
+        split_size_or_sections = split_size
     axis = normalize_dims(dim, tensor.ndim, "split")[0]
     n = tensor.shape[axis]
     if isinstance(split_size_or_sections, int):
