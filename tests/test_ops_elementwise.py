@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 
 import autograd_gpu as ag
+import autograd_gpu.nn.functional  # noqa: F401  (the M.F namespace of the op lambdas)
 from conftest import to_numpy
 from op_db import Lib
 
-AG = Lib(ag, ag)
+AG = Lib(ag, ag.nn.functional)
 
 
 def _grad_of(f, values, device, dtype=ag.float64):
