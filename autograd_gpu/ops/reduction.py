@@ -181,7 +181,9 @@ class MaxMin(Function):
                 values, idx_k = values.reshape(idx.shape), idx
             return values, idx_k
         y = (xp.amax if is_max else xp.amin)(x, axis=axes, keepdims=True)
-        mask = (x == y).astype(x.dtype)
+        # a NaN is the max (NumPy and PyTorch propagate it) and takes the gradient; x != x
+        # is all False when there is none
+        mask = ((x == y) | (x != x)).astype(x.dtype)
         self.weights = mask / mask.sum(axis=axes, keepdims=True)
         self.name = ("MaxBackward1" if is_max else "MinBackward1") if axes is None else (
             "AmaxBackward0" if is_max else "AminBackward0"
@@ -429,7 +431,10 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keep
         return sum(_abs(input), axes, keepdim)
     if p == 0:
         return sum((input != 0).to(input.dtype), axes, keepdim)
-    return sum(_abs(input) ** p, axes, keepdim) ** (1.0 / p)
+    s = sum(_abs(input) ** p, axes, keepdim)
+    # zero gradient where the norm is 0, as PyTorch (s ** (1/p) has an infinite slope there)
+    zero = s == 0
+    return where(zero, 0.0, where(zero, 1.0, s) ** (1.0 / p))
 
 
 for _name in ("sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin", "argmax",
