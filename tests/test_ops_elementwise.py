@@ -133,6 +133,9 @@ KINKS = {
     "norm2_at_zero": (lambda M, x: x.norm(), [0.0, 0.0]),
     "norm1_at_zero": (lambda M, x: x.norm(1), [0.0, 1.0]),
     "norm3_at_zero": (lambda M, x: x.norm(3), [0.0, 1.0]),
+    "norm3_of_zeros": (lambda M, x: x.norm(3), [0.0, 0.0]),
+    "norm3_dim_zero_row": (lambda M, x: x.reshape(2, 2).norm(3, dim=1), [0.0, 0.0, 1.0, -2.0]),
+    "max_with_nan": (lambda M, x: x.max(), [float("nan"), 1.0, 3.0]),
     "norm_inf_ties": (lambda M, x: x.norm(float("inf")), [-3.0, 3.0, 1.0]),
     "prod_one_zero": (lambda M, x: x.prod(), [0.0, 2.0, 3.0]),
     "prod_two_zeros": (lambda M, x: x.prod(), [0.0, 2.0, 0.0]),
@@ -149,7 +152,7 @@ def test_kink_conventions_match_torch(name, device, torch):
     f, vals = KINKS[name]
     y, g = _grad_of(f, vals, device)
     ty, tg = _torch_grad_of(torch, f, vals)
-    np.testing.assert_allclose(y, ty, rtol=1e-12)
+    np.testing.assert_allclose(y, ty, rtol=1e-12, equal_nan=True)
     np.testing.assert_allclose(g, tg, rtol=1e-12, atol=1e-15)
 
 
