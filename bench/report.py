@@ -53,15 +53,20 @@ def load(results_dir, include_quick=False):
             continue
         doc["_file"] = os.path.basename(path)
         m = doc["machine"]
-        key = (m["host"], m.get("gpu"))
+        key = (m["host"], m.get("gpu"), _threads(m))
         if key not in latest or doc["created"] >= latest[key]["created"]:
             latest[key] = doc
     return sorted(latest.values(), key=lambda d: d["created"])
 
 
+def _threads(m):
+    return (m.get("thread_env") or {}).get("OMP_NUM_THREADS")
+
+
 def machine_name(doc):
     m = doc["machine"]
-    return f"{m['host']} ({m['gpu']})" if m.get("gpu") else f"{m['host']} (CPU only)"
+    name = f"{m['host']} ({m['gpu']})" if m.get("gpu") else f"{m['host']} (CPU only)"
+    return name + (f", threads={_threads(m)}" if _threads(m) else "")
 
 
 def _cell_md(cell):

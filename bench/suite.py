@@ -100,7 +100,9 @@ def _slug(s):
 def result_path(out_dir, machine):
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
     dev = "cuda-" + _slug(machine["gpu"]) if machine["gpu"] else "cpu"
-    return os.path.join(out_dir, f"{date}-{_slug(machine['host'])}-{dev}.json")
+    threads = (machine.get("thread_env") or {}).get("OMP_NUM_THREADS")
+    suffix = f"-threads{threads}" if threads else ""  # a pinned run sits beside the default one
+    return os.path.join(out_dir, f"{date}-{_slug(machine['host'])}-{dev}{suffix}.json")
 
 
 def main(argv=None):
