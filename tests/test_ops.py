@@ -204,3 +204,73 @@ def test_backward_contract(case, sample, device):
         assert x.grad is not None and x.grad.shape == x.shape and x.grad.dtype == x.dtype
         assert x.grad.device == x.device
         np.testing.assert_allclose(to_numpy(x.grad), to_numpy(a), rtol=1e-12, atol=1e-12)
+
+
+# ---------------------------------------------------------------- third order
+
+
+def _set_column(M, x):
+    y = x * 1.0
+    y[:, 1] = x[:, 0] ** 3
+    return y ** 2
+
+
+THIRD_ORDER = {
+    "softmax": lambda M, x: M.softmax(x, 1) ** 2,
+    "log_softmax": lambda M, x: M.log_softmax(x, 0) ** 2,
+    "logsumexp": lambda M, x: M.logsumexp(x, 1) ** 2,
+    "norm": lambda M, x: x.norm(dim=1) ** 3,
+    "norm3": lambda M, x: x.norm(3) ** 2,
+    "var": lambda M, x: x.var(1) ** 2,
+    "std": lambda M, x: x.std() ** 3,
+    "prod": lambda M, x: x.prod(1),
+    "inverse": lambda M, x: M.inverse(x[:, :2] + M.eye(2, dtype=M.float64) * 2),
+    "pinverse": lambda M, x: M.pinverse(x),
+    "solve": lambda M, x: (M.linalg.solve if M.__name__ == "torch" else M.solve)(
+        x[:, :2] + 2 * M.eye(2, dtype=M.float64), x[:, 2]),
+    "matmul": lambda M, x: (x @ x.T) ** 2,
+    "getitem": lambda M, x: x[M.tensor([0, 1, 1]), M.tensor([2, 2, 0])] ** 3,
+    "setitem": _set_column,
+    "sigmoid": lambda M, x: M.sigmoid(x * 2),
+    "tanh": lambda M, x: M.tanh(x * 2),
+    "gelu": lambda M, x: M.F.gelu(x),
+    "gelu_tanh": lambda M, x: M.F.gelu(x, approximate="tanh"),
+    "silu": lambda M, x: M.F.silu(x),
+    "softplus": lambda M, x: M.F.softplus(x),
+    "elu": lambda M, x: M.F.elu(x - 1),
+    "pow": lambda M, x: x ** x,
+    "rpow": lambda M, x: 2.0 ** x,
+    "div": lambda M, x: x[0] / x[1],
+    "sqrt": lambda M, x: M.sqrt(x),
+    "log": lambda M, x: M.log(x),
+    "tan": lambda M, x: M.tan(x),
+    "cat_stack": lambda M, x: M.stack([x, x * x]).sum(0) * M.cat([x, x], 1)[:, :3],
+    "split": lambda M, x: x.split(1, 1)[0] ** 3,
+    "where": lambda M, x: M.where(x > 1, x ** 3, x ** 2),
+    "clamp": lambda M, x: M.clamp(x ** 3, 0.6, 2.0),
+    "expand": lambda M, x: x[:, :1].expand(2, 3) ** 3,
+    "mean": lambda M, x: x.mean(0) ** 3,
+    "abs": lambda M, x: M.abs(x - 1) ** 3,
+}
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("name", sorted(THIRD_ORDER))
+def test_third_derivatives_match_torch(name, device, torch):
+    """Gradients of gradients of gradients (create_graph twice), as vector products."""
+    rng = np.random.default_rng(5)
+    x_np = rng.uniform(0.5, 1.5, (2, 3))
+    v_np, w_np = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
+
+    def run(lib, mk, dev):
+        x = mk(x_np, requires_grad=True)
+        (g,) = lib.autograd.grad(THIRD_ORDER[name](lib, x).sum(), x, create_graph=True)
+        (h,) = lib.autograd.grad((g * mk(v_np)).sum(), x, create_graph=True)
+        (t,) = lib.autograd.grad((h * mk(w_np)).sum(), x)
+        return g, h, t
+
+    ours = run(AG, lambda a, **kw: ag.tensor(a, dtype=ag.float64, device=device, **kw), device)
+    theirs = run(Lib(torch, torch.nn.functional), lambda a, **kw: torch.tensor(a, **kw), None)
+    for order, (a, b) in enumerate(zip(ours, theirs), 1):
+        np.testing.assert_allclose(to_numpy(a), b.detach().numpy(), rtol=1e-9, atol=1e-11,
+                                   err_msg=f"{name}: derivative of order {order}")
