@@ -229,3 +229,12 @@ def test_fused_backward_goal_reads_gpu_kernel_results(low, verdict, tmp_path):
     assert line.rstrip().endswith(f"| {verdict} |") and "Test GPU" in line
     assert ("below: tanh" in line) == (verdict == "**MISS**")
     assert any("| Test GPU | tanh | 1e+08 |" in x for x in report.kernel_tables([kd_loaded]))
+
+
+def test_profile_names_the_library_functions(capsys):
+    from bench import profile
+
+    assert profile.main(["overhead", "--quick", "--seconds", "0.05", "--top", "40"]) == 0
+    out = capsys.readouterr().out
+    assert "ours_cpu" in out and "calls in" in out
+    assert os.path.join("autograd_gpu", "autograd", "engine.py") in out
