@@ -124,11 +124,11 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, b
     if amsgrad:
         xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         v = max_exp_avg_sq
+    # m / (sqrt(v) / c2 + eps) == c2 * m / (sqrt(v) + eps * c2): one pass fewer
     xp.sqrt(v, out=tmp)
-    tmp /= bias_correction2_sqrt
-    tmp += eps
+    tmp += eps * bias_correction2_sqrt
     xp.divide(exp_avg, tmp, out=tmp)
-    tmp *= lr / bias_correction1
+    tmp *= lr / bias_correction1 * bias_correction2_sqrt
     param -= tmp
 
 
