@@ -416,12 +416,12 @@ add("getitem_none", lambda M, x: x[None, :, None], unary_samples(shapes=[(3,), (
 add("getitem_ellipsis", lambda M, x: x[..., 1], unary_samples(shapes=[(3, 2), (3, 2, 4)]), I)
 add("getitem_ellipsis_none", lambda M, x: x[..., None, 0:1], unary_samples(shapes=[(3,), (3, 2)]), I)
 add("getitem_empty", lambda M, x: x[2:2], unary_samples(shapes=[(3,), (3, 2)]), I)
-add("getitem_intarray", lambda M, x: x[M.tensor(IDX)], unary_samples(shapes=[(3,), (3, 2), (3, 2, 4)]), I)
-add("getitem_intarray_dim1", lambda M, x: x[:, M.tensor([1, 1, 0])], unary_samples(shapes=[(3, 2), (3, 2, 4)]), I)
+add("getitem_intarray", lambda M, x: x[M.tensor(IDX, device=x.device)], unary_samples(shapes=[(3,), (3, 2), (3, 2, 4)]), I)
+add("getitem_intarray_dim1", lambda M, x: x[:, M.tensor([1, 1, 0], device=x.device)], unary_samples(shapes=[(3, 2), (3, 2, 4)]), I)
 add("getitem_intarray_list", lambda M, x: x[[0, 2, 0]], unary_samples(shapes=[(3,), (3, 2)]), I)
-add("getitem_intarray_2d", lambda M, x: x[M.tensor([[0, 2], [2, 2]])], unary_samples(shapes=[(3,), (3, 2)]), I)
-add("getitem_intarray_pair", lambda M, x: x[M.tensor([0, 2, 2]), M.tensor([1, 0, 1])], unary_samples(shapes=[(3, 2), (3, 2, 4)]), I)
-add("getitem_bool", lambda M, x: x[M.tensor(BOOL_ROWS)], unary_samples(shapes=[(3,), (3, 2), (3, 2, 4)]), I)
+add("getitem_intarray_2d", lambda M, x: x[M.tensor([[0, 2], [2, 2]], device=x.device)], unary_samples(shapes=[(3,), (3, 2)]), I)
+add("getitem_intarray_pair", lambda M, x: x[M.tensor([0, 2, 2], device=x.device), M.tensor([1, 0, 1], device=x.device)], unary_samples(shapes=[(3, 2), (3, 2, 4)]), I)
+add("getitem_bool", lambda M, x: x[M.tensor(BOOL_ROWS, device=x.device)], unary_samples(shapes=[(3,), (3, 2), (3, 2, 4)]), I)
 add("getitem_bool_mask", lambda M, x: x[x > 0], unary_samples(kinks=(0,)), I)
 add("getitem_bool_mask_2d", lambda M, x, y: x[y > 0], fixed_samples(([(2, 3), (2, 3)], "real"), ([(3, 2), (3, 2)], "real", (T, T))), I)
 
@@ -431,7 +431,7 @@ add("getitem_bool_mask_2d", lambda M, x, y: x[y > 0], fixed_samples(([(2, 3), (2
 def _setitem(key, value_from=None):
     def op(M, x, v):
         y = x * 1.0
-        y[key(M) if callable(key) else key] = v
+        y[key(M, x) if callable(key) else key] = v
         return y
 
     return op
@@ -440,8 +440,8 @@ def _setitem(key, value_from=None):
 add("setitem_slice", _setitem(slice(1, 3)), fixed_samples(([(4,), (2,)], "real"), ([(4, 3), (2, 3)], "real"), ([(4, 3), (3,)], "real"), ([(4, 3), ()], "real")), I)
 add("setitem_int", _setitem(1), fixed_samples(([(3,), ()], "real"), ([(3, 2), (2,)], "real"), ([(3, 2), (1,)], "real")), I)
 add("setitem_tuple", _setitem((slice(None), 0)), fixed_samples(([(3, 2), (3,)], "real"), ([(3, 2, 4), (3, 4)], "real")), I)
-add("setitem_intarray", _setitem(lambda M: M.tensor([0, 2])), fixed_samples(([(3,), (2,)], "real"), ([(3, 2), (2, 2)], "real"), ([(3, 2), (2,)], "real")), I)
-add("setitem_bool", _setitem(lambda M: M.tensor(BOOL_ROWS)), fixed_samples(([(3,), (2,)], "real"), ([(3, 2), (2, 2)], "real"), ([(3, 2), ()], "real")), I)
+add("setitem_intarray", _setitem(lambda M, x: M.tensor([0, 2], device=x.device)), fixed_samples(([(3,), (2,)], "real"), ([(3, 2), (2, 2)], "real"), ([(3, 2), (2,)], "real")), I)
+add("setitem_bool", _setitem(lambda M, x: M.tensor(BOOL_ROWS, device=x.device)), fixed_samples(([(3,), (2,)], "real"), ([(3, 2), (2, 2)], "real"), ([(3, 2), ()], "real")), I)
 add("setitem_ellipsis", _setitem((Ellipsis, 1)), fixed_samples(([(2, 3), (2,)], "real"), ([(2, 2, 3), (2, 2)], "real")), I)
 add("setitem_nonleaf_chain", lambda M, x, v: _chain_setitem(M, x, v), fixed_samples(([(4,), (2,)], "real"), ([(4, 3), (3,)], "real")), I)
 

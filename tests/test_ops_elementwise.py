@@ -58,7 +58,7 @@ def test_log_softmax_extremes_match_torch(device, torch):
 
 
 def test_softmax_extremes_match_torch(device, torch):
-    f = lambda M, x: M.softmax(x, dim=-1) * M.tensor([1.0, 2.0, 3.0], dtype=x.dtype)  # noqa: E731
+    f = lambda M, x: M.softmax(x, dim=-1) * M.tensor([1.0, 2.0, 3.0], dtype=x.dtype, device=x.device)  # noqa: E731
     y, g = _grad_of(f, [-1000.0, 0.0, 1000.0], device)
     ty, tg = _torch_grad_of(torch, f, [-1000.0, 0.0, 1000.0])
     np.testing.assert_allclose(y, ty, rtol=1e-12, atol=1e-300)
