@@ -28,7 +28,7 @@ IMPL_KEYS = tuple(k for k, _ in IMPLS)
 
 # Ratios every row carries: name -> (numerator column, denominator column, what it means).
 RATIOS = {
-    "gpu_speedup": ("ours_cpu", "ours_cuda", "GPU speedup: ours cpu / ours cuda (higher is better)"),
+    "gpu_speedup": ("ours_cpu", "ours_cuda", "ours cpu / ours cuda (higher is better)"),
     "ours_vs_torch_cpu": ("ours_cpu", "torch_cpu", "ours cpu / PyTorch cpu (lower is better)"),
     "ours_vs_torch_cuda": ("ours_cuda", "torch_cuda", "ours cuda / PyTorch cuda (lower is better)"),
     "ours_vs_numpy": ("ours_cpu", "numpy", "ours cpu / hand-written NumPy, the CPU limit (lower is better)"),

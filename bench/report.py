@@ -221,12 +221,14 @@ def workload_table(wid, docs):
                 cells.append(_cell_md(cell))
                 if cell and ("error" in cell or ("unavailable" in cell
                                                  and not cell["unavailable"].startswith("no GPU"))):
-                    notes.setdefault(f"{k}: {cell.get('error') or cell['unavailable']}", None)
+                    cols = notes.setdefault(cell.get("error") or cell["unavailable"], [])
+                    if k not in cols:
+                        cols.append(k)
             cells += [fmt_ratio(r["ratios"].get(k)) for k, _ in ratio_cols]
             out.append("| " + " | ".join(cells) + " |")
     if notes:
         out.append("")
-        out += [f"- {n}" for n in notes]
+        out += [f"- {', '.join(cols)}: {reason}" for reason, cols in notes.items()]
     if wid == "overhead":
         out += ["", *_per_op_lines(present)]
     out.append("")
