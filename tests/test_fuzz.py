@@ -216,6 +216,11 @@ def _red(name, need=1, unique=False):
     return params, ok
 
 
+def _spread(x, dims):
+    axes = None if dims is None else tuple(dims)
+    return float(np.min(np.std(x, axis=axes))) if x.size else 0.0
+
+
 def _sum(lib, x, p, L):
     return x.sum() if p["dim"] is None else x.sum(dim=p["dim"], keepdim=p["keepdim"])
 
@@ -354,7 +359,9 @@ OPS += [
     ("sum", *_red("sum"), _sum),
     ("mean", *_red("mean"), _mean),
     ("var", *_red("var", need=2), _var),
-    ("std", *_red("std", need=3), _std),
+    # std's gradient at (nearly) constant values is rounding noise of the mean: keep clear
+    ("std", _red("std")[0], lambda x, p: _red("std", need=3)[1](x, p) and _spread(x, p["dim"]) > 1e-3,
+     _std),
     ("amax", *_red("amax", unique=True), _amax),
     # torch's norm takes at most 2 dims (a matrix norm for 2, the same as the vector 2-norm)
     ("norm", _red("norm")[0], lambda x, p: _red("norm")[1](x, p) and np.abs(x).max() > 0.1
