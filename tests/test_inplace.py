@@ -547,3 +547,24 @@ def test_optimizer_step_bumps_versions_so_a_stale_graph_raises(torch, name):
         assert _version(w) > v0
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             stale.backward()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "core: Tensor.fill_/copy_ in grad mode compute `old * 0 + value`, which is nan where the "
+    "old value is inf or nan (and copy_ saves `self`, so its backward also raises)"))
+@pytest.mark.parametrize("how", ["fill_", "copy_"])
+def test_recorded_fill_and_copy_overwrite_inf_and_nan(torch, how):
+    res = []
+    for lib in (ag, torch):
+        x = lib.tensor([1.0, float("inf"), float("nan")], dtype=lib.float64, requires_grad=True)
+        w = lib.tensor([5.0, 6.0, 7.0], dtype=lib.float64, requires_grad=True)
+        y = x * 1
+        if how == "fill_":
+            y.fill_(2.0)
+        else:
+            y.copy_(w)
+        (y * w).sum().backward()
+        res.append((y.detach().numpy().copy(), w.grad.detach().numpy().copy(),
+                    x.grad.detach().numpy().copy()))
+    for a, t in zip(*res):
+        np.testing.assert_array_equal(a, t)
