@@ -568,3 +568,32 @@ def test_recorded_fill_and_copy_overwrite_inf_and_nan(torch, how):
                     x.grad.detach().numpy().copy()))
     for a, t in zip(*res):
         np.testing.assert_array_equal(a, t)
+
+
+INPLACE_META_BUG = (
+    "core: Tensor._take_over adopts the out-of-place result's shape and dtype, so a recorded "
+    "in-place op can broadcast self to a bigger shape, promote it to float64, or turn an "
+    "integer buffer into a float one; torch keeps self's shape and dtype or raises"
+)
+
+
+@pytest.mark.xfail(strict=True, reason=INPLACE_META_BUG)
+@pytest.mark.parametrize("case", ["broadcast-self", "promote-dtype", "int-buffer"])
+def test_recorded_inplace_keeps_shape_and_dtype_of_self(torch, case):
+    outcomes = []
+    for lib in (ag, torch):
+        x = lib.ones(3, requires_grad=True)
+        y = x * 2
+        try:
+            if case == "broadcast-self":
+                y.add_(lib.ones(2, 3))
+            elif case == "promote-dtype":
+                y.mul_(lib.ones(3, dtype=lib.float64))
+            else:
+                y = lib.zeros(3, dtype=lib.int64)
+                y.add_(x)
+        except RuntimeError as e:
+            outcomes.append(("raises", str(e).split(":")[0][:30]))
+            continue
+        outcomes.append((tuple(y.shape), str(y.dtype).split(".")[-1]))
+    assert outcomes[0] == outcomes[1]
