@@ -119,12 +119,20 @@ class Var(Function):
         n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
         self.denom = n - correction if n > correction else 0  # the builtin max is shadowed here
         xp = array_module(x)
+        if n and not self.denom:  # nan, as PyTorch, with its warning instead of NumPy's
+            import warnings
+
+            warnings.warn(
+                "var(): degrees of freedom is <= 0. Correction should be strictly less than the "
+                "reduction factor (input numel divided by output numel).", UserWarning, stacklevel=3)
+            return xp.var(x, axis=axes, keepdims=keepdim) * np.nan
         return xp.var(x, axis=axes, ddof=correction, keepdims=keepdim)
 
     def backward(self, g):
         (x,) = self.saved_tensors
         centered = x - x.mean(axis=self.axes, keepdims=True)
-        return _expand_grad(g, x.shape, self.axes) * centered * (2.0 / self.denom)
+        scale = 2.0 / self.denom if self.denom else np.nan
+        return _expand_grad(g, x.shape, self.axes) * centered * scale
 
 
 class Prod(Function):
