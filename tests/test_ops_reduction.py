@@ -133,3 +133,18 @@ def test_mean_of_integers_says_to_convert(device):
 def test_max_of_empty_without_dim_errors(device):
     with pytest.raises((IndexError, RuntimeError), match="numel\\(\\) == 0"):
         ag.zeros((0, 3), device=device).max()
+
+
+@pytest.mark.parametrize("shape,dim", [((1,), None), ((1, 2), 0), ((2, 1), 1)])
+def test_var_std_with_no_degrees_of_freedom_are_nan_with_a_warning(shape, dim, device, torch):
+    for name in ("var", "std"):
+        x = ag.ones(shape, dtype=ag.float64, device=device, requires_grad=True)
+        tx = torch.ones(shape, dtype=torch.float64, requires_grad=True)
+        with pytest.warns(UserWarning, match="degrees of freedom is <= 0"):
+            y = getattr(x, name)(dim)
+        with pytest.warns(UserWarning):
+            ty = getattr(tx, name)(dim)
+        y.sum().backward()
+        ty.sum().backward()
+        np.testing.assert_array_equal(to_numpy(y), ty.detach().numpy())
+        np.testing.assert_array_equal(to_numpy(x.grad), tx.grad.numpy())
