@@ -66,7 +66,8 @@ class Dropout(Function):
     name = "NativeDropoutBackward0"
 
     def forward(self, x, p, rng):
-        keep = rng.random(x.shape) >= p
+        u = rng.random(x.shape) if hasattr(rng, "random") else rng.random_sample(x.shape)  # NumPy / CuPy
+        keep = u >= p
         self.mask = keep.astype(x.dtype) * (1.0 / (1.0 - p)) if p < 1 else keep.astype(x.dtype)
         return x * self.mask
 
