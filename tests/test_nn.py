@@ -7,7 +7,7 @@ import pytest
 
 import autograd_gpu as ag
 from autograd_gpu import nn
-from autograd_gpu.autograd import enable_grad, grad, gradcheck
+from autograd_gpu.autograd import enable_grad, grad, gradcheck, gradgradcheck
 from autograd_gpu.nn import functional as F
 from conftest import to_numpy
 
@@ -319,6 +319,7 @@ def test_losses_second_order(reduction):
     for fn, ins in checks:
         assert gradcheck(fn, ins)
         assert _gradgradcheck(fn, ins)
+        assert gradgradcheck(fn, ins)
 
 
 # ---------------------------------------------------------------- Module API
