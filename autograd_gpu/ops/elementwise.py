@@ -270,6 +270,8 @@ class Maximum(Function):
     def backward(self, g):
         a, b = self.saved_tensors
         wa = (a > b) + (a == b) * 0.5
+        if not isinstance(wa, Tensor):  # (NumPy makes bool * 0.5 float64: keep g's dtype)
+            wa = wa.astype(g.dtype, copy=False)
         need = self.needs_input_grad
         return (
             sum_to(g * wa, _shape(a)) if need[0] else None,
@@ -288,6 +290,8 @@ class Minimum(Function):
     def backward(self, g):
         a, b = self.saved_tensors
         wa = (a < b) + (a == b) * 0.5
+        if not isinstance(wa, Tensor):  # (NumPy makes bool * 0.5 float64: keep g's dtype)
+            wa = wa.astype(g.dtype, copy=False)
         need = self.needs_input_grad
         return (
             sum_to(g * wa, _shape(a)) if need[0] else None,
