@@ -154,6 +154,7 @@ def _oracle(case, sample, device, torch, dtype, rtol, atol):
     for i, (a, b) in enumerate(zip(g, tg)):
         b = torch.zeros_like(txs[i]) if b is None else b
         a = ag.zeros(xs[i].shape, dtype=dtype) if a is None else a
+        assert a.dtype == dtype, f"gradient of input {i} is {a.dtype}, its input {dtype}"
         _compare(a, b, rtol, atol, f"{case.name} gradient of input {i}")
 
 
@@ -168,6 +169,23 @@ def test_matches_torch(case, sample, device, torch):
 def test_matches_torch_float32(case, sample, device, torch):
     """float32 inputs against the float64 oracle, at JAX's float32 tolerance."""
     _oracle(case, sample, device, torch, ag.float32, 2e-3, 1e-5)
+
+
+@pytest.mark.parametrize("case", [c for c in OPS if "ndarray" not in c.tags], ids=lambda c: c.name)
+def test_float32_in_float32_out_and_gradients(case, device):
+    """Every op keeps float32 (outputs and gradients) on every sample: no float64 leaks from
+    NumPy's promotion of Python scalars or of bool masks."""
+    for sample in case_samples(case):
+        xs = _leaves(sample, device, ag.float32)
+        outs = _outs(_fn(case, AG, sample)(*xs))
+        for o in outs:
+            assert not o.dtype.is_floating_point or o.dtype == ag.float32, f"{sample.desc}: {o.dtype}"
+        fo = [o for o in _float_outs(outs) if o.requires_grad]
+        if not fo:
+            continue
+        gs = ag.autograd.grad(fo, xs, [ag.ones_like(o) for o in fo], allow_unused=True)
+        for g in gs:
+            assert g is None or g.dtype == ag.float32, f"{sample.desc}: gradient {g.dtype}"
 
 
 # ---------------------------------------------------------------- backward's contract
