@@ -318,3 +318,30 @@ def _train(sys):
     assert max(traced) - min(traced) < 32 * 1024, f"traced memory: {traced}"
     assert max(blocks) - min(blocks) < 600, f"Python allocations: {blocks}"
     assert max(rss) - min(rss) < 4 * 2**20, f"RSS: {rss}"
+
+
+@pytest.mark.gpu
+def test_training_loop_on_cuda_keeps_the_memory_pool_flat():
+    """On a GPU: CuPy's pool in use stays flat over 500 Adam steps after warm-up."""
+    import cupy
+
+    from autograd_gpu import nn, optim
+
+    ag.manual_seed(0)
+    model = nn.Sequential(nn.Linear(1000, 100), nn.ReLU(), nn.Linear(100, 10)).to("cuda")
+    opt = optim.Adam(model.parameters(), lr=1e-4)
+    loss_fn = nn.MSELoss(reduction="sum")
+    x = ag.randn(64, 1000, device="cuda")
+    y = ag.randn(64, 10, device="cuda")
+    pool = cupy.get_default_memory_pool()
+    used = []
+    for i in range(600):
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if i >= 100 and i % 100 == 0:
+            cupy.cuda.Device().synchronize()
+            used.append(pool.used_bytes())
+    del loss
+    assert max(used) - min(used) <= 64 * 1024, f"CuPy pool in use: {used}"
