@@ -7,6 +7,7 @@ Backward formulas use only operators and the library's functions, so they run on
 in a first-order pass and record a graph under ``create_graph`` (second order works).
 Class weights, ``pos_weight`` and integer targets are constants (no gradient).
 """
+import math
 import warnings
 
 import numpy as np
@@ -184,7 +185,8 @@ class BinaryCrossEntropyWithLogits(Function):
 
 
 def _numel(x, y):
-    return int(np.prod(np.broadcast_shapes(_shape(x), _shape(y)), dtype=np.int64))
+    sx, sy = tuple(_shape(x)), tuple(_shape(y))
+    return math.prod(sx if sx == sy else np.broadcast_shapes(sx, sy))
 
 
 def _class_coefficients(xp, x, target, weight, ignore_index, label_smoothing):

@@ -113,7 +113,14 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, b
         g = xp.negative(grad) if maximize else grad
     else:
         g = _effective_grad(xp, param, grad, weight_decay, maximize)
-    tmp = _lerp_(xp, exp_avg, g, 1 - beta1)  # tmp: the one temporary
+    # exp_avg.lerp_(g, 1 - beta1), inline (this is the hot path): tmp is the one temporary
+    tmp = xp.subtract(g, exp_avg)
+    if beta1 > 0.5:
+        tmp *= 1 - beta1
+        exp_avg += tmp
+    else:
+        tmp *= beta1
+        xp.subtract(g, tmp, out=exp_avg)
     exp_avg_sq *= beta2
     xp.multiply(g, 1 - beta2, out=tmp)  # rounded as PyTorch's addcmul: (value * g) * g
     tmp *= g

@@ -40,6 +40,7 @@ class Adam(Optimizer):
                   weight_decay=group["weight_decay"], amsgrad=amsgrad,
                   maximize=group["maximize"], decoupled_weight_decay=self._decoupled)
         state_all = self.state
+        update = F.adam_update
         for p in group["params"]:
             g = p._grad
             if g is None:
@@ -51,14 +52,15 @@ class Adam(Optimizer):
                 state["exp_avg_sq"] = self._buffer(p)
                 if amsgrad:
                     state["max_exp_avg_sq"] = self._buffer(p)
-            else:
-                self._check_state_device(p, state, _STATE_KEYS)
-                if amsgrad and "max_exp_avg_sq" not in state:
-                    state["max_exp_avg_sq"] = self._buffer(p)
-            step = self._incr_step(state)
+            elif amsgrad and "max_exp_avg_sq" not in state:
+                state["max_exp_avg_sq"] = self._buffer(p)
+            data = p._data
+            m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
             mx = state["max_exp_avg_sq"]._data if amsgrad else None
-            F.adam_update(p._data, g._data, state["exp_avg"]._data, state["exp_avg_sq"]._data, mx,
-                          step=step, **kw)
+            t = type(data)
+            if type(m) is not t or type(v) is not t or (amsgrad and type(mx) is not t):
+                self._check_state_device(p, state, _STATE_KEYS)
+            update(data, g._data, m, v, mx, step=self._incr_step(state), **kw)
             p._version[0] += 1
 
 

@@ -189,9 +189,10 @@ class Optimizer:
 
     @staticmethod
     def _incr_step(state):
-        s = state["step"]
-        s._data += 1
-        return int(s._data)
+        a = state["step"]._data
+        step = a.item() + 1
+        a.fill(step)
+        return int(step)
 
     # ---------------------------------------------------------------- state dicts
     def state_dict(self):
