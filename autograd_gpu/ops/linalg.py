@@ -137,7 +137,10 @@ class Solve(Function):
 
     def forward(self, a, b):
         xp = array_module(a)
-        self.vector = b.ndim == a.ndim - 1
+        # PyTorch's rule: B is a (batch of) vector(s) when it is 1-D or has A's batch shape
+        # plus n; otherwise a (batch of) matrices. Batch dimensions broadcast.
+        self.vector = b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
+        self.shapes = (a.shape, b.shape)
         try:
             x = xp.linalg.solve(a, b[..., None] if self.vector else b)
         except Exception as e:
@@ -168,7 +171,8 @@ class Solve(Function):
                 ga = -(gb.reshape(gb.shape + (1,)) @ x.reshape(x.shape[:-1] + (1, -1)))
             else:
                 ga = -(gb @ x.swapaxes(-1, -2))
-        return ga, (gb if need[1] else None)
+            ga = sum_to(ga, self.shapes[0])  # (A or B may have been broadcast over batches)
+        return ga, (sum_to(gb, self.shapes[1]) if need[1] else None)
 
 
 class Pinverse(Function):
