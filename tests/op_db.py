@@ -473,6 +473,7 @@ add("inverse", lambda M, a: M.inverse(a), wellcond_samples([(1, 1), (3, 3), (2, 
 add("inverse_method", lambda M, a: a.inverse(), wellcond_samples([(3, 3)]), L)
 add("solve_vec", lambda M, a, b: M.linalg.solve(a, b) if M.__name__ == "torch" else M.solve(a, b), wellcond_samples([((3, 3), (3,)), ((2, 3, 3), (2, 3))]), L, tags=("solve",))
 add("solve_mat", lambda M, a, b: M.linalg.solve(a, b) if M.__name__ == "torch" else M.solve(a, b), wellcond_samples([((3, 3), (3, 2)), ((2, 3, 3), (2, 3, 4)), ((1, 1), (1, 1))]), L, tags=("solve",))
+add("solve_broadcast", lambda M, a, b: M.linalg.solve(a, b) if M.__name__ == "torch" else M.solve(a, b), wellcond_samples([((3, 3), (2, 3, 2)), ((2, 3, 3), (3, 2)), ((2, 3, 3), (3,)), ((2, 1, 2, 2), (3, 2, 1))]), L, tags=("solve",))
 add("pinverse", lambda M, a: M.pinverse(a), fixed_samples(([(3, 2)], "real"), ([(2, 3)], "real"), ([(3, 3)], "real"), ([(2, 3)], "real", (T,))), L, rtol=1e-6, atol=1e-8)
 add("pinverse_method", lambda M, a: a.pinverse(), fixed_samples(([(3, 2)], "real"),), L, rtol=1e-6, atol=1e-8)
 
