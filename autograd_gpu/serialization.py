@@ -7,7 +7,6 @@ booleans, None, dtypes, devices). Loading uses ``numpy.load(allow_pickle=False)`
 ``json``, so a file can never execute code. Arbitrary Python objects (modules, functions)
 are refused at save time: save ``model.state_dict()`` instead.
 """
-import io
 import json
 import math
 import os

@@ -1,6 +1,4 @@
 """``autograd_gpu.nn.functional``: the functions behind the layers, as ``torch.nn.functional``."""
-import numpy as np
-
 from ..autograd.function import Function
 from ..backend import device_of
 from ..ops import loss as _loss
@@ -9,7 +7,6 @@ from ..ops.elementwise import (
 )
 from ..ops.reduction import log_softmax as _log_softmax, softmax as _softmax
 from ..ops.shape import flatten as _flatten
-from ..tensor import Tensor
 
 binary_cross_entropy = _loss.binary_cross_entropy
 binary_cross_entropy_with_logits = _loss.binary_cross_entropy_with_logits

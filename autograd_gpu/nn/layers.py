@@ -1,7 +1,6 @@
 """Layers: Linear, activations, Softmax/LogSoftmax, Dropout, Flatten, Identity."""
 import math
 
-from .. import backend
 from ..creation import empty
 from . import functional as F
 from . import init

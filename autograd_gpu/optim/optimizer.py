@@ -1,14 +1,10 @@
 """The optimizer base class: parameter groups, per-parameter state, state_dict."""
 import math
-from collections import OrderedDict
 
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor, _wrap
-
-_required = object()
-
 
 class _RequiredParameter:
     def __repr__(self):
@@ -61,9 +57,6 @@ class Optimizer:
             param_groups = [{"params": param_groups}]
         for group in param_groups:
             self.add_param_group(group)
-
-    def __getstate__(self):
-        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
 
     def __repr__(self):
         lines = [self.__class__.__name__ + " ("]
@@ -155,15 +148,6 @@ class Optimizer:
         raise NotImplementedError
 
     # ---------------------------------------------------------------- helpers for subclasses
-    def _grad_array(self, p):
-        """The gradient's array of `p` (None if it has none), checking devices."""
-        g = p._grad
-        if g is None:
-            return None
-        if g.is_sparse if hasattr(g, "is_sparse") else False:  # pragma: no cover
-            raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
-        return g._data
-
     @staticmethod
     def _buffer(p, value=0.0):
         """A state tensor shaped like `p` on its device, filled with `value`."""
