@@ -188,23 +188,36 @@ class Cast(Function):
 # ---------------------------------------------------------------- plain functions
 
 
+# A NumPy float64 scalar (np.sqrt(2), np.random.randn()) counts as a Python number, as in
+# PyTorch: float32 * np.float64(2) stays float32. (Arrays, 0-d included, keep their dtype.)
+_np_f64 = np.float64
+
+
 def add(input, other, alpha=1):
+    if type(other) is _np_f64:
+        other = float(other)
     if alpha != 1:  # (a Python-number `other` is scaled directly: Mul needs an array or Tensor)
         other = mul(other, alpha) if hasattr(other, "shape") else other * alpha
     return Add.apply(input, other)
 
 
 def sub(input, other, alpha=1):
+    if type(other) is _np_f64:
+        other = float(other)
     if alpha != 1:  # (a Python-number `other` is scaled directly: Mul needs an array or Tensor)
         other = mul(other, alpha) if hasattr(other, "shape") else other * alpha
     return Sub.apply(input, other)
 
 
 def mul(input, other):
+    if type(other) is _np_f64:
+        other = float(other)
     return Mul.apply(input, other)
 
 
 def div(input, other, rounding_mode=None):
+    if type(other) is _np_f64:
+        other = float(other)
     if rounding_mode is None:
         return Div.apply(input, other)
     a, b = (t._data if isinstance(t, Tensor) else t for t in (input, other))
@@ -224,6 +237,8 @@ def _is_int(x):
 
 
 def pow(input, exponent):
+    if type(exponent) is _np_f64:
+        exponent = float(exponent)
     return Pow.apply(input, exponent)
 
 
@@ -239,15 +254,15 @@ def cast(input, dtype):
 
 
 def _rsub(self, other):
-    return Sub.apply(other, self)
+    return Sub.apply(float(other) if type(other) is _np_f64 else other, self)
 
 
 def _rdiv(self, other):
-    return Div.apply(other, self)
+    return Div.apply(float(other) if type(other) is _np_f64 else other, self)
 
 
 def _rpow(self, other):
-    return Pow.apply(other, self)
+    return Pow.apply(float(other) if type(other) is _np_f64 else other, self)
 
 
 Tensor.__add__ = Tensor.__radd__ = add
