@@ -66,6 +66,18 @@ DTYPE_CASES = {
     "abs int": lambda M: M.abs(M.tensor([-1, 4])),
     "clamp int": lambda M: M.clamp(M.tensor([1, 5]), 2, 4),
     "cat f32 f64": lambda M: M.cat([M.tensor([1.0]), M.tensor([2.0], dtype=M.float64)]),
+    # NumPy scalars behave as Python numbers
+    "f32 * np.float64": lambda M: M.tensor([1.0, 2.0]) * np.float64(2.5),
+    "np.float64 * f32": lambda M: np.float64(2.5) * M.tensor([1.0, 2.0]),
+    "np.float64 - f32": lambda M: np.float64(2.5) - M.tensor([1.0, 2.0]),
+    "f32 / np.float64": lambda M: M.tensor([1.0, 2.0]) / np.sqrt(2.0),
+    "np.float64 / f32": lambda M: np.float64(3.0) / M.tensor([1.0, 2.0]),
+    "f32 + np.float64": lambda M: M.tensor([1.0, 2.0]) + np.float64(0.5),
+    "f32 ** np.float64": lambda M: M.tensor([1.0, 2.0]) ** np.float64(1.5),
+    "np.float64 ** f32": lambda M: np.float64(2.0) ** M.tensor([1.0, 2.0]),
+    "f64 * np.float64": lambda M: M.tensor([1.0, 2.0], dtype=M.float64) * np.float64(2.5),
+    "f32 * np.float32": lambda M: M.tensor([1.0, 2.0]) * np.float32(2.5),
+    "f32 / np.int64": lambda M: M.tensor([1.0, 2.0]) / np.int64(2),
 }
 
 
