@@ -431,12 +431,18 @@ def relu(input):
     return Relu.apply(input)
 
 
+def _num(v):
+    """A NumPy float64 scalar as a Python float: like PyTorch, a number argument does not
+    promote a float32 tensor (NumPy would make the result float64)."""
+    return float(v) if type(v) is np.float64 else v
+
+
 def leaky_relu(input, negative_slope=0.01):
-    return LeakyRelu.apply(input, negative_slope=negative_slope)
+    return LeakyRelu.apply(input, negative_slope=_num(negative_slope))
 
 
 def elu(input, alpha=1.0):
-    return Elu.apply(input, alpha=alpha)
+    return Elu.apply(input, alpha=_num(alpha))
 
 
 def silu(input):
@@ -444,7 +450,7 @@ def silu(input):
 
 
 def softplus(input, beta=1.0, threshold=20.0):
-    return Softplus.apply(input, beta=beta, threshold=threshold)
+    return Softplus.apply(input, beta=_num(beta), threshold=_num(threshold))
 
 
 def gelu(input, approximate="none"):
@@ -473,7 +479,7 @@ def clamp(input, min=None, max=None):
         if max is not None:
             out = where(input > max, max, out)
         return out
-    return Clamp.apply(input, lo=min, hi=max)
+    return Clamp.apply(input, lo=_num(min), hi=_num(max))
 
 
 clip = clamp
