@@ -213,6 +213,29 @@ def test_float32_stays_float32(name, device):
     assert x.grad.dtype == ag.float32
 
 
+NP_SCALAR_ARGS = {
+    "clamp": lambda M, x: M.clamp(x, np.float64(0.5), np.float64(1.5)),
+    "clamp_min": lambda M, x: x.clamp(min=np.float64(0.5)),
+    "leaky_relu": lambda M, x: M.F.leaky_relu(x, np.float64(0.1)),
+    "elu": lambda M, x: M.F.elu(x - 1.5, alpha=np.float64(0.5)),
+    "softplus": lambda M, x: M.F.softplus(x, beta=np.float64(2.0)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NP_SCALAR_ARGS))
+def test_numpy_scalar_arguments_keep_float32(name, device, torch):
+    f = NP_SCALAR_ARGS[name]
+    x = ag.tensor([1.0, 2.0], device=device, requires_grad=True)
+    tx = torch.tensor([1.0, 2.0], requires_grad=True)
+    y, ty = f(AG, x), f(Lib(torch, torch.nn.functional), tx)
+    assert y.dtype == ag.float32 and str(ty.dtype) == "torch.float32"
+    y.sum().backward()
+    ty.sum().backward()
+    assert x.grad.dtype == ag.float32
+    np.testing.assert_allclose(to_numpy(y), ty.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=1e-6)
+
+
 def test_function_and_method_forms_exist_where_torch_has_both(torch):
     names = [
         "add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "log", "log1p", "sqrt", "sin",
