@@ -628,3 +628,21 @@ def test_pow_second_derivative_at_zero_exponent():
     fd = (f(eps) - 2 * f(0.0) + f(-eps)) / eps ** 2
     assert abs(float(h.detach()) - fd) < 1e-5
     assert abs(float(h.detach()) - (np.log(0.25) ** 2 + 4)) < 1e-12
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "fused/_grad.py: _d_zero (the second derivative of relu/leaky_relu) returns a Tensor from "
+    "creation.zeros_like even in a first-order pass, so later nodes get Tensor gradients with "
+    "grad mode off (Minimum.backward then fails on wa.astype(g.dtype))"))
+def test_double_backward_through_relu_then_minimum(th):
+    """Found by the long fuzz run: minimum -> relu, differentiated twice."""
+    res = []
+    for lib in (ag, th):
+        x = _leaf(lib, 1.7)
+        o = _leaf(lib, 1.0)
+        y = lib.minimum(x, o).relu()
+        g1, g2 = lib.autograd.grad(y * 0.5, (x, o), create_graph=True)
+        h = lib.autograd.grad(g1 * 1.5 + g2, (x, o), allow_unused=True)
+        res.append([_np(g1), _np(g2)] + [np.zeros(()) if t is None else _np(t) for t in h])
+    for a, t in zip(*res):
+        _close(a, t, "minimum -> relu, second order")
