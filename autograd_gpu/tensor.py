@@ -48,10 +48,10 @@ class Tensor:
     # ------------------------------------------------------------------ basic attributes
     @property
     def data(self):
-        """The same array without history (shares memory and version counter)."""
-        t = _wrap(self._data)
-        t._version = self._version
-        return t
+        """The same array without history. It shares memory but not the version counter, as
+        in PyTorch: writes through ``.data`` are hidden from autograd (``detach()`` is the
+        checked way)."""
+        return _wrap(self._data)
 
     @data.setter
     def data(self, value):
@@ -197,6 +197,8 @@ class Tensor:
             if t is not None:
                 t._grad = g.detach() if t._grad is None else t._grad + g.detach()
             return None
+
+        retain.runs_last = True  # sees the gradient after every other hook (as PyTorch)
 
         self._grad_fn.register_prehook(self._output_nr, retain)
 
@@ -420,16 +422,43 @@ class Tensor:
                     "a leaf Variable that requires grad is being used in an in-place operation. "
                     "(Wrap the update in `with autograd_gpu.no_grad():`, as optimizers do.)"
                 )
-            if self._base is not None and self._base._requires_grad:
+            base = self._base
+            if base is not None and base._grad_fn is None and base._requires_grad:
                 raise RuntimeError(
-                    "a view of a tensor that requires grad is being modified in-place with grad "
-                    "mode on; this is not supported. Use an out-of-place op (clone() the view first)."
+                    "a view of a leaf Variable that requires grad is being used in an in-place "
+                    "operation. (Wrap the update in `with autograd_gpu.no_grad():`.)"
+                )
+            if base is not None:
+                raise RuntimeError(
+                    f"an in-place operation with grad mode on was applied to a view of shape "
+                    f"{tuple(self.shape)}; recording in-place writes through views is not "
+                    "supported. Use an out-of-place op, or clone() the view first."
                 )
         return record
 
-    def _take_over(self, result):
-        """Makes self the (recorded) result of an in-place op computed out of place."""
-        self._data = result._data
+    def _record_inplace(self, compute):
+        """An in-place op in grad mode. It is computed out of place from a copy of the old
+        value (the op's backward may need it), written into this tensor's own array (so
+        views see it), and this tensor takes over the op's place on the tape."""
+        old = _wrap(self._data.copy(), self._grad_fn, self._requires_grad)
+        old._output_nr = self._output_nr
+        result = compute(old)
+        r = result._data
+        if r.shape != self._data.shape:
+            raise RuntimeError(
+                f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
+                f"{list(r.shape)}"
+            )
+        if r.dtype != self._data.dtype:
+            if self._data.dtype.kind not in "fc":
+                raise RuntimeError(
+                    f"result type {_TORCH_TYPE_NAMES.get(r.dtype.name, r.dtype.name)} can't be "
+                    f"cast to the desired output type "
+                    f"{_TORCH_TYPE_NAMES.get(self._data.dtype.name, self._data.dtype.name)}"
+                )
+            result = _arith.cast(result, self._data.dtype)
+            r = result._data
+        self._data[...] = r
         self._grad_fn = result._grad_fn
         self._output_nr = result._output_nr
         self._requires_grad = result._requires_grad
@@ -438,19 +467,43 @@ class Tensor:
 
     def _inplace(self, op, other, ufunc):
         if self._check_inplace(other):
-            # record against an alias holding the old value, then take over the result
-            old = _wrap(self._data, self._grad_fn, self._requires_grad)
-            old._output_nr = self._output_nr
-            return self._take_over(op(old, other))
+            return self._record_inplace(lambda old: op(old, other))
         b = other._data if isinstance(other, Tensor) else other
         if isinstance(other, Tensor) and type(b) is not type(self._data):
             function._raise_device_mismatch(function.Function, (self, other))
         d = self._data
         if type(d) is not _ndarray:  # the CuPy ufunc of the same name
             ufunc = getattr(self._xp(), ufunc.__name__)
-        ufunc(d, b, out=d)
+        try:
+            ufunc(d, b, out=d)
+        except (ValueError, TypeError):
+            raise self._inplace_error(b, ufunc.__name__) from None
         self._version[0] += 1
         return self
+
+    def _inplace_error(self, b, op):
+        """PyTorch's error for an in-place op that NumPy refused (shape, dtype, overlap)."""
+        d = self._data
+        b_shape = getattr(b, "shape", ())
+        try:
+            shape = np.broadcast_shapes(d.shape, b_shape)
+        except ValueError:
+            return _arith._broadcast_error(op, d, b)
+        if shape != d.shape:
+            return RuntimeError(
+                f"output with shape {list(d.shape)} doesn't match the broadcast shape {list(shape)}"
+            )
+        if not d.flags.writeable:
+            return RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers "
+                "to a single memory location. Please clone() the tensor before performing the "
+                "operation."
+            )
+        result = _arith._promote(np.empty((), np.result_type(d.dtype, b)), d, b).dtype
+        return RuntimeError(
+            f"result type {_TORCH_TYPE_NAMES.get(result.name, result.name)} can't be cast to the "
+            f"desired output type {_TORCH_TYPE_NAMES.get(d.dtype.name, d.dtype.name)}"
+        )
 
     def add_(self, other, alpha=1):
         if alpha != 1:
@@ -482,9 +535,9 @@ class Tensor:
 
     def fill_(self, value):
         if self._check_inplace(value):
-            old = _wrap(self._data, self._grad_fn, self._requires_grad)
-            old._output_nr = self._output_nr
-            return self._take_over(old * 0 + value)
+            from .ops.indexing import Fill
+
+            return self._record_inplace(lambda old: Fill.apply(old, value))
         self._data.fill(value.item() if isinstance(value, Tensor) else value)
         self._version[0] += 1
         return self
@@ -492,14 +545,17 @@ class Tensor:
     def copy_(self, src):
         src_t = src if isinstance(src, Tensor) else None
         if self._check_inplace(src_t):
-            from .ops.shape import broadcast_to
+            from .ops.indexing import CopyFrom
 
-            s = src_t.to(self.device, self.dtype)
-            return self._take_over(broadcast_to(s, self.shape) + self * 0)
+            s = src_t.to(self.device)
+            return self._record_inplace(lambda old: CopyFrom.apply(old, s))
         b = src._data if src_t is not None else src
         if src_t is not None and type(b) is not type(self._data):
             b = backend.to_device(b, self.device)  # copy_ is the explicit cross-device copy
-        self._xp().copyto(self._data, b, casting="unsafe")
+        try:
+            self._xp().copyto(self._data, b, casting="unsafe")
+        except ValueError:
+            raise self._inplace_error(b, "copy_") from None
         self._version[0] += 1
         return self
 
@@ -507,9 +563,7 @@ class Tensor:
         if self._check_inplace(None):
             from .ops.elementwise import clamp
 
-            old = _wrap(self._data, self._grad_fn, self._requires_grad)
-            old._output_nr = self._output_nr
-            return self._take_over(clamp(old, min, max))
+            return self._record_inplace(lambda old: clamp(old, min, max))
         self._xp().clip(self._data, min, max, out=self._data)
         self._version[0] += 1
         return self
@@ -536,6 +590,11 @@ class Size(tuple):
             n *= s
         return n
 
+
+_TORCH_TYPE_NAMES = {
+    "float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+    "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+}
 
 _TYPE_NAMES = {
     "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",

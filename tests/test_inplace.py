@@ -107,15 +107,7 @@ def test_every_inplace_op_bumps_version_as_torch(torch, name, op):
     assert _version(oa) == _version(ot) == 0  # the other operand is untouched
 
 
-COPY_NONLEAF_BUG = (
-    "core: Tensor.copy_ records `broadcast_to(src) + self * 0`; MulBackward0 saves `self`, "
-    "whose version _take_over then bumps, so backward through a copied-into non-leaf raises"
-)
-NONLEAF_OPS = [
-    pytest.param(n, op, id=n, marks=pytest.mark.xfail(strict=True, reason=COPY_NONLEAF_BUG))
-    if n == "copy_" else pytest.param(n, op, id=n)
-    for n, op in INPLACE_OPS
-]
+NONLEAF_OPS = [pytest.param(n, op, id=n) for n, op in INPLACE_OPS]
 
 
 @pytest.mark.parametrize("name,op", NONLEAF_OPS)
@@ -247,14 +239,6 @@ def test_saved_input_restored_by_value_still_raises():
         z.backward()
 
 
-SAVED_OUTPUT_BUG = (
-    "core: a saved OUTPUT (_SavedOutput in autograd/function.py) keeps no version counter, so "
-    "modifying it in place (no_grad, detach(), a view, or a recorded in-place op) is not "
-    "detected and backward silently uses the modified values"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=SAVED_OUTPUT_BUG)
 @pytest.mark.parametrize(
     "modify",
     [
@@ -421,14 +405,6 @@ def test_inplace_on_view_of_nonleaf_is_correct_or_refused(torch):
     np.testing.assert_array_equal(to_numpy(y.grad), yt.grad.numpy())
 
 
-VIEW_WRITE_BUG = (
-    "core: Tensor._check_inplace/_take_over: a recorded in-place op on a view whose base does "
-    "not require grad replaces the view's array instead of writing into the base, so the base "
-    "silently keeps its old values"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=VIEW_WRITE_BUG)
 def test_recorded_inplace_on_view_of_plain_buffer_updates_base_or_refuses(torch):
     bt = torch.zeros(3, dtype=torch.float64)
     wt = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
@@ -446,13 +422,6 @@ def test_recorded_inplace_on_view_of_plain_buffer_updates_base_or_refuses(torch)
     np.testing.assert_array_equal(to_numpy(w.grad), [1.0, 1.0])
 
 
-STALE_VIEW_BUG = (
-    "core: Tensor._take_over replaces the array of a non-leaf modified in place in grad mode, "
-    "so views taken before the in-place op keep the old values (torch's views see the write)"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=STALE_VIEW_BUG)
 def test_view_taken_before_recorded_inplace_sees_the_write(torch):
     vals = []
     for lib in (ag, torch):
@@ -514,9 +483,6 @@ def test_grad_accumulation_buffer_is_not_aliased_by_user_tensors():
     np.testing.assert_array_equal(to_numpy(x.grad), [6.0, 6.0])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core: Tensor.data shares the version counter; in torch writes through .data are hidden "
-    "from autograd (a fresh counter), so old-style `p.data.add_(...)` updates do not raise"))
 def test_writes_through_data_are_invisible_to_autograd(torch):
     res = []
     for lib in (ag, torch):
@@ -549,9 +515,6 @@ def test_optimizer_step_bumps_versions_so_a_stale_graph_raises(torch, name):
             stale.backward()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core: Tensor.fill_/copy_ in grad mode compute `old * 0 + value`, which is nan where the "
-    "old value is inf or nan (and copy_ saves `self`, so its backward also raises)"))
 @pytest.mark.parametrize("how", ["fill_", "copy_"])
 def test_recorded_fill_and_copy_overwrite_inf_and_nan(torch, how):
     res = []
@@ -570,14 +533,6 @@ def test_recorded_fill_and_copy_overwrite_inf_and_nan(torch, how):
         np.testing.assert_array_equal(a, t)
 
 
-INPLACE_META_BUG = (
-    "core: Tensor._take_over adopts the out-of-place result's shape and dtype, so a recorded "
-    "in-place op can broadcast self to a bigger shape, promote it to float64, or turn an "
-    "integer buffer into a float one; torch keeps self's shape and dtype or raises"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=INPLACE_META_BUG)
 @pytest.mark.parametrize("case", ["broadcast-self", "promote-dtype", "int-buffer"])
 def test_recorded_inplace_keeps_shape_and_dtype_of_self(torch, case):
     outcomes = []

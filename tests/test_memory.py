@@ -197,9 +197,6 @@ def test_retain_grad_and_hooks_do_not_create_cycles(no_gc):
     assert yr() is None and _alive(node_refs) == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core: Tensor.retain_grad registers its hook in order with the others; torch runs the "
-    "retains_grad hook last, so .grad of a non-leaf must see every registered hook's change"))
 def test_retained_grad_sees_hooks_registered_after_retain_grad(torch):
     vals = []
     for lib in (ag, torch):

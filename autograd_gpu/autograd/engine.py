@@ -238,12 +238,16 @@ def _run_hooks(node, grads, create_graph):
         if g is None:
             continue
         gt = g if isinstance(g, Tensor) else _function._new_tensor(_function.as_array(g))
-        for hook in hooks:
+        for hook in sorted(hooks, key=_runs_last):  # stable: registration order otherwise
             r = hook(gt)
             if r is not None:
                 gt = r
         grads[nr] = gt if create_graph else gt._data
     return grads
+
+
+def _runs_last(hook):
+    return getattr(hook, "runs_last", False)
 
 
 def _check_anomaly(node, in_grads):

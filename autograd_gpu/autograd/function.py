@@ -101,9 +101,10 @@ class Function:
         node.sequence_nr = next(_sequence)
         if Function._record_trace:
             node._record_stack()
+        t = _new_tensor(out, node, True)
         if node._saved is not None:
-            node._resolve_saved(inputs, (out,))
-        return _new_tensor(out, node, True)
+            node._resolve_saved(inputs, (t,))
+        return t
 
     @property
     def needs_input_grad(self):
@@ -132,7 +133,7 @@ class Function:
                 t = _new_tensor(o)
             result.append(t)
         if self._saved is not None:
-            self._resolve_saved(inputs, outs)
+            self._resolve_saved(inputs, result)
         return tuple(result)
 
     def _record_stack(self):
@@ -140,10 +141,11 @@ class Function:
 
         self._anomaly_trace = "".join(traceback.format_stack()[:-3])
 
-    def _resolve_saved(self, inputs, outs):
+    def _resolve_saved(self, inputs, outputs):
         """Ties each saved array to the input or output it is, so that a create_graph
-        backward sees it as a graph-connected Tensor, and a changed input is detected.
-        Entries: (tensor, version) for an input, _SavedOutput for an output, else as given."""
+        backward sees it as a graph-connected Tensor, and an in-place change to it is
+        detected. Entries: (tensor, version) for an input, _SavedOutput for an output (with
+        the output's version counter, not the output: no reference cycle), else as given."""
         resolved = []
         for s in self._saved:
             for t in inputs:
@@ -151,15 +153,12 @@ class Function:
                     resolved.append((t, t._version[0]))
                     break
             else:
-                if s is outs[0]:
-                    resolved.append(_SavedOutput(s, 0))
+                for k, o in enumerate(outputs):
+                    if o._data is s:
+                        resolved.append(_SavedOutput(s, k, o._version, o._version[0]))
+                        break
                 else:
-                    for k, o in enumerate(outs):
-                        if s is o:
-                            resolved.append(_SavedOutput(o, k))
-                            break
-                    else:
-                        resolved.append(s)
+                    resolved.append(s)
         self._saved = resolved
 
     @property
@@ -178,8 +177,12 @@ class Function:
                     if t._version[0] != version:
                         raise RuntimeError(_modified_message(self, t, version))
                     out.append(t._data)
+                elif cls is _SavedOutput:
+                    if s.version[0] != s.expected:
+                        raise RuntimeError(_modified_message(self, s, s.expected))
+                    out.append(s.array)
                 else:
-                    out.append(s.array if cls is _SavedOutput else s)
+                    out.append(s)
             return out
         out = []
         for s in self._saved:
@@ -190,6 +193,8 @@ class Function:
                     raise RuntimeError(_modified_message(self, t, version))
                 out.append(t if graph else t._data)
             elif cls is _SavedOutput:
+                if s.version[0] != s.expected:
+                    raise RuntimeError(_modified_message(self, s, s.expected))
                 if graph:
                     t = _new_tensor(s.array, self, True)
                     t._output_nr = s.index
@@ -223,10 +228,12 @@ _new = object.__new__
 
 
 class _SavedOutput:
-    __slots__ = ("array", "index")
+    """A saved output of a node: its array, which output it is, and its version then."""
 
-    def __init__(self, array, index):
-        self.array, self.index = array, index
+    __slots__ = ("array", "index", "version", "expected")
+
+    def __init__(self, array, index, version, expected):
+        self.array, self.index, self.version, self.expected = array, index, version, expected
 
 
 class AccumulateGrad:
@@ -278,14 +285,20 @@ _SECOND_BACKWARD = (
 )
 
 
-def _modified_message(node, t, expected):
-    where = ""
-    if t._grad_fn is not None:
-        where = f", which is output {t._output_nr} of {t._grad_fn.name},"
-    shape = "(" + ", ".join(str(n) for n in t._data.shape) + ("," if t._data.ndim == 1 else "") + ")"
+def _modified_message(node, saved, expected):
+    """PyTorch's message for a saved input (a Tensor) or output (_SavedOutput) changed in place."""
+    if type(saved) is _SavedOutput:
+        arr, now = saved.array, saved.version[0]
+        where = f", which is output {saved.index} of {node.name},"
+    else:
+        arr, now = saved._data, saved._version[0]
+        where = "" if saved._grad_fn is None else (
+            f", which is output {saved._output_nr} of {saved._grad_fn.name},"
+        )
+    shape = "(" + ", ".join(str(n) for n in arr.shape) + ("," if arr.ndim == 1 else "") + ")"
     return (
         "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [{t.dtype.name} {shape}]{where} is at version {t._version[0]}; "
+        f"operation: [{arr.dtype.name} {shape}]{where} is at version {now}; "
         f"expected version {expected} instead. Hint: the backward of {node.name} needs it "
         "unchanged; use an out-of-place op (x = x + y instead of x += y) or clone() it first."
     )

@@ -28,6 +28,10 @@ def _host(a):
     return a if type(a) is np.ndarray else a.get()
 
 
+def _flat_outputs(fn, inputs):
+    return np.concatenate([_host(o._data).reshape(-1) for o in _outputs(fn, inputs)] or [np.zeros(0)])
+
+
 def numerical_jacobian(fn, inputs, eps=1e-6):
     """For each differentiable input, a (numel_in, numel_out_total) matrix by central differences."""
     inputs, diff = _tensors(inputs)
@@ -38,17 +42,16 @@ def numerical_jacobian(fn, inputs, eps=1e-6):
         jacs = []
         for i in diff:
             x = inputs[i]
-            flat = x._data.reshape(-1)
-            if flat.base is None and x._data.size and flat is not x._data:
-                raise GradcheckError("gradcheck needs inputs whose data can be perturbed in place")
+            arr = x._data
             J = np.zeros((x.numel(), n_out))
-            for k in range(x.numel()):
-                orig = flat[k].item()
-                flat[k] = orig + eps
-                plus = np.concatenate([_host(o._data).reshape(-1) for o in _outputs(fn, inputs)] or [np.zeros(0)])
-                flat[k] = orig - eps
-                minus = np.concatenate([_host(o._data).reshape(-1) for o in _outputs(fn, inputs)] or [np.zeros(0)])
-                flat[k] = orig
+            # element by element through its index, so views (non-contiguous inputs) work too
+            for k, idx in enumerate(np.ndindex(*arr.shape)):
+                orig = arr[idx].item()
+                arr[idx] = orig + eps
+                plus = _flat_outputs(fn, inputs)
+                arr[idx] = orig - eps
+                minus = _flat_outputs(fn, inputs)
+                arr[idx] = orig
                 J[k] = (plus - minus) / (2 * eps)
             jacs.append(J)
     return jacs

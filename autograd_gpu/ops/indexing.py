@@ -103,6 +103,54 @@ class IndexPut(Function):
         return gx, gv
 
 
+class Fill(Function):
+    """Every element set to `value` (the recorded form of fill_): no gradient to the old
+    values; a tensor `value` receives the sum of the gradient."""
+
+    name = "FillBackward0"
+
+    def forward(self, x, value):
+        return array_module(x).full_like(x, value)
+
+    def backward(self, g):
+        return _zeros_like(g), (g.sum() if self.needs_input_grad[1] else None)
+
+
+class CopyFrom(Function):
+    """`src` broadcast and cast into the shape and dtype of `x` (the recorded form of copy_)."""
+
+    name = "CopyBackwards"
+
+    def forward(self, x, src):
+        self.src_shape, self.src_dtype = src.shape, src.dtype
+        out = array_module(x).empty_like(x)
+        try:
+            out[...] = src
+        except ValueError:
+            raise RuntimeError(
+                f"copy_: the source of shape {tuple(src.shape)} cannot be broadcast to the "
+                f"destination's shape {tuple(x.shape)}"
+            ) from None
+        return out
+
+    def backward(self, g):
+        from .arithmetic import cast
+
+        gx = _zeros_like(g) if self.needs_input_grad[0] else None
+        if not self.needs_input_grad[1]:
+            return gx, None
+        gs = sum_to(g, self.src_shape)
+        return gx, (gs if gs.dtype == self.src_dtype else cast(gs, self.src_dtype))
+
+
+def _zeros_like(g):
+    """A zero gradient shaped like g: the overwritten values do not affect the output
+    (zeros, not g * 0, which is nan where g is inf)."""
+    raw = g._data if isinstance(g, Tensor) else g
+    z = array_module(raw).zeros_like(raw)
+    return _wrap(z) if isinstance(g, Tensor) else z
+
+
 def _zero_at(g, key, basic):
     """`g` with the entries at `key` set to 0 (a constant mask, so differentiable in g)."""
     raw = g._data if isinstance(g, Tensor) else g
@@ -128,9 +176,7 @@ def setitem(self, key, value):
     if len(raw) == 1:
         raw = raw[0]
     if self._check_inplace(value):
-        old = _wrap(self._data, self._grad_fn, self._requires_grad)
-        old._output_nr = self._output_nr
-        self._take_over(IndexPut.apply(old, value, key=raw, basic=basic))
+        self._record_inplace(lambda old: IndexPut.apply(old, value, key=raw, basic=basic))
         return
     v = value
     if isinstance(value, Tensor):
