@@ -160,8 +160,37 @@ def _zero_at(g, key, basic):
     return g * mask
 
 
+def _is_int(k):
+    return isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))
+
+
+def _split_ints(raw):
+    """(basic key with the integers, rest): PyTorch applies integer indices as basic indexing
+    before the index arrays; NumPy counts them among the advanced indices, which moves the
+    indexed dims to the front when a slice separates an integer from an array."""
+    first, second = [], []
+    for k in raw:
+        if _is_int(k):
+            first.append(k)
+        elif k is None or isinstance(k, (bool, np.bool_)):  # each adds a dim of size 1
+            first.append(k)
+            second.append(slice(None))
+        elif isinstance(k, slice) or k is Ellipsis:
+            first.append(k)
+            second.append(slice(None) if k is not Ellipsis else k)
+        else:  # an index array; a boolean one spans as many dims as it has
+            n = k.ndim if getattr(k, "dtype", None) is not None and k.dtype.kind == "b" else 1
+            first.extend([slice(None)] * n)
+            second.append(k)
+    return tuple(first), tuple(second)
+
+
 def getitem(self, key):
     raw, basic = _raw_key(key)
+    if not basic and any(_is_int(k) for k in raw) and any(
+            hasattr(k, "shape") and not _is_int(k) for k in raw):
+        first, second = _split_ints(raw)
+        return getitem(getitem(self, first), second)
     if len(raw) == 1:
         raw = raw[0]
     out = GetItem.apply(self, key=raw, basic=basic)
