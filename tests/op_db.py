@@ -419,6 +419,12 @@ add("getitem_intarray_dim1", lambda M, x: x[:, M.tensor([1, 1, 0], device=x.devi
 add("getitem_intarray_list", lambda M, x: x[[0, 2, 0]], unary_samples(shapes=[(3,), (3, 2)]), I)
 add("getitem_intarray_2d", lambda M, x: x[M.tensor([[0, 2], [2, 2]], device=x.device)], unary_samples(shapes=[(3,), (3, 2)]), I)
 add("getitem_intarray_pair", lambda M, x: x[M.tensor([0, 2, 2], device=x.device), M.tensor([1, 0, 1], device=x.device)], unary_samples(shapes=[(3, 2), (3, 2, 4)]), I)
+# an integer and an index array separated by a slice: PyTorch applies the integer first (NumPy
+# would move the indexed dim to the front)
+add("getitem_int_slice_array", lambda M, x: x[1, :, M.tensor([3, 0, 3], device=x.device)], unary_samples(shapes=[(3, 2, 4)], noncontig=False), I)
+add("getitem_array_slice_int", lambda M, x: x[M.tensor([0, 2, 2], device=x.device), :, -1], unary_samples(shapes=[(3, 2, 4)], noncontig=False), I)
+add("getitem_int_none_slice_array", lambda M, x: x[-1, None, :, M.tensor([1, 0], device=x.device)], unary_samples(shapes=[(3, 2, 4)], noncontig=False), I)
+add("getitem_int_slice_bool", lambda M, x: x[0, 1:, M.tensor([True, False, False, True], device=x.device)], unary_samples(shapes=[(3, 2, 4)], noncontig=False), I)
 add("getitem_bool", lambda M, x: x[M.tensor(BOOL_ROWS, device=x.device)], unary_samples(shapes=[(3,), (3, 2), (3, 2, 4)]), I)
 add("getitem_bool_mask", lambda M, x: x[x > 0], unary_samples(kinks=(0,)), I)
 add("getitem_bool_mask_2d", lambda M, x, y: x[y > 0], fixed_samples(([(2, 3), (2, 3)], "real"), ([(3, 2), (3, 2)], "real", (T, T))), I)
