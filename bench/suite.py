@@ -113,7 +113,8 @@ def main(argv=None):
                     help="directory for the result file (default bench/results, "
                          "bench/results/quick for --quick)")
     ap.add_argument("--threads", type=int, default=None,
-                    help="threads for PyTorch, BLAS and OpenMP (default: each library's own choice)")
+                    help="threads for PyTorch, BLAS and OpenMP (default: each library's own choice; "
+                         "1 when the machine is already busy, see bench/__main__.py)")
     ap.add_argument("--no-report", action="store_true", help="do not regenerate bench/REPORT.md")
     args = ap.parse_args(argv)
 
