@@ -92,9 +92,10 @@ class Function:
         if type(out) is tuple:
             return node._wrap_outputs(out, inputs, nexts, record and _state.enabled)
         if type(out) is not _ndarray:
-            raw, out = out, as_array(out)
+            raw = out
+            out = as_array(raw)
             if raw is not out and node._saved is not None:  # a NumPy scalar from a 0-d op
-                node._saved = tuple(out if x is raw else x for x in node._saved)
+                node._saved = _replace(node._saved, raw, out)
         if not record or not _state.enabled or out.dtype.kind not in "fc":
             return _new_tensor(out)
         node.next_functions = tuple(nexts)
@@ -112,11 +113,11 @@ class Function:
         return [fn is not None for fn, _ in self.next_functions]
 
     def _wrap_outputs(self, outs, inputs, nexts, record):
-        raw, outs = outs, tuple(as_array(o) for o in outs)
+        raws, outs = outs, tuple([as_array(o) for o in outs])
         if self._saved is not None:  # NumPy scalars from 0-d ops: save the arrays instead
-            swap = {id(r): o for r, o in zip(raw, outs) if r is not o}
-            if swap:
-                self._saved = tuple(swap.get(id(x), x) for x in self._saved)
+            for raw, out in zip(raws, outs):
+                if raw is not out:
+                    self._saved = _replace(self._saved, raw, out)
         if not record:
             return tuple(_new_tensor(o) for o in outs)
         self.next_functions = tuple(nexts)
@@ -224,6 +225,12 @@ class Function:
 
 
 _NO_EDGE = (None, 0)
+
+
+def _replace(items, old, new):
+    # (a plain function: a generator closing over the caller's locals left one object per
+    # call behind with the cyclic collector off)
+    return tuple([new if x is old else x for x in items])
 _new = object.__new__
 
 
