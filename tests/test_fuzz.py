@@ -630,10 +630,6 @@ def test_pow_second_derivative_at_zero_exponent():
     assert abs(float(h.detach()) - (np.log(0.25) ** 2 + 4)) < 1e-12
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "fused/_grad.py: _d_zero (the second derivative of relu/leaky_relu) returns a Tensor from "
-    "creation.zeros_like even in a first-order pass, so later nodes get Tensor gradients with "
-    "grad mode off (Minimum.backward then fails on wa.astype(g.dtype))"))
 def test_double_backward_through_relu_then_minimum(th):
     """Found by the long fuzz run: minimum -> relu, differentiated twice."""
     res = []

@@ -281,7 +281,10 @@ def _np_pow_base(xp, a, g, b):
 
 
 def _d_zero(v, g, gg, *s):
-    # piecewise-linear ops: the derivative of g f'(v) in v is zero (a zero tensor, as PyTorch)
+    # piecewise-linear ops: the derivative of g f'(v) in v is zero (zeros, as PyTorch), an
+    # array in a first-order pass and a Tensor under create_graph
+    if not isinstance(v, Tensor):
+        return array_module(v).zeros_like(v)
     from ..creation import zeros_like
 
     return zeros_like(v)
