@@ -187,8 +187,7 @@ def _split_ints(raw):
 
 def getitem(self, key):
     raw, basic = _raw_key(key)
-    if not basic and any(_is_int(k) for k in raw) and any(
-            hasattr(k, "shape") and not _is_int(k) for k in raw):
+    if not basic and _split_needed(raw):
         first, second = _split_ints(raw)
         return getitem(getitem(self, first), second)
     if len(raw) == 1:
@@ -200,8 +199,41 @@ def getitem(self, key):
     return out
 
 
+def _split_needed(raw):
+    return any(_is_int(k) for k in raw) and any(hasattr(k, "shape") and not _is_int(k) for k in raw)
+
+
+def _value_in_numpy_layout(x, raw, value):
+    """For x[key] = value with an integer and an index array in key: `value` is laid out as
+    PyTorch's x[key] (the integer applied first, see getitem); NumPy's x[key] may have the
+    indexed dims moved to the front. Returns value broadcast and permuted to NumPy's layout,
+    found by indexing an array of element ids both ways (a rare path)."""
+    if not hasattr(value, "shape"):
+        return value  # a number broadcasts either way
+    host = tuple(k.get() if hasattr(k, "get") and not isinstance(k, np.ndarray) else k for k in raw)
+    ids = np.arange(int(np.prod(x.shape))).reshape(x.shape)
+    first, second = _split_ints(host)
+    t_ids, n_ids = ids[first][second], ids[host]
+    if t_ids.shape == n_ids.shape and np.array_equal(t_ids, n_ids):
+        return value
+    nd = t_ids.ndim
+    for p in range(nd + 1):
+        for b in range(1, nd - p + 1):
+            perm = list(range(p, p + b)) + list(range(p)) + list(range(p + b, nd))
+            if np.array_equal(t_ids.transpose(perm), n_ids):
+                if isinstance(value, Tensor):
+                    from .shape import broadcast_to, permute
+
+                    return permute(broadcast_to(value, t_ids.shape), tuple(perm))
+                xp = array_module(value)
+                return xp.transpose(xp.broadcast_to(value, t_ids.shape), perm)
+    return value
+
+
 def setitem(self, key, value):
     raw, basic = _raw_key(key)
+    if not basic and _split_needed(raw):
+        value = _value_in_numpy_layout(self._data, raw, value)
     if len(raw) == 1:
         raw = raw[0]
     if self._check_inplace(value):
