@@ -447,6 +447,8 @@ add("setitem_tuple", _setitem((slice(None), 0)), fixed_samples(([(3, 2), (3,)], 
 add("setitem_intarray", _setitem(lambda M, x: M.tensor([0, 2], device=x.device)), fixed_samples(([(3,), (2,)], "real"), ([(3, 2), (2, 2)], "real"), ([(3, 2), (2,)], "real")), I)
 add("setitem_bool", _setitem(lambda M, x: M.tensor(BOOL_ROWS, device=x.device)), fixed_samples(([(3,), (2,)], "real"), ([(3, 2), (2, 2)], "real"), ([(3, 2), ()], "real")), I)
 add("setitem_ellipsis", _setitem((Ellipsis, 1)), fixed_samples(([(2, 3), (2,)], "real"), ([(2, 2, 3), (2, 2)], "real")), I)
+add("setitem_int_slice_array", _setitem(lambda M, x: (1, slice(None), M.tensor([3, 0], device=x.device))), fixed_samples(([(2, 3, 4), (3, 2)], "real"), ([(2, 3, 4), (2,)], "real")), I)
+add("setitem_array_slice_int", _setitem(lambda M, x: (M.tensor([0, 1], device=x.device), slice(None), 2)), fixed_samples(([(2, 3, 4), (2, 3)], "real"), ([(2, 3, 4), (1, 3)], "real")), I)
 add("setitem_nonleaf_chain", lambda M, x, v: _chain_setitem(M, x, v), fixed_samples(([(4,), (2,)], "real"), ([(4, 3), (3,)], "real")), I)
 
 
