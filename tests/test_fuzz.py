@@ -232,6 +232,11 @@ def _spread(x, dims):
     return float(np.min(np.std(x, axis=axes))) if x.size else 0.0
 
 
+def _slice_norm(x, dims):
+    axes = None if dims is None else tuple(dims)
+    return float(np.min(np.sqrt(np.sum(x * x, axis=axes)))) if x.size else 0.0
+
+
 def _sum(lib, x, p, L):
     return x.sum() if p["dim"] is None else x.sum(dim=p["dim"], keepdim=p["keepdim"])
 
@@ -375,7 +380,8 @@ OPS += [
      _std),
     ("amax", *_red("amax", unique=True), _amax),
     # torch's norm takes at most 2 dims (a matrix norm for 2, the same as the vector 2-norm)
-    ("norm", _red("norm")[0], lambda x, p: _red("norm")[1](x, p) and np.abs(x).max() > 0.1
+    # (and no slice near 0, where the norm has a kink)
+    ("norm", _red("norm")[0], lambda x, p: _red("norm")[1](x, p) and _slice_norm(x, p["dim"]) > 0.1
      and (p["dim"] is None or len(p["dim"]) <= 2), _norm),
     ("prod", _one_dim_params, lambda x, p: _one_dim_ok()(x, p) and x.shape[p["dim"]] <= 5
      and _no_zeros(x, 0.05),
