@@ -227,16 +227,19 @@ class Tensor:
                 acc._pre_hooks = {0: self._hooks}
         return acc
 
-    def _accumulate(self, g, create_graph):
-        """Adds an incoming gradient into ``.grad`` (the leaf's AccumulateGrad)."""
+    def _accumulate(self, g, create_graph, owned=False):
+        """Adds an incoming gradient into ``.grad`` (the leaf's AccumulateGrad). `owned`: the
+        engine holds the only reference to `g`, so it can become ``.grad`` without a copy."""
         if create_graph:
             self._grad = g if self._grad is None else self._grad + g
             return
         grad = self._grad
         if grad is None:
-            # a copy: the engine may hand the same array (or a view of it) to several leaves
             d = self._data
-            self._grad = _wrap((np if type(d) is _ndarray else self._xp()).array(g, dtype=d.dtype))
+            if owned and g.dtype == d.dtype and g.shape == d.shape:
+                self._grad = _wrap(g)
+            else:  # a copy: the array (or one it views) may be shared with other leaves
+                self._grad = _wrap((np if type(d) is _ndarray else self._xp()).array(g, dtype=d.dtype))
         elif grad._requires_grad:
             self._grad = _wrap(grad._data + g)
         else:

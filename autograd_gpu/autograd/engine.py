@@ -7,6 +7,7 @@ a chain of 100,000 ops is a loop of 100,000 iterations. The engine knows nothing
 individual ops.
 """
 import heapq
+import sys as _sys
 import warnings
 
 import numpy as _np
@@ -188,14 +189,19 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     push(heap, (-fn.sequence_nr, fn))
                 else:
                     buf[nr] = g if buf[nr] is None else buf[nr] + g
-        for acc, g in leaf_grads.items():
+        for acc in list(leaf_grads):
+            g = leaf_grads.pop(acc)
             if acc._pre_hooks is not None:
                 (g,) = _run_hooks(acc, [g], create_graph)
             if captures is not None:
                 for k in captures.get((acc, 0), ()):
                     results[k] = g
             if accumulate and (captures is None or (acc, 0) in captures):
-                acc._accumulate(g, create_graph)
+                # the leaf may keep the array itself when nothing else can see it: not a
+                # view, and no reference but this local (and getrefcount's argument)
+                owned = (not create_graph and getattr(g, "base", g) is None
+                         and _sys.getrefcount(g) == 2)
+                acc._accumulate(g, create_graph, owned)
     finally:
         _state.enabled = prev_mode
 

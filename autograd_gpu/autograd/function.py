@@ -264,10 +264,10 @@ class AccumulateGrad:
     def variable(self):
         return self._ref()
 
-    def _accumulate(self, g, create_graph):
+    def _accumulate(self, g, create_graph, owned=False):
         t = self._ref()
         if t is not None:
-            t._accumulate(g, create_graph)
+            t._accumulate(g, create_graph, owned)
 
     def register_prehook(self, output_nr, hook):
         if self._pre_hooks is None:
