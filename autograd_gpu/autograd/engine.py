@@ -215,8 +215,13 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     "One of the differentiated Tensors appears to not have been used in the "
                     "graph. Set allow_unused=True if this is the desired behavior."
                 )
-        elif not create_graph:
-            results[k] = wrap(_function.as_array(g))
+            continue
+        dt = inputs[k]._data.dtype
+        if not create_graph:
+            g = _function.as_array(g)
+            results[k] = wrap(g if g.dtype == dt else g.astype(dt))
+        elif g._data.dtype != dt:  # a gradient has its input's dtype (mixed-dtype graphs)
+            results[k] = g.to(inputs[k].dtype)
     return results
 
 

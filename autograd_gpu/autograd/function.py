@@ -31,15 +31,16 @@ class Function:
     _pre_hooks = None
     _n_outputs = 1
     _anomaly_trace = None
-    #: name of the node as printed, e.g. ``MulBackward0``; set per class by __init_subclass__
-    name = "Function"
     #: set by anomaly mode: records a stack trace per node when True
     _record_trace = False
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
-        if "name" not in cls.__dict__:
-            cls.name = cls.__name__ + "Backward0"
+        # a class may say `name = "MvBackward0"`; the descriptor below serves it
+        own = cls.__dict__.get("name")
+        if isinstance(own, str):
+            delattr(cls, "name")
+        cls._default_name = NodeName(own if isinstance(own, str) else cls.__name__ + "Backward0")
 
     # -- the op contract -------------------------------------------------------------
     def forward(self, *arrays, **params):  # pragma: no cover - abstract
@@ -234,6 +235,35 @@ def _replace(items, old, new):
 _new = object.__new__
 
 
+class NodeName(str):
+    """A node's name: a string (``MulBackward0``) that can also be called, as PyTorch's
+    ``grad_fn.name()`` is."""
+
+    __slots__ = ()
+
+    def __call__(self):
+        return str(self)
+
+
+class _NameDescriptor:
+    """``node.name``: the per-node name if forward set one (matmul's MvBackward0 or
+    MmBackward0), else the class's."""
+
+    def __get__(self, node, cls):
+        if node is not None:
+            own = node.__dict__.get("_name")
+            if own is not None:
+                return NodeName(own)
+        return cls._default_name
+
+    def __set__(self, node, value):
+        node.__dict__["_name"] = value
+
+
+Function.name = _NameDescriptor()
+Function._default_name = NodeName("Function")
+
+
 class _SavedOutput:
     """A saved output of a node: its array, which output it is, and its version then."""
 
@@ -250,7 +280,7 @@ class AccumulateGrad:
     reference cycle (a gradient for a leaf nobody holds any more goes nowhere)."""
 
     __slots__ = ("_ref", "sequence_nr", "_pre_hooks", "__weakref__")
-    name = "AccumulateGrad"
+    name = NodeName("AccumulateGrad")
     _n_outputs = 1
     next_functions = ()
 
