@@ -552,3 +552,53 @@ def test_recorded_inplace_keeps_shape_and_dtype_of_self(torch, case):
             continue
         outcomes.append((tuple(y.shape), str(y.dtype).split(".")[-1]))
     assert outcomes[0] == outcomes[1]
+
+
+STALE_VIEW_GRAPH_BUG = (
+    "core: a view taken before a recorded in-place op on its base sees the new values but keeps "
+    "its old grad_fn (pointing at the base's history before the op), so gradients through the "
+    "view silently ignore the in-place op; torch regenerates the view's grad_fn from the base"
+)
+
+
+def _correct_or_refused(lib_result, expected):
+    """Either the right gradient, or a RuntimeError: never a silently wrong number."""
+    if isinstance(lib_result, RuntimeError):
+        return
+    np.testing.assert_allclose(lib_result, expected, rtol=1e-12)
+
+
+def _grad_or_error(fn):
+    try:
+        return fn()
+    except RuntimeError as e:
+        return e
+
+
+@pytest.mark.xfail(strict=True, reason=STALE_VIEW_GRAPH_BUG)
+@pytest.mark.parametrize("case", ["slice-then-mul_", "view-then-setitem", "t-then-mul_-self"])
+def test_view_taken_before_recorded_inplace_differentiates_through_it(torch, case):
+    x0 = np.array([[1.0, 2.0], [3.0, 4.0]])
+
+    def prog(lib):
+        x = lib.tensor(x0, dtype=lib.float64, requires_grad=True)
+        y = x * 2
+        if case == "slice-then-mul_":
+            v = y[0]
+            y.mul_(3)
+            loss = (v * v).sum()
+        elif case == "view-then-setitem":
+            v = y.view(4)
+            y[0, 1] = 0.0
+            loss = (v * x.view(4)).sum()
+        else:
+            v = y.t()
+            y.mul_(y)
+            loss = (v * v).sum()
+        loss.backward()
+        return x.grad.detach().numpy().copy()
+
+    expected = _grad_or_error(lambda: prog(torch))
+    if isinstance(expected, RuntimeError):     # torch refuses; the math still has an answer
+        expected = 4 * (2 * x0) ** 3 * 2      # d/dx sum(((2x)^2)^2)
+    _correct_or_refused(_grad_or_error(lambda: prog(ag)), expected)
