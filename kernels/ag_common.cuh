@@ -55,12 +55,13 @@ AG_FN T sign(T x) {
     return x > T(0) ? T(1) : (x < T(0) ? T(-1) : (x == T(0) ? T(0) : x));
 }
 
-// The logistic function without overflow: exp is only taken of -|x|.
-// Same expression as the NumPy path (ops/elementwise.py `_sigmoid`).
+// The logistic function, 1 / (1 + exp(-x)): for very negative x, exp(-x) overflows to inf
+// and the result is exactly the limit 0. Same operations, in the same order, as the NumPy
+// path (ops/elementwise.py `_sigmoid`), so the two agree bit for bit.
 template <typename T>
 AG_FN T sigmoid(T x) {
-    T e = xexp(-xfabs(x));
-    return x >= T(0) ? T(1) / (T(1) + e) : e / (T(1) + e);
+    T t = xexp(-x);
+    return T(1) / (t + T(1));
 }
 
 }  // namespace ag

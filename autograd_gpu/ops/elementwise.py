@@ -100,8 +100,14 @@ class Tanh(Function):
 
 
 def _sigmoid(xp, x):
-    e = xp.exp(-xp.abs(x))  # in (0, 1]: no overflow for any x
-    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+    """1 / (1 + exp(-x)) in four in-place passes. exp(-x) overflows to inf for very negative
+    x, giving exactly the limit 0 (as PyTorch does), so that warning is silenced."""
+    with np.errstate(over="ignore"):
+        t = xp.negative(x, out=xp.empty_like(x))  # (out=: an array even for 0-d x)
+        xp.exp(t, out=t)
+        t += 1
+        xp.reciprocal(t, out=t)
+    return t
 
 
 class Sigmoid(Function):
