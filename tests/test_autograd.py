@@ -275,3 +275,28 @@ def test_gradcheck_detects_a_wrong_gradient():
     assert not ag.autograd.gradcheck(BadSquare.apply, (x,), raise_exception=False)
     assert ag.autograd.gradcheck(lambda t: t * t, (x,))
     assert ag.autograd.gradgradcheck(lambda t: t * t * t, (x,))
+
+
+def test_zero_dim_leaf_grad_is_an_array_that_zero_clears():
+    # a 0-d op returns NumPy scalars; the leaf's .grad must still be a writable array
+    x = ag.tensor(0.5, requires_grad=True)
+    (x * ag.cos(4 * x) + 2 * ag.abs(x)).backward()
+    assert isinstance(x.grad._data, np.ndarray)
+    first = x.grad.item()
+    x.grad.zero_()
+    assert x.grad.item() == 0.0
+    (x * ag.cos(4 * x) + 2 * ag.abs(x)).backward()
+    assert x.grad.item() == first
+
+
+def test_fresh_gradient_is_kept_without_copy_but_never_shared():
+    w = ag.ones(3, requires_grad=True)
+    (w * ag.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert w.grad._data.base is None
+    a, b = ag.ones(3, requires_grad=True), ag.ones(3, requires_grad=True)
+    (a + b).sum().backward()  # Add gives both leaves the same array: each needs its own
+    assert not np.shares_memory(a.grad._data, b.grad._data)
+    g = ag.tensor([1.0, 2.0, 3.0])
+    u = ag.ones(3, requires_grad=True)
+    u.backward(g)  # a gradient the caller holds is copied, not adopted
+    assert not np.shares_memory(u.grad._data, g._data)

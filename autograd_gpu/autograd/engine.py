@@ -197,10 +197,12 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 for k in captures.get((acc, 0), ()):
                     results[k] = g
             if accumulate and (captures is None or (acc, 0) in captures):
-                # the leaf may keep the array itself when nothing else can see it: not a
-                # view, and no reference but this local (and getrefcount's argument)
-                owned = (not create_graph and getattr(g, "base", g) is None
-                         and _sys.getrefcount(g) == 2)
+                # the leaf may keep the array itself when nothing else can see it: an array
+                # (not a NumPy scalar, which is immutable), not a view, and no reference but
+                # this local (and getrefcount's argument)
+                owned = (not create_graph
+                         and (g.__class__ is _np.ndarray or hasattr(g, "__cuda_array_interface__"))
+                         and g.base is None and _sys.getrefcount(g) == 2)
                 acc._accumulate(g, create_graph, owned)
     finally:
         _state.enabled = prev_mode
