@@ -106,7 +106,7 @@ def goal_rows(docs, kernel_docs=()):
                         measured.append(f"{r['label']}: {ratio} n/a ({why})")
                         verdicts.append(None)
                     else:
-                        measured.append(f"{r['label']}: {fmt_ratio(v)} "
+                        measured.append(f"{r['label']}: {v:.3f}x "
                                         f"({_times(r, RATIOS[ratio][0], RATIOS[ratio][1])})")
                         verdicts.append(_check(v, op, t))
             if not rows:
