@@ -199,6 +199,7 @@ class Tensor:
             return None
 
         retain.runs_last = True  # sees the gradient after every other hook (as PyTorch)
+        self._retain_hook = retain
 
         self._grad_fn.register_prehook(self._output_nr, retain)
 
@@ -439,6 +440,18 @@ class Tensor:
                 )
         return record
 
+    def _as_view_of(self, base):
+        """Marks this tensor as a view of `base` when its array is one: it shares the version
+        counter, and remembers its root base's history (grad_fn) of the moment. If a recorded
+        in-place op later rewrites that history, ops refuse the view as an input: its values
+        would include the change while its own history does not."""
+        if isinstance(base, Tensor) and self._data.base is not None:
+            root = base if base._base is None else base._base
+            self._version = base._version
+            self._base = root
+            self._base_fn = root._grad_fn
+        return self
+
     def _record_inplace(self, compute):
         """An in-place op in grad mode. It is computed out of place from a copy of the old
         value (the op's backward may need it), written into this tensor's own array (so
@@ -462,6 +475,10 @@ class Tensor:
             result = _arith.cast(result, self._data.dtype)
             r = result._data
         self._data[...] = r
+        if self._retains_grad:  # the retained .grad follows the tensor to its new node
+            hook = self.__dict__["_retain_hook"]
+            self._grad_fn._pre_hooks[self._output_nr].remove(hook)
+            result._grad_fn.register_prehook(result._output_nr, hook)
         self._grad_fn = result._grad_fn
         self._output_nr = result._output_nr
         self._requires_grad = result._requires_grad

@@ -554,13 +554,6 @@ def test_recorded_inplace_keeps_shape_and_dtype_of_self(torch, case):
     assert outcomes[0] == outcomes[1]
 
 
-STALE_VIEW_GRAPH_BUG = (
-    "core: a view taken before a recorded in-place op on its base sees the new values but keeps "
-    "its old grad_fn (pointing at the base's history before the op), so gradients through the "
-    "view silently ignore the in-place op; torch regenerates the view's grad_fn from the base"
-)
-
-
 def _correct_or_refused(lib_result, expected):
     """Either the right gradient, or a RuntimeError: never a silently wrong number."""
     if isinstance(lib_result, RuntimeError):
@@ -575,7 +568,6 @@ def _grad_or_error(fn):
         return e
 
 
-@pytest.mark.xfail(strict=True, reason=STALE_VIEW_GRAPH_BUG)
 @pytest.mark.parametrize("case", ["slice-then-mul_", "view-then-setitem", "t-then-mul_-self"])
 def test_view_taken_before_recorded_inplace_differentiates_through_it(torch, case):
     x0 = np.array([[1.0, 2.0], [3.0, 4.0]])
@@ -604,10 +596,6 @@ def test_view_taken_before_recorded_inplace_differentiates_through_it(torch, cas
     _correct_or_refused(_grad_or_error(lambda: prog(ag)), expected)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core: retain_grad() registers its hook on the tensor's grad_fn of the moment; after a "
-    "recorded in-place op the tensor has a new grad_fn, so .grad holds the gradient of the old "
-    "value (torch moves the retains_grad hook to the new grad_fn)"))
 def test_retain_grad_follows_the_tensor_through_inplace_ops(torch):
     res = []
     for lib in (ag, torch):

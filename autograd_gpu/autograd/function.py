@@ -68,6 +68,8 @@ class Function:
         for a in inputs:
             if isinstance(a, Tensor):
                 d = a._data
+                if a._base is not None and a._base._grad_fn is not a._base_fn:
+                    _raise_stale_view(cls, a)
                 if first is None:
                     first = d
                 elif type(d) is not type(first) or (
@@ -338,6 +340,15 @@ def _modified_message(node, saved, expected):
         f"operation: [{arr.dtype.name} {shape}]{where} is at version {now}; "
         f"expected version {expected} instead. Hint: the backward of {node.name} needs it "
         "unchanged; use an out-of-place op (x = x + y instead of x += y) or clone() it first."
+    )
+
+
+def _raise_stale_view(cls, view):
+    raise RuntimeError(
+        f"{cls._default_name}: an input is a view (shape {tuple(view._data.shape)}) of a tensor "
+        "that was modified by an in-place operation in grad mode after the view was taken; "
+        "the view's values include that change but its gradient history does not. Take the "
+        "view again after the in-place operation (or clone() it before)."
     )
 
 

@@ -193,10 +193,7 @@ def getitem(self, key):
     if len(raw) == 1:
         raw = raw[0]
     out = GetItem.apply(self, key=raw, basic=basic)
-    if basic and out._data.base is not None:
-        out._version = self._version
-        out._base = self if self._base is None else self._base
-    return out
+    return out._as_view_of(self) if basic else out
 
 
 def _split_needed(raw):

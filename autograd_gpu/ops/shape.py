@@ -27,11 +27,8 @@ def _kwarg(kw, name, op):
 
 
 def _view_of(out, base):
-    """Marks `out` as a view of `base` when its array is one (shared version counter)."""
-    if isinstance(base, Tensor) and out._data.base is not None:
-        out._version = base._version
-        out._base = base if base._base is None else base._base
-    return out
+    """`out`, marked as a view of `base` when it is one (for raw arrays: as is)."""
+    return out._as_view_of(base) if isinstance(out, Tensor) else out
 
 
 class Reshape(Function):
