@@ -635,21 +635,7 @@ class _HookHandle:
 
 
 def _init(t, data, grad_fn=None, requires_grad=False):
-    t._data = data
-    t._requires_grad = requires_grad
-    t._grad_fn = grad_fn
-    t._output_nr = 0
-    t._grad = None
-    t._version = [0]
-    t._hooks = None
-    t._accumulator = None
-    t._retains_grad = False
-    t._base = None
-
-
-def _wrap(data, grad_fn=None, requires_grad=False):
-    """A Tensor around an existing array (no copy)."""
-    t = _new(Tensor)
+    """Sets every field of a new tensor `t` around `data`; returns `t`."""
     t._data = data
     t._requires_grad = requires_grad
     t._grad_fn = grad_fn
@@ -661,6 +647,11 @@ def _wrap(data, grad_fn=None, requires_grad=False):
     t._retains_grad = False
     t._base = None
     return t
+
+
+def _wrap(data, grad_fn=None, requires_grad=False):
+    """A Tensor around an existing array (no copy)."""
+    return _init(_new(Tensor), data, grad_fn, requires_grad)
 
 
 function.Tensor = Tensor

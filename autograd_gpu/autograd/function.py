@@ -217,9 +217,7 @@ class Function:
         self._freed = True
 
     def register_prehook(self, output_nr, hook):
-        if self._pre_hooks is None:
-            self._pre_hooks = {}
-        self._pre_hooks.setdefault(output_nr, []).append(hook)
+        _register_prehook(self, output_nr, hook)
 
     def __repr__(self):
         return f"<{self.name} object at {hex(id(self))}>"
@@ -228,6 +226,13 @@ class Function:
 
 
 _NO_EDGE = (None, 0)
+
+
+def _register_prehook(node, output_nr, hook):
+    """A hook run on the gradient of the node's output `output_nr` before the node runs."""
+    if node._pre_hooks is None:
+        node._pre_hooks = {}
+    node._pre_hooks.setdefault(output_nr, []).append(hook)
 
 
 def _replace(items, old, new):
@@ -302,9 +307,7 @@ class AccumulateGrad:
             t._accumulate(g, create_graph, owned)
 
     def register_prehook(self, output_nr, hook):
-        if self._pre_hooks is None:
-            self._pre_hooks = {}
-        self._pre_hooks.setdefault(output_nr, []).append(hook)
+        _register_prehook(self, output_nr, hook)
 
     def __repr__(self):
         return f"<AccumulateGrad object at {hex(id(self))}>"
