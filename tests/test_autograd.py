@@ -300,3 +300,17 @@ def test_fresh_gradient_is_kept_without_copy_but_never_shared():
     u = ag.ones(3, requires_grad=True)
     u.backward(g)  # a gradient the caller holds is copied, not adopted
     assert not np.shares_memory(u.grad._data, g._data)
+
+
+def test_grad_fn_name_is_a_string_and_callable_as_in_pytorch(torch):
+    x = ag.ones(2, 3, requires_grad=True)
+    lin = ag.nn.Linear(3, 2)
+    cases = [x * 2, x.sum(), x.sum(1), ag.matmul(x, ag.ones(3)), lin(x), ag.nn.functional.linear(x, lin.weight)]
+    names = [y.grad_fn.name() for y in cases]
+    assert all(isinstance(n, str) and n == y.grad_fn.name for n, y in zip(names, cases))
+    tx = torch.ones(2, 3, requires_grad=True)
+    tlin = torch.nn.Linear(3, 2)
+    expected = [y.grad_fn.name() for y in (tx * 2, tx.sum(), tx.sum(1), torch.matmul(tx, torch.ones(3)),
+                                            tlin(tx), torch.nn.functional.linear(tx, tlin.weight))]
+    assert names == expected
+    assert (x * 2).grad_fn.next_functions[0][0].name() == "AccumulateGrad"

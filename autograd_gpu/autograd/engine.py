@@ -189,6 +189,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     push(heap, (-fn.sequence_nr, fn))
                 else:
                     buf[nr] = g if buf[nr] is None else buf[nr] + g
+        in_grads = node_grads = g = None  # drop the loop's references: leaves may adopt arrays
         for acc in list(leaf_grads):
             g = leaf_grads.pop(acc)
             if acc._pre_hooks is not None:

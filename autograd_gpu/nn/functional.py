@@ -20,6 +20,8 @@ nll_loss = _loss.nll_loss
 class Linear(Function):
     """y = x W^T + b in one node (x of shape (*, in_features))."""
 
+    name = "AddmmBackward0"
+
     def forward(self, x, w, b):
         self.save_for_backward(x, w)
         self.has_bias = b is not None
@@ -51,8 +53,6 @@ class Linear(Function):
                 gb = g2.sum(axis=0)
         return gx, gw, gb
 
-
-Linear.name = "AddmmBackward0"
 
 
 def linear(input, weight, bias=None):
