@@ -175,7 +175,14 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 if fn.__class__ is AccumulateGrad:
                     # leaves are sinks: sum their gradients here, apply them at the end
                     prev = leaf_grads.get(fn)
-                    leaf_grads[fn] = g if prev is None else prev + g
+                    if prev is None:
+                        leaf_grads[fn] = g
+                    elif prev.__class__ is _np.ndarray and prev.base is None and (
+                        _sys.getrefcount(prev) == 3  # the dict, `prev`, the call: ours alone
+                    ):
+                        prev += g
+                    else:
+                        leaf_grads[fn] = prev + g
                     continue
                 buf = buffers.get(fn)
                 if buf is None:
@@ -188,8 +195,16 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                         buf[nr] = g
                     push(heap, (-fn.sequence_nr, fn))
                 else:
-                    buf[nr] = g if buf[nr] is None else buf[nr] + g
-        in_grads = node_grads = g = None  # drop the loop's references: leaves may adopt arrays
+                    prev = buf[nr]
+                    if prev is None:
+                        buf[nr] = g
+                    elif prev.__class__ is _np.ndarray and prev.base is None and (
+                        _sys.getrefcount(prev) == 3  # the list, `prev`, the call: ours alone
+                    ):
+                        prev += g  # summed in place: nobody else holds this array
+                    else:
+                        buf[nr] = prev + g
+        in_grads = node_grads = g = prev = None  # drop the loop's references: leaves may adopt arrays
         for acc in list(leaf_grads):
             g = leaf_grads.pop(acc)
             if acc._pre_hooks is not None:
