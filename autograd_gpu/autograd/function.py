@@ -171,23 +171,7 @@ class Function:
         (for inputs and outputs) under create_graph."""
         if self._freed:
             raise RuntimeError(_SECOND_BACKWARD)
-        graph = _state.enabled
-        if not graph:  # first-order pass: arrays, after checking saved inputs are unchanged
-            out = []
-            for s in self._saved:
-                cls = type(s)
-                if cls is tuple:
-                    t, version = s
-                    if t._version[0] != version:
-                        raise RuntimeError(_modified_message(self, t, version))
-                    out.append(t._data)
-                elif cls is _SavedOutput:
-                    if s.version[0] != s.expected:
-                        raise RuntimeError(_modified_message(self, s, s.expected))
-                    out.append(s.array)
-                else:
-                    out.append(s)
-            return out
+        graph = _state.enabled  # True in a create_graph backward
         out = []
         for s in self._saved:
             cls = type(s)
