@@ -35,11 +35,8 @@ RTOL, ATOL = 1e-7, 1e-9
 
 
 @pytest.fixture(scope="module")
-def th():
-    try:
-        import torch
-    except ImportError as e:  # pragma: no cover
-        pytest.skip(f"PyTorch is not importable ({e})")
+def th(torch):
+    """PyTorch, the oracle (conftest's fixture: skips with the reason where it is absent)."""
     return torch
 
 
