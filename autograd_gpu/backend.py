@@ -286,7 +286,7 @@ def is_cuda_array(arr):
     return type(arr) is not ndarray
 
 
-class _on_device:
+class on_device:
     """Makes `dev` the current CUDA device for allocations; does nothing for the CPU."""
 
     __slots__ = ("dev", "ctx")
@@ -306,7 +306,6 @@ class _on_device:
             self.ctx.__exit__(*exc)
 
 
-on_device = _on_device
 
 
 def to_device(arr, dev):
@@ -319,8 +318,11 @@ def to_device(arr, dev):
 
 
 def synchronize(dev=None):
+    """Waits for the work queued on a CUDA device (the current one by default)."""
     cp = cupy_if_loaded()
-    if cp is not None:
-        cp.cuda.get_current_stream().synchronize() if dev is None else cp.cuda.Device(
-            normalize_device(dev).index
-        ).synchronize()
+    if cp is None:
+        return
+    if dev is None:
+        cp.cuda.get_current_stream().synchronize()
+    else:
+        cp.cuda.Device(normalize_device(dev).index).synchronize()

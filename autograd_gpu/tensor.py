@@ -38,8 +38,8 @@ class Tensor:
             dtype = backend.float32
         if len(args) == 1 and not isinstance(args[0], int):
             data = _make_array(args[0], dtype, device, copy=True)
-        else:
-            shape = args[0] if len(args) == 1 and not isinstance(args[0], int) else args
+        else:  # a shape: Tensor(2, 3), or Tensor() for an empty one
+            shape = args if args else (0,)
             dev = backend.normalize_device(device)
             with backend.on_device(dev):
                 data = backend.xp_for(dev).empty(tuple(shape), backend.to_numpy_dtype(dtype))
