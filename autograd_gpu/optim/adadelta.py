@@ -28,18 +28,6 @@ class Adadelta(Optimizer):
     def _update_group(self, group):
         kw = dict(lr=group["lr"], rho=group["rho"], eps=group["eps"],
                   weight_decay=group["weight_decay"], maximize=group["maximize"])
-        for p in group["params"]:
-            g = p._grad
-            if g is None:
-                continue
-            state = self.state[p]
-            if not state:
-                state["step"] = self._new_step()
-                state["square_avg"] = self._buffer(p)
-                state["acc_delta"] = self._buffer(p)
-            else:
-                self._check_state_device(p, state, ("square_avg", "acc_delta"))
-            self._incr_step(state)
+        for p, g, state, _ in self._stepping(group, ("square_avg", "acc_delta")):
             F.adadelta_update(p._data, g._data, state["square_avg"]._data,
                               state["acc_delta"]._data, **kw)
-            p._version[0] += 1

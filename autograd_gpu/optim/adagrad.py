@@ -39,12 +39,5 @@ class Adagrad(Optimizer):
     def _update_group(self, group):
         kw = dict(lr=group["lr"], lr_decay=group["lr_decay"], weight_decay=group["weight_decay"],
                   eps=group["eps"], maximize=group["maximize"])
-        for p in group["params"]:
-            g = p._grad
-            if g is None:
-                continue
-            state = self._init_state(p, group)
-            self._check_state_device(p, state, ("sum",))
-            step = self._incr_step(state)
+        for p, g, state, step in self._stepping(group, ("sum",), group["initial_accumulator_value"]):
             F.adagrad_update(p._data, g._data, state["sum"]._data, step=step, **kw)
-            p._version[0] += 1

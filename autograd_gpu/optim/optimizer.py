@@ -148,6 +148,26 @@ class Optimizer:
         raise NotImplementedError
 
     # ---------------------------------------------------------------- helpers for subclasses
+    def _stepping(self, group, buffers, initial=0.0):
+        """(param, grad, state, step) for each parameter of `group` that has a gradient.
+        State is created on first use (a step count and the named buffers, filled with
+        `initial`), else checked to be on the parameter's device; the step count is advanced.
+        After the caller's in-place update, the parameter's version is bumped."""
+        state_all = self.state
+        for p in group["params"]:
+            g = p._grad
+            if g is None:
+                continue
+            state = state_all[p]
+            if not state:
+                state["step"] = self._new_step()
+                for name in buffers:
+                    state[name] = self._buffer(p, initial)
+            else:
+                self._check_state_device(p, state, buffers)
+            yield p, g, state, self._incr_step(state)
+            p._version[0] += 1
+
     @staticmethod
     def _buffer(p, value=0.0):
         """A state tensor shaped like `p` on its device, filled with `value`."""

@@ -35,22 +35,9 @@ class RMSprop(Optimizer):
         kw = dict(lr=group["lr"], alpha=group["alpha"], eps=group["eps"],
                   weight_decay=group["weight_decay"], momentum=momentum, centered=centered,
                   maximize=group["maximize"])
-        for p in group["params"]:
-            g = p._grad
-            if g is None:
-                continue
-            state = self.state[p]
-            if not state:
-                state["step"] = self._new_step()
-                state["square_avg"] = self._buffer(p)
-                if momentum > 0:
-                    state["momentum_buffer"] = self._buffer(p)
-                if centered:
-                    state["grad_avg"] = self._buffer(p)
-            else:
-                self._check_state_device(p, state, ("square_avg", "momentum_buffer", "grad_avg"))
-            self._incr_step(state)
+        buffers = ("square_avg",) + (("momentum_buffer",) if momentum > 0 else ()) + (
+            ("grad_avg",) if centered else ())
+        for p, g, state, _ in self._stepping(group, buffers):
             buf = state["momentum_buffer"]._data if momentum > 0 else None
             gavg = state["grad_avg"]._data if centered else None
             F.rmsprop_update(p._data, g._data, state["square_avg"]._data, buf, gavg, **kw)
-            p._version[0] += 1
