@@ -124,7 +124,6 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     """gradcheck of the map (inputs, v) -> vector-Jacobian product of `fn`, so second
     derivatives are checked against differences of first derivatives."""
     from ..creation import randn
-    from ..tensor import Tensor
     from . import grad as autograd_grad
 
     inputs, diff = _tensors(inputs)

@@ -17,7 +17,7 @@ from ..backend import array_module
 from ..fused import _grad
 from ..tensor import Tensor
 from .arithmetic import _shape, sum_to
-from .elementwise import abs, clamp, log, log1p, exp, relu, sigmoid, sign, minimum, maximum
+from .elementwise import abs, clamp, log, log1p, exp, relu, sigmoid, sign, maximum
 from .reduction import softmax
 
 _REDUCTIONS = ("mean", "sum", "none")

@@ -175,7 +175,6 @@ class MaxMin(Function):
                 "input.numel() == 0. Specify the reduction dim with the 'dim' argument."
             )
         self.in_shape, self.axes = x.shape, axes
-        kshape = _kept_shape(x.shape, axes)
         if with_indices:
             (axis,) = axes
             idx = (xp.argmax if is_max else xp.argmin)(x, axis=axis)
