@@ -205,11 +205,21 @@ def _np_leaky_relu(xp, x, g, slope):
 
 
 def _np_sigmoid(xp, y, g):
-    return g * (1 - y) * y
+    if g.dtype != y.dtype or g.shape != y.shape or not y.ndim:  # (0-d: NumPy returns scalars)
+        return g * (1 - y) * y
+    t = xp.subtract(1, y)  # the same operations, in one new array instead of three
+    xp.multiply(g, t, out=t)
+    t *= y
+    return t
 
 
 def _np_tanh(xp, y, g):
-    return g * (1 - y * y)
+    if g.dtype != y.dtype or g.shape != y.shape or not y.ndim:  # (0-d: NumPy returns scalars)
+        return g * (1 - y * y)
+    t = xp.multiply(y, y)  # the same operations, in one new array instead of three
+    xp.subtract(1, t, out=t)
+    t *= g
+    return t
 
 
 def _np_gelu(xp, x, g):
