@@ -371,20 +371,16 @@ def randperm(n, dtype=None, device=None, generator=None):
 
 def _fill_random(self, kind, a, b, generator):
     """In-place random fill from the device's stream (PyTorch's Tensor.uniform_/normal_)."""
+    record = self._check_inplace()  # raises for a leaf requiring grad, before any draw
     dev = self.device
     gen = generator if generator is not None else _generator(dev)
-    d = self._data
-    with backend.on_device(dev):
-        if dev.type == "cpu":
-            vals = gen._rng.uniform(a, b, d.shape) if kind == "uniform" else gen._rng.normal(a, b, d.shape)
-        else:
-            vals = (gen._rng.uniform if kind == "uniform" else gen._rng.normal)(a, b, d.shape)
-    if self._check_inplace():
-        raise RuntimeError(
-            "a leaf Variable that requires grad is being used in an in-place operation. "
-            "(Initialize it under `with autograd_gpu.no_grad():`.)"
-        )
-    self._xp().copyto(d, vals, casting="unsafe")
+    with backend.on_device(dev):  # NumPy's Generator and CuPy's RandomState share these names
+        vals = (gen._rng.uniform if kind == "uniform" else gen._rng.normal)(a, b, self._data.shape)
+    if record:  # a non-leaf in grad mode: recorded, the old values get no gradient (as PyTorch)
+        from .ops.indexing import CopyFrom
+
+        return self._record_inplace(lambda old: CopyFrom.apply(old, vals))
+    self._xp().copyto(self._data, vals, casting="unsafe")
     self._version[0] += 1
     return self
 

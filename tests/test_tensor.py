@@ -201,3 +201,27 @@ def test_hash_is_identity_and_comparison_is_elementwise():
     assert len({a, b}) == 2
     assert (a == b).tolist() == [True, True] and (a == b).dtype == ag.bool
     assert (a < 2).tolist() == [True, True]
+
+
+def test_random_fills_in_place(torch):
+    ag.manual_seed(1)
+    w = ag.zeros(2, 3)
+    w.uniform_(-1, 2)
+    assert w._version_number == 1 and -1 <= to_numpy(w).min() and to_numpy(w).max() < 2
+    leaf = ag.zeros(3, requires_grad=True)
+    ag.manual_seed(1)
+    ag.rand(2)
+    state = ag.rand(2).tolist()  # what the stream gives next
+    ag.manual_seed(1)
+    ag.rand(2)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        leaf.normal_()
+    assert leaf.tolist() == [0.0, 0.0, 0.0]
+    assert ag.rand(2).tolist() == state  # the refused call drew nothing
+    # on a non-leaf it is recorded, and the overwritten values get a zero gradient (as PyTorch)
+    for lib in (ag, torch):
+        x = lib.ones(3, requires_grad=True)
+        y = x * 2
+        y.uniform_()
+        (y * 1).sum().backward()
+        assert x.grad.tolist() == [0.0, 0.0, 0.0]
