@@ -162,6 +162,8 @@ def overhead(env):
 def elementwise(env):
     sizes = [10**3, 10**4] if env.quick else [10**3, 10**4, 10**5, 10**6, 10**7]
     gpu_sizes = [] if env.quick else [10**8]
+    # the same row with the host buffer pool off: what reusing large arrays saves
+    pool_sizes = [10**4] if env.quick else [10**6, 10**7]
     rows = []
     for n in sizes + gpu_sizes:
         def ours_like(lib, dev, n=n):
@@ -190,15 +192,41 @@ def elementwise(env):
         impls["numpy"] = numpy_
         # The least a fused forward+backward must move: read x, write x.grad.
         impls.update(copy_impls(env, 4 * n))
-        rows.append(dict(label=f"n = {n:.0e}".replace("e+0", "e"), size=n, impls=impls,
-                         gpu_only=n in gpu_sizes))
+        label = f"n = {n:.0e}".replace("e+0", "e")
+        rows.append(dict(label=label, size=n, impls=impls, gpu_only=n in gpu_sizes))
+        if n in pool_sizes:
+            rows.append(dict(label=label + ", host pool off", size=n, impls={
+                "ours_cpu": _pool_off(functools.partial(ours_like, ag, "cpu")),
+                "torch_cpu": impls.get("torch_cpu"), "numpy": numpy_}))
     return dict(
         id="elementwise", title="2. Elementwise chain: sum(tanh(x) * sigmoid(x) + x**2), fwd+bwd",
         size_name="elements",
         about="Memory-bound. The copy columns copy 4n bytes (read x, write its gradient), the "
-              "least a fused forward+backward must move; 1e8 runs on a GPU only.",
+              "least a fused forward+backward must move; 1e8 runs on a GPU only. The 'host "
+              "pool off' rows run ours with the host buffer pool turned off (every large "
+              "result in fresh memory, as NumPy and PyTorch allocate): the difference is what "
+              "reusing large arrays saves in page faults and page zeroing.",
         rows=rows, plot="loglog",
     )
+
+
+def _pool_off(factory):
+    """A column factory whose timed callable runs with the host pool turned off."""
+
+    def make():
+        run = factory()
+
+        def run_without_pool():
+            limit = ag.backend.host_pool_stats()["limit_bytes"]
+            ag.backend.set_host_pool_limit(0)
+            try:
+                run()
+            finally:
+                ag.backend.set_host_pool_limit(limit)
+
+        return run_without_pool
+
+    return make
 
 
 # ---------------------------------------------------------------- 3. matmul

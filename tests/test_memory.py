@@ -342,3 +342,130 @@ def test_training_loop_on_cuda_keeps_the_memory_pool_flat():
             used.append(pool.used_bytes())
     del loss
     assert max(used) - min(used) <= 64 * 1024, f"CuPy pool in use: {used}"
+
+
+# ---------------------------------------------------------------- the host buffer pool
+
+from autograd_gpu import backend  # noqa: E402
+
+_BIG = 300_000  # float32 elements: 1.2 MB, above the pool's 1 MiB threshold
+
+
+def _addr(a):
+    return a.__array_interface__["data"][0]
+
+
+@pytest.fixture
+def pool():
+    """A fresh pool with the default limit, restored afterwards."""
+    old = backend._host_pool
+    backend._host_pool = backend._HostPool(1 << 30)
+    try:
+        yield backend._host_pool
+    finally:
+        backend._host_pool = old
+
+
+def test_a_large_result_reuses_the_memory_of_one_nobody_holds(pool):
+    x = ag.randn(_BIG)
+    y = ag.exp(x)
+    first = _addr(y._data)
+    del y
+    z = ag.tanh(x)
+    assert _addr(z._data) == first
+    assert pool.stats()["hits"] == 1 and pool.stats()["misses"] == 1
+
+
+def test_small_results_are_left_to_the_allocator(pool):
+    x = ag.randn(1000)
+    ag.exp(x)
+    (x * x + 1).sum()
+    assert pool.stats()["arrays"] == 0
+
+
+def test_an_array_still_held_is_never_handed_out_again(pool):
+    """Held as a Tensor, as a NumPy array, or only through a view of it: its values stay."""
+    x = ag.randn(_BIG)
+    a = ag.exp(x)
+    b = ag.tanh(x).numpy()
+    c = ag.sin(x).numpy()[::7]
+    kept = [a.numpy().copy(), b.copy(), c.copy()]
+    del x  # (x itself is a fresh tensor, not from the pool)
+    for _ in range(5):
+        y = ag.randn(_BIG)
+        ag.cos(y) * ag.sigmoid(y) + y * y
+    np.testing.assert_array_equal(a.numpy(), kept[0])
+    np.testing.assert_array_equal(b, kept[1])
+    np.testing.assert_array_equal(c, kept[2])
+    assert not np.shares_memory(ag.exp(ag.randn(_BIG)).numpy(), b)
+
+
+def test_pooled_arrays_give_the_same_gradients_bit_for_bit(pool):
+    x0 = np.random.default_rng(0).standard_normal(_BIG).astype(np.float32)
+
+    def grad():
+        x = ag.tensor(x0, requires_grad=True)
+        (ag.tanh(x) * ag.sigmoid(x) + x**2 - ag.exp(x) / 3).sum().backward()
+        return x.grad.numpy()
+
+    pooled = [grad() for _ in range(3)]
+    assert pool.stats()["hits"] > 0
+    backend.set_host_pool_limit(0)
+    plain = grad()
+    for g in pooled:
+        np.testing.assert_array_equal(g, plain)
+
+
+def test_a_leaf_adopts_a_pooled_gradient_without_a_copy(pool):
+    """The engine's count of who holds a gradient allows for the pool's own reference."""
+    x = ag.randn(_BIG, requires_grad=True)
+    (x * 3.0).sum().backward()
+    assert backend.extra_refs(x.grad._data) == 1  # the pooled array itself, not a copy
+    first = x.grad._data
+    (x * 3.0).sum().backward()  # summed into the existing .grad in place
+    assert x.grad._data is first
+    np.testing.assert_array_equal(x.grad.numpy(), np.full(_BIG, 6.0, np.float32))
+
+
+def test_the_pool_keeps_no_more_than_its_limit(pool):
+    backend.set_host_pool_limit(3 * _BIG * 4)
+    x = ag.randn(_BIG)
+    held = [ag.exp(x) for _ in range(5)]  # all in use: only three fit
+    assert pool.stats()["arrays"] == 3 and pool.stats()["pooled_bytes"] <= 3 * _BIG * 4
+    del held
+    assert pool.stats()["free_bytes"] == 3 * _BIG * 4
+    y = ag.randn(2 * _BIG)  # another shape: free arrays of the old one make room
+    ag.exp(y)
+    assert pool.stats()["pooled_bytes"] <= 3 * _BIG * 4
+    backend.empty_host_cache()
+    assert pool.stats()["pooled_bytes"] == 0
+
+
+def test_a_pool_limit_of_zero_turns_the_pool_off(pool):
+    backend.set_host_pool_limit(0)
+    ag.exp(ag.randn(_BIG))
+    assert pool.stats()["arrays"] == 0
+    with pytest.raises(ValueError, match="pool limit must be >= 0"):
+        backend.set_host_pool_limit(-1)
+
+
+@pytest.mark.parametrize("value,limit", [("0", 0), ("64", 64 << 20), ("0.5", 1 << 19)])
+def test_the_pool_limit_comes_from_the_environment(monkeypatch, value, limit):
+    monkeypatch.setenv("AUTOGRAD_GPU_CPU_POOL_MB", value)
+    assert backend._pool_limit_from_env() == limit
+
+
+def test_a_bad_pool_limit_in_the_environment_says_what_it_wants(monkeypatch):
+    monkeypatch.setenv("AUTOGRAD_GPU_CPU_POOL_MB", "lots")
+    with pytest.raises(ValueError, match="AUTOGRAD_GPU_CPU_POOL_MB must be a number of megabytes"):
+        backend._pool_limit_from_env()
+
+
+def test_integer_and_mixed_inputs_are_not_pooled(pool):
+    i = ag.zeros(_BIG, dtype=ag.int64)
+    f = ag.randn(_BIG)
+    assert (i + i).dtype == ag.int64 and (i * 2).dtype == ag.int64
+    assert (f * i).dtype == ag.float32 and (f.double() + f).dtype == ag.float64
+    assert pool.stats()["arrays"] == 0
+    assert ag.exp(i).dtype == ag.float32  # (computed on a float32 copy: that result is pooled)
+    assert pool.stats()["arrays"] == 1

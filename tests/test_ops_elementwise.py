@@ -256,3 +256,23 @@ def test_function_and_method_forms_exist_where_torch_has_both(torch):
         if not hasattr(ag, n):
             missing.append(f"autograd_gpu.{n}")
     assert not missing, missing
+
+
+_FLOAT_VALUED = ["exp", "log", "log1p", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid"]
+
+
+@pytest.mark.parametrize("name", _FLOAT_VALUED)
+@pytest.mark.parametrize("src", ["int64", "int32", "bool"])
+def test_float_valued_ops_of_integer_tensors_give_the_default_float_type(torch, name, src):
+    """As PyTorch: exp(int64 tensor) is float32 (the default float type), not NumPy's float64."""
+    values = [1, 2, 3] if src != "bool" else [True, True]  # (log(False) = -inf warns)
+    x = ag.tensor(values, dtype=getattr(ag, src))
+    y = getattr(ag, name)(x)
+    ty = getattr(torch, name)(torch.tensor(values, dtype=getattr(torch, src)))
+    assert str(y.dtype).split(".")[-1] == str(ty.dtype).split(".")[-1] == "float32"
+    np.testing.assert_allclose(y.numpy(), ty.numpy(), rtol=1e-6)
+    ag.set_default_dtype(ag.float64)
+    try:
+        assert getattr(ag, name)(x).dtype == ag.float64
+    finally:
+        ag.set_default_dtype(ag.float32)

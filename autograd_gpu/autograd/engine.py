@@ -14,6 +14,7 @@ import numpy as _np
 
 from . import grad_mode
 from . import function as _function
+from ..backend import extra_refs as _extra_refs
 
 _state = grad_mode._state
 
@@ -178,7 +179,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     if prev is None:
                         leaf_grads[fn] = g
                     elif prev.__class__ is _np.ndarray and prev.base is None and (
-                        _sys.getrefcount(prev) == 3  # the dict, `prev`, the call: ours alone
+                        # the dict, `prev`, the call (and the host pool's): ours alone
+                        (rc := _sys.getrefcount(prev)) == 3 or rc == 4 and _extra_refs(prev)
                     ):
                         prev += g
                     else:
@@ -199,7 +201,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     if prev is None:
                         buf[nr] = g
                     elif prev.__class__ is _np.ndarray and prev.base is None and (
-                        _sys.getrefcount(prev) == 3  # the list, `prev`, the call: ours alone
+                        # the list, `prev`, the call (and the host pool's): ours alone
+                        (rc := _sys.getrefcount(prev)) == 3 or rc == 4 and _extra_refs(prev)
                     ):
                         prev += g  # summed in place: nobody else holds this array
                     else:
@@ -215,10 +218,11 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             if accumulate and (captures is None or (acc, 0) in captures):
                 # the leaf may keep the array itself when nothing else can see it: an array
                 # (not a NumPy scalar, which is immutable), not a view, and no reference but
-                # this local (and getrefcount's argument)
+                # this local and getrefcount's argument (and the host pool's))
                 owned = (not create_graph
                          and (g.__class__ is _np.ndarray or hasattr(g, "__cuda_array_interface__"))
-                         and g.base is None and _sys.getrefcount(g) == 2)
+                         and g.base is None
+                         and ((rc := _sys.getrefcount(g)) == 2 or rc == 3 and _extra_refs(g)))
                 acc._accumulate(g, create_graph, owned)
     finally:
         _state.enabled = prev_mode

@@ -13,7 +13,7 @@ tests compile the C++ for the host and compare the two bit for bit (see tests/te
 import numpy as np
 
 from ..autograd.function import Function
-from ..backend import array_module
+from ..backend import array_module, pooled_out
 from ..tensor import Tensor
 from . import _loader
 from ._loader import Spec
@@ -207,7 +207,7 @@ def _np_leaky_relu(xp, x, g, slope):
 def _np_sigmoid(xp, y, g):
     if g.dtype != y.dtype or g.shape != y.shape or not y.ndim:  # (0-d: NumPy returns scalars)
         return g * (1 - y) * y
-    t = xp.subtract(1, y)  # the same operations, in one new array instead of three
+    t = xp.subtract(1, y, out=pooled_out(y))  # the same operations, in one new array, not three
     xp.multiply(g, t, out=t)
     t *= y
     return t
@@ -216,7 +216,7 @@ def _np_sigmoid(xp, y, g):
 def _np_tanh(xp, y, g):
     if g.dtype != y.dtype or g.shape != y.shape or not y.ndim:  # (0-d: NumPy returns scalars)
         return g * (1 - y * y)
-    t = xp.multiply(y, y)  # the same operations, in one new array instead of three
+    t = xp.multiply(y, y, out=pooled_out(y))  # the same operations, in one new array, not three
     xp.subtract(1, t, out=t)
     t *= g
     return t

@@ -4,10 +4,12 @@ Every binary op's gradient goes through `sum_to`, which sums a gradient over the
 input was broadcast along, so each input's gradient has exactly the input's shape.
 """
 import math
+import operator
 
 import numpy as np
 
 from ..autograd.function import Function
+from ..backend import POOL_MIN_BYTES, pooled_out
 from ..tensor import Tensor, _wrap
 
 _ndarray = np.ndarray
@@ -29,6 +31,29 @@ def _promote(out, a, b):
 
 def _shape(x):
     return x.shape if hasattr(x, "shape") else ()
+
+
+def _pooled(ufunc, op):
+    """`op(a, b)` for arrays, numbers or Tensors; a large NumPy result is written into an
+    array from the host pool (see backend.pooled_out) instead of fresh memory."""
+
+    def binary(a, b):
+        if a.__class__ is _ndarray and a.nbytes >= POOL_MIN_BYTES:
+            out = pooled_out(a, b)
+        elif b.__class__ is _ndarray and b.nbytes >= POOL_MIN_BYTES:
+            out = pooled_out(b, a)
+        else:
+            return op(a, b)
+        return op(a, b) if out is None else ufunc(a, b, out=out)
+
+    binary.__name__ = ufunc.__name__
+    return binary
+
+
+_add = _pooled(np.add, operator.add)
+_sub = _pooled(np.subtract, operator.sub)
+_mul = _pooled(np.multiply, operator.mul)
+_div = _pooled(np.true_divide, operator.truediv)
 
 
 def sum_to(g, shape):
@@ -64,7 +89,7 @@ class Add(Function):
     def forward(self, a, b):
         self.shapes = (_shape(a), _shape(b))
         try:
-            return _promote(a + b, a, b)
+            return _promote(_add(a, b), a, b)
         except ValueError:
             raise _broadcast_error("add", a, b) from None
 
@@ -78,7 +103,7 @@ class Sub(Function):
     def forward(self, a, b):
         self.shapes = (_shape(a), _shape(b))
         try:
-            return _promote(a - b, a, b)
+            return _promote(_sub(a, b), a, b)
         except ValueError:
             raise _broadcast_error("sub", a, b) from None
 
@@ -92,7 +117,7 @@ class Mul(Function):
     def forward(self, a, b):
         self.save_for_backward(a, b)
         try:
-            return _promote(a * b, a, b)
+            return _promote(_mul(a, b), a, b)
         except ValueError:
             raise _broadcast_error("mul", a, b) from None
 
@@ -103,8 +128,8 @@ class Mul(Function):
             ga, gb = _grad.mul_raw(a, b, g)  # CUDA: both gradients in one kernel
             return sum_to(ga, _shape(a)), sum_to(gb, _shape(b))
         return (
-            sum_to(g * b, _shape(a)) if need[0] else None,
-            sum_to(g * a, _shape(b)) if need[1] else None,
+            sum_to(_mul(g, b), _shape(a)) if need[0] else None,
+            sum_to(_mul(g, a), _shape(b)) if need[1] else None,
         )
 
 
@@ -112,7 +137,7 @@ class Div(Function):
     def forward(self, a, b):
         self.save_for_backward(a, b)
         try:
-            return _promote(a / b, a, b)
+            return _promote(_div(a, b), a, b)
         except ValueError:
             raise _broadcast_error("div", a, b) from None
 
@@ -124,7 +149,7 @@ class Div(Function):
             return sum_to(ga, _shape(a)), sum_to(gb, _shape(b))
         ga = gb = None
         if need[0]:
-            ga = sum_to(g / b, _shape(a))
+            ga = sum_to(_div(g, b), _shape(a))
         if need[1]:
             # (a / b) / b, as PyTorch: a / (b * b) overflows for large |b| in float32
             gb = sum_to(-g * (a / b / b), _shape(b))
@@ -138,7 +163,7 @@ class Pow(Function):
     def forward(self, a, b):
         self.save_for_backward(a, b)
         if type(b) is float and b == 2.0 or type(b) is int and b == 2:
-            return a * a
+            return _mul(a, a)
         try:
             return _promote(a ** b, a, b)
         except ValueError:
@@ -150,7 +175,7 @@ class Pow(Function):
         ga = gb = None
         if need[0]:
             if type(b) in (int, float):
-                ga = g * a * 2.0 if b == 2 else (g * b * a ** (b - 1) if b != 0 else g * 0)
+                ga = _mul(_mul(g, a), 2.0) if b == 2 else (g * b * a ** (b - 1) if b != 0 else g * 0)
                 ga = sum_to(ga, _shape(a))
             else:
                 ga = sum_to(g * b * a ** (b - 1), _shape(a))

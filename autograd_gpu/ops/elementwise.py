@@ -9,15 +9,36 @@ import math
 import numpy as np
 
 from ..autograd.function import Function
-from ..backend import array_module
+from ..backend import POOL_MIN_BYTES, array_module, pooled_empty_like, pooled_out, to_numpy_dtype
 from ..fused import _grad
 from ..tensor import Tensor
 from .arithmetic import _broadcast_error, _shape, sum_to
 
 
+def _map(f, x, *args, floating=True):
+    """The NumPy ufunc `f` (or CuPy's namesake) of `x`; a large NumPy result is written into
+    an array from the host pool (see backend.pooled_out). `floating`: integer and bool
+    inputs are computed in the default float type, as PyTorch does (NumPy gives float64)."""
+    if floating and x.dtype.kind in "biu":
+        x = _as_float(x)
+    if x.__class__ is np.ndarray:
+        if x.nbytes >= POOL_MIN_BYTES:
+            out = pooled_out(x)
+            if out is not None:
+                return f(x, *args, out=out)
+        return f(x, *args)
+    return getattr(array_module(x), f.__name__)(x, *args)
+
+
+def _as_float(x):
+    from ..creation import get_default_dtype
+
+    return x.astype(to_numpy_dtype(get_default_dtype()))
+
+
 class Exp(Function):
     def forward(self, x):
-        y = array_module(x).exp(x)
+        y = _map(np.exp, x)
         self.save_for_backward(y)
         return y
 
@@ -29,7 +50,7 @@ class Exp(Function):
 class Log(Function):
     def forward(self, x):
         self.save_for_backward(x)
-        return array_module(x).log(x)
+        return _map(np.log, x)
 
     def backward(self, g):
         (x,) = self.saved_tensors
@@ -39,7 +60,7 @@ class Log(Function):
 class Log1p(Function):
     def forward(self, x):
         self.save_for_backward(x)
-        return array_module(x).log1p(x)
+        return _map(np.log1p, x)
 
     def backward(self, g):
         (x,) = self.saved_tensors
@@ -48,7 +69,7 @@ class Log1p(Function):
 
 class Sqrt(Function):
     def forward(self, x):
-        y = array_module(x).sqrt(x)
+        y = _map(np.sqrt, x)
         self.save_for_backward(y)
         return y
 
@@ -60,7 +81,7 @@ class Sqrt(Function):
 class Sin(Function):
     def forward(self, x):
         self.save_for_backward(x)
-        return array_module(x).sin(x)
+        return _map(np.sin, x)
 
     def backward(self, g):
         (x,) = self.saved_tensors
@@ -70,7 +91,7 @@ class Sin(Function):
 class Cos(Function):
     def forward(self, x):
         self.save_for_backward(x)
-        return array_module(x).cos(x)
+        return _map(np.cos, x)
 
     def backward(self, g):
         (x,) = self.saved_tensors
@@ -79,7 +100,7 @@ class Cos(Function):
 
 class Tan(Function):
     def forward(self, x):
-        y = array_module(x).tan(x)
+        y = _map(np.tan, x)
         self.save_for_backward(y)
         return y
 
@@ -90,7 +111,7 @@ class Tan(Function):
 
 class Tanh(Function):
     def forward(self, x):
-        y = array_module(x).tanh(x)
+        y = _map(np.tanh, x)
         self.save_for_backward(y)
         return y
 
@@ -103,7 +124,7 @@ def _sigmoid(xp, x):
     """1 / (1 + exp(-x)) in four in-place passes. exp(-x) overflows to inf for very negative
     x, giving exactly the limit 0 (as PyTorch does), so that warning is silenced."""
     with np.errstate(over="ignore"):
-        t = xp.negative(x, out=xp.empty_like(x))  # (out=: an array even for 0-d x)
+        t = xp.negative(x, out=pooled_empty_like(x))  # (out=: an array even for 0-d x)
         xp.exp(t, out=t)
         t += 1
         xp.reciprocal(t, out=t)
@@ -112,6 +133,8 @@ def _sigmoid(xp, x):
 
 class Sigmoid(Function):
     def forward(self, x):
+        if x.dtype.kind in "biu":
+            x = _as_float(x)
         y = _sigmoid(array_module(x), x)
         self.save_for_backward(y)
         return y
@@ -125,7 +148,7 @@ class Relu(Function):
     name = "ReluBackward0"
 
     def forward(self, x):
-        y = array_module(x).maximum(x, 0)
+        y = _map(np.maximum, x, 0, floating=False)
         self.save_for_backward(y)
         return y
 
@@ -233,7 +256,7 @@ class _Erf(Function):
 class Abs(Function):
     def forward(self, x):
         self.save_for_backward(x)
-        return array_module(x).abs(x)
+        return _map(np.abs, x, floating=False)
 
     def backward(self, g):
         (x,) = self.saved_tensors
