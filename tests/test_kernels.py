@@ -566,11 +566,14 @@ def _cases(torch):
         "abs": (ag.abs, torch.abs),
         "clamp": (lambda t: ag.clamp(t, -0.5, 1.0), lambda t: torch.clamp(t, -0.5, 1.0)),
         "clamp_min": (lambda t: ag.clamp(t, min=-0.5), lambda t: torch.clamp(t, min=-0.5)),
+        "pow3": (lambda t: t ** 3, lambda t: t ** 3),
+        "pow_tensor": (lambda t: (t * t + 0.5) ** (t * 0.3 + 1),
+                       lambda t: (t * t + 0.5) ** (t * 0.3 + 1)),
     }
 
 
 CASE_NAMES = ["relu", "leaky_relu", "sigmoid", "tanh", "gelu", "gelu_tanh", "silu", "softplus",
-              "elu", "exp", "log", "sqrt", "abs", "clamp", "clamp_min"]
+              "elu", "exp", "log", "sqrt", "abs", "clamp", "clamp_min", "pow3", "pow_tensor"]
 
 
 @pytest.mark.oracle
@@ -778,18 +781,30 @@ def test_gpu_fused_loss_backward_matches_cpu(rng, reduction, dtype):
         lambda x, t, w: L.binary_cross_entropy_with_logits(x, t, reduction=reduction),
         lambda x, t, w: L.binary_cross_entropy_with_logits(x, t, weight=w, pos_weight=w * 2,
                                                            reduction=reduction),
+        lambda x, t, w: x ** t,
     ]
     rt = 1e-5 if dtype == "float32" else 1e-12
-    for fn in cases:
+    x0_pos = np.abs(x0) + 0.1  # (a positive base for x ** t)
+    for k, fn in enumerate(cases):
         got = []
         for dev in ("cpu", "cuda"):
-            x = ag.tensor(x0, requires_grad=True, device=dev)
+            x = ag.tensor(x0_pos if k == 3 else x0, requires_grad=True, device=dev)
             t = ag.tensor(t0, requires_grad=True, device=dev)
             w = ag.tensor(w0, device=dev)
             fn(x, t, w).sum().backward()
             got.append((x.grad.cpu().numpy(), t.grad.cpu().numpy()))
         for u, v in zip(got[1], got[0]):
             np.testing.assert_allclose(u, v, rtol=rt, atol=rt)
+    # cross-entropy over class indices (weights, smoothing, an ignored row)
+    c0 = rng.integers(0, 5, 16)
+    c0[3] = -100
+    got = []
+    for dev in ("cpu", "cuda"):
+        x = ag.tensor(x0, requires_grad=True, device=dev)
+        L.cross_entropy(x, ag.tensor(c0, device=dev), weight=ag.tensor(w0, device=dev),
+                        label_smoothing=0.1, reduction=reduction).sum().backward()
+        got.append(x.grad.cpu().numpy())
+    np.testing.assert_allclose(got[1], got[0], rtol=rt, atol=rt)
 
 
 def test_fusable_is_false_off_the_gpu():
@@ -969,3 +984,48 @@ def test_glue_cross_entropy_call(fake_gpu, rng, dtype):
                               label_smoothing=0.1, ignore_index=3)
     assert out.shape == lp.shape
     assert fake_gpu[-1][0] == "cross_entropy"
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_pow_backward_on_cuda_arrays_runs_the_fused_kernels(fake_gpu, rng, dtype):
+    """The op's first-order backward, on arrays that pass for CuPy ones: a tensor exponent
+    runs the joint `pow` kernel, a number exponent the `pow_base` kernel."""
+    from autograd_gpu.ops.arithmetic import Pow
+
+    def arr(*shape):
+        return (rng.random(shape) + 0.5).astype(dtype).view(_FakeCuda)
+
+    a, g = arr(4, 3), arr(4, 3)
+    for exponent, kernel in ((arr(4, 3), "pow"), (arr(3), "pow"), (3.0, "pow_base"), (2, "pow_base")):
+        node = Pow()
+        node.forward(a, exponent)
+        node.next_functions = ((object(), 0), (object(), 0) if kernel == "pow" else (None, 0))
+        del fake_gpu[:]
+        with ag.no_grad():  # (a first-order pass: saved values come back as raw arrays)
+            ga, gb = node.backward(g)
+        assert [c[0] for c in fake_gpu] == [kernel]
+        assert ga.shape == a.shape and ga.dtype == np.dtype(dtype)
+        assert (gb is None) == (kernel == "pow_base")
+        if gb is not None:
+            assert gb.shape == exponent.shape  # (summed over the broadcast axis)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("shape", [(5, 4), (5, 4, 2), (4,)])
+def test_cross_entropy_backward_on_cuda_arrays_runs_the_fused_kernel(fake_gpu, rng, reduction, shape):
+    """The op's first-order backward from the saved log-probabilities, on arrays that pass
+    for CuPy ones, calls the `cross_entropy` kernel once (batched, N-d and unbatched input)."""
+    from autograd_gpu.ops.loss import CrossEntropy
+
+    x = rng.standard_normal(shape).astype(np.float32).view(_FakeCuda)
+    tshape = shape[:1] + shape[2:] if len(shape) > 1 else ()
+    t = rng.integers(0, shape[1] if len(shape) > 1 else shape[0], tshape).view(_FakeCuda)
+    w = (rng.random(shape[1] if len(shape) > 1 else shape[0]) + 0.5).astype(np.float32)
+    node = CrossEntropy()
+    loss = node.forward(x, t, reduction, w.view(_FakeCuda), -100, 0.1)
+    node.next_functions = ((object(), 0), (None, 0))
+    del fake_gpu[:]
+    with ag.no_grad():
+        gx, gt = node.backward(np.ones(np.shape(loss), np.float32).view(_FakeCuda))
+    assert [c[0] for c in fake_gpu] == ["cross_entropy"]
+    assert gx.shape == x.shape and gt is None

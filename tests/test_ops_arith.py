@@ -154,3 +154,33 @@ def test_broadcast_gradients_match_torch(pair, op, torch):
     assert ga.shape == a.shape and gb.shape == b.shape
     np.testing.assert_allclose(to_numpy(ga), tga.numpy(), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(to_numpy(gb), tgb.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("bshape", [(2, 3), (3,), ()])
+def test_pow_gradients_at_zero_base_and_zero_exponent_match_torch(torch, bshape):
+    """The first-order pass (the fused kernel's NumPy twin): d/da is 0 where b == 0 (not
+    0 * 0**-1 = nan), d/db is 0 where a == 0 and b >= 0, and -inf/nan elsewhere as PyTorch."""
+    a0 = np.array([[0.0, 0.0, 2.0], [-1.5, 0.0, 3.0]])
+    b_full = np.array([[0.0, 2.0, 0.0], [2.0, -1.0, 0.5]])
+    b0 = {(2, 3): b_full, (3,): b_full[0], (): np.array(0.0)}[bshape]  # broadcast exponents
+    got, want = [], []
+    for lib, out in ((ag, got), (torch, want)):
+        a = lib.tensor(a0, requires_grad=True)
+        b = lib.tensor(b0, requires_grad=True)
+        with np.errstate(all="ignore"):
+            (a ** b).sum().backward()
+        out += [to_numpy(a.grad), to_numpy(b.grad)]
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=0, equal_nan=True)
+
+
+def test_number_exponent_pow_backward_gives_torch_values(torch):
+    x0 = np.array([0.0, -2.0, 0.5, 3.0])
+    for e in (0, 1, 2, 2.0, 3, -1.5, 0.5):
+        got = ag.tensor(x0, requires_grad=True)
+        want = torch.tensor(x0, requires_grad=True)
+        with np.errstate(all="ignore"):
+            (got ** e).sum().backward()
+        (want ** e).sum().backward()
+        np.testing.assert_allclose(to_numpy(got.grad), want.grad.numpy(), rtol=1e-14,
+                                   equal_nan=True, err_msg=f"exponent {e}")

@@ -157,35 +157,53 @@ class Div(Function):
 
 
 class Pow(Function):
-    """``a ** b``. d/da = b a^(b-1); d/db = a^b log(a), taken as 0 where a == 0 and b >= 0
-    (as PyTorch; where a == 0 and b < 0 it is -inf, and nan where a < 0)."""
+    """``a ** b``. d/da = b a^(b-1), 0 where b == 0 in a first-order pass (as PyTorch);
+    d/db = a^b log(a), taken as 0 where a == 0 and b >= 0 (as PyTorch; where a == 0 and
+    b < 0 it is -inf, and nan where a < 0). A first-order backward on CUDA runs one fused
+    kernel (both gradients in one pass when the exponent is a tensor); on the CPU the
+    kernel's NumPy twin."""
 
     def forward(self, a, b):
-        self.save_for_backward(a, b)
         if type(b) is float and b == 2.0 or type(b) is int and b == 2:
+            self.save_for_backward(a, b)
             return _mul(a, a)
         try:
-            return _promote(a ** b, a, b)
+            y = _promote(a ** b, a, b)
         except ValueError:
             raise _broadcast_error("pow", a, b) from None
+        if hasattr(b, "shape"):  # d/db needs the output, y log(a) (PyTorch saves it too)
+            self.save_for_backward(a, b, y)
+        else:
+            self.save_for_backward(a, b)
+        return y
 
     def backward(self, g):
-        a, b = self.saved_tensors
+        a, b, *y = self.saved_tensors
         need = self.needs_input_grad
+        raw = not isinstance(g, Tensor)
+        if not hasattr(b, "shape"):  # a number exponent: only the base has a gradient
+            if not need[0]:
+                return None, None
+            if raw:
+                return sum_to(_grad.pow_base(a, g, b), _shape(a)), None
+            ga = g * a * 2.0 if b == 2 else (g * b * a ** (b - 1) if b != 0 else g * 0)
+            return sum_to(ga, _shape(a)), None
+        if raw and hasattr(a, "shape"):
+            ga, gb = _grad.pow_raw(a, b, y[0], g)
+            return (sum_to(ga, _shape(a)) if need[0] else None,
+                    sum_to(gb, _shape(b)) if need[1] else None)
         ga = gb = None
         if need[0]:
-            if type(b) in (int, float):
-                ga = _mul(_mul(g, a), 2.0) if b == 2 else (g * b * a ** (b - 1) if b != 0 else g * 0)
-                ga = sum_to(ga, _shape(a))
-            else:
-                ga = sum_to(g * b * a ** (b - 1), _shape(a))
+            # (not masked to 0 where b == 0 here: a mask would drop the mixed term of
+            # the second derivative, which create_graph needs)
+            ga = sum_to(g * b * a ** (b - 1), _shape(a))
         if need[1]:
             if hasattr(a, "shape"):
                 log_a = _ew.log(_ew.where((a == 0) * (b >= 0), 1.0, a))
             else:  # a Python number raised to a tensor power
                 log_a = 0.0 if a == 0 else math.log(a) if a > 0 else math.nan
                 log_a = _ew.where(b >= 0, log_a, -math.inf) if a == 0 else log_a
-            gb = sum_to(g * a ** b * log_a, _shape(b))
+            gb = sum_to(g * y[0] * log_a, _shape(b))
         return ga, gb
 
 

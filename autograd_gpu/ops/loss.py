@@ -234,6 +234,8 @@ class CrossEntropy(Function):
 
     loss_i = -sum_c Q[i, c] log_softmax(x_i)[c] with Q = (1 - eps) w[t_i] onehot(t_i) + eps w / C
     (zero where t_i == ignore_index); 'mean' divides by the sum of w[t_i] over kept samples.
+    A first-order backward runs from the saved log-probabilities: one fused kernel on CUDA,
+    its NumPy twin on the CPU (see kernels/loss_grad.cuh).
     """
 
     name = "NllLossBackward0"
@@ -245,21 +247,34 @@ class CrossEntropy(Function):
         shifted = x - m
         logp = shifted - xp.log(xp.exp(shifted).sum(axis=cdim, keepdims=True))
         l = -(q * logp).sum(axis=cdim)
-        self.q, self.qsum, self.cdim, self.reduction = q, q.sum(axis=cdim, keepdims=True), cdim, reduction
+        self.target, self.weight, self.ignore_index, self.eps = target, weight, ignore_index, label_smoothing
+        self.cdim, self.reduction = cdim, reduction
         self.grad_denom = _grad_denom(xp, denom)
-        self.save_for_backward(x)
+        self.save_for_backward(x, logp)
         if reduction == "mean":
             with np.errstate(invalid="ignore", divide="ignore"):  # every target ignored: nan
                 return l.sum() / denom
         return _reduce(l, reduction)
 
     def backward(self, g):
-        (x,) = self.saved_tensors
-        if self.reduction == "none":
-            g = g.reshape(_kept(g.shape, self.cdim))
-        elif self.reduction == "mean":
+        x, logp = self.saved_tensors
+        if self.reduction == "mean":
             g = g / self.grad_denom
-        return (softmax(x, self.cdim) * self.qsum - self.q) * g, None
+        if isinstance(g, Tensor):  # create_graph: the same gradient as differentiable ops
+            if self.reduction == "none":
+                g = g.reshape(_kept(g.shape, self.cdim))
+            q, _, _ = _class_coefficients(array_module(x._data), x._data, self.target, self.weight,
+                                          self.ignore_index, self.eps)
+            return (softmax(x, self.cdim) * q.sum(axis=self.cdim, keepdims=True) - q) * g, None
+        xp = array_module(logp)
+        t = self.target
+        s = g if g.shape == t.shape else xp.broadcast_to(g, t.shape)  # one factor per sample
+        w = None if self.weight is None else self.weight.astype(logp.dtype, copy=False)
+        if self.cdim == 0:  # an unbatched input: a batch of one
+            logp, t, s = logp[None], t[None], s[None]
+        gx = _grad.cross_entropy_raw(logp, t, s, weight=w, label_smoothing=self.eps,
+                                     ignore_index=self.ignore_index)
+        return (gx[0] if self.cdim == 0 else gx), None
 
 
 class CrossEntropyProbs(Function):
