@@ -1,7 +1,8 @@
 // Optimizer updates, one parameter element per call: the parameter and every state
-// buffer are read once and written once. The operation order is that of PyTorch's
-// single-tensor (for-loop) implementations in torch/optim, step by step, and of the
-// NumPy path (autograd_gpu/fused/_optim.py); scalars that PyTorch computes in Python
+// buffer are read once and written once. The operation order is that of the array path
+// (autograd_gpu/optim/_functional.py), which is PyTorch's single-tensor (for-loop) order
+// except where that would cost the array path an extra pass (Adam's bias corrections, a
+// scaling after a division: a few ulp apart); scalars that PyTorch computes in Python
 // double precision (bias corrections, 1 - beta, ...) are computed on the host too
 // and arrive here already rounded to T.
 #pragma once
@@ -32,10 +33,12 @@ AG_FN void sgd_step(T& p, T g, T& buf, T neg_lr, T momentum, T one_minus_dampeni
 }
 
 // Adam and AdamW (decoupled weight decay: p *= 1 - lr wd first), with amsgrad.
-// neg_step_size = -lr / (1 - beta1^step), bc2_sqrt = sqrt(1 - beta2^step).
+// With c1 = 1 - beta1^step and c2 = sqrt(1 - beta2^step): eps_c2 = eps c2 and
+// step_c2 = lr c2 / c1, so that p -= m / (sqrt(v) + eps_c2) * step_c2 equals PyTorch's
+// p -= lr / c1 * m / (sqrt(v) / c2 + eps) to a few ulp, in one pass fewer on the host.
 template <typename T>
 AG_FN void adam_step(T& p, T g, T& m, T& v, T& vmax, T decay, T wd, T one_minus_beta1, T beta2,
-                     T one_minus_beta2, T bc2_sqrt, T neg_step_size, T eps, bool has_wd,
+                     T one_minus_beta2, T eps_c2, T step_c2, bool has_wd,
                      bool decoupled, bool amsgrad, bool maximize) {
     if (maximize) g = -g;
     if (has_wd) {
@@ -51,8 +54,7 @@ AG_FN void adam_step(T& p, T g, T& m, T& v, T& vmax, T decay, T wd, T one_minus_
         vmax = nan_max(vmax, v);
         vv = vmax;
     }
-    T denom = xsqrt(vv) / bc2_sqrt + eps;
-    p = p + neg_step_size * m / denom;
+    p = p - m / (xsqrt(vv) + eps_c2) * step_c2;
 }
 
 // RMSprop, optionally centered and with momentum.
@@ -75,7 +77,7 @@ AG_FN void rmsprop_step(T& p, T g, T& sq, T& buf, T& gavg, T neg_lr, T alpha, T 
         buf = buf * momentum + g / avg;
         p = p + neg_lr * buf;
     } else {
-        p = p + neg_lr * g / avg;
+        p = p + g / avg * neg_lr;
     }
 }
 
@@ -86,7 +88,7 @@ AG_FN void adagrad_step(T& p, T g, T& sum, T neg_clr, T eps, T wd, bool has_wd, 
     if (has_wd) g = g + wd * p;
     sum = sum + g * g;
     T std = xsqrt(sum) + eps;
-    p = p + neg_clr * g / std;
+    p = p + g / std * neg_clr;
 }
 
 // Adadelta.

@@ -22,6 +22,7 @@ import pytest
 import autograd_gpu as ag
 from autograd_gpu.fused import _grad as G
 from autograd_gpu.fused import _loader, _optim
+from autograd_gpu.optim import _functional as F
 
 from kernels_host import build
 
@@ -449,8 +450,10 @@ def _state(kind, kw, p):
     return [z.copy(), z.copy()]
 
 
-def _step(kind, kw, p, g, state, step):
-    fn = getattr(_optim, kind + "_update")
+def _step(kind, kw, p, g, state, step, module=F):
+    """One update through the optimizers' entry point (`module=_optim`: the kernel's, which
+    computes the kernel's scalars and runs it, or returns False off the GPU)."""
+    fn = getattr(module, kind + "_update")
     kw = dict(kw)
     if kind == "sgd":
         kw["first_step"] = step == 1
@@ -469,7 +472,8 @@ def _host_step(lib, kind, kw, p, g, state, step, dt, monkeypatch):
         return True
 
     monkeypatch.setattr(_optim, "_fused", capture)
-    _step(kind, kw, p.copy(), g, [None if b is None else b.copy() for b in state], step)
+    _step(kind, kw, p.copy(), g, [None if b is None else b.copy() for b in state], step,
+          module=_optim)
     monkeypatch.undo()
     assert seen["kind"] == kind
     bufs = [b if b is not None else np.zeros_like(p) for b in state]
@@ -537,10 +541,10 @@ def test_optimizer_update_matches_torch(torch, rng, kind, kw):
 def test_optimizer_entry_points_need_their_buffers():
     p = np.zeros(3)
     with pytest.raises(ValueError, match="momentum_buffer"):
-        _optim.sgd_update(p, p, None, lr=0.1, momentum=0.9, dampening=0, nesterov=False,
+        F.sgd_update(p, p, None, lr=0.1, momentum=0.9, dampening=0, nesterov=False,
                           weight_decay=0, maximize=False, first_step=True)
     with pytest.raises(ValueError, match="max_exp_avg_sq"):
-        _optim.adam_update(p, p, p.copy(), p.copy(), None, step=1, lr=0.1, beta1=0.9,
+        F.adam_update(p, p, p.copy(), p.copy(), None, step=1, lr=0.1, beta1=0.9,
                            beta2=0.99, eps=1e-8, weight_decay=0, amsgrad=True, maximize=False,
                            decoupled_weight_decay=False)
 

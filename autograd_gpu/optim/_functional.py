@@ -1,27 +1,24 @@
-"""Per-parameter update math, in place on raw arrays (NumPy here; CuPy arrays go to the
-fused kernels in `autograd_gpu.fused`, one kernel per parameter update).
+"""Per-parameter update math, in place on raw arrays: the one formula of each optimizer.
 
 Every function takes the parameter, its gradient and its state buffers as arrays (unused
 buffers are None) and the hyper-parameters as Python numbers, and updates `param` and the
-buffers in place. The formulas are PyTorch's (torch.optim, single-tensor path), written so
-that the NumPy path allocates at most one temporary array of the parameter's size (two when
-`maximize` and `weight_decay` are combined with a gradient that must not be modified).
+buffers in place. CuPy arrays of one float dtype go to the fused kernel of
+`autograd_gpu.fused` (one pass over the data); anything else runs the array code below,
+with NumPy or CuPy ufuncs. The formulas are PyTorch's (torch.optim, single-tensor path),
+and the code below performs the very operations of kernels/optim.cuh in the same order,
+so the CPU and the GPU agree to rounding (bit for bit where the host build of the kernel
+is compared with it, in tests/test_kernels.py). Where PyTorch's order would cost an extra
+pass over the data here (Adam's bias corrections, the scaling after a division), both
+this code and the kernel take the cheaper order, a few ulp from PyTorch. Each update
+allocates at most two temporaries of the parameter's size (three when `maximize` meets
+weight decay, for Adadelta).
 """
 import numpy as np
 
 from ..backend import array_module
+from ..fused import _optim as _fused
 
 _ndarray = np.ndarray
-
-
-def _fused(name):
-    """The fused CUDA kernel for an update, when the kernels module is there; otherwise
-    the same formula below runs with CuPy's ufuncs."""
-    try:
-        from .. import fused
-    except ImportError:
-        return None
-    return getattr(fused, name, None)
 
 
 def _effective_grad(xp, param, grad, weight_decay, maximize):
@@ -36,15 +33,17 @@ def _effective_grad(xp, param, grad, weight_decay, maximize):
     return grad
 
 
-def _lerp_(xp, start, end, weight):
-    """start += weight * (end - start) in place, rounded as PyTorch's lerp (which switches
-    form at weight 0.5); returns the temporary it used."""
-    tmp = xp.subtract(end, start)
+def _lerp_(xp, start, end, weight, tmp=None):
+    """start = lerp(start, end, weight) in place, rounded as torch.lerp (which switches form
+    at weight 0.5): start + w (end - start), or end - (end - start)(1 - w) with 1 - w taken
+    in the array's precision as the kernel does. Returns the scratch array it used."""
+    tmp = xp.subtract(end, start, out=tmp)
     if weight < 0.5:
-        tmp *= weight
+        tmp *= weight  # (a Python float: rounded to the array's type, as the kernel's w)
         start += tmp
     else:
-        tmp *= 1 - weight
+        ct = np.float64 if start.dtype == np.float64 else np.float32  # the kernel's type
+        tmp *= ct(1) - ct(weight)
         xp.subtract(end, tmp, out=start)
     return tmp
 
@@ -57,14 +56,17 @@ def sgd_update(param, grad, momentum_buffer, *, lr, momentum, dampening, nestero
         buf = g                                 on the first step
         buf = momentum * buf + (1 - dampening) * g      afterwards
         g = g + momentum * buf   (nesterov)   or   g = buf
-        param -= lr * g
+        param = param + (-lr) * g
     """
+    if momentum != 0 and momentum_buffer is None:
+        raise ValueError("sgd_update: momentum != 0 needs a momentum_buffer array")
     xp = np
     if type(param) is not _ndarray:
-        f = _fused("sgd_update")
-        if f is not None:
-            return f(param, grad, momentum_buffer, lr=lr, momentum=momentum, dampening=dampening,
-                nesterov=nesterov, weight_decay=weight_decay, maximize=maximize, first_step=first_step)
+        if _fused.sgd_update(
+                param, grad, momentum_buffer, lr=lr, momentum=momentum, dampening=dampening,
+                nesterov=nesterov, weight_decay=weight_decay, maximize=maximize,
+                first_step=first_step):
+            return  # (one fused kernel)
         xp = array_module(param)
     g = _effective_grad(xp, param, grad, weight_decay, maximize)
     if momentum:
@@ -73,70 +75,63 @@ def sgd_update(param, grad, momentum_buffer, *, lr, momentum, dampening, nestero
             xp.copyto(buf, g)
         else:
             buf *= momentum
-            if dampening == 0:
-                buf += g
-            else:
-                buf += (1 - dampening) * g
-        if nesterov:
-            g = g + momentum * buf
-        else:
-            g = buf
-    if g is grad or g is momentum_buffer:
-        param -= lr * g
-    else:
-        g *= lr
-        param -= g
+            buf += (1 - dampening) * g
+        g = g + momentum * buf if nesterov else buf
+    param += (-lr) * g
 
 
 def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, beta1, beta2,
                 eps, weight_decay, amsgrad, maximize, decoupled_weight_decay):
-    """Adam (and AdamW when `decoupled_weight_decay`), PyTorch's formula:
+    """Adam (and AdamW when `decoupled_weight_decay`), PyTorch's formula; `step` counts from 1
+    and includes this step:
 
         g = maximize ? -grad : grad
         param *= 1 - lr * weight_decay              (AdamW)  or  g += weight_decay * param
-        m = m + (1 - beta1) * (g - m)
+        m = lerp(m, g, 1 - beta1)
         v = beta2 * v + (1 - beta2) * g * g
         vmax = max(vmax, v)                          (amsgrad; then v := vmax below)
-        denom = sqrt(v) / sqrt(1 - beta2^step) + eps
-        param -= lr / (1 - beta1^step) * m / denom
+        c1, c2 = 1 - beta1^step, sqrt(1 - beta2^step)
+        param -= m / (sqrt(v) + eps * c2) * (lr * c2 / c1)
+                 (= lr / c1 * m / (sqrt(v) / c2 + eps), PyTorch's form, to a few ulp)
     """
+    if amsgrad and max_exp_avg_sq is None:
+        raise ValueError("adam_update: amsgrad=True needs a max_exp_avg_sq array")
     xp = np
     if type(param) is not _ndarray:
-        f = _fused("adam_update")
-        if f is not None:
-            return f(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step=step, lr=lr, beta1=beta1,
+        if _fused.adam_update(
+                param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step=step, lr=lr, beta1=beta1,
                 beta2=beta2, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
-                decoupled_weight_decay=decoupled_weight_decay)
+                decoupled_weight_decay=decoupled_weight_decay):
+            return  # (one fused kernel)
         xp = array_module(param)
     if weight_decay and decoupled_weight_decay:
         param *= 1 - lr * weight_decay
         g = xp.negative(grad) if maximize else grad
     else:
         g = _effective_grad(xp, param, grad, weight_decay, maximize)
-    # exp_avg.lerp_(g, 1 - beta1), inline (this is the hot path): tmp is the one temporary
-    tmp = xp.subtract(g, exp_avg)
-    if beta1 > 0.5:
-        tmp *= 1 - beta1
-        exp_avg += tmp
-    else:
-        tmp *= beta1
-        xp.subtract(g, tmp, out=exp_avg)
+    tmp = _lerp_(xp, exp_avg, g, 1 - beta1)
     exp_avg_sq *= beta2
-    xp.multiply(g, 1 - beta2, out=tmp)  # rounded as PyTorch's addcmul: (value * g) * g
+    xp.multiply(g, 1 - beta2, out=tmp)  # ((1 - beta2) * g) * g, as the kernel rounds it
     tmp *= g
     exp_avg_sq += tmp
-    bias_correction1 = 1 - beta1 ** step
-    bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
     v = exp_avg_sq
     if amsgrad:
         xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         v = max_exp_avg_sq
-    # m / (sqrt(v) / c2 + eps) == c2 * m / (sqrt(v) + eps * c2): one pass fewer
+    # m / (sqrt(v) / c2 + eps) * lr / c1 == m / (sqrt(v) + eps c2) * (lr c2 / c1): one
+    # pass fewer than PyTorch's order (a few ulp apart; the kernel computes the same)
+    eps_c2, step_c2 = _adam_scalars(lr, beta1, beta2, eps, step)
     xp.sqrt(v, out=tmp)
-    tmp += eps * bias_correction2_sqrt
+    tmp += eps_c2
     xp.divide(exp_avg, tmp, out=tmp)
-    tmp *= lr / bias_correction1 * bias_correction2_sqrt
+    tmp *= step_c2
     param -= tmp
+
+
+def _adam_scalars(lr, beta1, beta2, eps, step):
+    """(eps sqrt(1 - beta2^t), lr sqrt(1 - beta2^t) / (1 - beta1^t)) in double precision."""
+    bc2_sqrt = (1 - beta2 ** step) ** 0.5
+    return eps * bc2_sqrt, lr / (1 - beta1 ** step) * bc2_sqrt
 
 
 def rmsprop_update(param, grad, square_avg, momentum_buffer, grad_avg, *, lr, alpha, eps,
@@ -146,17 +141,21 @@ def rmsprop_update(param, grad, square_avg, momentum_buffer, grad_avg, *, lr, al
 
         g = (maximize ? -grad : grad) + weight_decay * param
         v = alpha * v + (1 - alpha) * g * g
-        gbar = gbar + (1 - alpha) * (g - gbar)        (centered)
+        gbar = lerp(gbar, g, 1 - alpha)                       (centered)
         avg = sqrt(v - gbar * gbar) + eps   (centered)   or   sqrt(v) + eps
-        buf = momentum * buf + g / avg;  param -= lr * buf     (momentum > 0)
-        param -= lr * g / avg                                   (otherwise)
+        buf = momentum * buf + g / avg;  param = param + (-lr) * buf     (momentum > 0)
+        param = param + g / avg * (-lr)                                   (otherwise)
     """
+    if momentum > 0 and momentum_buffer is None:
+        raise ValueError("rmsprop_update: momentum > 0 needs a momentum_buffer array")
+    if centered and grad_avg is None:
+        raise ValueError("rmsprop_update: centered=True needs a grad_avg array")
     xp = np
     if type(param) is not _ndarray:
-        f = _fused("rmsprop_update")
-        if f is not None:
-            return f(param, grad, square_avg, momentum_buffer, grad_avg, lr=lr, alpha=alpha, eps=eps,
-                weight_decay=weight_decay, momentum=momentum, centered=centered, maximize=maximize)
+        if _fused.rmsprop_update(
+                param, grad, square_avg, momentum_buffer, grad_avg, lr=lr, alpha=alpha, eps=eps,
+                weight_decay=weight_decay, momentum=momentum, centered=centered, maximize=maximize):
+            return  # (one fused kernel)
         xp = array_module(param)
     g = _effective_grad(xp, param, grad, weight_decay, maximize)
     square_avg *= alpha
@@ -164,47 +163,46 @@ def rmsprop_update(param, grad, square_avg, momentum_buffer, grad_avg, *, lr, al
     tmp *= g
     square_avg += tmp
     if centered:
-        tmp = _lerp_(xp, grad_avg, g, 1 - alpha)
+        _lerp_(xp, grad_avg, g, 1 - alpha, tmp)
         xp.multiply(grad_avg, grad_avg, out=tmp)
         xp.subtract(square_avg, tmp, out=tmp)
         xp.sqrt(tmp, out=tmp)
     else:
         xp.sqrt(square_avg, out=tmp)
-    tmp += eps
+    tmp += eps  # avg
     xp.divide(g, tmp, out=tmp)
     if momentum > 0:
         momentum_buffer *= momentum
         momentum_buffer += tmp
-        param -= lr * momentum_buffer
+        xp.multiply(momentum_buffer, -lr, out=tmp)
     else:
-        tmp *= lr
-        param -= tmp
+        tmp *= -lr
+    param += tmp
 
 
 def adagrad_update(param, grad, state_sum, *, step, lr, lr_decay, weight_decay, eps, maximize):
-    """Adagrad, PyTorch's formula:
+    """Adagrad, PyTorch's formula; `step` counts from 1 and includes this step:
 
         g = (maximize ? -grad : grad) + weight_decay * param
         clr = lr / (1 + (step - 1) * lr_decay)
         sum = sum + g * g
-        param -= clr * g / (sqrt(sum) + eps)
+        param = param + g / (sqrt(sum) + eps) * (-clr)
     """
     xp = np
     if type(param) is not _ndarray:
-        f = _fused("adagrad_update")
-        if f is not None:
-            return f(param, grad, state_sum, step=step, lr=lr, lr_decay=lr_decay,
-                weight_decay=weight_decay, eps=eps, maximize=maximize)
+        if _fused.adagrad_update(
+                param, grad, state_sum, step=step, lr=lr, lr_decay=lr_decay,
+                weight_decay=weight_decay, eps=eps, maximize=maximize):
+            return  # (one fused kernel)
         xp = array_module(param)
     g = _effective_grad(xp, param, grad, weight_decay, maximize)
-    clr = lr / (1 + (step - 1) * lr_decay)
     tmp = xp.multiply(g, g)
     state_sum += tmp
     xp.sqrt(state_sum, out=tmp)
-    tmp += eps
+    tmp += eps  # std
     xp.divide(g, tmp, out=tmp)
-    tmp *= clr
-    param -= tmp
+    tmp *= -(lr / (1 + (step - 1) * lr_decay))
+    param += tmp
 
 
 def adadelta_update(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight_decay,
@@ -215,14 +213,14 @@ def adadelta_update(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight_
         v = rho * v + (1 - rho) * g * g
         delta = sqrt(u + eps) / sqrt(v + eps) * g
         u = rho * u + (1 - rho) * delta * delta
-        param -= lr * delta
+        param = param + (-lr) * delta
     """
     xp = np
     if type(param) is not _ndarray:
-        f = _fused("adadelta_update")
-        if f is not None:
-            return f(param, grad, square_avg, acc_delta, lr=lr, rho=rho, eps=eps,
-                weight_decay=weight_decay, maximize=maximize)
+        if _fused.adadelta_update(
+                param, grad, square_avg, acc_delta, lr=lr, rho=rho, eps=eps,
+                weight_decay=weight_decay, maximize=maximize):
+            return  # (one fused kernel)
         xp = array_module(param)
     g = _effective_grad(xp, param, grad, weight_decay, maximize)
     square_avg *= rho
@@ -239,5 +237,5 @@ def adadelta_update(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight_
     xp.multiply(delta, 1 - rho, out=tmp)
     tmp *= delta
     acc_delta += tmp
-    delta *= lr
-    param -= delta
+    delta *= -lr
+    param += delta
