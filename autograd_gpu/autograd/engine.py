@@ -6,7 +6,7 @@ already run and its incoming gradients are complete (summed in `buffers`). No re
 a chain of 100,000 ops is a loop of 100,000 iterations. The engine knows nothing about
 individual ops.
 """
-import heapq
+from heapq import heappop as _heappop, heappush as _heappush
 import sys as _sys
 import warnings
 
@@ -14,6 +14,7 @@ import numpy as _np
 
 from . import grad_mode
 from . import function as _function
+from .function import AccumulateGrad as _AccumulateGrad
 from ..backend import extra_refs as _extra_refs
 
 _state = grad_mode._state
@@ -116,21 +117,21 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     buffers = {}
     heap = []
     leaf_grads = {}
-    AccumulateGrad = _function.AccumulateGrad
     for out, g in zip(outputs, grads):
         node, nr = _node_of(out)
-        if node.__class__ is AccumulateGrad:
+        if node.__class__ is _AccumulateGrad:
             prev = leaf_grads.get(node)
             leaf_grads[node] = g if prev is None else prev + g
             continue
         buf = buffers.get(node)
         if buf is None:
             buf = buffers[node] = [None] * node._n_outputs
-            heapq.heappush(heap, (-node.sequence_nr, node))
+            _heappush(heap, (-node.sequence_nr, node))
         buf[nr] = g if buf[nr] is None else buf[nr] + g
 
     captures = None
     needed = None
+    results = None
     if inputs is not None:
         captures = {}
         for k, t in enumerate(inputs):
@@ -138,10 +139,11 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 raise RuntimeError(f"One of the differentiated Tensors (input {k}) does not require grad")
             captures.setdefault(_node_of(t), []).append(k)
         needed = _needed_nodes([e[1] for e in heap] + list(leaf_grads), {n for n, _ in captures})
-    results = [None] * (0 if inputs is None else len(inputs))
+        results = [None] * len(inputs)
 
     anomaly = _function.Function._record_trace
-    push, pop = heapq.heappush, heapq.heappop
+    push, pop = _heappush, _heappop
+    AccumulateGrad = _AccumulateGrad
     prev_mode = _state.enabled
     _state.enabled = create_graph
     try:
@@ -151,14 +153,14 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             node_grads = buffers.pop(node)
             if node._pre_hooks is not None:
                 node_grads = _run_hooks(node, node_grads, create_graph)
-            if captures is not None:
+            if captures is not None:  # (autograd.grad, or backward(inputs=...))
                 for nr, g in enumerate(node_grads):
                     ks = captures.get((node, nr))
                     if ks:
                         for k in ks:
                             results[k] = g
-            if needed is not None and node not in needed:
-                continue
+                if node not in needed:
+                    continue
             if node._n_outputs == 1:
                 in_grads = node.backward(node_grads[0])
             else:
@@ -215,15 +217,23 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             if captures is not None:
                 for k in captures.get((acc, 0), ()):
                     results[k] = g
-            if accumulate and (captures is None or (acc, 0) in captures):
-                # the leaf may keep the array itself when nothing else can see it: an array
-                # (not a NumPy scalar, which is immutable), not a view, and no reference but
-                # this local and getrefcount's argument (and the host pool's))
-                owned = (not create_graph
-                         and (g.__class__ is _np.ndarray or hasattr(g, "__cuda_array_interface__"))
-                         and g.base is None
-                         and ((rc := _sys.getrefcount(g)) == 2 or rc == 3 and _extra_refs(g)))
-                acc._accumulate(g, create_graph, owned)
+                if (acc, 0) not in captures:
+                    continue
+            if not accumulate:
+                continue
+            t = acc._ref()
+            if t is None:  # a leaf nobody holds any more: its gradient goes nowhere
+                continue
+            if create_graph or t._grad is not None:
+                t._accumulate(g, create_graph)
+                continue
+            # the first gradient: the leaf may keep the array itself when nothing else can
+            # see it: an array (not a NumPy scalar, which is immutable), not a view, and no
+            # reference but this local and getrefcount's argument (and the host pool's)
+            owned = ((g.__class__ is _np.ndarray or hasattr(g, "__cuda_array_interface__"))
+                     and g.base is None
+                     and ((rc := _sys.getrefcount(g)) == 2 or rc == 3 and _extra_refs(g)))
+            t._accumulate(g, False, owned)
     finally:
         _state.enabled = prev_mode
 

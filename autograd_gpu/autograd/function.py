@@ -63,6 +63,7 @@ class Function:
         node = _new(cls)
         arrays = []
         nexts = []  # the edge each input's gradient flows along (kept only if recording)
+        needs = []  # whether each input's gradient is wanted
         record = False
         first = None
         for a in inputs:
@@ -85,15 +86,17 @@ class Function:
                         nexts.append((fn, 0))
                     else:
                         nexts.append((fn, a._output_nr))
+                    needs.append(True)
                     continue
             else:
                 arrays.append(a)
             nexts.append(_NO_EDGE)
+            needs.append(False)
         out = node.forward(*arrays, **params)
         if first is None:
             return out
         if type(out) is tuple:
-            return node._wrap_outputs(out, inputs, nexts, record and _state.enabled)
+            return node._wrap_outputs(out, inputs, nexts, needs, record and _state.enabled)
         if type(out) is not _ndarray:
             raw = out
             out = as_array(raw)
@@ -102,6 +105,7 @@ class Function:
         if not record or not _state.enabled or out.dtype.kind not in "fc":
             return _new_tensor(out)
         node.next_functions = tuple(nexts)
+        node.needs_input_grad = tuple(needs)
         node.sequence_nr = next(_sequence)
         if Function._record_trace:
             node._record_stack()
@@ -110,12 +114,7 @@ class Function:
             node._resolve_saved(inputs, (t,))
         return t
 
-    @property
-    def needs_input_grad(self):
-        """For each input, whether its gradient is wanted (it is a Tensor requiring grad)."""
-        return [fn is not None for fn, _ in self.next_functions]
-
-    def _wrap_outputs(self, outs, inputs, nexts, record):
+    def _wrap_outputs(self, outs, inputs, nexts, needs, record):
         raws, outs = outs, tuple([as_array(o) for o in outs])
         if self._saved is not None:  # NumPy scalars from 0-d ops: save the arrays instead
             for raw, out in zip(raws, outs):
@@ -124,6 +123,7 @@ class Function:
         if not record:
             return tuple(_new_tensor(o) for o in outs)
         self.next_functions = tuple(nexts)
+        self.needs_input_grad = tuple(needs)
         self.sequence_nr = next(_sequence)
         if Function._record_trace:
             self._record_stack()
@@ -284,11 +284,6 @@ class AccumulateGrad:
     @property
     def variable(self):
         return self._ref()
-
-    def _accumulate(self, g, create_graph, owned=False):
-        t = self._ref()
-        if t is not None:
-            t._accumulate(g, create_graph, owned)
 
     def register_prehook(self, output_nr, hook):
         _register_prehook(self, output_nr, hook)
