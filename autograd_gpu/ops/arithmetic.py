@@ -35,16 +35,20 @@ def _shape(x):
 
 def _pooled(ufunc, op):
     """`op(a, b)` for arrays, numbers or Tensors; a large NumPy result is written into an
-    array from the host pool (see backend.pooled_out) instead of fresh memory."""
+    array from the host pool (see backend.pooled_out) instead of fresh memory. With
+    `promote` (an op's forward) the result takes PyTorch's dtype (see _promote)."""
 
-    def binary(a, b):
+    def binary(a, b, promote=False):
         if a.__class__ is _ndarray and a.nbytes >= POOL_MIN_BYTES:
             out = pooled_out(a, b)
         elif b.__class__ is _ndarray and b.nbytes >= POOL_MIN_BYTES:
             out = pooled_out(b, a)
         else:
-            return op(a, b)
-        return op(a, b) if out is None else ufunc(a, b, out=out)
+            out = None
+        r = op(a, b) if out is None else ufunc(a, b, out=out)
+        if promote and (r.dtype is _f64 or r.dtype == _f64):
+            return _promote(r, a, b)
+        return r
 
     binary.__name__ = ufunc.__name__
     return binary
@@ -89,7 +93,7 @@ class Add(Function):
     def forward(self, a, b):
         self.shapes = (_shape(a), _shape(b))
         try:
-            return _promote(_add(a, b), a, b)
+            return _add(a, b, True)
         except ValueError:
             raise _broadcast_error("add", a, b) from None
 
@@ -103,7 +107,7 @@ class Sub(Function):
     def forward(self, a, b):
         self.shapes = (_shape(a), _shape(b))
         try:
-            return _promote(_sub(a, b), a, b)
+            return _sub(a, b, True)
         except ValueError:
             raise _broadcast_error("sub", a, b) from None
 
@@ -117,7 +121,7 @@ class Mul(Function):
     def forward(self, a, b):
         self.save_for_backward(a, b)
         try:
-            return _promote(_mul(a, b), a, b)
+            return _mul(a, b, True)
         except ValueError:
             raise _broadcast_error("mul", a, b) from None
 
@@ -137,7 +141,7 @@ class Div(Function):
     def forward(self, a, b):
         self.save_for_backward(a, b)
         try:
-            return _promote(_div(a, b), a, b)
+            return _div(a, b, True)
         except ValueError:
             raise _broadcast_error("div", a, b) from None
 
