@@ -1,6 +1,5 @@
 """nn modules and losses against torch.nn (forward and gradients, float64), plus Module's
 API, hooks, init, and the losses' second derivatives."""
-import warnings
 
 import numpy as np
 import pytest

@@ -1,7 +1,5 @@
 """autograd_gpu.save / load: round trips, devices, and files that must be refused."""
 import io
-import os
-import zipfile
 from collections import OrderedDict
 
 import numpy as np

@@ -2,6 +2,7 @@
 import itertools
 from collections import OrderedDict
 
+from .. import backend
 from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor, _init, _wrap
@@ -327,8 +328,6 @@ class Module:
     def to(self, *args, device=None, dtype=None, non_blocking=False):
         """``to(device)``, ``to(dtype)`` (floating tensors only), ``to(device, dtype)``,
         ``to(tensor)``; in place, returns self."""
-        from .. import backend
-
         for a in args:
             if isinstance(a, Tensor):
                 device, dtype = a.device, a.dtype
@@ -359,18 +358,12 @@ class Module:
         return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
 
     def float(self):
-        from .. import backend
-
         return self.to(backend.float32)
 
     def double(self):
-        from .. import backend
-
         return self.to(backend.float64)
 
     def half(self):
-        from .. import backend
-
         return self.to(backend.float16)
 
     # ---------------------------------------------------------------- state dicts
@@ -566,7 +559,21 @@ def _as_tensor(g):
 # ---------------------------------------------------------------- containers
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: length, iteration and append, in order."""
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+
+class Sequential(_ModuleSequence):
     """Calls its modules in order, each on the previous one's output."""
 
     def __init__(self, *args):
@@ -589,18 +596,8 @@ class Sequential(Module):
         mods = list(self._modules.values())
         return mods[idx]
 
-    def __len__(self):
-        return len(self._modules)
 
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules, registered (so their parameters are found)."""
 
     def __init__(self, modules=None):
@@ -617,16 +614,6 @@ class ModuleList(Module):
     def __setitem__(self, idx, module):
         key = list(self._modules.keys())[idx]
         self.add_module(key, module)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
 
     def extend(self, modules):
         for m in modules:
