@@ -7,7 +7,8 @@ buffers in place. CuPy arrays of one float dtype go to the fused kernel of
 with NumPy or CuPy ufuncs. The formulas are PyTorch's (torch.optim, single-tensor path),
 and the code below performs the very operations of kernels/optim.cuh in the same order,
 so the CPU and the GPU agree to rounding (bit for bit where the host build of the kernel
-is compared with it, in tests/test_kernels.py). Where PyTorch's order would cost an extra
+is compared with it, in tests/test_kernels.py). Temporaries of a large parameter come
+from the host buffer pool (see backend.pooled_out). Where PyTorch's order would cost an extra
 pass over the data here (Adam's bias corrections, the scaling after a division), both
 this code and the kernel take the cheaper order, a few ulp from PyTorch. Each update
 allocates at most two temporaries of the parameter's size (three when `maximize` meets
@@ -15,7 +16,7 @@ weight decay, for Adadelta).
 """
 import numpy as np
 
-from ..backend import array_module
+from ..backend import array_module, pooled_out
 from ..fused import _optim as _fused
 
 _ndarray = np.ndarray
@@ -24,20 +25,27 @@ _ndarray = np.ndarray
 def _effective_grad(xp, param, grad, weight_decay, maximize):
     """-grad if maximizing, plus weight_decay * param (L2); a new array only when needed."""
     if maximize:
-        grad = xp.negative(grad)
+        grad = xp.negative(grad, out=pooled_out(grad))
         if weight_decay:
             grad += weight_decay * param
         return grad
     if weight_decay:
-        return grad + weight_decay * param
+        t = xp.multiply(param, weight_decay, out=pooled_out(param))
+        t += grad  # (grad + weight_decay * param: the same sum)
+        return t
     return grad
+
+
+def _scaled(xp, a, c):
+    """c * a in a new array (from the host pool when `a` is large: no page faults)."""
+    return xp.multiply(a, c, out=pooled_out(a))
 
 
 def _lerp_(xp, start, end, weight, tmp=None):
     """start = lerp(start, end, weight) in place, rounded as torch.lerp (which switches form
     at weight 0.5): start + w (end - start), or end - (end - start)(1 - w) with 1 - w taken
     in the array's precision as the kernel does. Returns the scratch array it used."""
-    tmp = xp.subtract(end, start, out=tmp)
+    tmp = xp.subtract(end, start, out=pooled_out(start) if tmp is None else tmp)
     if weight < 0.5:
         tmp *= weight  # (a Python float: rounded to the array's type, as the kernel's w)
         start += tmp
@@ -75,9 +83,14 @@ def sgd_update(param, grad, momentum_buffer, *, lr, momentum, dampening, nestero
             xp.copyto(buf, g)
         else:
             buf *= momentum
-            buf += (1 - dampening) * g
-        g = g + momentum * buf if nesterov else buf
-    param += (-lr) * g
+            buf += _scaled(xp, g, 1 - dampening)
+        if nesterov:
+            t = _scaled(xp, buf, momentum)
+            t += g  # (g + momentum * buf: the same sum)
+            g = t
+        else:
+            g = buf
+    param += _scaled(xp, g, -lr)
 
 
 def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, beta1, beta2,
@@ -159,7 +172,7 @@ def rmsprop_update(param, grad, square_avg, momentum_buffer, grad_avg, *, lr, al
         xp = array_module(param)
     g = _effective_grad(xp, param, grad, weight_decay, maximize)
     square_avg *= alpha
-    tmp = xp.multiply(g, 1 - alpha)
+    tmp = _scaled(xp, g, 1 - alpha)
     tmp *= g
     square_avg += tmp
     if centered:
@@ -196,7 +209,7 @@ def adagrad_update(param, grad, state_sum, *, step, lr, lr_decay, weight_decay, 
             return  # (one fused kernel)
         xp = array_module(param)
     g = _effective_grad(xp, param, grad, weight_decay, maximize)
-    tmp = xp.multiply(g, g)
+    tmp = xp.multiply(g, g, out=pooled_out(g))
     state_sum += tmp
     xp.sqrt(state_sum, out=tmp)
     tmp += eps  # std
@@ -224,12 +237,12 @@ def adadelta_update(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight_
         xp = array_module(param)
     g = _effective_grad(xp, param, grad, weight_decay, maximize)
     square_avg *= rho
-    tmp = xp.multiply(g, 1 - rho)
+    tmp = _scaled(xp, g, 1 - rho)
     tmp *= g
     square_avg += tmp
     xp.add(square_avg, eps, out=tmp)
     xp.sqrt(tmp, out=tmp)  # std
-    delta = xp.add(acc_delta, eps)
+    delta = xp.add(acc_delta, eps, out=pooled_out(acc_delta))
     xp.sqrt(delta, out=delta)
     delta /= tmp
     delta *= g
