@@ -49,10 +49,10 @@ AG_FN T nan_max(T a, T b) {
     return (a != a) ? a : ((b != b) ? b : (a > b ? a : b));
 }
 
-// sign(x) as NumPy: -1, 0 or 1, and NaN for NaN.
+// sign(x) as PyTorch's sgn: -1, 0 or 1, and 0 for NaN (NumPy's sign gives NaN there).
 template <typename T>
-AG_FN T sign(T x) {
-    return x > T(0) ? T(1) : (x < T(0) ? T(-1) : (x == T(0) ? T(0) : x));
+AG_FN T sgn(T x) {
+    return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));
 }
 
 // The logistic function, 1 / (1 + exp(-x)): for very negative x, exp(-x) overflows to inf

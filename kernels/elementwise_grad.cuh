@@ -21,10 +21,12 @@ namespace ag {
 #define AG_GELU_3KAPPA 0.134145              // 3 * 0.044715, folded in double
 
 // g times the 0/1 mask, as the NumPy path computes it (a multiply is many times faster
-// than np.where there); so an inf or NaN gradient at an inactive unit gives NaN.
+// than np.where there); so an inf or NaN gradient at an inactive unit gives NaN. The
+// saved y = max(x, 0) is 0, positive or NaN: y != 0 passes the gradient where x is NaN
+// too, as PyTorch's threshold_backward does (NaN <= 0 is false).
 template <typename T>
 AG_FN T relu_grad(T y, T g) {
-    return g * T(y > T(0));
+    return g * T(y != T(0));
 }
 
 template <typename T>
@@ -81,7 +83,7 @@ AG_FN T softplus_grad(T x, T g, T beta, T threshold) {
 
 template <typename T>
 AG_FN T elu_grad(T x, T g, T alpha) {
-    return x > T(0) ? g : g * alpha * xexp(x);
+    return x <= T(0) ? g * alpha * xexp(x) : g;  // (NaN passes g, as PyTorch)
 }
 
 template <typename T>
@@ -101,7 +103,7 @@ AG_FN T sqrt_grad(T y, T g) {
 
 template <typename T>
 AG_FN T abs_grad(T x, T g) {
-    return g * sign(x);
+    return g * sgn(x);
 }
 
 // has_lo / has_hi: clamp(x, min=None) and clamp(x, max=None) have one bound only.

@@ -276,3 +276,22 @@ def test_float_valued_ops_of_integer_tensors_give_the_default_float_type(torch, 
         assert getattr(ag, name)(x).dtype == ag.float64
     finally:
         ag.set_default_dtype(ag.float32)
+
+
+@pytest.mark.parametrize("name", ["relu", "abs", "elu", "leaky_relu", "clamp", "sigmoid", "tanh"])
+def test_gradient_at_nan_inputs_matches_torch(torch, name, device):
+    """Piecewise ops at NaN: relu and elu pass the gradient (NaN <= 0 is false in PyTorch's
+    backward), abs gives 0 (PyTorch's sgn(NaN)), and smooth ops give NaN."""
+    fns = {"relu": lambda M, t: M.relu(t), "abs": lambda M, t: M.abs(t),
+           "elu": lambda M, t: M.F.elu(t, 1.5), "leaky_relu": lambda M, t: M.F.leaky_relu(t, 0.1),
+           "clamp": lambda M, t: M.clamp(t, -0.5, 1.0), "sigmoid": lambda M, t: M.sigmoid(t),
+           "tanh": lambda M, t: M.tanh(t)}
+    values = [float("nan"), -1.0, 0.0, 2.0]
+    x = ag.tensor(values, device=device, requires_grad=True)
+    with np.errstate(invalid="ignore"):
+        fns[name](AG, x).sum().backward()
+    tx = torch.tensor(values, requires_grad=True)
+    fns[name](Lib(torch, torch.nn.functional), tx).sum().backward()
+    got, want = to_numpy(x.grad), tx.grad.numpy()
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))  # NaN exactly where PyTorch's
+    np.testing.assert_allclose(got, want, rtol=1e-6)

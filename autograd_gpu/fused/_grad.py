@@ -197,7 +197,9 @@ def _linear(name, numpy_formula, second, *, scalars=(), flags=None):
 
 
 def _np_relu(xp, y, g):
-    return g * (y > 0)  # a mask multiply: far faster than where() in NumPy
+    # a mask multiply (far faster than where() in NumPy); y = max(x, 0) is 0, positive or
+    # NaN, and y != 0 lets a NaN input pass its gradient, as PyTorch does
+    return g * (y != 0)
 
 
 def _np_leaky_relu(xp, x, g, slope):
@@ -252,7 +254,7 @@ def _np_softplus(xp, x, g, beta, threshold):
 
 def _np_elu(xp, x, g, alpha):
     # exp of min(x, 0): the branch not taken must not overflow
-    return xp.where(x > 0, g, g * alpha * xp.exp(xp.minimum(x, 0)))
+    return xp.where(x <= 0, g * alpha * xp.exp(xp.minimum(x, 0)), g)  # (NaN passes g)
 
 
 def _np_exp(xp, y, g):
@@ -268,7 +270,7 @@ def _np_sqrt(xp, y, g):
 
 
 def _np_abs(xp, x, g):
-    return g * xp.sign(x)
+    return g * xp.nan_to_num(xp.sign(x), nan=0.0)  # PyTorch's sgn(NaN) is 0, NumPy's NaN
 
 
 def _np_clamp(xp, x, g, lo, hi):
@@ -342,7 +344,7 @@ def _d_softplus(x, g, gg, beta, threshold):
 
 def _d_elu(x, g, gg, alpha):
     e = _ops()
-    return e.where(x > 0, 0.0, g * gg * alpha * e.exp(e.minimum(x, 0)))
+    return e.where(x <= 0, g * gg * alpha * e.exp(e.minimum(x, 0)), 0.0)
 
 
 def _d_exp(y, g, gg):
