@@ -198,6 +198,18 @@ def test_goal_verdicts(ratio, verdict):
     assert "pending" in gpu_line
 
 
+def test_elementwise_goal_is_judged_on_the_pooled_row_not_the_pool_off_comparison():
+    def row(label, ratio):
+        return {"label": label, "size": 10**7, "ratios": {"ours_vs_torch_cpu": ratio},
+                "results": {"ours_cpu": {"median": ratio}, "torch_cpu": {"median": 1.0}}}
+
+    doc = {"machine": {"host": "h", "gpu": None}, "created": "2026-01-01T00:00:00+00:00",
+           "workloads": [{"id": "elementwise", "rows": [row("n = 1e7", 0.45),
+                                                        row("n = 1e7, host pool off", 0.65)]}]}
+    line = next(x for x in report.goal_rows([doc]) if x.startswith("| elementwise chain"))
+    assert "pool off" not in line and line.rstrip().endswith("| **pass** |")
+
+
 def test_load_keeps_the_latest_run_per_machine(tmp_path):
     for i, created in enumerate(["2026-01-01T00:00:00+00:00", "2026-01-02T00:00:00+00:00"]):
         doc = dict(_doc(0.1 * (i + 1)), schema=1, quick=False, created=created)
