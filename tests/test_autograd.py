@@ -276,6 +276,22 @@ def test_gradcheck_detects_a_wrong_gradient():
     assert ag.autograd.gradgradcheck(lambda t: t * t * t, (x,))
 
 
+def test_saved_tensors_of_a_function_that_saved_nothing_is_empty():
+    from autograd_gpu.autograd.function import Function
+
+    class Double(Function):
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, g):
+            assert list(self.saved_tensors) == []  # as PyTorch's ctx.saved_tensors: ()
+            return g * 2
+
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    Double.apply(x).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+
+
 def test_zero_dim_leaf_grad_is_an_array_that_zero_clears():
     # a 0-d op returns NumPy scalars; the leaf's .grad must still be a writable array
     x = ag.tensor(0.5, requires_grad=True)

@@ -171,6 +171,8 @@ class Function:
         (for inputs and outputs) under create_graph."""
         if self._freed:
             raise RuntimeError(_SECOND_BACKWARD)
+        if self._saved is None:  # forward saved nothing
+            return []
         graph = _state.enabled  # True in a create_graph backward
         out = []
         for s in self._saved:
