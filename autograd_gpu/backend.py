@@ -380,16 +380,19 @@ class _HostPool:
     def _drop_free(self, needed):
         """Drops free arrays until `needed` bytes are released (or none is free)."""
         for key in list(self.buckets):
-            bucket = self.buckets[key]
-            for a in list(bucket):
-                if needed <= 0:
-                    return
-                if _getrefcount(a) == 4:  # the bucket, the copy of the list, `a`, the call
-                    bucket.remove(a)
+            if needed <= 0:
+                return
+            kept = []
+            for a in self.buckets[key]:
+                if needed > 0 and _getrefcount(a) == 3:  # the bucket, `a`, the call: free
                     self.held.discard(id(a))
                     self.nbytes -= a.nbytes
                     needed -= a.nbytes
-            if not bucket:
+                else:
+                    kept.append(a)
+            if kept:
+                self.buckets[key] = kept
+            else:
                 del self.buckets[key]
 
     def stats(self):

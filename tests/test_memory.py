@@ -441,6 +441,19 @@ def test_the_pool_keeps_no_more_than_its_limit(pool):
     assert pool.stats()["pooled_bytes"] == 0
 
 
+def test_free_arrays_behind_arrays_in_use_are_dropped(pool):
+    x = ag.randn(_BIG)
+    a, b, c = ag.exp(x), ag.exp(x), ag.exp(x)  # one bucket: [a, b, c]
+    kept = a.numpy().copy()
+    del b, c  # free, behind `a` in use
+    backend.empty_host_cache()
+    assert pool.stats()["arrays"] == 1 and pool.stats()["pooled_bytes"] == _BIG * 4
+    np.testing.assert_array_equal(a.numpy(), kept)
+    del a
+    backend.empty_host_cache()
+    assert pool.stats()["arrays"] == 0
+
+
 def test_a_pool_limit_of_zero_turns_the_pool_off(pool):
     backend.set_host_pool_limit(0)
     ag.exp(ag.randn(_BIG))
