@@ -247,8 +247,8 @@ class CrossEntropy(Function):
         shifted = x - m
         logp = shifted - xp.log(xp.exp(shifted).sum(axis=cdim, keepdims=True))
         l = -(q * logp).sum(axis=cdim)
-        self.target, self.weight, self.ignore_index, self.eps = target, weight, ignore_index, label_smoothing
-        self.cdim, self.reduction = cdim, reduction
+        self.target, self.weight, self.ignore_index = target, weight, ignore_index
+        self.eps, self.cdim, self.reduction = label_smoothing, cdim, reduction
         self.grad_denom = _grad_denom(xp, denom)
         self.save_for_backward(x, logp)
         if reduction == "mean":

@@ -7,12 +7,13 @@ buffers in place. CuPy arrays of one float dtype go to the fused kernel of
 with NumPy or CuPy ufuncs. The formulas are PyTorch's (torch.optim, single-tensor path),
 and the code below performs the very operations of kernels/optim.cuh in the same order,
 so the CPU and the GPU agree to rounding (bit for bit where the host build of the kernel
-is compared with it, in tests/test_kernels.py). Temporaries of a large parameter come
-from the host buffer pool (see backend.pooled_out). Where PyTorch's order would cost an extra
+is compared with it, in tests/test_kernels.py). Where PyTorch's order would cost an extra
 pass over the data here (Adam's bias corrections, the scaling after a division), both
-this code and the kernel take the cheaper order, a few ulp from PyTorch. Each update
-allocates at most two temporaries of the parameter's size (three when `maximize` meets
-weight decay, for Adadelta).
+this code and the kernel take the cheaper order, a few ulp from PyTorch.
+
+Each update allocates at most two temporaries of the parameter's size (one more when
+`maximize` meets weight decay); those of a large parameter come from the host buffer pool
+(see backend.pooled_out), so they cost no page faults.
 """
 import numpy as np
 
