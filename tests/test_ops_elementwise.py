@@ -295,3 +295,19 @@ def test_gradient_at_nan_inputs_matches_torch(torch, name, device):
     got, want = to_numpy(x.grad), tx.grad.numpy()
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))  # NaN exactly where PyTorch's
     np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_and_minimum_give_a_nan_pair_the_whole_gradient_on_both_sides(torch, name, device):
+    """As PyTorch: where one input is NaN neither wins nor ties, so both get all of g;
+    otherwise the winner gets g and a tie splits it."""
+    a0, b0 = [float("nan"), 1.0, 2.0, 3.0], [0.0, float("nan"), 2.0, -1.0]
+    grads = []
+    for lib in (ag, torch):
+        kw = {"device": device} if lib is ag else {}
+        a = lib.tensor(a0, requires_grad=True, **kw)
+        b = lib.tensor(b0, requires_grad=True, **kw)
+        getattr(lib, name)(a, b).sum().backward()
+        grads.append((to_numpy(a.grad), to_numpy(b.grad)))
+    for got, want in zip(*grads):
+        np.testing.assert_array_equal(got, want)

@@ -298,14 +298,24 @@ class Maximum(Function):
 
     def backward(self, g):
         a, b = self.saved_tensors
-        wa = (a > b) + (a == b) * 0.5
-        if not isinstance(wa, Tensor):  # (NumPy makes bool * 0.5 float64: keep g's dtype)
-            wa = wa.astype(g.dtype, copy=False)
-        need = self.needs_input_grad
-        return (
-            sum_to(g * wa, _shape(a)) if need[0] else None,
-            sum_to(g * (1 - wa), _shape(b)) if need[1] else None,
-        )
+        return _split_between(self, g, a, b, a > b, a < b)
+
+
+def _split_between(node, g, a, b, a_wins, b_wins):
+    """The gradients of maximum/minimum: all of g to the winner, half to each at a tie,
+    and all of it to both where one is NaN (neither wins nor ties), as PyTorch."""
+    half_tie = (a == b) * 0.5
+    need = node.needs_input_grad
+    grads = []
+    for k, (x, other_wins) in enumerate(((a, b_wins), (b, a_wins))):
+        if not need[k]:
+            grads.append(None)
+            continue
+        w = 1 - (other_wins + half_tie)
+        if not isinstance(w, Tensor):  # (NumPy makes bool * 0.5 float64: keep g's dtype)
+            w = w.astype(g.dtype, copy=False)
+        grads.append(sum_to(g * w, _shape(x)))
+    return tuple(grads)
 
 
 class Minimum(Function):
@@ -318,14 +328,7 @@ class Minimum(Function):
 
     def backward(self, g):
         a, b = self.saved_tensors
-        wa = (a < b) + (a == b) * 0.5
-        if not isinstance(wa, Tensor):  # (NumPy makes bool * 0.5 float64: keep g's dtype)
-            wa = wa.astype(g.dtype, copy=False)
-        need = self.needs_input_grad
-        return (
-            sum_to(g * wa, _shape(a)) if need[0] else None,
-            sum_to(g * (1 - wa), _shape(b)) if need[1] else None,
-        )
+        return _split_between(self, g, a, b, a < b, a > b)
 
 
 class Where(Function):
