@@ -482,3 +482,28 @@ def test_integer_and_mixed_inputs_are_not_pooled(pool):
     assert pool.stats()["arrays"] == 0
     assert ag.exp(i).dtype == ag.float32  # (computed on a float32 copy: that result is pooled)
     assert pool.stats()["arrays"] == 1
+
+
+def test_threads_sharing_the_pool_get_their_own_arrays(pool):
+    """NumPy releases the GIL inside ufunc loops: two threads computing at once must never
+    be handed the same pooled array."""
+    import threading
+
+    rng = np.random.default_rng(0)
+    inputs = [rng.standard_normal(_BIG).astype(np.float32) for _ in range(4)]
+    expected = [np.tanh(v) * 2 + np.exp(v * 0.1) for v in inputs]
+    errors = []
+
+    def work(k):
+        x = ag.tensor(inputs[k])
+        for _ in range(20):
+            got = (ag.tanh(x) * 2 + ag.exp(x * 0.1)).numpy()
+            if not np.allclose(got, expected[k], rtol=1e-6):
+                errors.append(k)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and pool.stats()["hits"] > 0
