@@ -189,11 +189,8 @@ def _numel(x, y):
     return math.prod(sx if sx == sy else np.broadcast_shapes(sx, sy))
 
 
-def _class_coefficients(xp, x, target, weight, ignore_index, label_smoothing):
-    """Q[i, c] with loss_i = -sum_c Q[i, c] * log_softmax(x)[i, c] (class axis 1, or 0 for an
-    unbatched input), and the mean's denominator (sum of the targets' weights)."""
-    cdim = 1 if x.ndim >= 2 else 0
-    C = x.shape[cdim]
+def _checked_targets(target, C, ignore_index):
+    """The class indices as int64 and where they are ignored; an index out of range raises."""
     t = target.astype(np.int64, copy=False)
     ignored = t == ignore_index
     bad = ~ignored & ((t < 0) | (t >= C))
@@ -202,6 +199,15 @@ def _class_coefficients(xp, x, target, weight, ignore_index, label_smoothing):
             f"Target {int(t[bad].reshape(-1)[0])} is out of bounds (cross_entropy/nll_loss: "
             f"{C} classes, valid targets are 0..{C - 1} or ignore_index={ignore_index})"
         )
+    return t, ignored
+
+
+def _class_coefficients(xp, x, target, weight, ignore_index, label_smoothing):
+    """Q[i, c] with loss_i = -sum_c Q[i, c] * log_softmax(x)[i, c] (class axis 1, or 0 for an
+    unbatched input), and the mean's denominator (sum of the targets' weights)."""
+    cdim = 1 if x.ndim >= 2 else 0
+    C = x.shape[cdim]
+    t, ignored = _checked_targets(target, C, ignore_index)
     t_exp = xp.expand_dims(t, cdim)
     cshape = [1] * x.ndim
     cshape[cdim] = C
@@ -242,11 +248,26 @@ class CrossEntropy(Function):
 
     def forward(self, x, target, reduction, weight, ignore_index, label_smoothing):
         xp = array_module(x)
-        q, denom, cdim = _class_coefficients(xp, x, target, weight, ignore_index, label_smoothing)
+        cdim = 1 if x.ndim >= 2 else 0
+        C = x.shape[cdim]
+        t, ignored = _checked_targets(target, C, ignore_index)
         m = xp.amax(x, axis=cdim, keepdims=True)
         shifted = x - m
         logp = shifted - xp.log(xp.exp(shifted).sum(axis=cdim, keepdims=True))
-        l = -(q * logp).sum(axis=cdim)
+        # loss_i = -(1 - eps) w[t_i] logp[i, t_i] - eps / C sum_c w_c logp[i, c], 0 where
+        # ignored: the target's entry is gathered (no dense one-hot matrix)
+        safe = xp.where(ignored, 0, t)
+        keep = (~ignored).astype(x.dtype)
+        lp_t = xp.take_along_axis(logp, xp.expand_dims(safe, cdim), axis=cdim).squeeze(cdim)
+        w = None if weight is None else weight.astype(x.dtype, copy=False)
+        wt = keep if w is None else w[safe] * keep  # each sample's target weight
+        l = -(1.0 - label_smoothing) * wt * lp_t
+        if label_smoothing:
+            cshape = [1] * x.ndim
+            cshape[cdim] = C
+            wl = logp if w is None else logp * w.reshape(cshape)
+            l = l - (label_smoothing / C) * wl.sum(axis=cdim) * keep
+        denom = wt.sum()
         self.target, self.weight, self.ignore_index = target, weight, ignore_index
         self.eps, self.cdim, self.reduction = label_smoothing, cdim, reduction
         self.grad_denom = _grad_denom(xp, denom)
