@@ -343,14 +343,13 @@ class _HostPool:
     because the C allocator maps big blocks anew and unmaps them when freed. The pool keeps
     every array it handed out, bucketed by (shape, dtype). An array is free again when its
     reference count shows the pool's reference alone; nothing has to return it. Arrays below
-    `min_bytes` are left to the allocator (its free lists serve those well). `limit` bounds
+    POOL_MIN_BYTES are left to the allocator (its free lists serve those well). `limit` bounds
     the bytes the pool keeps (in use and free together); past it, free arrays of other
     shapes are dropped first, then new arrays go untracked.
     """
 
-    def __init__(self, limit, min_bytes=None):
+    def __init__(self, limit):
         self.limit = limit
-        self.min_bytes = POOL_MIN_BYTES if min_bytes is None else min_bytes
         self.buckets = {}
         self.held = set()  # id() of every array the pool holds (kept alive, so ids stay unique)
         self.nbytes = 0
@@ -424,7 +423,7 @@ def pooled_out(a, b=None):
     """Where the result of an elementwise op on NumPy array `a` (and `b`: a same-shape,
     same-dtype array or a Python number) may be written: an array from the host pool when
     `a` is large, else None (the op allocates as usual; CuPy arrays use CuPy's own pool)."""
-    if (a.__class__ is not ndarray or a.nbytes < _host_pool.min_bytes or not _host_pool.limit
+    if (a.__class__ is not ndarray or a.nbytes < POOL_MIN_BYTES or not _host_pool.limit
             or a.dtype.kind != "f"):  # (integer inputs may give a float result)
         return None
     if b is not None:
