@@ -42,6 +42,16 @@ def _scaled(xp, a, c):
     return xp.multiply(a, c, out=pooled_out(a))
 
 
+def _decay_add_square_(xp, v, g, decay, tmp=None):
+    """v = decay * v + (1 - decay) * g * g in place, rounded as the kernel computes it
+    (((1 - decay) * g) * g); returns the scratch array it used (`tmp`, or a new one)."""
+    v *= decay
+    tmp = xp.multiply(g, 1 - decay, out=pooled_out(g) if tmp is None else tmp)
+    tmp *= g
+    v += tmp
+    return tmp
+
+
 def _lerp_(xp, start, end, weight, tmp=None):
     """start = lerp(start, end, weight) in place, rounded as torch.lerp (which switches form
     at weight 0.5): start + w (end - start), or end - (end - start)(1 - w) with 1 - w taken
@@ -124,10 +134,7 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, b
     else:
         g = _effective_grad(xp, param, grad, weight_decay, maximize)
     tmp = _lerp_(xp, exp_avg, g, 1 - beta1)
-    exp_avg_sq *= beta2
-    xp.multiply(g, 1 - beta2, out=tmp)  # ((1 - beta2) * g) * g, as the kernel rounds it
-    tmp *= g
-    exp_avg_sq += tmp
+    _decay_add_square_(xp, exp_avg_sq, g, beta2, tmp)
     v = exp_avg_sq
     if amsgrad:
         xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
@@ -172,10 +179,7 @@ def rmsprop_update(param, grad, square_avg, momentum_buffer, grad_avg, *, lr, al
             return  # (one fused kernel)
         xp = array_module(param)
     g = _effective_grad(xp, param, grad, weight_decay, maximize)
-    square_avg *= alpha
-    tmp = _scaled(xp, g, 1 - alpha)
-    tmp *= g
-    square_avg += tmp
+    tmp = _decay_add_square_(xp, square_avg, g, alpha)
     if centered:
         _lerp_(xp, grad_avg, g, 1 - alpha, tmp)
         xp.multiply(grad_avg, grad_avg, out=tmp)
@@ -237,19 +241,13 @@ def adadelta_update(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight_
             return  # (one fused kernel)
         xp = array_module(param)
     g = _effective_grad(xp, param, grad, weight_decay, maximize)
-    square_avg *= rho
-    tmp = _scaled(xp, g, 1 - rho)
-    tmp *= g
-    square_avg += tmp
+    tmp = _decay_add_square_(xp, square_avg, g, rho)
     xp.add(square_avg, eps, out=tmp)
     xp.sqrt(tmp, out=tmp)  # std
     delta = xp.add(acc_delta, eps, out=pooled_out(acc_delta))
     xp.sqrt(delta, out=delta)
     delta /= tmp
     delta *= g
-    acc_delta *= rho
-    xp.multiply(delta, 1 - rho, out=tmp)
-    tmp *= delta
-    acc_delta += tmp
+    _decay_add_square_(xp, acc_delta, delta, rho, tmp)
     delta *= -lr
     param += delta

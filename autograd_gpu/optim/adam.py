@@ -39,29 +39,11 @@ class Adam(Optimizer):
         kw = dict(lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
                   weight_decay=group["weight_decay"], amsgrad=amsgrad,
                   maximize=group["maximize"], decoupled_weight_decay=self._decoupled)
-        state_all = self.state
-        update = F.adam_update
-        for p in group["params"]:
-            g = p._grad
-            if g is None:
-                continue
-            state = state_all[p]
-            if not state:
-                state["step"] = self._new_step()
-                state["exp_avg"] = self._buffer(p)
-                state["exp_avg_sq"] = self._buffer(p)
-                if amsgrad:
-                    state["max_exp_avg_sq"] = self._buffer(p)
-            elif amsgrad and "max_exp_avg_sq" not in state:
-                state["max_exp_avg_sq"] = self._buffer(p)
-            data = p._data
-            m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        buffers = _STATE_KEYS if amsgrad else _STATE_KEYS[:2]
+        for p, g, state, step in self._stepping(group, buffers):
             mx = state["max_exp_avg_sq"]._data if amsgrad else None
-            t = type(data)
-            if type(m) is not t or type(v) is not t or (amsgrad and type(mx) is not t):
-                self._check_state_device(p, state, _STATE_KEYS)
-            update(data, g._data, m, v, mx, step=self._incr_step(state), **kw)
-            p._version[0] += 1
+            F.adam_update(p._data, g._data, state["exp_avg"]._data, state["exp_avg_sq"]._data, mx,
+                          step=step, **kw)
 
 
 class AdamW(Adam):

@@ -150,9 +150,11 @@ class Optimizer:
     # ---------------------------------------------------------------- helpers for subclasses
     def _stepping(self, group, buffers, initial=0.0):
         """(param, grad, state, step) for each parameter of `group` that has a gradient.
-        State is created on first use (a step count and the named buffers, filled with
-        `initial`), else checked to be on the parameter's device; the step count is advanced.
-        After the caller's in-place update, the parameter's version is bumped."""
+        State is created on first use (a step count), and each named buffer when it is
+        missing (filled with `initial`; a buffer can appear later, e.g. when amsgrad or
+        momentum is switched on); the buffers are checked to be on the parameter's device,
+        and the step count is advanced. After the caller's in-place update, the parameter's
+        version is bumped."""
         state_all = self.state
         for p in group["params"]:
             g = p._grad
@@ -161,10 +163,13 @@ class Optimizer:
             state = state_all[p]
             if not state:
                 state["step"] = self._new_step()
-                for name in buffers:
+            t = type(p._data)
+            for name in buffers:
+                b = state.get(name)
+                if b is None:
                     state[name] = self._buffer(p, initial)
-            else:
-                self._check_state_device(p, state, buffers)
+                elif type(b._data) is not t:
+                    self._check_state_device(p, state, buffers)
             yield p, g, state, self._incr_step(state)
             p._version[0] += 1
 
