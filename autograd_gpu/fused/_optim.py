@@ -74,14 +74,19 @@ def sgd_update(param, grad, momentum_buffer, *, lr, momentum, dampening, nestero
                   (weight_decay != 0, momentum != 0, nesterov, maximize, first_step))
 
 
+def adam_scalars(lr, beta1, beta2, eps, step):
+    """Adam's step scalars for both paths, in double precision: (eps c2, lr c2 / c1) with
+    c1 = 1 - beta1^step and c2 = sqrt(1 - beta2^step)."""
+    bc2_sqrt = (1 - beta2 ** step) ** 0.5
+    return eps * bc2_sqrt, lr / (1 - beta1 ** step) * bc2_sqrt
+
+
 def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, beta1, beta2,
                 eps, weight_decay, amsgrad, maximize, decoupled_weight_decay):
     """torch.optim.Adam's (decoupled_weight_decay=False) or AdamW's update; `step` counts
     from 1 and includes this step; max_exp_avg_sq is None unless amsgrad."""
-    from ..optim._functional import _adam_scalars  # (imports this module)
-
     vmax = max_exp_avg_sq if amsgrad else None
-    eps_c2, step_c2 = _adam_scalars(lr, beta1, beta2, eps, step)
+    eps_c2, step_c2 = adam_scalars(lr, beta1, beta2, eps, step)
     decay = 1 - lr * weight_decay
     return _fused("adam", param, grad, (exp_avg, exp_avg_sq, vmax),
                   (decay, weight_decay, 1 - beta1, beta2, 1 - beta2, eps_c2, step_c2),

@@ -19,7 +19,7 @@ def _map(f, x, *args, floating=True):
     """The NumPy ufunc `f` (or CuPy's namesake) of `x`; a large NumPy result is written into
     an array from the host pool (see backend.pooled_out). `floating`: integer and bool
     inputs are computed in the default float type, as PyTorch does (NumPy gives float64)."""
-    if floating and x.dtype.kind in "biu":
+    if floating:
         x = _as_float(x)
     if x.__class__ is np.ndarray:
         if x.nbytes >= POOL_MIN_BYTES:
@@ -31,6 +31,9 @@ def _map(f, x, *args, floating=True):
 
 
 def _as_float(x):
+    """`x` itself, or an integer or bool `x` in the default float type."""
+    if x.dtype.kind not in "biu":
+        return x
     from ..creation import get_default_dtype
 
     return x.astype(to_numpy_dtype(get_default_dtype()))
@@ -133,8 +136,7 @@ def _sigmoid(xp, x):
 
 class Sigmoid(Function):
     def forward(self, x):
-        if x.dtype.kind in "biu":
-            x = _as_float(x)
+        x = _as_float(x)
         y = _sigmoid(array_module(x), x)
         self.save_for_backward(y)
         return y

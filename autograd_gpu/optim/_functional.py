@@ -141,18 +141,12 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, b
         v = max_exp_avg_sq
     # m / (sqrt(v) / c2 + eps) * lr / c1 == m / (sqrt(v) + eps c2) * (lr c2 / c1): one
     # pass fewer than PyTorch's order (a few ulp apart; the kernel computes the same)
-    eps_c2, step_c2 = _adam_scalars(lr, beta1, beta2, eps, step)
+    eps_c2, step_c2 = _fused.adam_scalars(lr, beta1, beta2, eps, step)
     xp.sqrt(v, out=tmp)
     tmp += eps_c2
     xp.divide(exp_avg, tmp, out=tmp)
     tmp *= step_c2
     param -= tmp
-
-
-def _adam_scalars(lr, beta1, beta2, eps, step):
-    """(eps sqrt(1 - beta2^t), lr sqrt(1 - beta2^t) / (1 - beta1^t)) in double precision."""
-    bc2_sqrt = (1 - beta2 ** step) ** 0.5
-    return eps * bc2_sqrt, lr / (1 - beta1 ** step) * bc2_sqrt
 
 
 def rmsprop_update(param, grad, square_avg, momentum_buffer, grad_avg, *, lr, alpha, eps,
