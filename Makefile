@@ -1,5 +1,5 @@
 # `make test` and `make bench` set up everything they need on a fresh machine:
-# a .venv with the package installed editable and its extras.
+# a .venv with the package installed editable (which compiles the C tape) and its extras.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -15,7 +15,7 @@ STAMP  := $(VENV)/.installed-oracle$(ORACLE)-$(CUPY)
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml autograd_gpu/autograd/_tape.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test,viz,plot]'

@@ -4,12 +4,11 @@ import weakref
 import numpy as np
 
 from . import backend
-from .autograd import engine, function, grad_mode
+from .autograd import _tape, engine, function, grad_mode
 from .autograd.function import AccumulateGrad
 
 _state = grad_mode._state
 _ndarray = np.ndarray
-_new = object.__new__
 
 
 class Tensor:
@@ -634,27 +633,22 @@ class _HookHandle:
             self.hooks.remove(self.hook)
 
 
-def _init(t, data, grad_fn=None, requires_grad=False):
-    """Sets every field of a new tensor `t` around `data`; returns `t`."""
-    t._data = data
-    t._requires_grad = requires_grad
-    t._grad_fn = grad_fn
-    t._output_nr = 0
-    t._grad = None
-    t._version = [0]
-    t._hooks = None
-    t._accumulator = None
-    t._retains_grad = False
-    t._base = None
-    return t
-
-
-def _wrap(data, grad_fn=None, requires_grad=False):
-    """A Tensor around an existing array (no copy)."""
-    return _init(_new(Tensor), data, grad_fn, requires_grad)
-
+# _init(t, data, grad_fn=None, requires_grad=False) sets every field of a new tensor `t`
+# around `data` and returns `t`; _wrap(data, grad_fn=None, requires_grad=False) is a new
+# Tensor around an existing array (no copy). Both are C (_tape), as every op makes one.
+_init = _tape.init
+_wrap = _tape.wrap
 
 function.Tensor = Tensor
 function._new_tensor = _wrap
+_tape.setup(
+    Tensor=Tensor, AccumulateGrad=AccumulateGrad, ndarray=np.ndarray, Function=function.Function,
+    grad_state=_state, sequence=function._sequence, no_edge=function._NO_EDGE,
+    raise_device_mismatch=function._raise_device_mismatch,
+    raise_stale_view=function._raise_stale_view, as_array=function.as_array,
+    replace=function._replace, SavedOutput=function._SavedOutput,
+    extra_refs=backend.extra_refs, run_hooks=engine._run_hooks,
+    materialize=engine._materialize, check_anomaly=engine._check_anomaly,
+)
 
 from .ops import arithmetic as _arith  # noqa: E402  (ops import Tensor from here)

@@ -5,17 +5,17 @@ recorded before it, so when a node is popped every node that consumes its output
 already run and its incoming gradients are complete (summed in `buffers`). No recursion:
 a chain of 100,000 ops is a loop of 100,000 iterations. The engine knows nothing about
 individual ops.
+
+This module checks the arguments and sets up the tables; the loop itself (the heap, the
+nodes, the leaves' gradients) is C, in _tape.backward_loop, with the same rules.
 """
-from heapq import heappop as _heappop, heappush as _heappush
-import sys as _sys
 import warnings
 
 import numpy as _np
 
-from . import grad_mode
+from . import _tape, grad_mode
 from . import function as _function
 from .function import AccumulateGrad as _AccumulateGrad
-from ..backend import extra_refs as _extra_refs
 
 _state = grad_mode._state
 
@@ -115,7 +115,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         grads = _root_grads(outputs, grad_outputs, create_graph)
 
     buffers = {}
-    heap = []
+    roots = []
     leaf_grads = {}
     for out, g in zip(outputs, grads):
         node, nr = _node_of(out)
@@ -126,8 +126,9 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         buf = buffers.get(node)
         if buf is None:
             buf = buffers[node] = [None] * node._n_outputs
-            _heappush(heap, (-node.sequence_nr, node))
+            roots.append(node)
         buf[nr] = g if buf[nr] is None else buf[nr] + g
+    out = g = buf = prev = None  # the loop's references: leaves may adopt their arrays
 
     captures = None
     needed = None
@@ -138,102 +139,14 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             if not t._requires_grad:
                 raise RuntimeError(f"One of the differentiated Tensors (input {k}) does not require grad")
             captures.setdefault(_node_of(t), []).append(k)
-        needed = _needed_nodes([e[1] for e in heap] + list(leaf_grads), {n for n, _ in captures})
+        needed = _needed_nodes(roots + list(leaf_grads), {n for n, _ in captures})
         results = [None] * len(inputs)
 
-    anomaly = _function.Function._record_trace
-    push, pop = _heappush, _heappop
-    AccumulateGrad = _AccumulateGrad
     prev_mode = _state.enabled
     _state.enabled = create_graph
     try:
-        # sequence numbers are unique, so heap entries never compare nodes
-        while heap:
-            node = pop(heap)[1]
-            node_grads = buffers.pop(node)
-            if node._pre_hooks is not None:
-                node_grads = _run_hooks(node, node_grads, create_graph)
-            if captures is not None:  # (autograd.grad, or backward(inputs=...))
-                for nr, g in enumerate(node_grads):
-                    ks = captures.get((node, nr))
-                    if ks:
-                        for k in ks:
-                            results[k] = g
-                if node not in needed:
-                    continue
-            if node._n_outputs == 1:
-                in_grads = node.backward(node_grads[0])
-            else:
-                in_grads = node.backward(*_materialize(node, node_grads))
-            if not retain_graph:
-                node._saved = None
-                node._freed = True
-            if in_grads.__class__ is not tuple:
-                in_grads = (in_grads,)
-            if anomaly:
-                _check_anomaly(node, in_grads)
-            for (fn, nr), g in zip(node.next_functions, in_grads):
-                if g is None or fn is None:
-                    continue
-                if fn.__class__ is AccumulateGrad:
-                    # leaves are sinks: sum their gradients here, apply them at the end
-                    prev = leaf_grads.get(fn)
-                    if prev is None:
-                        leaf_grads[fn] = g
-                    elif prev.__class__ is _np.ndarray and prev.base is None and (
-                        # the dict, `prev`, the call (and the host pool's): ours alone
-                        (rc := _sys.getrefcount(prev)) == 3 or rc == 4 and _extra_refs(prev)
-                    ):
-                        prev += g
-                    else:
-                        leaf_grads[fn] = prev + g
-                    continue
-                buf = buffers.get(fn)
-                if buf is None:
-                    if needed is not None and fn not in needed:
-                        continue
-                    if fn._n_outputs == 1:
-                        buffers[fn] = [g]
-                    else:
-                        buf = buffers[fn] = [None] * fn._n_outputs
-                        buf[nr] = g
-                    push(heap, (-fn.sequence_nr, fn))
-                else:
-                    prev = buf[nr]
-                    if prev is None:
-                        buf[nr] = g
-                    elif prev.__class__ is _np.ndarray and prev.base is None and (
-                        # the list, `prev`, the call (and the host pool's): ours alone
-                        (rc := _sys.getrefcount(prev)) == 3 or rc == 4 and _extra_refs(prev)
-                    ):
-                        prev += g  # summed in place: nobody else holds this array
-                    else:
-                        buf[nr] = prev + g
-        in_grads = node_grads = g = prev = None  # drop the loop's references: leaves may adopt arrays
-        for acc in list(leaf_grads):
-            g = leaf_grads.pop(acc)
-            if acc._pre_hooks is not None:
-                (g,) = _run_hooks(acc, [g], create_graph)
-            if captures is not None:
-                for k in captures.get((acc, 0), ()):
-                    results[k] = g
-                if (acc, 0) not in captures:
-                    continue
-            if not accumulate:
-                continue
-            t = acc._ref()
-            if t is None:  # a leaf nobody holds any more: its gradient goes nowhere
-                continue
-            if create_graph or t._grad is not None:
-                t._accumulate(g, create_graph)
-                continue
-            # the first gradient: the leaf may keep the array itself when nothing else can
-            # see it: an array (not a NumPy scalar, which is immutable), not a view, and no
-            # reference but this local and getrefcount's argument (and the host pool's)
-            owned = ((g.__class__ is _np.ndarray or hasattr(g, "__cuda_array_interface__"))
-                     and g.base is None
-                     and ((rc := _sys.getrefcount(g)) == 2 or rc == 3 and _extra_refs(g)))
-            t._accumulate(g, False, owned)
+        _tape.backward_loop(roots, buffers, leaf_grads, captures, needed, results, retain_graph,
+                            create_graph, accumulate, _function.Function._record_trace)
     finally:
         _state.enabled = prev_mode
 

@@ -16,7 +16,7 @@ import itertools
 import weakref
 
 from ..backend import device_of
-from . import grad_mode
+from . import _tape, grad_mode
 
 _state = grad_mode._state
 _sequence = itertools.count()
@@ -53,66 +53,14 @@ class Function:
         self._saved = arrays
 
     # -- running an op ---------------------------------------------------------------
-    @classmethod
-    def apply(cls, *inputs, **params):
-        """Runs forward on the inputs' arrays and, in grad mode, records a node.
-
-        Inputs that are not Tensors (Python scalars, raw arrays) are constants. Called with
-        no Tensor at all (as backward code does in a first-order pass) it returns raw arrays.
-        """
-        node = _new(cls)
-        arrays = []
-        nexts = []  # the edge each input's gradient flows along (kept only if recording)
-        needs = []  # whether each input's gradient is wanted
-        record = False
-        first = None
-        for a in inputs:
-            if isinstance(a, Tensor):
-                d = a._data
-                if a._base is not None and a._base._grad_fn is not a._base_fn:
-                    _raise_stale_view(cls, a)
-                if first is None:
-                    first = d
-                elif type(d) is not type(first) or (
-                    type(d) is not _ndarray and d.device != first.device
-                ):
-                    _raise_device_mismatch(cls, inputs)
-                arrays.append(d)
-                if a._requires_grad:
-                    record = True
-                    fn = a._grad_fn
-                    if fn is None:
-                        fn = a._accumulator or a._get_accumulator()
-                        nexts.append((fn, 0))
-                    else:
-                        nexts.append((fn, a._output_nr))
-                    needs.append(True)
-                    continue
-            else:
-                arrays.append(a)
-            nexts.append(_NO_EDGE)
-            needs.append(False)
-        out = node.forward(*arrays, **params)
-        if first is None:
-            return out
-        if type(out) is tuple:
-            return node._wrap_outputs(out, inputs, nexts, needs, record and _state.enabled)
-        if type(out) is not _ndarray:
-            raw = out
-            out = as_array(raw)
-            if raw is not out and node._saved is not None:  # a NumPy scalar from a 0-d op
-                node._saved = _replace(node._saved, raw, out)
-        if not record or not _state.enabled or out.dtype.kind not in "fc":
-            return _new_tensor(out)
-        node.next_functions = tuple(nexts)
-        node.needs_input_grad = tuple(needs)
-        node.sequence_nr = next(_sequence)
-        if Function._record_trace:
-            node._record_stack()
-        t = _new_tensor(out, node, True)
-        if node._saved is not None:
-            node._resolve_saved(inputs, (t,))
-        return t
+    # apply(*inputs, **params) runs forward on the inputs' arrays and, in grad mode with an
+    # input that requires grad, records a node: its next_functions (the edge each input's
+    # gradient flows along), needs_input_grad, a sequence number, and the saved values
+    # tied to the inputs and outputs they are. Inputs that are not Tensors (Python scalars,
+    # raw arrays) are constants. Called with no Tensor at all (as backward code does in a
+    # first-order pass) it returns raw arrays. It is the C function _tape.apply: this
+    # bookkeeping runs once per op, and in Python it cost more than NumPy's work on small
+    # arrays. Set below the class, as a classmethod.
 
     def _wrap_outputs(self, outs, inputs, nexts, needs, record):
         raws, outs = outs, tuple([as_array(o) for o in outs])
@@ -137,33 +85,19 @@ class Function:
                 t = _new_tensor(o)
             result.append(t)
         if self._saved is not None:
-            self._resolve_saved(inputs, result)
+            _tape.resolve_saved(self, inputs, result)
         return tuple(result)
 
     def _record_stack(self):
+        import os
         import traceback
 
-        self._anomaly_trace = "".join(traceback.format_stack()[:-3])
-
-    def _resolve_saved(self, inputs, outputs):
-        """Ties each saved array to the input or output it is, so that a create_graph
-        backward sees it as a graph-connected Tensor, and an in-place change to it is
-        detected. Entries: (tensor, version) for an input, _SavedOutput for an output (with
-        the output's version counter, not the output: no reference cycle), else as given."""
-        resolved = []
-        for s in self._saved:
-            for t in inputs:
-                if isinstance(t, Tensor) and t._data is s:
-                    resolved.append((t, t._version[0]))
-                    break
-            else:
-                for k, o in enumerate(outputs):
-                    if o._data is s:
-                        resolved.append(_SavedOutput(s, k, o._version, o._version[0]))
-                        break
-                else:
-                    resolved.append(s)
-        self._saved = resolved
+        # the caller's stack, up to the line that called into the library
+        frames = traceback.extract_stack()
+        package = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+        while frames and os.path.abspath(frames[-1].filename).startswith(package):
+            frames.pop()
+        self._anomaly_trace = "".join(traceback.format_list(frames))
 
     @property
     def saved_tensors(self):
@@ -211,6 +145,7 @@ class Function:
     __str__ = __repr__
 
 
+Function.apply = classmethod(_tape.apply)
 _NO_EDGE = (None, 0)
 
 
@@ -225,7 +160,6 @@ def _replace(items, old, new):
     # (a plain function: a generator closing over the caller's locals left one object per
     # call behind with the cyclic collector off)
     return tuple([new if x is old else x for x in items])
-_new = object.__new__
 
 
 class NodeName(str):

@@ -1,0 +1,1215 @@
+/* The tape's hot loops in C: recording a node (Function.apply), making a Tensor, and
+ * replaying the tape (the engine's loop over nodes and the leaves' gradients).
+ *
+ * Why C: recording and replaying are pure bookkeeping (tuples, dicts, a heap), and in
+ * Python that bookkeeping cost several microseconds per op, more than NumPy's own work on
+ * small arrays. The rules are the ones written in function.py and engine.py, which call
+ * this module; rare paths (multi-output ops, hooks, anomaly mode, error messages) call back
+ * into their Python helpers, which `setup` hands over once at import.
+ *
+ * Tensor is a Python class with __slots__; its slots are read and written here at their
+ * member offsets (what the slot descriptors do), so a Tensor is created without running
+ * Python code.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+
+/* ---------------------------------------------------------------- set up once, at import */
+
+static PyTypeObject *Tensor_T;      /* autograd_gpu.Tensor */
+static PyTypeObject *Accumulate_T;  /* AccumulateGrad, a leaf's sink node */
+static PyTypeObject *ndarray_T;     /* numpy.ndarray */
+static PyObject *Function_cls;      /* the op base class (for its _record_trace switch) */
+static PyObject *grad_state;        /* grad_mode._state: .enabled, per thread */
+static PyObject *sequence;          /* the tape's counter (itertools.count), shared with Python */
+static PyObject *no_edge;           /* (None, 0) */
+static PyObject *zero;              /* the int 0 */
+static PyObject *float_dtypes;      /* a set of NumPy dtypes of kind "f" or "c" seen so far */
+
+/* Python helpers for the rare paths */
+static PyObject *h_device_mismatch, *h_stale_view, *h_as_array, *h_replace, *h_saved_output,
+    *h_extra_refs, *h_run_hooks, *h_materialize, *h_check_anomaly;
+
+static Py_ssize_t off_data, off_requires_grad, off_grad_fn, off_output_nr, off_grad,
+    off_version, off_hooks, off_accumulator, off_retains_grad, off_base;
+
+static PyObject *s_forward, *s_backward, *s_enabled, *s_dtype, *s_kind, *s_next_functions,
+    *s_needs_input_grad, *s_sequence_nr, *s_saved, *s_freed, *s_record_trace, *s_record_stack,
+    *s_wrap_outputs, *s_get_accumulator, *s_base_fn, *s_base, *s_pre_hooks, *s_n_outputs,
+    *s_device, *s_accumulate, *s_ref, *s_cuda_array_interface;
+
+static int ready = 0;
+
+#define SLOT(o, off) (*(PyObject **)((char *)(o) + (off)))
+
+static inline void
+slot_set(PyObject *o, Py_ssize_t off, PyObject *v)
+{
+    PyObject *old = SLOT(o, off);
+    Py_XINCREF(v);
+    SLOT(o, off) = v;
+    Py_XDECREF(old);
+}
+
+/* A slot's value (borrowed); None where it was never set. */
+static inline PyObject *
+slot_get(PyObject *o, Py_ssize_t off)
+{
+    PyObject *v = SLOT(o, off);
+    return v ? v : Py_None;
+}
+
+static int
+slot_offset(PyObject *cls, const char *name, Py_ssize_t *off)
+{
+    PyObject *descr = PyObject_GetAttrString(cls, name);
+    if (descr == NULL)
+        return -1;
+    if (Py_TYPE(descr) != &PyMemberDescr_Type ||
+        ((PyMemberDescrObject *)descr)->d_member->type != T_OBJECT_EX) {
+        PyErr_Format(PyExc_TypeError, "_tape.setup: Tensor.%s is not a __slots__ entry", name);
+        Py_DECREF(descr);
+        return -1;
+    }
+    *off = ((PyMemberDescrObject *)descr)->d_member->offset;
+    Py_DECREF(descr);
+    return 0;
+}
+
+static inline int
+truthy(PyObject *v)
+{
+    if (v == Py_True)
+        return 1;
+    if (v == Py_False || v == Py_None)
+        return 0;
+    return PyObject_IsTrue(v);
+}
+
+/* ---------------------------------------------------------------- Tensor creation */
+
+static int
+init_slots(PyObject *t, PyObject *data, PyObject *grad_fn, int requires_grad)
+{
+    PyObject *version = PyList_New(1);
+    if (version == NULL)
+        return -1;
+    Py_INCREF(zero);
+    PyList_SET_ITEM(version, 0, zero);
+    slot_set(t, off_data, data);
+    slot_set(t, off_requires_grad, requires_grad ? Py_True : Py_False);
+    slot_set(t, off_grad_fn, grad_fn);
+    slot_set(t, off_output_nr, zero);
+    slot_set(t, off_grad, Py_None);
+    slot_set(t, off_version, version);
+    Py_DECREF(version);
+    slot_set(t, off_hooks, Py_None);
+    slot_set(t, off_accumulator, Py_None);
+    slot_set(t, off_retains_grad, Py_False);
+    slot_set(t, off_base, Py_None);
+    return 0;
+}
+
+static PyObject *
+new_tensor(PyObject *data, PyObject *grad_fn, int requires_grad)
+{
+    PyObject *t = Tensor_T->tp_alloc(Tensor_T, 0);
+    if (t == NULL)
+        return NULL;
+    if (init_slots(t, data, grad_fn, requires_grad) < 0) {
+        Py_DECREF(t);
+        return NULL;
+    }
+    return t;
+}
+
+static int
+not_ready(void)
+{
+    if (ready)
+        return 0;
+    PyErr_SetString(PyExc_RuntimeError, "autograd_gpu.autograd._tape used before setup()");
+    return 1;
+}
+
+/* wrap(data, grad_fn=None, requires_grad=False): a Tensor around an existing array. */
+static PyObject *
+tape_wrap(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (not_ready())
+        return NULL;
+    if (nargs < 1 || nargs > 3) {
+        PyErr_SetString(PyExc_TypeError, "wrap(data, grad_fn=None, requires_grad=False)");
+        return NULL;
+    }
+    int rg = 0;
+    if (nargs > 2 && (rg = truthy(args[2])) < 0)
+        return NULL;
+    return new_tensor(args[0], nargs > 1 ? args[1] : Py_None, rg);
+}
+
+/* init(t, data, grad_fn=None, requires_grad=False): sets every slot of a new Tensor; returns t. */
+static PyObject *
+tape_init(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (not_ready())
+        return NULL;
+    if (nargs < 2 || nargs > 4) {
+        PyErr_SetString(PyExc_TypeError, "init(t, data, grad_fn=None, requires_grad=False)");
+        return NULL;
+    }
+    if (!PyObject_TypeCheck(args[0], Tensor_T)) {
+        PyErr_SetString(PyExc_TypeError, "init: not a Tensor");
+        return NULL;
+    }
+    int rg = 0;
+    if (nargs > 3 && (rg = truthy(args[3])) < 0)
+        return NULL;
+    if (init_slots(args[0], args[1], nargs > 2 ? args[2] : Py_None, rg) < 0)
+        return NULL;
+    Py_INCREF(args[0]);
+    return args[0];
+}
+
+/* ---------------------------------------------------------------- recording (apply) */
+
+/* 1 if the array's dtype is floating or complex, 0 if not, -1 on error */
+static int
+is_float(PyObject *arr)
+{
+    PyObject *dtype = PyObject_GetAttr(arr, s_dtype);
+    if (dtype == NULL)
+        return -1;
+    int r = PySet_Contains(float_dtypes, dtype);
+    if (r == 0) {
+        PyObject *kind = PyObject_GetAttr(dtype, s_kind);
+        if (kind == NULL) {
+            r = -1;
+        }
+        else {
+            r = PyUnicode_CompareWithASCIIString(kind, "f") == 0 ||
+                PyUnicode_CompareWithASCIIString(kind, "c") == 0;
+            Py_DECREF(kind);
+            if (r && PySet_Add(float_dtypes, dtype) < 0)
+                r = -1;
+        }
+    }
+    Py_DECREF(dtype);
+    return r;
+}
+
+static PyObject *
+version_of(PyObject *t)
+{
+    PyObject *v = slot_get(t, off_version);
+    if (PyList_CheckExact(v) && PyList_GET_SIZE(v) > 0) {
+        PyObject *x = PyList_GET_ITEM(v, 0);
+        Py_INCREF(x);
+        return x;
+    }
+    return PySequence_GetItem(v, 0);
+}
+
+/* node._saved = what forward saved, each entry tied to the input or the output it is:
+ * (tensor, version) for an input, _SavedOutput for an output (its array, index and version
+ * counter, not the output itself: no reference cycle), else as given. A create_graph
+ * backward then sees graph-connected Tensors, and an in-place change is detected. */
+static int
+resolve_saved(PyObject *node, PyObject *saved, PyObject *const *inputs, Py_ssize_t n,
+              PyObject *const *outs, Py_ssize_t nout)
+{
+    PyObject *seq = PySequence_Fast(saved, "saved values must be a sequence");
+    if (seq == NULL)
+        return -1;
+    Py_ssize_t m = PySequence_Fast_GET_SIZE(seq);
+    PyObject *resolved = PyList_New(m);
+    if (resolved == NULL) {
+        Py_DECREF(seq);
+        return -1;
+    }
+    for (Py_ssize_t j = 0; j < m; j++) {
+        PyObject *s = PySequence_Fast_GET_ITEM(seq, j);
+        PyObject *item = NULL;
+        for (Py_ssize_t i = 0; i < n && item == NULL; i++) {
+            PyObject *a = inputs[i];
+            if (PyObject_TypeCheck(a, Tensor_T) && SLOT(a, off_data) == s) {
+                PyObject *v = version_of(a);
+                if (v == NULL)
+                    goto fail;
+                item = PyTuple_Pack(2, a, v);
+                Py_DECREF(v);
+                if (item == NULL)
+                    goto fail;
+            }
+        }
+        for (Py_ssize_t k = 0; k < nout && item == NULL; k++) {
+            PyObject *o = outs[k];
+            if (PyObject_TypeCheck(o, Tensor_T) && SLOT(o, off_data) == s) {
+                PyObject *index = PyLong_FromSsize_t(k);
+                PyObject *v = index ? version_of(o) : NULL;
+                if (v != NULL)
+                    item = PyObject_CallFunctionObjArgs(h_saved_output, s, index,
+                                                        slot_get(o, off_version), v, NULL);
+                Py_XDECREF(index);
+                Py_XDECREF(v);
+                if (item == NULL)
+                    goto fail;
+            }
+        }
+        if (item == NULL) {
+            item = s;
+            Py_INCREF(item);
+        }
+        PyList_SET_ITEM(resolved, j, item);
+    }
+    Py_DECREF(seq);
+    int r = PyObject_SetAttr(node, s_saved, resolved);
+    Py_DECREF(resolved);
+    return r;
+fail:
+    Py_DECREF(seq);
+    Py_DECREF(resolved);
+    return -1;
+}
+
+/* resolve_saved(node, inputs, outputs): resolve_saved for a multi-output node. */
+static PyObject *
+tape_resolve_saved(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (not_ready())
+        return NULL;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "resolve_saved(node, inputs, outputs)");
+        return NULL;
+    }
+    PyObject *saved = PyObject_GetAttr(args[0], s_saved);
+    if (saved == NULL)
+        return NULL;
+    PyObject *ins = PySequence_Fast(args[1], "inputs");
+    PyObject *outs = ins ? PySequence_Fast(args[2], "outputs") : NULL;
+    int r = -1;
+    if (outs != NULL)
+        r = saved == Py_None ? 0 : resolve_saved(
+            args[0], saved, PySequence_Fast_ITEMS(ins), PySequence_Fast_GET_SIZE(ins),
+            PySequence_Fast_ITEMS(outs), PySequence_Fast_GET_SIZE(outs));
+    Py_DECREF(saved);
+    Py_XDECREF(ins);
+    Py_XDECREF(outs);
+    if (r < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+tuple_of(PyObject *const *items, Py_ssize_t n)
+{
+    PyObject *t = PyTuple_New(n);
+    if (t == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_INCREF(items[i]);
+        PyTuple_SET_ITEM(t, i, items[i]);
+    }
+    return t;
+}
+
+static int
+grad_enabled(void)
+{
+    PyObject *e = PyObject_GetAttr(grad_state, s_enabled);
+    if (e == NULL)
+        return -1;
+    int r = truthy(e);
+    Py_DECREF(e);
+    return r;
+}
+
+#define SMALL 16
+
+/* apply(cls, *inputs, **params), Function.apply: runs forward on the inputs' arrays and,
+ * in grad mode with an input that requires grad, records a node (see function.py). */
+static PyObject *
+tape_apply(PyObject *mod, PyObject *const *args, Py_ssize_t nargsf, PyObject *kwnames)
+{
+    if (not_ready())
+        return NULL;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs < 1 || !PyType_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "apply: expected a Function subclass");
+        return NULL;
+    }
+    PyTypeObject *cls = (PyTypeObject *)args[0];
+    PyObject *const *inputs = args + 1;
+    Py_ssize_t n = nargs - 1;
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+
+    PyObject *small[SMALL];
+    PyObject **call = small;  /* [node, arrays..., keyword values...] */
+    if (1 + n + nkw > SMALL) {
+        call = PyMem_Malloc(sizeof(PyObject *) * (1 + n + nkw));
+        if (call == NULL)
+            return PyErr_NoMemory();
+    }
+    PyObject *node = NULL, *nexts = NULL, *needs = NULL, *out = NULL, *result = NULL;
+    Py_ssize_t held = 0;  /* call[1..held] hold references */
+    int record = 0;
+    PyObject *first = NULL;
+
+    node = cls->tp_alloc(cls, 0);
+    if (node == NULL)
+        goto done;
+    nexts = PyTuple_New(n);
+    needs = PyTuple_New(n);
+    if (nexts == NULL || needs == NULL)
+        goto done;
+    call[0] = node;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *a = inputs[i];
+        PyObject *edge = no_edge, *need = Py_False;
+        Py_INCREF(edge);
+        if (PyObject_TypeCheck(a, Tensor_T)) {
+            PyObject *d = SLOT(a, off_data);
+            if (d == NULL) {
+                PyErr_SetString(PyExc_AttributeError, "a Tensor without data");
+                Py_DECREF(edge);
+                goto done;
+            }
+            PyObject *base = slot_get(a, off_base);
+            if (base != Py_None) {  /* a view: stale if its base was changed in place since */
+                PyObject *base_fn = PyObject_GetAttr(a, s_base_fn);
+                if (base_fn == NULL) {
+                    PyErr_Clear();
+                    base_fn = Py_None;
+                    Py_INCREF(base_fn);
+                }
+                int stale = slot_get(base, off_grad_fn) != base_fn;
+                Py_DECREF(base_fn);
+                if (stale) {
+                    Py_XDECREF(PyObject_CallFunctionObjArgs(h_stale_view, (PyObject *)cls, a, NULL));
+                    Py_DECREF(edge);
+                    goto done;
+                }
+            }
+            if (first == NULL) {
+                first = d;
+            }
+            else {
+                int mismatch = Py_TYPE(d) != Py_TYPE(first);
+                if (!mismatch && Py_TYPE(d) != ndarray_T) {
+                    PyObject *d1 = PyObject_GetAttr(d, s_device);
+                    PyObject *d0 = d1 ? PyObject_GetAttr(first, s_device) : NULL;
+                    mismatch = d0 ? PyObject_RichCompareBool(d1, d0, Py_NE) : -1;
+                    Py_XDECREF(d1);
+                    Py_XDECREF(d0);
+                    if (mismatch < 0) {
+                        Py_DECREF(edge);
+                        goto done;
+                    }
+                }
+                if (mismatch) {
+                    PyObject *ins = tuple_of(inputs, n);
+                    if (ins != NULL) {
+                        Py_XDECREF(PyObject_CallFunctionObjArgs(h_device_mismatch, (PyObject *)cls, ins, NULL));
+                        Py_DECREF(ins);
+                    }
+                    Py_DECREF(edge);
+                    goto done;
+                }
+            }
+            Py_INCREF(d);
+            call[1 + i] = d;
+            held = i + 1;
+            int rg = truthy(slot_get(a, off_requires_grad));
+            if (rg < 0) {
+                Py_DECREF(edge);
+                goto done;
+            }
+            if (rg) {
+                record = 1;
+                PyObject *fn = slot_get(a, off_grad_fn);
+                Py_DECREF(edge);
+                if (fn == Py_None) {
+                    PyObject *acc = slot_get(a, off_accumulator);
+                    if (acc == Py_None)
+                        acc = PyObject_CallMethodNoArgs(a, s_get_accumulator);
+                    else
+                        Py_INCREF(acc);
+                    if (acc == NULL)
+                        goto done;
+                    edge = PyTuple_Pack(2, acc, zero);
+                    Py_DECREF(acc);
+                }
+                else {
+                    edge = PyTuple_Pack(2, fn, slot_get(a, off_output_nr));
+                }
+                if (edge == NULL)
+                    goto done;
+                need = Py_True;
+            }
+        }
+        else {
+            Py_INCREF(a);
+            call[1 + i] = a;
+            held = i + 1;
+        }
+        PyTuple_SET_ITEM(nexts, i, edge);
+        Py_INCREF(need);
+        PyTuple_SET_ITEM(needs, i, need);
+    }
+    for (Py_ssize_t k = 0; k < nkw; k++)
+        call[1 + n + k] = args[nargs + k];
+
+    out = PyObject_VectorcallMethod(s_forward, call, 1 + n, kwnames);
+    if (out == NULL || first == NULL) {  /* no Tensor input: raw arrays out, nothing recorded */
+        result = out;
+        out = NULL;
+        goto done;
+    }
+    int enabled = record ? grad_enabled() : 0;
+    if (enabled < 0)
+        goto done;
+    if (PyTuple_CheckExact(out)) {
+        PyObject *ins = tuple_of(inputs, n);
+        if (ins != NULL) {
+            result = PyObject_CallMethodObjArgs(node, s_wrap_outputs, out, ins, nexts, needs,
+                                                (record && enabled) ? Py_True : Py_False, NULL);
+            Py_DECREF(ins);
+        }
+        goto done;
+    }
+    if (Py_TYPE(out) != ndarray_T) {  /* a NumPy scalar from a 0-d op (or a CuPy array) */
+        PyObject *raw = out;
+        out = PyObject_CallOneArg(h_as_array, raw);
+        if (out == NULL) {
+            Py_DECREF(raw);
+            goto done;
+        }
+        if (out != raw) {  /* saved the scalar? save the array instead */
+            PyObject *saved = PyObject_GetAttr(node, s_saved);
+            if (saved == NULL) {
+                Py_DECREF(raw);
+                goto done;
+            }
+            if (saved != Py_None) {
+                PyObject *r = PyObject_CallFunctionObjArgs(h_replace, saved, raw, out, NULL);
+                int err = r == NULL || PyObject_SetAttr(node, s_saved, r) < 0;
+                Py_XDECREF(r);
+                if (err) {
+                    Py_DECREF(saved);
+                    Py_DECREF(raw);
+                    goto done;
+                }
+            }
+            Py_DECREF(saved);
+        }
+        Py_DECREF(raw);
+    }
+    int floating = (record && enabled) ? is_float(out) : 0;
+    if (floating < 0)
+        goto done;
+    if (!floating) {
+        result = new_tensor(out, Py_None, 0);
+        goto done;
+    }
+    PyObject *seq = PyIter_Next(sequence);
+    if (seq == NULL)
+        goto done;
+    int err = PyObject_SetAttr(node, s_next_functions, nexts) < 0 ||
+              PyObject_SetAttr(node, s_needs_input_grad, needs) < 0 ||
+              PyObject_SetAttr(node, s_sequence_nr, seq) < 0;
+    Py_DECREF(seq);
+    if (err)
+        goto done;
+    PyObject *trace = PyObject_GetAttr(Function_cls, s_record_trace);
+    if (trace == NULL)
+        goto done;
+    int on = truthy(trace);
+    Py_DECREF(trace);
+    if (on < 0)
+        goto done;
+    if (on) {
+        PyObject *r = PyObject_CallMethodNoArgs(node, s_record_stack);
+        if (r == NULL)
+            goto done;
+        Py_DECREF(r);
+    }
+    PyObject *t = new_tensor(out, node, 1);
+    if (t == NULL)
+        goto done;
+    PyObject *saved = PyObject_GetAttr(node, s_saved);
+    if (saved == NULL || (saved != Py_None && resolve_saved(node, saved, inputs, n, &t, 1) < 0)) {
+        Py_XDECREF(saved);
+        Py_DECREF(t);
+        goto done;
+    }
+    Py_DECREF(saved);
+    result = t;
+done:
+    for (Py_ssize_t i = 1; i <= held; i++)
+        Py_DECREF(call[i]);
+    if (call != small)
+        PyMem_Free(call);
+    Py_XDECREF(out);
+    Py_XDECREF(nexts);
+    Py_XDECREF(needs);
+    Py_XDECREF(node);
+    return result;
+}
+
+/* ---------------------------------------------------------------- replaying (the engine) */
+
+typedef struct {
+    long long key;  /* the node's sequence number */
+    PyObject *node; /* a reference */
+} entry;
+
+typedef struct {
+    entry *items;
+    Py_ssize_t n, cap;
+} heap;
+
+static int
+heap_push(heap *h, PyObject *node)
+{
+    PyObject *s = PyObject_GetAttr(node, s_sequence_nr);
+    if (s == NULL)
+        return -1;
+    long long key = PyLong_AsLongLong(s);
+    Py_DECREF(s);
+    if (key == -1 && PyErr_Occurred())
+        return -1;
+    if (h->n == h->cap) {
+        Py_ssize_t cap = h->cap ? 2 * h->cap : 64;
+        entry *items = PyMem_Realloc(h->items, sizeof(entry) * cap);
+        if (items == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        h->items = items;
+        h->cap = cap;
+    }
+    Py_ssize_t i = h->n++;
+    while (i > 0) {  /* sift up: the newest (largest sequence number) on top */
+        Py_ssize_t parent = (i - 1) / 2;
+        if (h->items[parent].key >= key)
+            break;
+        h->items[i] = h->items[parent];
+        i = parent;
+    }
+    Py_INCREF(node);
+    h->items[i].key = key;
+    h->items[i].node = node;
+    return 0;
+}
+
+static PyObject *
+heap_pop(heap *h)  /* a new reference */
+{
+    PyObject *top = h->items[0].node;
+    entry last = h->items[--h->n];
+    Py_ssize_t i = 0;
+    for (;;) {
+        Py_ssize_t c = 2 * i + 1;
+        if (c >= h->n)
+            break;
+        if (c + 1 < h->n && h->items[c + 1].key > h->items[c].key)
+            c++;
+        if (h->items[c].key <= last.key)
+            break;
+        h->items[i] = h->items[c];
+        i = c;
+    }
+    if (h->n > 0)
+        h->items[i] = last;
+    return top;
+}
+
+static void
+heap_clear(heap *h)
+{
+    for (Py_ssize_t i = 0; i < h->n; i++)
+        Py_DECREF(h->items[i].node);
+    PyMem_Free(h->items);
+}
+
+/* 1 if the array held in a table (one reference) is seen by nobody else, so a gradient can
+ * be summed into it in place: a plain NumPy array, not a view, and no other reference but
+ * (possibly) the host pool's. `refs`: the references the caller knows of. */
+static int
+sole_owner(PyObject *a, Py_ssize_t refs)
+{
+    if (Py_TYPE(a) != ndarray_T)
+        return 0;
+    Py_ssize_t rc = Py_REFCNT(a);
+    if (rc != refs && rc != refs + 1)
+        return 0;
+    PyObject *base = PyObject_GetAttr(a, s_base);
+    if (base == NULL)
+        return -1;
+    int no_base = base == Py_None;
+    Py_DECREF(base);
+    if (!no_base)
+        return 0;
+    if (rc == refs)
+        return 1;
+    PyObject *r = PyObject_CallOneArg(h_extra_refs, a);  /* the pool's reference? */
+    if (r == NULL)
+        return -1;
+    int pooled = truthy(r);
+    Py_DECREF(r);
+    return pooled;
+}
+
+/* table[key] += g: in place when the table's array is ours alone, else a new sum. */
+static int
+add_into_dict(PyObject *table, PyObject *key, PyObject *g)
+{
+    PyObject *prev = PyDict_GetItemWithError(table, key);
+    if (prev == NULL)
+        return PyErr_Occurred() ? -1 : PyDict_SetItem(table, key, g);
+    int sole = sole_owner(prev, 1);
+    if (sole < 0)
+        return -1;
+    if (sole) {
+        PyObject *r = PyNumber_InPlaceAdd(prev, g);
+        Py_XDECREF(r);
+        return r ? 0 : -1;
+    }
+    PyObject *sum = PyNumber_Add(prev, g);
+    if (sum == NULL)
+        return -1;
+    int r = PyDict_SetItem(table, key, sum);
+    Py_DECREF(sum);
+    return r;
+}
+
+static Py_ssize_t
+n_outputs(PyObject *node)
+{
+    PyObject *v = PyObject_GetAttr(node, s_n_outputs);
+    if (v == NULL)
+        return -1;
+    Py_ssize_t n = PyLong_AsSsize_t(v);
+    Py_DECREF(v);
+    return n;
+}
+
+static int
+capture(PyObject *captures, PyObject *results, PyObject *node, Py_ssize_t nr, PyObject *g,
+        int *found)
+{
+    PyObject *nr_obj = PyLong_FromSsize_t(nr);
+    if (nr_obj == NULL)
+        return -1;
+    PyObject *key = PyTuple_Pack(2, node, nr_obj);
+    Py_DECREF(nr_obj);
+    if (key == NULL)
+        return -1;
+    PyObject *ks = PyDict_GetItemWithError(captures, key);
+    Py_DECREF(key);
+    if (found)
+        *found = ks != NULL;
+    if (ks == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    PyObject *seq = PySequence_Fast(ks, "captures");
+    if (seq == NULL)
+        return -1;
+    for (Py_ssize_t j = 0; j < PySequence_Fast_GET_SIZE(seq); j++) {
+        Py_ssize_t k = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(seq, j));
+        if (k == -1 && PyErr_Occurred()) {
+            Py_DECREF(seq);
+            return -1;
+        }
+        Py_INCREF(g);
+        if (PyList_SetItem(results, k, g) < 0) {
+            Py_DECREF(seq);
+            return -1;
+        }
+    }
+    Py_DECREF(seq);
+    return 0;
+}
+
+/* One node's gradients flow to the nodes it came from. */
+static int
+send_grads(PyObject *node, PyObject *in_grads, PyObject *buffers, PyObject *leaf_grads,
+           PyObject *needed, heap *h)
+{
+    PyObject *nexts = PyObject_GetAttr(node, s_next_functions);
+    if (nexts == NULL)
+        return -1;
+    PyObject *nseq = PySequence_Fast(nexts, "next_functions");
+    Py_DECREF(nexts);
+    if (nseq == NULL)
+        return -1;
+    Py_ssize_t m = PySequence_Fast_GET_SIZE(nseq);
+    if (PyTuple_GET_SIZE(in_grads) < m)
+        m = PyTuple_GET_SIZE(in_grads);
+    int rc = -1;
+    for (Py_ssize_t i = 0; i < m; i++) {
+        PyObject *g = PyTuple_GET_ITEM(in_grads, i);
+        PyObject *edge = PySequence_Fast_GET_ITEM(nseq, i);
+        if (g == Py_None)
+            continue;
+        if (!PyTuple_Check(edge) || PyTuple_GET_SIZE(edge) != 2) {
+            PyErr_SetString(PyExc_TypeError, "next_functions entries are (node, output_nr)");
+            goto out;
+        }
+        PyObject *fn = PyTuple_GET_ITEM(edge, 0);
+        if (fn == Py_None)
+            continue;
+        if (Py_TYPE(fn) == Accumulate_T) {  /* leaves are sinks: summed here, applied at the end */
+            if (add_into_dict(leaf_grads, fn, g) < 0)
+                goto out;
+            continue;
+        }
+        Py_ssize_t nr = PyLong_AsSsize_t(PyTuple_GET_ITEM(edge, 1));
+        if (nr == -1 && PyErr_Occurred())
+            goto out;
+        PyObject *buf = PyDict_GetItemWithError(buffers, fn);
+        if (buf == NULL) {
+            if (PyErr_Occurred())
+                goto out;
+            if (needed != Py_None) {
+                int c = PySet_Contains(needed, fn);
+                if (c < 0)
+                    goto out;
+                if (!c)
+                    continue;
+            }
+            Py_ssize_t k = n_outputs(fn);
+            if (k < 0 && PyErr_Occurred())
+                goto out;
+            if (nr < 0 || nr >= k) {
+                PyErr_Format(PyExc_IndexError, "output %zd of a node with %zd outputs", nr, k);
+                goto out;
+            }
+            buf = PyList_New(k);
+            if (buf == NULL)
+                goto out;
+            for (Py_ssize_t j = 0; j < k; j++) {
+                PyObject *v = j == nr ? g : Py_None;
+                Py_INCREF(v);
+                PyList_SET_ITEM(buf, j, v);
+            }
+            int err = PyDict_SetItem(buffers, fn, buf) < 0 || heap_push(h, fn) < 0;
+            Py_DECREF(buf);
+            if (err)
+                goto out;
+            continue;
+        }
+        if (!PyList_Check(buf) || nr < 0 || nr >= PyList_GET_SIZE(buf)) {
+            PyErr_SetString(PyExc_IndexError, "gradient buffer index out of range");
+            goto out;
+        }
+        PyObject *prev = PyList_GET_ITEM(buf, nr);
+        if (prev == Py_None) {
+            Py_INCREF(g);
+            PyList_SetItem(buf, nr, g);
+            continue;
+        }
+        int sole = sole_owner(prev, 1);
+        if (sole < 0)
+            goto out;
+        if (sole) {  /* summed in place: nobody else holds this array */
+            PyObject *r = PyNumber_InPlaceAdd(prev, g);
+            if (r == NULL)
+                goto out;
+            Py_DECREF(r);
+        }
+        else {
+            PyObject *sum = PyNumber_Add(prev, g);
+            if (sum == NULL)
+                goto out;
+            PyList_SetItem(buf, nr, sum);
+        }
+    }
+    rc = 0;
+out:
+    Py_DECREF(nseq);
+    return rc;
+}
+
+static PyObject *
+call_backward(PyObject *node, PyObject *grads, int create_graph)
+{
+    Py_ssize_t k = n_outputs(node);
+    if (k < 0 && PyErr_Occurred())
+        return NULL;
+    if (k == 1 && PyList_GET_SIZE(grads) == 1)
+        return PyObject_CallMethodOneArg(node, s_backward, PyList_GET_ITEM(grads, 0));
+    PyObject *full = PyObject_CallFunctionObjArgs(h_materialize, node, grads, NULL);
+    if (full == NULL)
+        return NULL;
+    PyObject *seq = PySequence_Fast(full, "gradients");
+    Py_DECREF(full);
+    if (seq == NULL)
+        return NULL;
+    Py_ssize_t m = PySequence_Fast_GET_SIZE(seq);
+    PyObject **call = PyMem_Malloc(sizeof(PyObject *) * (m + 1));
+    if (call == NULL) {
+        Py_DECREF(seq);
+        return PyErr_NoMemory();
+    }
+    call[0] = node;
+    for (Py_ssize_t j = 0; j < m; j++)
+        call[1 + j] = PySequence_Fast_GET_ITEM(seq, j);
+    PyObject *r = PyObject_VectorcallMethod(s_backward, call, 1 + m, NULL);
+    PyMem_Free(call);
+    Py_DECREF(seq);
+    return r;
+}
+
+/* The leaves' summed gradients: hooks, captures, then into .grad. */
+static int
+apply_leaf_grads(PyObject *leaf_grads, PyObject *captures, PyObject *results, int accumulate,
+                 int create_graph)
+{
+    PyObject *accs = PyDict_Keys(leaf_grads);
+    if (accs == NULL)
+        return -1;
+    int rc = -1;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(accs); i++) {
+        PyObject *acc = PyList_GET_ITEM(accs, i);
+        PyObject *g = PyDict_GetItemWithError(leaf_grads, acc);
+        if (g == NULL)
+            goto out;
+        Py_INCREF(g);
+        if (PyDict_DelItem(leaf_grads, acc) < 0) {
+            Py_DECREF(g);
+            goto out;
+        }
+        PyObject *hooks = PyObject_GetAttr(acc, s_pre_hooks);
+        if (hooks == NULL) {
+            Py_DECREF(g);
+            goto out;
+        }
+        if (hooks != Py_None) {
+            Py_DECREF(hooks);
+            PyObject *lst = PyList_New(1);
+            if (lst == NULL) {
+                Py_DECREF(g);
+                goto out;
+            }
+            PyList_SET_ITEM(lst, 0, g);  /* steals */
+            PyObject *r = PyObject_CallFunctionObjArgs(h_run_hooks, acc, lst,
+                                                       create_graph ? Py_True : Py_False, NULL);
+            Py_DECREF(lst);
+            if (r == NULL)
+                goto out;
+            g = PySequence_GetItem(r, 0);
+            Py_DECREF(r);
+            if (g == NULL)
+                goto out;
+        }
+        else {
+            Py_DECREF(hooks);
+        }
+        if (captures != Py_None) {
+            int found;
+            if (capture(captures, results, acc, 0, g, &found) < 0) {
+                Py_DECREF(g);
+                goto out;
+            }
+            if (!found) {
+                Py_DECREF(g);
+                continue;
+            }
+        }
+        if (!accumulate) {
+            Py_DECREF(g);
+            continue;
+        }
+        PyObject *ref = PyObject_GetAttr(acc, s_ref);
+        PyObject *t = ref ? PyObject_CallNoArgs(ref) : NULL;
+        Py_XDECREF(ref);
+        if (t == NULL) {
+            Py_DECREF(g);
+            goto out;
+        }
+        if (t == Py_None) {  /* a leaf nobody holds any more: its gradient goes nowhere */
+            Py_DECREF(t);
+            Py_DECREF(g);
+            continue;
+        }
+        PyObject *r;
+        if (create_graph || slot_get(t, off_grad) != Py_None) {
+            r = PyObject_CallMethodObjArgs(t, s_accumulate, g, create_graph ? Py_True : Py_False, NULL);
+        }
+        else {
+            /* the first gradient: the leaf may keep the array itself when nothing else can
+             * see it (see sole_owner; a CuPy array counts too) */
+            int owned;
+            if (Py_TYPE(g) == ndarray_T) {
+                owned = sole_owner(g, 1);
+            }
+            else if (PyObject_HasAttr(g, s_cuda_array_interface)) {
+                PyObject *base = PyObject_GetAttr(g, s_base);
+                owned = base == NULL ? -1 : (base == Py_None && Py_REFCNT(g) == 1);
+                Py_XDECREF(base);
+            }
+            else {
+                owned = 0;
+            }
+            if (owned < 0) {
+                Py_DECREF(t);
+                Py_DECREF(g);
+                goto out;
+            }
+            r = PyObject_CallMethodObjArgs(t, s_accumulate, g, Py_False, owned ? Py_True : Py_False, NULL);
+        }
+        Py_DECREF(t);
+        Py_DECREF(g);
+        if (r == NULL)
+            goto out;
+        Py_DECREF(r);
+    }
+    rc = 0;
+out:
+    Py_DECREF(accs);
+    return rc;
+}
+
+/* backward_loop(roots, buffers, leaf_grads, captures, needed, results, retain_graph,
+ *               create_graph, accumulate, anomaly)
+ * Runs the nodes in `roots` and all they lead to, newest first (see engine.py). */
+static PyObject *
+tape_backward_loop(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (not_ready())
+        return NULL;
+    if (nargs != 10) {
+        PyErr_SetString(PyExc_TypeError, "backward_loop takes 10 arguments");
+        return NULL;
+    }
+    PyObject *roots = args[0], *buffers = args[1], *leaf_grads = args[2], *captures = args[3],
+             *needed = args[4], *results = args[5];
+    int retain_graph = truthy(args[6]), create_graph = truthy(args[7]),
+        accumulate = truthy(args[8]), anomaly = truthy(args[9]);
+    if (retain_graph < 0 || create_graph < 0 || accumulate < 0 || anomaly < 0)
+        return NULL;
+    if (!PyDict_Check(buffers) || !PyDict_Check(leaf_grads) ||
+        (captures != Py_None && !PyDict_Check(captures)) ||
+        (results != Py_None && !PyList_Check(results))) {
+        PyErr_SetString(PyExc_TypeError, "backward_loop: bad argument types");
+        return NULL;
+    }
+    heap h = {NULL, 0, 0};
+    PyObject *rseq = PySequence_Fast(roots, "roots");
+    if (rseq == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(rseq); i++) {
+        if (heap_push(&h, PySequence_Fast_GET_ITEM(rseq, i)) < 0) {
+            Py_DECREF(rseq);
+            heap_clear(&h);
+            return NULL;
+        }
+    }
+    Py_DECREF(rseq);
+
+    while (h.n > 0) {
+        PyObject *node = heap_pop(&h);
+        PyObject *grads = PyDict_GetItemWithError(buffers, node);
+        if (grads == NULL) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_KeyError, "a node without gradients on the heap");
+            Py_DECREF(node);
+            goto fail;
+        }
+        Py_INCREF(grads);
+        if (PyDict_DelItem(buffers, node) < 0)
+            goto fail_node;
+        PyObject *hooks = PyObject_GetAttr(node, s_pre_hooks);
+        if (hooks == NULL)
+            goto fail_node;
+        if (hooks != Py_None) {
+            PyObject *r = PyObject_CallFunctionObjArgs(h_run_hooks, node, grads,
+                                                       create_graph ? Py_True : Py_False, NULL);
+            Py_DECREF(hooks);
+            if (r == NULL)
+                goto fail_node;
+            Py_SETREF(grads, r);
+            if (!PyList_Check(grads)) {
+                PyErr_SetString(PyExc_TypeError, "hooks must give a list of gradients");
+                goto fail_node;
+            }
+        }
+        else {
+            Py_DECREF(hooks);
+        }
+        if (captures != Py_None) {  /* autograd.grad, or backward(inputs=...) */
+            for (Py_ssize_t nr = 0; nr < PyList_GET_SIZE(grads); nr++)
+                if (capture(captures, results, node, nr, PyList_GET_ITEM(grads, nr), NULL) < 0)
+                    goto fail_node;
+            int c = PySet_Contains(needed, node);
+            if (c < 0)
+                goto fail_node;
+            if (!c) {
+                Py_DECREF(grads);
+                Py_DECREF(node);
+                continue;
+            }
+        }
+        PyObject *in_grads = call_backward(node, grads, create_graph);
+        Py_DECREF(grads);
+        grads = NULL;
+        if (in_grads == NULL)
+            goto fail_node;
+        if (!retain_graph) {
+            if (PyObject_SetAttr(node, s_saved, Py_None) < 0 ||
+                PyObject_SetAttr(node, s_freed, Py_True) < 0) {
+                Py_DECREF(in_grads);
+                goto fail_node;
+            }
+        }
+        if (!PyTuple_Check(in_grads)) {
+            PyObject *t = PyTuple_Pack(1, in_grads);
+            Py_DECREF(in_grads);
+            if (t == NULL)
+                goto fail_node;
+            in_grads = t;
+        }
+        if (anomaly) {
+            PyObject *r = PyObject_CallFunctionObjArgs(h_check_anomaly, node, in_grads, NULL);
+            if (r == NULL) {
+                Py_DECREF(in_grads);
+                goto fail_node;
+            }
+            Py_DECREF(r);
+        }
+        int err = send_grads(node, in_grads, buffers, leaf_grads, needed, &h);
+        Py_DECREF(in_grads);
+        Py_DECREF(node);
+        if (err < 0)
+            goto fail;
+        continue;
+    fail_node:
+        Py_XDECREF(grads);
+        Py_DECREF(node);
+        goto fail;
+    }
+    PyMem_Free(h.items);
+    if (apply_leaf_grads(leaf_grads, captures, results, accumulate, create_graph) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+fail:
+    heap_clear(&h);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- setup */
+
+static int
+intern(PyObject **s, const char *text)
+{
+    *s = PyUnicode_InternFromString(text);
+    return *s ? 0 : -1;
+}
+
+static int
+keep(PyObject **slot, PyObject *kw, const char *name)
+{
+    PyObject *v = PyDict_GetItemString(kw, name);
+    if (v == NULL) {
+        PyErr_Format(PyExc_TypeError, "_tape.setup: missing %s", name);
+        return -1;
+    }
+    Py_INCREF(v);
+    Py_XSETREF(*slot, v);
+    return 0;
+}
+
+/* setup(**objects): the classes, state and helpers the loops need (see function.py). */
+static PyObject *
+tape_setup(PyObject *mod, PyObject *args, PyObject *kw)
+{
+    if (kw == NULL || PyTuple_GET_SIZE(args) != 0) {
+        PyErr_SetString(PyExc_TypeError, "setup takes keyword arguments only");
+        return NULL;
+    }
+    PyObject *tensor = NULL, *acc = NULL, *ndarray = NULL;
+    if (keep(&tensor, kw, "Tensor") < 0 || keep(&acc, kw, "AccumulateGrad") < 0 ||
+        keep(&ndarray, kw, "ndarray") < 0 || keep(&Function_cls, kw, "Function") < 0 ||
+        keep(&grad_state, kw, "grad_state") < 0 || keep(&sequence, kw, "sequence") < 0 ||
+        keep(&no_edge, kw, "no_edge") < 0 ||
+        keep(&h_device_mismatch, kw, "raise_device_mismatch") < 0 ||
+        keep(&h_stale_view, kw, "raise_stale_view") < 0 || keep(&h_as_array, kw, "as_array") < 0 ||
+        keep(&h_replace, kw, "replace") < 0 || keep(&h_saved_output, kw, "SavedOutput") < 0 ||
+        keep(&h_extra_refs, kw, "extra_refs") < 0 || keep(&h_run_hooks, kw, "run_hooks") < 0 ||
+        keep(&h_materialize, kw, "materialize") < 0 ||
+        keep(&h_check_anomaly, kw, "check_anomaly") < 0)
+        goto fail;
+    if (!PyType_Check(tensor) || !PyType_Check(acc) || !PyType_Check(ndarray)) {
+        PyErr_SetString(PyExc_TypeError, "_tape.setup: Tensor, AccumulateGrad, ndarray are classes");
+        goto fail;
+    }
+    if (slot_offset(tensor, "_data", &off_data) < 0 ||
+        slot_offset(tensor, "_requires_grad", &off_requires_grad) < 0 ||
+        slot_offset(tensor, "_grad_fn", &off_grad_fn) < 0 ||
+        slot_offset(tensor, "_output_nr", &off_output_nr) < 0 ||
+        slot_offset(tensor, "_grad", &off_grad) < 0 ||
+        slot_offset(tensor, "_version", &off_version) < 0 ||
+        slot_offset(tensor, "_hooks", &off_hooks) < 0 ||
+        slot_offset(tensor, "_accumulator", &off_accumulator) < 0 ||
+        slot_offset(tensor, "_retains_grad", &off_retains_grad) < 0 ||
+        slot_offset(tensor, "_base", &off_base) < 0)
+        goto fail;
+    Py_XSETREF(Tensor_T, (PyTypeObject *)tensor);
+    Py_XSETREF(Accumulate_T, (PyTypeObject *)acc);
+    Py_XSETREF(ndarray_T, (PyTypeObject *)ndarray);
+    if (zero == NULL && (zero = PyLong_FromLong(0)) == NULL)
+        return NULL;
+    if (float_dtypes == NULL && (float_dtypes = PySet_New(NULL)) == NULL)
+        return NULL;
+    ready = 1;
+    Py_RETURN_NONE;
+fail:
+    Py_XDECREF(tensor);
+    Py_XDECREF(acc);
+    Py_XDECREF(ndarray);
+    return NULL;
+}
+
+static PyMethodDef methods[] = {
+    {"setup", (PyCFunction)(void (*)(void))tape_setup, METH_VARARGS | METH_KEYWORDS,
+     "setup(**objects): hands over the classes, state and helpers the loops use."},
+    {"apply", (PyCFunction)(void (*)(void))tape_apply, METH_FASTCALL | METH_KEYWORDS,
+     "apply(cls, *inputs, **params): Function.apply (see autograd/function.py)."},
+    {"wrap", (PyCFunction)(void (*)(void))tape_wrap, METH_FASTCALL,
+     "wrap(data, grad_fn=None, requires_grad=False): a Tensor around an array, no copy."},
+    {"init", (PyCFunction)(void (*)(void))tape_init, METH_FASTCALL,
+     "init(t, data, grad_fn=None, requires_grad=False): sets a new Tensor's fields."},
+    {"resolve_saved", (PyCFunction)(void (*)(void))tape_resolve_saved, METH_FASTCALL,
+     "resolve_saved(node, inputs, outputs): ties node._saved to the inputs and outputs."},
+    {"backward_loop", (PyCFunction)(void (*)(void))tape_backward_loop, METH_FASTCALL,
+     "backward_loop(...): the engine's loop over nodes and leaves (see autograd/engine.py)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef moduledef = {
+    PyModuleDef_HEAD_INIT, "_tape",
+    "The tape's hot loops (recording and replaying) in C; see autograd/function.py and engine.py.",
+    -1, methods,
+};
+
+PyMODINIT_FUNC
+PyInit__tape(void)
+{
+    if (intern(&s_forward, "forward") < 0 || intern(&s_backward, "backward") < 0 ||
+        intern(&s_enabled, "enabled") < 0 || intern(&s_dtype, "dtype") < 0 ||
+        intern(&s_kind, "kind") < 0 || intern(&s_next_functions, "next_functions") < 0 ||
+        intern(&s_needs_input_grad, "needs_input_grad") < 0 ||
+        intern(&s_sequence_nr, "sequence_nr") < 0 || intern(&s_saved, "_saved") < 0 ||
+        intern(&s_freed, "_freed") < 0 || intern(&s_record_trace, "_record_trace") < 0 ||
+        intern(&s_record_stack, "_record_stack") < 0 ||
+        intern(&s_wrap_outputs, "_wrap_outputs") < 0 ||
+        intern(&s_get_accumulator, "_get_accumulator") < 0 ||
+        intern(&s_base_fn, "_base_fn") < 0 || intern(&s_base, "base") < 0 ||
+        intern(&s_pre_hooks, "_pre_hooks") < 0 || intern(&s_n_outputs, "_n_outputs") < 0 ||
+        intern(&s_device, "device") < 0 || intern(&s_accumulate, "_accumulate") < 0 ||
+        intern(&s_ref, "_ref") < 0 ||
+        intern(&s_cuda_array_interface, "__cuda_array_interface__") < 0)
+        return NULL;
+    return PyModule_Create(&moduledef);
+}
