@@ -227,24 +227,20 @@ class Tensor:
                 acc._pre_hooks = {0: self._hooks}
         return acc
 
-    def _accumulate(self, g, create_graph, owned=False):
-        """Adds an incoming gradient into ``.grad`` (the leaf's AccumulateGrad). `owned`: the
-        engine holds the only reference to `g`, so it can become ``.grad`` without a copy."""
-        if create_graph:
-            self._grad = g if self._grad is None else self._grad + g
-            return
+    def _accumulate(self, g, create_graph):
+        """Adds an incoming gradient into ``.grad`` (the leaf's AccumulateGrad), in the cases
+        the engine's C loop leaves to Python: under create_graph, a first gradient that must
+        be copied (the array, or one it views, may be seen elsewhere), and a ``.grad`` that
+        requires grad. (The loop itself adopts a first gradient nothing else can see, and
+        adds into an existing ``.grad`` in place.)"""
         grad = self._grad
-        if grad is None:
+        if create_graph:
+            self._grad = g if grad is None else grad + g
+        elif grad is None:
             d = self._data
-            if owned and g.dtype == d.dtype and g.shape == d.shape:
-                self._grad = _wrap(g)
-            else:  # a copy: the array (or one it views) may be shared with other leaves
-                self._grad = _wrap((np if type(d) is _ndarray else self._xp()).array(g, dtype=d.dtype))
-        elif grad._requires_grad:
-            self._grad = _wrap(grad._data + g)
+            self._grad = _wrap((np if type(d) is _ndarray else self._xp()).array(g, dtype=d.dtype))
         else:
-            grad._data += g
-            grad._version[0] += 1
+            self._grad = _wrap(grad._data + g)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Computes the gradient of this tensor with respect to graph leaves.
@@ -642,7 +638,8 @@ _wrap = _tape.wrap
 function.Tensor = Tensor
 function._new_tensor = _wrap
 _tape.setup(
-    Tensor=Tensor, AccumulateGrad=AccumulateGrad, ndarray=np.ndarray, Function=function.Function,
+    Tensor=Tensor, AccumulateGrad=AccumulateGrad, ndarray=np.ndarray, generic=np.generic,
+    asarray=np.asarray, Function=function.Function,
     grad_state=_state, sequence=function._sequence, no_edge=function._NO_EDGE,
     raise_device_mismatch=function._raise_device_mismatch,
     raise_stale_view=function._raise_stale_view, as_array=function.as_array,

@@ -20,11 +20,13 @@
 static PyTypeObject *Tensor_T;      /* autograd_gpu.Tensor */
 static PyTypeObject *Accumulate_T;  /* AccumulateGrad, a leaf's sink node */
 static PyTypeObject *ndarray_T;     /* numpy.ndarray */
+static PyTypeObject *generic_T;     /* numpy.generic, the NumPy scalars */
+static PyObject *np_asarray;
 static PyObject *Function_cls;      /* the op base class (for its _record_trace switch) */
 static PyObject *grad_state;        /* grad_mode._state: .enabled, per thread */
 static PyObject *sequence;          /* the tape's counter (itertools.count), shared with Python */
 static PyObject *no_edge;           /* (None, 0) */
-static PyObject *zero;              /* the int 0 */
+static PyObject *zero, *one;        /* the ints 0 and 1 */
 static PyObject *float_dtypes;      /* a set of NumPy dtypes of kind "f" or "c" seen so far */
 
 /* Python helpers for the rare paths */
@@ -37,7 +39,7 @@ static Py_ssize_t off_data, off_requires_grad, off_grad_fn, off_output_nr, off_g
 static PyObject *s_forward, *s_backward, *s_enabled, *s_dtype, *s_kind, *s_next_functions,
     *s_needs_input_grad, *s_sequence_nr, *s_saved, *s_freed, *s_record_trace, *s_record_stack,
     *s_wrap_outputs, *s_get_accumulator, *s_base_fn, *s_base, *s_pre_hooks, *s_n_outputs,
-    *s_device, *s_accumulate, *s_ref, *s_cuda_array_interface;
+    *s_device, *s_accumulate, *s_ref, *s_cuda_array_interface, *s_shape;
 
 static int ready = 0;
 
@@ -209,6 +211,22 @@ version_of(PyObject *t)
         return x;
     }
     return PySequence_GetItem(v, 0);
+}
+
+static int
+bump_version(PyObject *t)
+{
+    PyObject *v = slot_get(t, off_version);
+    PyObject *now = PySequence_GetItem(v, 0);
+    if (now == NULL)
+        return -1;
+    PyObject *next = PyNumber_Add(now, one);
+    Py_DECREF(now);
+    if (next == NULL)
+        return -1;
+    int r = PySequence_SetItem(v, 0, next);
+    Py_DECREF(next);
+    return r;
 }
 
 /* node._saved = what forward saved, each entry tied to the input or the output it is:
@@ -480,7 +498,7 @@ tape_apply(PyObject *mod, PyObject *const *args, Py_ssize_t nargsf, PyObject *kw
     }
     if (Py_TYPE(out) != ndarray_T) {  /* a NumPy scalar from a 0-d op (or a CuPy array) */
         PyObject *raw = out;
-        out = PyObject_CallOneArg(h_as_array, raw);
+        out = PyObject_CallOneArg(PyObject_TypeCheck(raw, generic_T) ? np_asarray : h_as_array, raw);
         if (out == NULL) {
             Py_DECREF(raw);
             goto done;
@@ -861,6 +879,78 @@ call_backward(PyObject *node, PyObject *grads, int create_graph)
     return r;
 }
 
+/* 1 if the attribute `name` of a and b is equal, 0 if not, -1 on error */
+static int
+same_attr(PyObject *a, PyObject *b, PyObject *name)
+{
+    PyObject *x = PyObject_GetAttr(a, name);
+    if (x == NULL)
+        return -1;
+    PyObject *y = PyObject_GetAttr(b, name);
+    if (y == NULL) {
+        Py_DECREF(x);
+        return -1;
+    }
+    int r = x == y ? 1 : PyObject_RichCompareBool(x, y, Py_EQ);
+    Py_DECREF(x);
+    Py_DECREF(y);
+    return r;
+}
+
+/* A leaf's first-order gradient `g` (the caller's reference) into t.grad, in the two
+ * common cases: the first gradient, adopted when nothing else can see it and it has the
+ * leaf's dtype and shape; or added in place into an existing .grad that does not require
+ * grad. 1 if done, 0 if Tensor._accumulate must do it, -1 on error. */
+static int
+accumulate_fast(PyObject *t, PyObject *g)
+{
+    PyObject *grad = slot_get(t, off_grad);
+    if (grad == Py_None) {
+        int owned;
+        if (Py_TYPE(g) == ndarray_T) {
+            owned = sole_owner(g, 1);
+        }
+        else if (PyObject_HasAttr(g, s_cuda_array_interface)) {
+            PyObject *base = PyObject_GetAttr(g, s_base);
+            owned = base == NULL ? -1 : (base == Py_None && Py_REFCNT(g) == 1);
+            Py_XDECREF(base);
+        }
+        else {
+            owned = 0;
+        }
+        if (owned <= 0)
+            return owned;
+        PyObject *d = slot_get(t, off_data);
+        int same = same_attr(g, d, s_dtype);
+        if (same == 1)
+            same = same_attr(g, d, s_shape);
+        if (same <= 0)
+            return same;
+        PyObject *w = new_tensor(g, Py_None, 0);
+        if (w == NULL)
+            return -1;
+        slot_set(t, off_grad, w);
+        Py_DECREF(w);
+        return 1;
+    }
+    if (!PyObject_TypeCheck(grad, Tensor_T))
+        return 0;
+    int rg = truthy(slot_get(grad, off_requires_grad));
+    if (rg != 0)
+        return rg < 0 ? -1 : 0;
+    Py_INCREF(grad);
+    PyObject *data = slot_get(grad, off_data);
+    PyObject *sum = PyNumber_InPlaceAdd(data, g);
+    int rc = -1;
+    if (sum != NULL) {
+        slot_set(grad, off_data, sum);
+        Py_DECREF(sum);
+        rc = bump_version(grad) < 0 ? -1 : 1;
+    }
+    Py_DECREF(grad);
+    return rc;
+}
+
 /* The leaves' summed gradients: hooks, captures, then into .grad. */
 static int
 apply_leaf_grads(PyObject *leaf_grads, PyObject *captures, PyObject *results, int accumulate,
@@ -933,32 +1023,12 @@ apply_leaf_grads(PyObject *leaf_grads, PyObject *captures, PyObject *results, in
             Py_DECREF(g);
             continue;
         }
-        PyObject *r;
-        if (create_graph || slot_get(t, off_grad) != Py_None) {
+        int done = create_graph ? 0 : accumulate_fast(t, g);
+        PyObject *r = NULL;
+        if (done == 0)
             r = PyObject_CallMethodObjArgs(t, s_accumulate, g, create_graph ? Py_True : Py_False, NULL);
-        }
-        else {
-            /* the first gradient: the leaf may keep the array itself when nothing else can
-             * see it (see sole_owner; a CuPy array counts too) */
-            int owned;
-            if (Py_TYPE(g) == ndarray_T) {
-                owned = sole_owner(g, 1);
-            }
-            else if (PyObject_HasAttr(g, s_cuda_array_interface)) {
-                PyObject *base = PyObject_GetAttr(g, s_base);
-                owned = base == NULL ? -1 : (base == Py_None && Py_REFCNT(g) == 1);
-                Py_XDECREF(base);
-            }
-            else {
-                owned = 0;
-            }
-            if (owned < 0) {
-                Py_DECREF(t);
-                Py_DECREF(g);
-                goto out;
-            }
-            r = PyObject_CallMethodObjArgs(t, s_accumulate, g, Py_False, owned ? Py_True : Py_False, NULL);
-        }
+        else if (done == 1)
+            r = Py_NewRef(Py_None);
         Py_DECREF(t);
         Py_DECREF(g);
         if (r == NULL)
@@ -1128,9 +1198,10 @@ tape_setup(PyObject *mod, PyObject *args, PyObject *kw)
         PyErr_SetString(PyExc_TypeError, "setup takes keyword arguments only");
         return NULL;
     }
-    PyObject *tensor = NULL, *acc = NULL, *ndarray = NULL;
+    PyObject *tensor = NULL, *acc = NULL, *ndarray = NULL, *generic = NULL;
     if (keep(&tensor, kw, "Tensor") < 0 || keep(&acc, kw, "AccumulateGrad") < 0 ||
-        keep(&ndarray, kw, "ndarray") < 0 || keep(&Function_cls, kw, "Function") < 0 ||
+        keep(&ndarray, kw, "ndarray") < 0 || keep(&generic, kw, "generic") < 0 ||
+        keep(&np_asarray, kw, "asarray") < 0 || keep(&Function_cls, kw, "Function") < 0 ||
         keep(&grad_state, kw, "grad_state") < 0 || keep(&sequence, kw, "sequence") < 0 ||
         keep(&no_edge, kw, "no_edge") < 0 ||
         keep(&h_device_mismatch, kw, "raise_device_mismatch") < 0 ||
@@ -1140,7 +1211,8 @@ tape_setup(PyObject *mod, PyObject *args, PyObject *kw)
         keep(&h_materialize, kw, "materialize") < 0 ||
         keep(&h_check_anomaly, kw, "check_anomaly") < 0)
         goto fail;
-    if (!PyType_Check(tensor) || !PyType_Check(acc) || !PyType_Check(ndarray)) {
+    if (!PyType_Check(tensor) || !PyType_Check(acc) || !PyType_Check(ndarray) ||
+        !PyType_Check(generic)) {
         PyErr_SetString(PyExc_TypeError, "_tape.setup: Tensor, AccumulateGrad, ndarray are classes");
         goto fail;
     }
@@ -1158,7 +1230,10 @@ tape_setup(PyObject *mod, PyObject *args, PyObject *kw)
     Py_XSETREF(Tensor_T, (PyTypeObject *)tensor);
     Py_XSETREF(Accumulate_T, (PyTypeObject *)acc);
     Py_XSETREF(ndarray_T, (PyTypeObject *)ndarray);
+    Py_XSETREF(generic_T, (PyTypeObject *)generic);
     if (zero == NULL && (zero = PyLong_FromLong(0)) == NULL)
+        return NULL;
+    if (one == NULL && (one = PyLong_FromLong(1)) == NULL)
         return NULL;
     if (float_dtypes == NULL && (float_dtypes = PySet_New(NULL)) == NULL)
         return NULL;
@@ -1168,6 +1243,7 @@ fail:
     Py_XDECREF(tensor);
     Py_XDECREF(acc);
     Py_XDECREF(ndarray);
+    Py_XDECREF(generic);
     return NULL;
 }
 
@@ -1208,7 +1284,7 @@ PyInit__tape(void)
         intern(&s_base_fn, "_base_fn") < 0 || intern(&s_base, "base") < 0 ||
         intern(&s_pre_hooks, "_pre_hooks") < 0 || intern(&s_n_outputs, "_n_outputs") < 0 ||
         intern(&s_device, "device") < 0 || intern(&s_accumulate, "_accumulate") < 0 ||
-        intern(&s_ref, "_ref") < 0 ||
+        intern(&s_ref, "_ref") < 0 || intern(&s_shape, "shape") < 0 ||
         intern(&s_cuda_array_interface, "__cuda_array_interface__") < 0)
         return NULL;
     return PyModule_Create(&moduledef);

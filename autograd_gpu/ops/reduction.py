@@ -62,6 +62,12 @@ def _reduced_shape(shape, axes, keepdim):
 
 def _expand_grad(g, in_shape, axes):
     """The gradient of a reduction, broadcast back over the reduced axes."""
+    if axes is None and (
+        g.__class__ is np.ndarray and g.ndim == 0 or isinstance(g, np.generic)
+    ) and math.prod(in_shape) <= _MATERIALIZE_BELOW:  # the common x.sum() / x.mean(), CPU
+        out = np.empty(in_shape, g.dtype)
+        out.fill(g)
+        return out
     if isinstance(g, Tensor) or math.prod(in_shape) > _MATERIALIZE_BELOW:
         return _shape_ops.broadcast_to(g.reshape(_kept_shape(in_shape, axes)), in_shape)
     # small: filling a new array is far cheaper than NumPy's Python-level broadcast_to
@@ -106,7 +112,9 @@ class Mean(Function):
         if x.dtype == np.float16:  # NumPy accumulates float16 means in float32
             return x.mean(axis=axes, keepdims=keepdim)
         # the same result as x.mean() for float32/64, without NumPy's Python-level overhead
-        return (x.sum() if axes is None and not keepdim else x.sum(axis=axes, keepdims=keepdim)) / n
+        if axes is None and not keepdim:
+            return (_np_add_reduce(x, None) if type(x) is np.ndarray else x.sum()) / n
+        return x.sum(axis=axes, keepdims=keepdim) / n
 
     def backward(self, g):
         return _expand_grad(g / self.n, self.in_shape, self.axes)
