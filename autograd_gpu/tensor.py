@@ -646,6 +646,7 @@ _tape.setup(
     replace=function._replace, SavedOutput=function._SavedOutput,
     extra_refs=backend.extra_refs, run_hooks=engine._run_hooks,
     materialize=engine._materialize, check_anomaly=engine._check_anomaly,
+    modified_message=function._modified_message, second_backward=function._SECOND_BACKWARD,
 )
 
 from .ops import arithmetic as _arith  # noqa: E402  (ops import Tensor from here)

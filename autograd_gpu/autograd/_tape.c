@@ -31,7 +31,8 @@ static PyObject *float_dtypes;      /* a set of NumPy dtypes of kind "f" or "c" 
 
 /* Python helpers for the rare paths */
 static PyObject *h_device_mismatch, *h_stale_view, *h_as_array, *h_replace, *h_saved_output,
-    *h_extra_refs, *h_run_hooks, *h_materialize, *h_check_anomaly;
+    *h_extra_refs, *h_run_hooks, *h_materialize, *h_check_anomaly, *h_modified_message;
+static PyObject *second_backward;   /* the message for a backward through freed saved values */
 
 static Py_ssize_t off_data, off_requires_grad, off_grad_fn, off_output_nr, off_grad,
     off_version, off_hooks, off_accumulator, off_retains_grad, off_base;
@@ -39,7 +40,8 @@ static Py_ssize_t off_data, off_requires_grad, off_grad_fn, off_output_nr, off_g
 static PyObject *s_forward, *s_backward, *s_enabled, *s_dtype, *s_kind, *s_next_functions,
     *s_needs_input_grad, *s_sequence_nr, *s_saved, *s_freed, *s_record_trace, *s_record_stack,
     *s_wrap_outputs, *s_get_accumulator, *s_base_fn, *s_base, *s_pre_hooks, *s_n_outputs,
-    *s_device, *s_accumulate, *s_ref, *s_cuda_array_interface, *s_shape;
+    *s_device, *s_accumulate, *s_ref, *s_cuda_array_interface, *s_shape, *s_array,
+    *s_version, *s_expected, *s_index;
 
 static int ready = 0;
 
@@ -575,6 +577,125 @@ done:
     return result;
 }
 
+/* A node's saved value changed in place since forward: PyTorch's error. */
+static void
+raise_modified(PyObject *node, PyObject *saved, PyObject *expected)
+{
+    PyObject *msg = PyObject_CallFunctionObjArgs(h_modified_message, node, saved, expected, NULL);
+    if (msg != NULL) {
+        PyErr_SetObject(PyExc_RuntimeError, msg);
+        Py_DECREF(msg);
+    }
+}
+
+/* 1 if the version now differs from the one saved, 0 if not, -1 on error */
+static int
+changed(PyObject *now, PyObject *expected)
+{
+    return now == expected ? 0 : PyObject_RichCompareBool(now, expected, Py_NE);
+}
+
+/* saved_tensors(node), the Function.saved_tensors property: what forward saved, as raw
+ * arrays in a first-order backward and as graph-connected Tensors (for inputs and
+ * outputs) under create_graph; checked against in-place changes since. */
+static PyObject *
+tape_saved_tensors(PyObject *mod, PyObject *node)
+{
+    if (not_ready())
+        return NULL;
+    PyObject *freed = PyObject_GetAttr(node, s_freed);
+    if (freed == NULL)
+        return NULL;
+    int is_freed = truthy(freed);
+    Py_DECREF(freed);
+    if (is_freed) {
+        if (is_freed > 0)
+            PyErr_SetObject(PyExc_RuntimeError, second_backward);
+        return NULL;
+    }
+    PyObject *saved = PyObject_GetAttr(node, s_saved);
+    if (saved == NULL)
+        return NULL;
+    if (saved == Py_None) {  /* forward saved nothing */
+        Py_DECREF(saved);
+        return PyList_New(0);
+    }
+    PyObject *seq = PySequence_Fast(saved, "saved values must be a sequence");
+    Py_DECREF(saved);
+    if (seq == NULL)
+        return NULL;
+    int graph = grad_enabled();  /* on in a create_graph backward */
+    Py_ssize_t m = PySequence_Fast_GET_SIZE(seq);
+    PyObject *out = graph < 0 ? NULL : PyList_New(m);
+    if (out == NULL) {
+        Py_DECREF(seq);
+        return NULL;
+    }
+    for (Py_ssize_t j = 0; j < m; j++) {
+        PyObject *s = PySequence_Fast_GET_ITEM(seq, j), *item = NULL;
+        if (PyTuple_CheckExact(s) && PyTuple_GET_SIZE(s) == 2) {  /* (input, its version) */
+            PyObject *t = PyTuple_GET_ITEM(s, 0), *expected = PyTuple_GET_ITEM(s, 1);
+            PyObject *now = version_of(t);
+            int c = now == NULL ? -1 : changed(now, expected);
+            Py_XDECREF(now);
+            if (c) {
+                if (c > 0)
+                    raise_modified(node, t, expected);
+                goto fail;
+            }
+            item = graph ? t : slot_get(t, off_data);
+            Py_INCREF(item);
+        }
+        else if ((PyObject *)Py_TYPE(s) == h_saved_output) {  /* an output */
+            PyObject *array = PyObject_GetAttr(s, s_array);
+            PyObject *counter = array ? PyObject_GetAttr(s, s_version) : NULL;
+            PyObject *expected = counter ? PyObject_GetAttr(s, s_expected) : NULL;
+            PyObject *now = expected ? PySequence_GetItem(counter, 0) : NULL;
+            int c = now == NULL ? -1 : changed(now, expected);
+            if (c > 0)
+                raise_modified(node, s, expected);
+            Py_XDECREF(counter);
+            Py_XDECREF(expected);
+            Py_XDECREF(now);
+            if (c) {
+                Py_XDECREF(array);
+                goto fail;
+            }
+            if (graph) {
+                PyObject *index = PyObject_GetAttr(s, s_index);
+                item = index ? new_tensor(array, node, 1) : NULL;
+                if (item != NULL)
+                    slot_set(item, off_output_nr, index);
+                Py_XDECREF(index);
+                Py_DECREF(array);
+                if (item == NULL)
+                    goto fail;
+            }
+            else {
+                item = array;
+            }
+        }
+        else if (graph && PyObject_HasAttr(s, s_dtype) && PyObject_HasAttr(s, s_shape)) {
+            PyObject *arr = PyObject_CallOneArg(h_as_array, s);  /* a constant array */
+            item = arr ? new_tensor(arr, Py_None, 0) : NULL;
+            Py_XDECREF(arr);
+            if (item == NULL)
+                goto fail;
+        }
+        else {
+            item = s;
+            Py_INCREF(item);
+        }
+        PyList_SET_ITEM(out, j, item);
+    }
+    Py_DECREF(seq);
+    return out;
+fail:
+    Py_DECREF(seq);
+    Py_DECREF(out);
+    return NULL;
+}
+
 /* ---------------------------------------------------------------- replaying (the engine) */
 
 typedef struct {
@@ -1041,14 +1162,52 @@ out:
     return rc;
 }
 
+static PyObject *run_loop(PyObject *const *args, Py_ssize_t nargs);
+
 /* backward_loop(roots, buffers, leaf_grads, captures, needed, results, retain_graph,
  *               create_graph, accumulate, anomaly)
- * Runs the nodes in `roots` and all they lead to, newest first (see engine.py). */
+ * Runs the nodes in `roots` and all they lead to, newest first (see engine.py), with grad
+ * mode set to create_graph (backward's own ops are recorded only then) and restored after. */
 static PyObject *
 tape_backward_loop(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 {
     if (not_ready())
         return NULL;
+    if (nargs != 10) {
+        PyErr_SetString(PyExc_TypeError, "backward_loop takes 10 arguments");
+        return NULL;
+    }
+    int create_graph = truthy(args[7]);
+    if (create_graph < 0)
+        return NULL;
+    PyObject *prev = PyObject_GetAttr(grad_state, s_enabled);
+    if (prev == NULL)
+        return NULL;
+    if (PyObject_SetAttr(grad_state, s_enabled, create_graph ? Py_True : Py_False) < 0) {
+        Py_DECREF(prev);
+        return NULL;
+    }
+    PyObject *r = run_loop(args, nargs);
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);  /* restoring grad mode must not lose the error */
+    int err = PyObject_SetAttr(grad_state, s_enabled, prev);
+    Py_DECREF(prev);
+    if (err < 0) {
+        Py_XDECREF(r);
+        r = NULL;
+        if (type != NULL) {  /* the loop's own error is the one to report */
+            PyErr_Clear();
+            PyErr_Restore(type, value, tb);
+        }
+        return NULL;
+    }
+    PyErr_Restore(type, value, tb);
+    return r;
+}
+
+static PyObject *
+run_loop(PyObject *const *args, Py_ssize_t nargs)
+{
     if (nargs != 10) {
         PyErr_SetString(PyExc_TypeError, "backward_loop takes 10 arguments");
         return NULL;
@@ -1209,7 +1368,9 @@ tape_setup(PyObject *mod, PyObject *args, PyObject *kw)
         keep(&h_replace, kw, "replace") < 0 || keep(&h_saved_output, kw, "SavedOutput") < 0 ||
         keep(&h_extra_refs, kw, "extra_refs") < 0 || keep(&h_run_hooks, kw, "run_hooks") < 0 ||
         keep(&h_materialize, kw, "materialize") < 0 ||
-        keep(&h_check_anomaly, kw, "check_anomaly") < 0)
+        keep(&h_check_anomaly, kw, "check_anomaly") < 0 ||
+        keep(&h_modified_message, kw, "modified_message") < 0 ||
+        keep(&second_backward, kw, "second_backward") < 0)
         goto fail;
     if (!PyType_Check(tensor) || !PyType_Check(acc) || !PyType_Check(ndarray) ||
         !PyType_Check(generic)) {
@@ -1256,6 +1417,8 @@ static PyMethodDef methods[] = {
      "wrap(data, grad_fn=None, requires_grad=False): a Tensor around an array, no copy."},
     {"init", (PyCFunction)(void (*)(void))tape_init, METH_FASTCALL,
      "init(t, data, grad_fn=None, requires_grad=False): sets a new Tensor's fields."},
+    {"saved_tensors", (PyCFunction)tape_saved_tensors, METH_O,
+     "saved_tensors(node): the Function.saved_tensors property (see autograd/function.py)."},
     {"resolve_saved", (PyCFunction)(void (*)(void))tape_resolve_saved, METH_FASTCALL,
      "resolve_saved(node, inputs, outputs): ties node._saved to the inputs and outputs."},
     {"backward_loop", (PyCFunction)(void (*)(void))tape_backward_loop, METH_FASTCALL,
@@ -1285,6 +1448,8 @@ PyInit__tape(void)
         intern(&s_pre_hooks, "_pre_hooks") < 0 || intern(&s_n_outputs, "_n_outputs") < 0 ||
         intern(&s_device, "device") < 0 || intern(&s_accumulate, "_accumulate") < 0 ||
         intern(&s_ref, "_ref") < 0 || intern(&s_shape, "shape") < 0 ||
+        intern(&s_array, "array") < 0 || intern(&s_version, "version") < 0 ||
+        intern(&s_expected, "expected") < 0 || intern(&s_index, "index") < 0 ||
         intern(&s_cuda_array_interface, "__cuda_array_interface__") < 0)
         return NULL;
     return PyModule_Create(&moduledef);

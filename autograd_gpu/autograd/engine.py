@@ -142,13 +142,9 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         needed = _needed_nodes(roots + list(leaf_grads), {n for n, _ in captures})
         results = [None] * len(inputs)
 
-    prev_mode = _state.enabled
-    _state.enabled = create_graph
-    try:
-        _tape.backward_loop(roots, buffers, leaf_grads, captures, needed, results, retain_graph,
-                            create_graph, accumulate, _function.Function._record_trace)
-    finally:
-        _state.enabled = prev_mode
+    # (grad mode is create_graph while it runs)
+    _tape.backward_loop(roots, buffers, leaf_grads, captures, needed, results, retain_graph,
+                        create_graph, accumulate, _function.Function._record_trace)
 
     if inputs is None:
         return None

@@ -16,9 +16,8 @@ import itertools
 import weakref
 
 from ..backend import device_of
-from . import _tape, grad_mode
+from . import _tape
 
-_state = grad_mode._state
 _sequence = itertools.count()
 Tensor = None  # set by tensor.py (import cycle)
 _new_tensor = None
@@ -99,37 +98,10 @@ class Function:
             frames.pop()
         self._anomaly_trace = "".join(traceback.format_list(frames))
 
-    @property
-    def saved_tensors(self):
-        """What forward saved: raw arrays in a first-order backward, graph-connected Tensors
-        (for inputs and outputs) under create_graph."""
-        if self._freed:
-            raise RuntimeError(_SECOND_BACKWARD)
-        if self._saved is None:  # forward saved nothing
-            return []
-        graph = _state.enabled  # True in a create_graph backward
-        out = []
-        for s in self._saved:
-            cls = type(s)
-            if cls is tuple:
-                t, version = s
-                if t._version[0] != version:
-                    raise RuntimeError(_modified_message(self, t, version))
-                out.append(t if graph else t._data)
-            elif cls is _SavedOutput:
-                if s.version[0] != s.expected:
-                    raise RuntimeError(_modified_message(self, s, s.expected))
-                if graph:
-                    t = _new_tensor(s.array, self, True)
-                    t._output_nr = s.index
-                    out.append(t)
-                else:
-                    out.append(s.array)
-            elif graph and hasattr(s, "dtype") and hasattr(s, "shape"):
-                out.append(_new_tensor(as_array(s)))
-            else:
-                out.append(s)
-        return out
+    # saved_tensors (a property): what forward saved, as raw arrays in a first-order
+    # backward and as graph-connected Tensors (for inputs and outputs) under create_graph;
+    # an input or output changed in place since forward raises PyTorch's error. It is C
+    # (_tape.saved_tensors, set below the class): nearly every backward reads it.
 
     def release(self):
         """Frees what forward saved; a later backward through this node raises."""
@@ -146,6 +118,7 @@ class Function:
 
 
 Function.apply = classmethod(_tape.apply)
+Function.saved_tensors = property(_tape.saved_tensors)
 _NO_EDGE = (None, 0)
 
 
