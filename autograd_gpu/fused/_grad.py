@@ -287,8 +287,9 @@ def _np_pow_base(xp, a, g, b):
     if b == 0:
         return xp.zeros_like(g * a)
     if b == 2 and g.dtype == a.dtype and g.shape == a.shape and a.ndim:
-        # g * (2 * a) (a ** 1 is a, exactly), in one new array
-        t = a * 2.0 if a.nbytes < POOL_MIN_BYTES else xp.multiply(a, 2.0, out=pooled_out(a))
+        # g * (2 * a) (a ** 1 is a, exactly), in one new array; a + a is 2 * a exactly,
+        # without NumPy's slower path for a Python-float operand
+        t = a + a if a.nbytes < POOL_MIN_BYTES else xp.add(a, a, out=pooled_out(a))
         t *= g
         return t
     return g * (b * a ** (b - 1))

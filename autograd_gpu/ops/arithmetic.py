@@ -29,8 +29,18 @@ def _promote(out, a, b):
     return out.astype(_f32)
 
 
+_NUMBER_TYPES = frozenset((int, float, bool, complex))
+
+
 def _shape(x):
+    if x.__class__ in _NUMBER_TYPES:  # (hasattr on a number raises and catches inside)
+        return ()
     return x.shape if hasattr(x, "shape") else ()
+
+
+def _is_number(x):
+    """A Python number (a constant operand), not an array or Tensor."""
+    return x.__class__ in _NUMBER_TYPES or not hasattr(x, "shape")
 
 
 def _pooled(ufunc, op):
@@ -175,17 +185,18 @@ class Pow(Function):
             y = _promote(a ** b, a, b)
         except ValueError:
             raise _broadcast_error("pow", a, b) from None
-        if hasattr(b, "shape"):  # d/db needs the output, y log(a) (PyTorch saves it too)
+        if not _is_number(b):  # d/db needs the output, y log(a) (PyTorch saves it too)
             self.save_for_backward(a, b, y)
         else:
             self.save_for_backward(a, b)
         return y
 
     def backward(self, g):
-        a, b, *y = self.saved_tensors
+        saved = self.saved_tensors
+        a, b = saved[0], saved[1]
         need = self.needs_input_grad
         raw = not isinstance(g, Tensor)
-        if not hasattr(b, "shape"):  # a number exponent: only the base has a gradient
+        if _is_number(b):  # a number exponent: only the base has a gradient
             if not need[0]:
                 return None, None
             if raw:
@@ -193,7 +204,7 @@ class Pow(Function):
             ga = g * a * 2.0 if b == 2 else (g * b * a ** (b - 1) if b != 0 else g * 0)
             return sum_to(ga, _shape(a)), None
         if raw and hasattr(a, "shape"):
-            ga, gb = _grad.pow_raw(a, b, y[0], g)
+            ga, gb = _grad.pow_raw(a, b, saved[2], g)
             return (sum_to(ga, _shape(a)) if need[0] else None,
                     sum_to(gb, _shape(b)) if need[1] else None)
         ga = gb = None
@@ -207,7 +218,7 @@ class Pow(Function):
             else:  # a Python number raised to a tensor power
                 log_a = 0.0 if a == 0 else math.log(a) if a > 0 else math.nan
                 log_a = _ew.where(b >= 0, log_a, -math.inf) if a == 0 else log_a
-            gb = sum_to(g * y[0] * log_a, _shape(b))
+            gb = sum_to(g * saved[2] * log_a, _shape(b))
         return ga, gb
 
 

@@ -109,7 +109,7 @@ class Mean(Function):
             self.name = "MeanBackward1"
         n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
         self.n = n
-        if x.dtype == np.float16:  # NumPy accumulates float16 means in float32
+        if x.dtype.char == "e":  # float16: NumPy accumulates its means in float32
             return x.mean(axis=axes, keepdims=keepdim)
         # the same result as x.mean() for float32/64, without NumPy's Python-level overhead
         if axes is None and not keepdim:
@@ -117,6 +117,15 @@ class Mean(Function):
         return x.sum(axis=axes, keepdims=keepdim) / n
 
     def backward(self, g):
+        if self.axes is None and g.__class__ is np.ndarray and g.ndim == 0 and (
+            math.prod(self.in_shape) <= _MATERIALIZE_BELOW
+        ):  # the common x.mean() on the CPU
+            # g / n as a Python number (NumPy is slow with a Python-number operand). The
+            # same value as NumPy's: a double quotient rounds to the float32 (or float16)
+            # quotient exactly, and n <= _MATERIALIZE_BELOW is exact in every float type
+            out = np.empty(self.in_shape, g.dtype)
+            out.fill(g.item() / self.n)
+            return out
         return _expand_grad(g / self.n, self.in_shape, self.axes)
 
 
@@ -304,6 +313,8 @@ def sum(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None)
 
 
 def mean(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+    if dim is None and axis is None and dtype is None and not keepdim and not keepdims:
+        return Mean.apply(input, axes=None, keepdim=False)  # the common x.mean()
     dim, keepdim = _dim_args(dim, axis, keepdim, keepdims)
     if dtype is not None:
         input = input.to(dtype)
