@@ -41,7 +41,7 @@ static PyObject *s_forward, *s_backward, *s_enabled, *s_dtype, *s_kind, *s_next_
     *s_needs_input_grad, *s_sequence_nr, *s_saved, *s_freed, *s_record_trace, *s_record_stack,
     *s_wrap_outputs, *s_get_accumulator, *s_base_fn, *s_base, *s_pre_hooks, *s_n_outputs,
     *s_device, *s_accumulate, *s_ref, *s_cuda_array_interface, *s_shape, *s_array,
-    *s_version, *s_expected, *s_index;
+    *s_version, *s_expected, *s_index, *s_ndim;
 
 static int ready = 0;
 
@@ -1327,6 +1327,80 @@ fail:
     return NULL;
 }
 
+/* backward_scalar(t, retain_graph, anomaly): the common loss.backward(), from a 0-d CPU
+ * tensor with a grad_fn, seeded with 1. True if it ran; False (nothing done) for anything
+ * else, which engine.run_backward sets up in Python. */
+static PyObject *
+tape_backward_scalar(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (not_ready())
+        return NULL;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "backward_scalar(t, retain_graph, anomaly)");
+        return NULL;
+    }
+    PyObject *t = args[0];
+    if (!PyObject_TypeCheck(t, Tensor_T))
+        Py_RETURN_FALSE;
+    PyObject *d = slot_get(t, off_data), *fn = slot_get(t, off_grad_fn);
+    if (Py_TYPE(d) != ndarray_T || fn == Py_None || slot_get(t, off_requires_grad) != Py_True)
+        Py_RETURN_FALSE;
+    PyObject *nd = PyObject_GetAttr(d, s_ndim);
+    if (nd == NULL)
+        return NULL;
+    long ndim = PyLong_AsLong(nd);
+    Py_DECREF(nd);
+    if (ndim == -1 && PyErr_Occurred())
+        return NULL;
+    if (ndim != 0)
+        Py_RETURN_FALSE;
+    Py_ssize_t k = n_outputs(fn);
+    Py_ssize_t nr = PyLong_AsSsize_t(slot_get(t, off_output_nr));
+    if ((k < 0 || nr < 0) && PyErr_Occurred())
+        return NULL;
+    if (nr >= k) {
+        PyErr_SetString(PyExc_IndexError, "a tensor's output_nr is out of its node's range");
+        return NULL;
+    }
+    PyObject *dtype = PyObject_GetAttr(d, s_dtype);
+    PyObject *seed = dtype ? PyObject_CallFunctionObjArgs(np_asarray, one, dtype, NULL) : NULL;
+    Py_XDECREF(dtype);
+    if (seed == NULL)
+        return NULL;
+    PyObject *buf = PyList_New(k), *roots = NULL, *buffers = NULL, *leaf_grads = NULL, *r = NULL;
+    if (buf == NULL) {
+        Py_DECREF(seed);
+        return NULL;
+    }
+    for (Py_ssize_t j = 0; j < k; j++) {
+        PyObject *v = j == nr ? seed : Py_None;
+        Py_INCREF(v);
+        PyList_SET_ITEM(buf, j, v);
+    }
+    Py_DECREF(seed);  /* the buffer holds it alone: a leaf may adopt it */
+    roots = PyList_New(1);
+    buffers = PyDict_New();
+    leaf_grads = PyDict_New();
+    if (roots == NULL || buffers == NULL || leaf_grads == NULL || PyDict_SetItem(buffers, fn, buf) < 0)
+        goto done;
+    Py_INCREF(fn);
+    PyList_SET_ITEM(roots, 0, fn);
+    Py_CLEAR(buf);
+    PyObject *call[10] = {roots, buffers, leaf_grads, Py_None, Py_None, Py_None,
+                          args[1], Py_False, Py_True, args[2]};
+    r = tape_backward_loop(mod, call, 10);
+    if (r != NULL) {
+        Py_DECREF(r);
+        r = Py_NewRef(Py_True);
+    }
+done:
+    Py_XDECREF(buf);
+    Py_XDECREF(roots);
+    Py_XDECREF(buffers);
+    Py_XDECREF(leaf_grads);
+    return r;
+}
+
 /* ---------------------------------------------------------------- setup */
 
 static int
@@ -1419,6 +1493,8 @@ static PyMethodDef methods[] = {
      "init(t, data, grad_fn=None, requires_grad=False): sets a new Tensor's fields."},
     {"saved_tensors", (PyCFunction)tape_saved_tensors, METH_O,
      "saved_tensors(node): the Function.saved_tensors property (see autograd/function.py)."},
+    {"backward_scalar", (PyCFunction)(void (*)(void))tape_backward_scalar, METH_FASTCALL,
+     "backward_scalar(t, retain_graph, anomaly): the common loss.backward() (see engine.py)."},
     {"resolve_saved", (PyCFunction)(void (*)(void))tape_resolve_saved, METH_FASTCALL,
      "resolve_saved(node, inputs, outputs): ties node._saved to the inputs and outputs."},
     {"backward_loop", (PyCFunction)(void (*)(void))tape_backward_loop, METH_FASTCALL,
@@ -1450,6 +1526,7 @@ PyInit__tape(void)
         intern(&s_ref, "_ref") < 0 || intern(&s_shape, "shape") < 0 ||
         intern(&s_array, "array") < 0 || intern(&s_version, "version") < 0 ||
         intern(&s_expected, "expected") < 0 || intern(&s_index, "index") < 0 ||
+        intern(&s_ndim, "ndim") < 0 ||
         intern(&s_cuda_array_interface, "__cuda_array_interface__") < 0)
         return NULL;
     return PyModule_Create(&moduledef);

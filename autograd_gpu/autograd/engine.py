@@ -106,13 +106,11 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     """
     if retain_graph is None:
         retain_graph = create_graph
-    if grad_outputs is None and not create_graph and len(outputs) == 1 and (
-        outputs[0]._data.__class__ is _np.ndarray and outputs[0]._data.ndim == 0
-        and outputs[0]._requires_grad
-    ):  # the common loss.backward(): a 0-d CPU output
-        grads = [_np.array(1, outputs[0]._data.dtype)]
-    else:
-        grads = _root_grads(outputs, grad_outputs, create_graph)
+    if grad_outputs is None and inputs is None and not create_graph and len(outputs) == 1 and (
+        _tape.backward_scalar(outputs[0], retain_graph, _function.Function._record_trace)
+    ):  # the common loss.backward() (a 0-d CPU output with a grad_fn) ran whole in C
+        return None
+    grads = _root_grads(outputs, grad_outputs, create_graph)
 
     buffers = {}
     roots = []
