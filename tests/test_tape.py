@@ -1,0 +1,118 @@
+"""The tape's C loops (autograd/_tape.c): the paths the op tests do not reach on their own.
+
+The op, autograd and in-place tests run every op through these loops; here are the rare
+branches: a 0-d output of a multi-output node as the root, the fallback from the C
+backward to the Python set-up, bad arguments, and gradients summed in place only where
+nobody else holds the array.
+"""
+import numpy as np
+import pytest
+
+import autograd_gpu as ag
+from autograd_gpu.autograd import _tape
+
+
+def test_scalar_backward_from_a_multi_output_node():
+    # v is output 0 of MaxBackward0 (values, indices): the C root seeds that slot only
+    x = ag.tensor([1.0, 5.0, 3.0], requires_grad=True)
+    v, i = x.max(dim=0)
+    assert v.ndim == 0 and i.item() == 1
+    v.backward()
+    assert x.grad.tolist() == [0.0, 1.0, 0.0]
+
+
+def test_scalar_backward_retains_the_graph_only_when_asked():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    assert x.grad.tolist() == [4.0, 8.0]
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        y.backward()
+
+
+def test_backward_of_a_leaf_and_of_a_non_scalar_falls_back_to_the_python_set_up():
+    x = ag.tensor(3.0, requires_grad=True)
+    x.backward()  # a 0-d leaf: no grad_fn, so not the C root
+    assert x.grad.item() == 1.0
+    y = ag.tensor([1.0, 2.0], requires_grad=True)
+    (y * 2).backward(ag.ones(2))
+    assert y.grad.tolist() == [2.0, 2.0]
+    with pytest.raises(RuntimeError, match="implicitly created only for scalar outputs"):
+        (y * 2).backward()
+
+
+def test_a_first_gradient_is_adopted_only_when_nobody_else_holds_it():
+    seen = []
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1.0
+    y.register_hook(lambda g: seen.append(g) or None)  # the hook keeps the gradient
+    y.sum().backward()
+    x.grad.zero_()  # must not change what the hook saw
+    assert seen[0].tolist() == [1.0, 1.0]
+
+
+def test_gradients_summed_in_place_never_write_into_a_held_array():
+    # x feeds two consumers; the second gradient is summed into the first's buffer only
+    # when the engine alone holds that buffer, never into the array the hook kept
+    kept = []
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    a = x * 1.0
+    a.register_hook(lambda g: kept.append(g) or None)
+    z = a * 2.0 + a * 3.0
+    z.sum().backward()
+    assert x.grad.tolist() == [5.0, 5.0]
+    assert kept[0].tolist() == [5.0, 5.0]
+    x.grad.zero_()
+    assert kept[0].tolist() == [5.0, 5.0]
+
+
+def test_accumulating_into_grad_bumps_its_version():
+    x = ag.tensor([1.0], requires_grad=True)
+    (x * 2).sum().backward()
+    g = x.grad
+    before = g._version[0]
+    (x * 2).sum().backward()
+    assert x.grad is g and g.tolist() == [4.0] and g._version[0] == before + 1
+
+
+def test_a_tensor_made_without_init_is_refused_not_crashed_on():
+    bare = object.__new__(ag.Tensor)  # no slot set
+    with pytest.raises(AttributeError, match="without data"):
+        bare * 2
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: _tape.wrap(), r"wrap\(data"),
+        (lambda: _tape.init(np.zeros(1), np.zeros(1)), "not a Tensor"),
+        (lambda: _tape.apply(), "Function subclass"),
+        (lambda: _tape.backward_loop([], {}), "10 arguments"),
+        (lambda: _tape.resolve_saved(None, ()), r"resolve_saved\(node"),
+        (lambda: _tape.backward_scalar(None), "backward_scalar"),
+    ],
+)
+def test_bad_arguments_to_the_c_functions_raise_type_errors(call, match):
+    with pytest.raises(TypeError, match=match):
+        call()
+
+
+def test_grad_mode_is_restored_when_a_backward_raises():
+    class Boom(ag.autograd.Function):
+        def forward(self, x):
+            return x * 1
+
+        def backward(self, g):
+            raise ValueError("boom")
+
+    x = ag.tensor([1.0], requires_grad=True)
+    y = Boom.apply(x).sum()
+    with pytest.raises(ValueError, match="boom"):
+        y.backward()
+    assert ag.is_grad_enabled()
+    y3 = Boom.apply(x).sum()
+    with ag.no_grad():  # restored to off, not to the default
+        with pytest.raises(ValueError, match="boom"):
+            y3.backward()
+        assert not ag.is_grad_enabled()
