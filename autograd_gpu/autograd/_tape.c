@@ -800,22 +800,25 @@ sole_owner(PyObject *a, Py_ssize_t refs)
     return pooled;
 }
 
-/* table[key] += g: in place when the table's array is ours alone, else a new sum. */
+/* prev + g, where a table's entry (one reference) holds prev: summed into prev itself
+ * when nobody else sees it (see sole_owner), else a new array. A new reference. */
+static PyObject *
+summed(PyObject *prev, PyObject *g)
+{
+    int sole = sole_owner(prev, 1);
+    if (sole < 0)
+        return NULL;
+    return sole ? PyNumber_InPlaceAdd(prev, g) : PyNumber_Add(prev, g);
+}
+
+/* table[key] += g (see summed) */
 static int
 add_into_dict(PyObject *table, PyObject *key, PyObject *g)
 {
     PyObject *prev = PyDict_GetItemWithError(table, key);
     if (prev == NULL)
         return PyErr_Occurred() ? -1 : PyDict_SetItem(table, key, g);
-    int sole = sole_owner(prev, 1);
-    if (sole < 0)
-        return -1;
-    if (sole) {
-        PyObject *r = PyNumber_InPlaceAdd(prev, g);
-        Py_XDECREF(r);
-        return r ? 0 : -1;
-    }
-    PyObject *sum = PyNumber_Add(prev, g);
+    PyObject *sum = summed(prev, g);
     if (sum == NULL)
         return -1;
     int r = PyDict_SetItem(table, key, sum);
@@ -948,21 +951,10 @@ send_grads(PyObject *node, PyObject *in_grads, PyObject *buffers, PyObject *leaf
             PyList_SetItem(buf, nr, g);
             continue;
         }
-        int sole = sole_owner(prev, 1);
-        if (sole < 0)
+        PyObject *sum = summed(prev, g);
+        if (sum == NULL)
             goto out;
-        if (sole) {  /* summed in place: nobody else holds this array */
-            PyObject *r = PyNumber_InPlaceAdd(prev, g);
-            if (r == NULL)
-                goto out;
-            Py_DECREF(r);
-        }
-        else {
-            PyObject *sum = PyNumber_Add(prev, g);
-            if (sum == NULL)
-                goto out;
-            PyList_SetItem(buf, nr, sum);
-        }
+        PyList_SetItem(buf, nr, sum);  /* (steals; prev itself when summed in place) */
     }
     rc = 0;
 out:
