@@ -188,3 +188,12 @@ def test_random_shapes_and_dims_match_torch(spec, name, torch):
     (g,) = ag.autograd.grad(y, x, ag.tensor(v))
     (tg,) = torch.autograd.grad(ty, tx, torch.tensor(v))
     np.testing.assert_allclose(to_numpy(g), tg.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_mean_of_an_empty_tensor_has_an_empty_gradient():
+    # mean's 0-d gradient is filled with g / n; n is 0 here, and nothing is to be filled
+    x = ag.zeros(0, requires_grad=True)
+    with np.errstate(invalid="ignore"):
+        y = x.mean()
+    y.backward()
+    assert x.grad.shape == (0,) and x.grad.dtype == x.dtype

@@ -60,14 +60,21 @@ def _reduced_shape(shape, axes, keepdim):
     return tuple(n for i, n in enumerate(shape) if axes is not None and i not in axes)
 
 
-def _expand_grad(g, in_shape, axes):
-    """The gradient of a reduction, broadcast back over the reduced axes."""
+def _expand_grad(g, in_shape, axes, n=1):
+    """The gradient of a reduction, broadcast back over the reduced axes, divided by `n`
+    (a mean's count)."""
     if axes is None and (
         g.__class__ is np.ndarray and g.ndim == 0 or isinstance(g, np.generic)
     ) and math.prod(in_shape) <= _MATERIALIZE_BELOW:  # the common x.sum() / x.mean(), CPU
+        # one new array filled with g / n, the quotient as a Python number (NumPy is slow
+        # with a Python-number operand). The same value as NumPy's: a double quotient rounds
+        # to the float32 (or float16) quotient exactly, and n <= _MATERIALIZE_BELOW is exact
+        # in every float type (n is 0 only for an empty input: nothing to fill)
         out = np.empty(in_shape, g.dtype)
-        out.fill(g)
+        out.fill(g.item() / n if n != 1 and out.size else g)
         return out
+    if n != 1:
+        g = g / n
     if isinstance(g, Tensor) or math.prod(in_shape) > _MATERIALIZE_BELOW:
         return _shape_ops.broadcast_to(g.reshape(_kept_shape(in_shape, axes)), in_shape)
     # small: filling a new array is far cheaper than NumPy's Python-level broadcast_to
@@ -117,16 +124,7 @@ class Mean(Function):
         return x.sum(axis=axes, keepdims=keepdim) / n
 
     def backward(self, g):
-        if self.axes is None and g.__class__ is np.ndarray and g.ndim == 0 and (
-            math.prod(self.in_shape) <= _MATERIALIZE_BELOW
-        ):  # the common x.mean() on the CPU
-            # g / n as a Python number (NumPy is slow with a Python-number operand). The
-            # same value as NumPy's: a double quotient rounds to the float32 (or float16)
-            # quotient exactly, and n <= _MATERIALIZE_BELOW is exact in every float type
-            out = np.empty(self.in_shape, g.dtype)
-            out.fill(g.item() / self.n)
-            return out
-        return _expand_grad(g / self.n, self.in_shape, self.axes)
+        return _expand_grad(g, self.in_shape, self.axes, self.n)
 
 
 class Var(Function):
