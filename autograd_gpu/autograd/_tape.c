@@ -1154,7 +1154,7 @@ out:
     return rc;
 }
 
-static PyObject *run_loop(PyObject *const *args, Py_ssize_t nargs);
+static PyObject *run_loop(PyObject *const *args);  /* the 10 arguments, checked */
 
 /* backward_loop(roots, buffers, leaf_grads, captures, needed, results, retain_graph,
  *               create_graph, accumulate, anomaly)
@@ -1179,7 +1179,7 @@ tape_backward_loop(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
         Py_DECREF(prev);
         return NULL;
     }
-    PyObject *r = run_loop(args, nargs);
+    PyObject *r = run_loop(args);
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);  /* restoring grad mode must not lose the error */
     int err = PyObject_SetAttr(grad_state, s_enabled, prev);
@@ -1198,12 +1198,8 @@ tape_backward_loop(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 }
 
 static PyObject *
-run_loop(PyObject *const *args, Py_ssize_t nargs)
+run_loop(PyObject *const *args)
 {
-    if (nargs != 10) {
-        PyErr_SetString(PyExc_TypeError, "backward_loop takes 10 arguments");
-        return NULL;
-    }
     PyObject *roots = args[0], *buffers = args[1], *leaf_grads = args[2], *captures = args[3],
              *needed = args[4], *results = args[5];
     int retain_graph = truthy(args[6]), create_graph = truthy(args[7]),
