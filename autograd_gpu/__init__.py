@@ -10,7 +10,7 @@ from .backend import (
     bool, device, double, dtype, float, float16, float32, float64, half, int, int8, int16,
     int32, int64, long, short, uint8,
 )
-from .backend import get_default_device, set_default_device
+from .backend import get_default_device, get_num_threads, set_default_device, set_num_threads
 from .tensor import Size, Tensor
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops.arithmetic import add, div, divide, mul, multiply, neg, negative, pow, sub, subtract, true_divide

@@ -466,3 +466,102 @@ def empty_host_cache():
     """Releases every free array the host pool keeps (arrays in use stay tracked)."""
     with _host_pool.lock:
         _host_pool._drop_free(_host_pool.nbytes)
+
+
+# ---------------------------------------------------------------- host threads
+
+
+#: NumPy ufuncs whose loops cost several times a pass over memory (transcendentals): on a
+#: large array, splitting one across cores pays. Cheap ufuncs (add, multiply, sqrt) are
+#: bound by memory bandwidth, which more threads on the same memory do not raise.
+_THREADED_UFUNCS = frozenset((
+    np.exp, np.expm1, np.exp2, np.log, np.log1p, np.log2, np.log10,
+    np.sin, np.cos, np.tan, np.arcsin, np.arccos, np.arctan,
+    np.sinh, np.cosh, np.tanh, np.arcsinh, np.arccosh, np.arctanh,
+))
+#: elements per thread below which handing a chunk to a thread costs more than it saves
+#: (tens of microseconds; PyTorch's grain size is the same 32768)
+THREAD_MIN_ELEMENTS = 1 << 15
+#: chunk boundaries fall on multiples of this many elements, so that every chunk but the
+#: last starts as aligned as the array does and NumPy's SIMD loops see the same blocks
+_CHUNK_ALIGN = 1024
+
+
+def _threads_from_env():
+    n = os.environ.get("OMP_NUM_THREADS", "").strip()  # the variable PyTorch reads, too
+    if n.isdigit() and _builtin_int(n) > 0:
+        return _builtin_int(n)
+    try:
+        return len(os.sched_getaffinity(0))  # the cores this process may run on
+    except AttributeError:  # (not on every platform)
+        return os.cpu_count() or 1
+
+
+_num_threads = _threads_from_env()
+_executor = None  # made on first use; the calling thread runs one chunk itself
+_executor_lock = threading.Lock()
+
+
+def get_num_threads():
+    """Threads the host's costly elementwise ops run on (as ``torch.get_num_threads()``)."""
+    return _num_threads
+
+
+def set_num_threads(n):
+    """Sets the threads the host's costly elementwise ops (exp, tanh, log, sin, ...) run on,
+    as ``torch.set_num_threads``. The default is OMP_NUM_THREADS when set, else the cores
+    this process may use; 1 runs everything on the calling thread."""
+    global _num_threads, _executor
+    if n.__class__ is _builtin_bool or not isinstance(n, (_builtin_int, np.integer)) or n < 1:
+        raise ValueError(f"set_num_threads expects a positive integer, got {n!r}")
+    with _executor_lock:
+        _num_threads = _builtin_int(n)
+        _executor = None  # the old pool's threads exit once the calls using it are done
+
+
+def _reset_executor_in_child():
+    # a forked child has the executor object but none of its threads: start afresh
+    global _executor, _executor_lock
+    _executor, _executor_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_executor_in_child)
+
+
+def _run_chunk(f, x, out, err):
+    with np.errstate(**err):  # the caller's error handling (a thread starts with the defaults)
+        f(x, out=out)
+
+
+def host_ufunc(f, x, out):
+    """``f(x, out=out)`` for NumPy arrays `x` and `out` of one shape, split across the host
+    threads when `f` is a costly ufunc and `x` is large and contiguous. Elementwise, so the
+    result is the same whichever way it is split."""
+    n = x.size
+    k = min(_num_threads, n // THREAD_MIN_ELEMENTS)
+    if (k < 2 or f not in _THREADED_UFUNCS or not x.flags.c_contiguous
+            or not out.flags.c_contiguous or out.shape != x.shape):
+        return f(x, out=out)
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _executor = ThreadPoolExecutor(_num_threads - 1, thread_name_prefix="autograd_gpu-host")
+        executor = _executor
+    step = -(-n // k)
+    step += -step % _CHUNK_ALIGN
+    xf, of = x.reshape(-1), out.reshape(-1)  # views: both are contiguous
+    err = np.geterr()
+    futures = [executor.submit(_run_chunk, f, xf[i:i + step], of[i:i + step], err)
+               for i in range(step, n, step)]
+    try:
+        f(xf[:step], out=of[:step])
+    except BaseException:
+        for fut in futures:
+            fut.exception()  # waits: no thread may still write into `out`
+        raise
+    for fut in futures:
+        fut.result()  # re-raises a chunk's error
+    return out

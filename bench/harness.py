@@ -165,6 +165,9 @@ def machine_info(env):
         "gpu": env.gpu_name,
         "gpu_note": None if env.cuda_ok else env.cuda_reason,
     }
+    from autograd_gpu import get_num_threads
+
+    info["ours_threads"] = get_num_threads()
     if env.torch is not None:
         info["torch_threads"] = env.torch.get_num_threads()
     info["thread_env"] = {k: os.environ[k] for k in THREAD_VARS if k in os.environ}

@@ -361,6 +361,8 @@ def build(docs, out_dir, kernel_docs=()):
         gpu = m.get("gpu") or "none usable"
         commit = (d.get("commit") or "?")[:10] + (" (dirty)" if d.get("dirty") else "")
         threads = ", ".join(f"{k}={x}" for k, x in (m.get("thread_env") or {}).items()) or "default"
+        if m.get("ours_threads"):
+            threads += f"; ours {m['ours_threads']}"
         if m.get("torch_threads"):
             threads += f"; torch {m['torch_threads']}"
         load = " / ".join(str((m.get(k) or ["?"])[0]) for k in ("load_avg_start", "load_avg_end"))

@@ -113,15 +113,19 @@ def main(argv=None):
                     help="directory for the result file (default bench/results, "
                          "bench/results/quick for --quick)")
     ap.add_argument("--threads", type=int, default=None,
-                    help="threads for PyTorch, BLAS and OpenMP (default: each library's own choice; "
+                    help="threads for ours, PyTorch, BLAS and OpenMP (default: each library's own choice; "
                          "1 when the machine is already busy, see bench/__main__.py)")
     ap.add_argument("--no-report", action="store_true", help="do not regenerate bench/REPORT.md")
     args = ap.parse_args(argv)
 
     t_start = time.perf_counter()
     env = Env(args.quick)
-    if args.threads and env.torch is not None:
-        env.torch.set_num_threads(args.threads)
+    if args.threads:
+        from autograd_gpu import set_num_threads
+
+        set_num_threads(args.threads)
+        if env.torch is not None:
+            env.torch.set_num_threads(args.threads)
     timing = harness.Timing(args.quick)
     wanted = {w for w in args.only.split(",") if w}
     suite = [w(env) for w in workloads.ALL]

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -160,3 +161,128 @@ def test_manual_seed_is_reproducible_on_cuda():
     ag.manual_seed(3)
     b = ag.randn(5, device="cuda").cpu().numpy()
     assert np.array_equal(a, b)
+
+
+# ---------------------------------------------------------------- host threads
+
+
+@pytest.fixture
+def threads(monkeypatch):
+    """Counts the chunks handed to other threads; restores the thread count afterwards."""
+    before = ag.get_num_threads()
+    handed = []
+    run_chunk = backend._run_chunk
+
+    def counting(f, x, out, err):
+        handed.append(x.size)
+        run_chunk(f, x, out, err)
+
+    monkeypatch.setattr(backend, "_run_chunk", counting)
+    yield handed
+    ag.set_num_threads(before)
+
+
+def _domain(f, n, dt):
+    x = np.random.default_rng(0).uniform(0.05, 0.95, n).astype(dt)  # inside every domain
+    return x + 1 if f is np.arccosh else x
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("f", sorted(backend._THREADED_UFUNCS, key=lambda f: f.__name__),
+                         ids=lambda f: f.__name__)
+def test_a_costly_ufunc_split_across_threads_gives_the_serial_result_bit_for_bit(threads, f, dt):
+    ag.set_num_threads(3)
+    n = 3 * backend.THREAD_MIN_ELEMENTS + 17  # a tail chunk of odd length
+    x = _domain(f, n, dt)
+    out = backend.host_ufunc(f, x, np.empty_like(x))
+    assert len(threads) == 2 and sum(threads) < n  # the calling thread ran the first chunk
+    np.testing.assert_array_equal(out, f(x))
+
+
+def test_cheap_small_and_strided_inputs_and_one_thread_stay_on_the_calling_thread(threads):
+    ag.set_num_threads(4)
+    big = _domain(np.tanh, 4 * backend.THREAD_MIN_ELEMENTS, np.float32)
+    np.testing.assert_array_equal(backend.host_ufunc(np.sqrt, big, np.empty_like(big)), np.sqrt(big))
+    small = big[: backend.THREAD_MIN_ELEMENTS]
+    np.testing.assert_array_equal(backend.host_ufunc(np.tanh, small, np.empty_like(small)),
+                                  np.tanh(small))
+    strided = big[::2]
+    np.testing.assert_array_equal(backend.host_ufunc(np.tanh, strided, np.empty_like(strided)),
+                                  np.tanh(strided))
+    assert threads == []
+    ag.set_num_threads(1)
+    np.testing.assert_array_equal(backend.host_ufunc(np.tanh, big, np.empty_like(big)), np.tanh(big))
+    assert threads == []
+    ag.set_num_threads(2)
+    np.testing.assert_array_equal(backend.host_ufunc(np.tanh, big, np.empty_like(big)), np.tanh(big))
+    assert len(threads) == 1
+
+
+def test_the_callers_floating_point_error_handling_holds_on_every_thread(threads):
+    ag.set_num_threads(2)
+    x = np.zeros(4 * backend.THREAD_MIN_ELEMENTS, np.float32)
+    x[-1] = 1000  # overflows, in the chunk another thread runs
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError, match="overflow"):
+        backend.host_ufunc(np.exp, x, np.empty_like(x))
+    with np.errstate(over="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isinf(backend.host_ufunc(np.exp, x, np.empty_like(x))[-1])
+    # sigmoid silences exp's overflow for very negative inputs; its threads do too
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = ag.sigmoid(ag.tensor(-x)).numpy()
+    assert y[-1] == 0 and y[0] == 0.5
+    assert len(threads) == 3
+
+
+def test_tensor_ops_on_large_inputs_run_threaded_and_match_one_thread(threads):
+    x = ag.tensor(_domain(np.tanh, 3 * backend.THREAD_MIN_ELEMENTS, np.float32), requires_grad=True)
+    results = {}
+    for n in (1, 2):
+        ag.set_num_threads(n)
+        x.grad = None
+        y = ag.tanh(x) * ag.sigmoid(x) + ag.exp(x).log() + ag.sin(x)
+        y.sum().backward()
+        results[n] = (y.detach().numpy(), x.grad.numpy())
+    assert len(threads) == 6  # tanh, sigmoid's exp, exp, log, sin, and cos in sin's backward
+    for a, b in zip(results[1], results[2]):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True, "2", None])
+def test_set_num_threads_refuses_what_is_not_a_positive_integer(threads, bad):
+    with pytest.raises(ValueError, match=r"set_num_threads expects a positive integer, got "):
+        ag.set_num_threads(bad)
+    assert ag.get_num_threads() >= 1
+
+
+def test_the_default_thread_count_is_omp_num_threads_or_the_usable_cores():
+    code = "import autograd_gpu as ag; print(ag.get_num_threads())"
+    assert _python(code, OMP_NUM_THREADS="3").stdout.strip() == "3"
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert proc.stdout.strip() == str(len(os.sched_getaffinity(0))), proc.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_gets_threads_of_its_own(threads):
+    ag.set_num_threads(2)
+    x = _domain(np.tanh, 4 * backend.THREAD_MIN_ELEMENTS, np.float32)
+    backend.host_ufunc(np.tanh, x, np.empty_like(x))  # the parent's pool now has a thread
+    assert len(threads) == 1
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    child = ctx.Process(target=_tanh_in_child, args=(x,))
+    child.start()
+    child.join(60)  # the parent's threads are not in the child: a stale pool would hang here
+    if child.is_alive():
+        child.kill()
+        pytest.fail("the forked child hung on the parent's thread pool")
+    assert child.exitcode == 0
+
+
+def _tanh_in_child(x):
+    out = backend.host_ufunc(np.tanh, x, np.empty_like(x))
+    os._exit(0 if np.array_equal(out, np.tanh(x)) else 1)

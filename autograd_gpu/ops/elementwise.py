@@ -9,7 +9,10 @@ import math
 import numpy as np
 
 from ..autograd.function import Function
-from ..backend import POOL_MIN_BYTES, array_module, pooled_empty_like, pooled_out, to_numpy_dtype
+from ..backend import (
+    POOL_MIN_BYTES, THREAD_MIN_ELEMENTS, array_module, host_ufunc, pooled_empty_like, pooled_out,
+    to_numpy_dtype,
+)
 from ..fused import _grad
 from ..tensor import Tensor
 from .arithmetic import _broadcast_error, _shape, sum_to
@@ -17,13 +20,17 @@ from .arithmetic import _broadcast_error, _shape, sum_to
 
 def _map(f, x, *args, floating=True):
     """The NumPy ufunc `f` (or CuPy's namesake) of `x`; a large NumPy result is written into
-    an array from the host pool (see backend.pooled_out). `floating`: integer and bool
-    inputs are computed in the default float type, as PyTorch does (NumPy gives float64)."""
+    an array from the host pool (see backend.pooled_out), by the host threads where `f` is
+    costly (see backend.host_ufunc). `floating`: integer and bool inputs are computed in
+    the default float type, as PyTorch does (NumPy gives float64)."""
     if floating:
         x = _as_float(x)
     if x.__class__ is np.ndarray:
+        if not args and x.size >= 2 * THREAD_MIN_ELEMENTS and x.dtype.kind == "f":
+            out = pooled_out(x)  # (None below the pool's size, or with the pool off)
+            return host_ufunc(f, x, np.empty_like(x) if out is None else out)
         if x.nbytes >= POOL_MIN_BYTES:
-            out = pooled_out(x)
+            out = pooled_out(x)  # (None for an integer x, or with the pool off)
             if out is not None:
                 return f(x, *args, out=out)
         return f(x, *args)
@@ -128,7 +135,7 @@ def _sigmoid(xp, x):
     x, giving exactly the limit 0 (as PyTorch does), so that warning is silenced."""
     with np.errstate(over="ignore"):
         t = xp.negative(x, out=pooled_empty_like(x))  # (out=: an array even for 0-d x)
-        xp.exp(t, out=t)
+        host_ufunc(xp.exp, t, t) if xp is np else xp.exp(t, out=t)
         t += 1
         xp.reciprocal(t, out=t)
     return t
