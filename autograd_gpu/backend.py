@@ -498,7 +498,7 @@ def _threads_from_env():
 
 
 _num_threads = _threads_from_env()
-_executor = None  # made on first use; the calling thread runs one chunk itself
+_executor = None  # made on first use; the calling thread runs one share itself
 _executor_lock = threading.Lock()
 
 
@@ -529,9 +529,48 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_executor_in_child)
 
 
-def _run_chunk(f, x, out, err):
+def _executor_now():
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _executor = ThreadPoolExecutor(_num_threads - 1, thread_name_prefix="autograd_gpu-host")
+        return _executor
+
+
+def _run_share(fn, lo, hi, block, err):
     with np.errstate(**err):  # the caller's error handling (a thread starts with the defaults)
-        f(x, out=out)
+        for i in range(lo, hi, block):
+            fn(i, min(i + block, hi))
+
+
+def host_for_blocks(fn, n, block):
+    """Calls ``fn(lo, hi)`` on consecutive ranges that cover ``range(n)``, each at most
+    `block` long, dealt out in contiguous shares to the host threads; the calling thread
+    runs the first share. `fn` must touch only its own range, and it should spend its time in
+    NumPy, which releases the GIL inside a ufunc. The caller's ``np.errstate`` holds on every
+    thread; an error is re-raised once no thread is still running."""
+    blocks = -(-n // block)
+    k = min(_num_threads, blocks)
+    if k < 2:
+        for lo in range(0, n, block):
+            fn(lo, min(lo + block, n))
+        return
+    executor = _executor_now()
+    share = -(-blocks // k) * block
+    err = np.geterr()
+    futures = [executor.submit(_run_share, fn, lo, min(lo + share, n), block, err)
+               for lo in range(share, n, share)]
+    try:
+        for lo in range(0, share, block):
+            fn(lo, min(lo + block, share))
+    except BaseException:
+        for fut in futures:
+            fut.exception()  # waits: no thread may still be writing
+        raise
+    for fut in futures:
+        fut.result()  # re-raises a share's error
 
 
 def host_ufunc(f, x, out):
@@ -543,25 +582,8 @@ def host_ufunc(f, x, out):
     if (k < 2 or f not in _THREADED_UFUNCS or not x.flags.c_contiguous
             or not out.flags.c_contiguous or out.shape != x.shape):
         return f(x, out=out)
-    global _executor
-    with _executor_lock:
-        if _executor is None:
-            from concurrent.futures import ThreadPoolExecutor
-
-            _executor = ThreadPoolExecutor(_num_threads - 1, thread_name_prefix="autograd_gpu-host")
-        executor = _executor
     step = -(-n // k)
     step += -step % _CHUNK_ALIGN
     xf, of = x.reshape(-1), out.reshape(-1)  # views: both are contiguous
-    err = np.geterr()
-    futures = [executor.submit(_run_chunk, f, xf[i:i + step], of[i:i + step], err)
-               for i in range(step, n, step)]
-    try:
-        f(xf[:step], out=of[:step])
-    except BaseException:
-        for fut in futures:
-            fut.exception()  # waits: no thread may still write into `out`
-        raise
-    for fut in futures:
-        fut.result()  # re-raises a chunk's error
+    host_for_blocks(lambda lo, hi: f(xf[lo:hi], out=of[lo:hi]), n, step)  # one block a thread
     return out

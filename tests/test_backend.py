@@ -168,16 +168,16 @@ def test_manual_seed_is_reproducible_on_cuda():
 
 @pytest.fixture
 def threads(monkeypatch):
-    """Counts the chunks handed to other threads; restores the thread count afterwards."""
+    """Counts the shares handed to other threads; restores the thread count afterwards."""
     before = ag.get_num_threads()
     handed = []
-    run_chunk = backend._run_chunk
+    run_share = backend._run_share
 
-    def counting(f, x, out, err):
-        handed.append(x.size)
-        run_chunk(f, x, out, err)
+    def counting(fn, lo, hi, block, err):
+        handed.append(hi - lo)
+        run_share(fn, lo, hi, block, err)
 
-    monkeypatch.setattr(backend, "_run_chunk", counting)
+    monkeypatch.setattr(backend, "_run_share", counting)
     yield handed
     ag.set_num_threads(before)
 

@@ -311,3 +311,66 @@ def test_module_training_with_optimizer(torch):
         lt(theirs(xt), yt).backward()
         to.step()
     _close(list(ours.parameters()), list(theirs.parameters()))
+
+
+def _steps_on_large_params(name, kw, dtype, shape, transposed=False):
+    """3 steps of optimizer `name` on one large parameter; `transposed`: the parameter and its
+    gradients are transposed views (not C-contiguous)."""
+    rng = np.random.default_rng(7)
+    layout = (lambda a: a.reshape(shape[::-1]).T) if transposed else (lambda a: a.reshape(shape))
+    p = ag.from_numpy(layout(rng.standard_normal(np.prod(shape)).astype(dtype)))
+    p.requires_grad_(True)
+    opt = getattr(optim, name)([p], **kw)
+    for _ in range(3):
+        p.grad = ag.from_numpy(layout(rng.standard_normal(np.prod(shape)).astype(dtype)))
+        opt.step()
+    return p.detach().numpy(), [s.numpy() for s in opt.state[p].values() if isinstance(s, ag.Tensor)]
+
+
+@pytest.mark.parametrize("name,kw", CASES, ids=IDS)
+@pytest.mark.parametrize("dtype,shape", [(np.float32, (655397,)), (np.float64, (3, 100003))],
+                         ids=["float32", "float64"])
+def test_a_large_parameter_updated_block_by_block_on_threads_matches_the_whole_update(
+        monkeypatch, name, kw, dtype, shape):
+    from autograd_gpu import backend
+    from autograd_gpu.optim import _functional as F
+
+    threads_before = ag.get_num_threads()
+    shares = []
+    run_share = backend._run_share
+    monkeypatch.setattr(backend, "_run_share", lambda *a: (shares.append(a), run_share(*a)))
+    try:
+        ag.set_num_threads(2)
+        blocked = _steps_on_large_params(name, kw, dtype, shape)
+        assert len(shares) == 3  # one share a step went to the other thread
+        monkeypatch.setattr(F, "BLOCK_BYTES", 1 << 40)  # the whole arrays at once
+        whole = _steps_on_large_params(name, kw, dtype, shape)
+        assert len(shares) == 3
+    finally:
+        ag.set_num_threads(threads_before)
+    np.testing.assert_array_equal(blocked[0], whole[0])
+    assert len(blocked[1]) == len(whole[1])
+    for a, b in zip(blocked[1], whole[1]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_transposed_parameter_is_updated_whole_with_the_same_result(monkeypatch):
+    from autograd_gpu.optim import _functional as F
+
+    kw = dict(lr=0.01, momentum=0.9)
+    strided = _steps_on_large_params("SGD", kw, np.float32, (300, 2000), transposed=True)
+    assert not strided[0].flags.c_contiguous
+    monkeypatch.setattr(F, "BLOCK_BYTES", 1 << 40)
+    whole = _steps_on_large_params("SGD", kw, np.float32, (300, 2000), transposed=True)
+    np.testing.assert_array_equal(strided[0], whole[0])
+    np.testing.assert_array_equal(strided[1][0], whole[1][0])
+
+
+def test_a_large_update_missing_its_buffer_raises_and_changes_nothing():
+    from autograd_gpu.optim import _functional as F
+
+    p = np.ones(1 << 20, np.float32)
+    with pytest.raises(ValueError, match="sgd_update: momentum != 0 needs a momentum_buffer"):
+        F.sgd_update(p, p.copy(), None, lr=0.1, momentum=0.9, dampening=0, nesterov=False,
+                     weight_decay=0, maximize=False, first_step=True)
+    assert (p == 1).all()

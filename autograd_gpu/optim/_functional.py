@@ -14,13 +14,44 @@ this code and the kernel take the cheaper order, a few ulp from PyTorch.
 Each update allocates at most two temporaries of the parameter's size (one more when
 `maximize` meets weight decay); those of a large parameter come from the host buffer pool
 (see backend.pooled_out), so they cost no page faults.
+
+A large NumPy parameter is updated block by block (`_blocked`), the blocks spread across the
+host threads: the formula's dozen passes then run over one block while it sits in cache, and
+main memory sees each array about once. Every operation is elementwise, so the result is the
+same bit for bit.
 """
+import functools
+
 import numpy as np
 
-from ..backend import array_module, pooled_out
+from ..backend import array_module, host_for_blocks, pooled_out
 from ..fused import _optim as _fused
 
 _ndarray = np.ndarray
+
+#: the bytes of each array in one block: the block's arrays and temporaries (a few MiB in
+#: all) stay in the cache between the passes of an update
+BLOCK_BYTES = 1 << 20
+
+
+def _blocked(update):
+    """`update(param, *arrays, **hyper)` run block by block on a NumPy `param` of two
+    blocks or more whose arrays are all contiguous (anything else runs whole)."""
+
+    @functools.wraps(update)
+    def run(param, *arrays, **hyper):
+        if type(param) is not _ndarray or param.nbytes < 2 * BLOCK_BYTES or not all(
+                a is None or a.__class__ is _ndarray and a.flags.c_contiguous
+                and a.shape == param.shape for a in (param, *arrays)):
+            return update(param, *arrays, **hyper)
+        flat = [None if a is None else a.reshape(-1) for a in (param, *arrays)]  # views
+
+        def block(lo, hi):
+            update(*[None if a is None else a[lo:hi] for a in flat], **hyper)
+
+        host_for_blocks(block, param.size, BLOCK_BYTES // param.itemsize)
+
+    return run
 
 
 def _effective_grad(xp, param, grad, weight_decay, maximize):
@@ -67,6 +98,7 @@ def _lerp_(xp, start, end, weight, tmp=None):
     return tmp
 
 
+@_blocked
 def sgd_update(param, grad, momentum_buffer, *, lr, momentum, dampening, nesterov,
                weight_decay, maximize, first_step):
     """SGD with momentum (PyTorch's convention: the buffer holds velocity without lr).
@@ -104,6 +136,7 @@ def sgd_update(param, grad, momentum_buffer, *, lr, momentum, dampening, nestero
     param += _scaled(xp, g, -lr)
 
 
+@_blocked
 def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, beta1, beta2,
                 eps, weight_decay, amsgrad, maximize, decoupled_weight_decay):
     """Adam (and AdamW when `decoupled_weight_decay`), PyTorch's formula; `step` counts from 1
@@ -149,6 +182,7 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, b
     param -= tmp
 
 
+@_blocked
 def rmsprop_update(param, grad, square_avg, momentum_buffer, grad_avg, *, lr, alpha, eps,
                    weight_decay, momentum, centered, maximize):
     """RMSprop, PyTorch's formula (eps is added OUTSIDE the square root, as in PyTorch and
@@ -192,6 +226,7 @@ def rmsprop_update(param, grad, square_avg, momentum_buffer, grad_avg, *, lr, al
     param += tmp
 
 
+@_blocked
 def adagrad_update(param, grad, state_sum, *, step, lr, lr_decay, weight_decay, eps, maximize):
     """Adagrad, PyTorch's formula; `step` counts from 1 and includes this step:
 
@@ -217,6 +252,7 @@ def adagrad_update(param, grad, state_sum, *, step, lr, lr_decay, weight_decay, 
     param += tmp
 
 
+@_blocked
 def adadelta_update(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight_decay,
                     maximize):
     """Adadelta, PyTorch's formula:
