@@ -5,6 +5,7 @@ module (`xp`) of an array or a device. Availability of CUDA is decided once, laz
 on the first question about it, so importing the library on a machine without a GPU
 compiles nothing and allocates nothing.
 """
+import functools
 import os
 import threading
 
@@ -482,6 +483,9 @@ _THREADED_UFUNCS = frozenset((
 #: elements per thread below which handing a chunk to a thread costs more than it saves
 #: (tens of microseconds; PyTorch's grain size is the same 32768)
 THREAD_MIN_ELEMENTS = 1 << 15
+#: the bytes of each array in one block of a blockwise update or formula (host_blockwise):
+#: the block's arrays and temporaries stay in cache across the formula's passes
+HOST_BLOCK_BYTES = 1 << 20
 #: chunk boundaries fall on multiples of this many elements, so that every chunk but the
 #: last starts as aligned as the array does and NumPy's SIMD loops see the same blocks
 _CHUNK_ALIGN = 1024
@@ -539,7 +543,14 @@ def _executor_now():
         return _executor
 
 
+# set on a thread while it runs a share: a host_for_blocks called from inside one (a formula
+# that calls another) runs on that thread alone, since the pool's threads may all be busy
+# with the outer call's shares and would never pick the inner ones up
+_in_share = threading.local()
+
+
 def _run_share(fn, lo, hi, block, err):
+    _in_share.active = True  # (a pool thread only ever runs shares)
     with np.errstate(**err):  # the caller's error handling (a thread starts with the defaults)
         for i in range(lo, hi, block):
             fn(i, min(i + block, hi))
@@ -553,7 +564,7 @@ def host_for_blocks(fn, n, block):
     thread; an error is re-raised once no thread is still running."""
     blocks = -(-n // block)
     k = min(_num_threads, blocks)
-    if k < 2:
+    if k < 2 or getattr(_in_share, "active", False):
         for lo in range(0, n, block):
             fn(lo, min(lo + block, n))
         return
@@ -562,6 +573,7 @@ def host_for_blocks(fn, n, block):
     err = np.geterr()
     futures = [executor.submit(_run_share, fn, lo, min(lo + share, n), block, err)
                for lo in range(share, n, share)]
+    _in_share.active = True
     try:
         for lo in range(0, share, block):
             fn(lo, min(lo + block, share))
@@ -569,21 +581,50 @@ def host_for_blocks(fn, n, block):
         for fut in futures:
             fut.exception()  # waits: no thread may still be writing
         raise
+    finally:
+        _in_share.active = False
     for fut in futures:
         fut.result()  # re-raises a share's error
 
 
+def host_blockwise(fn, *arrays):
+    """Runs ``fn(*blocks)`` on matching blocks of `arrays` (a None stays None), spread across
+    the host threads, when they are C-contiguous NumPy arrays of one shape; returns whether
+    it did (if not, the caller runs `fn` on the whole arrays). Blocks hold HOST_BLOCK_BYTES
+    of the first array: a formula of several elementwise passes then runs each block's
+    passes while it is in cache, and main memory sees each array about once. An array of
+    fewer than two blocks is cut into one block a thread, or left whole on one thread or
+    below THREAD_MIN_ELEMENTS a block. Elementwise formulas compute every element as they
+    would on the whole arrays."""
+    first = arrays[0]
+    n = first.size
+    if first.__class__ is not ndarray or n < 2 * THREAD_MIN_ELEMENTS or not all(
+            a is None or a.__class__ is ndarray and a.flags.c_contiguous and a.shape == first.shape
+            for a in arrays):
+        return False
+    block = HOST_BLOCK_BYTES // first.itemsize
+    if n < 2 * block:
+        k = min(_num_threads, n // THREAD_MIN_ELEMENTS)
+        if k < 2:
+            return False
+        block = -(-n // k)
+        block += -block % _CHUNK_ALIGN
+    flat = [None if a is None else a.reshape(-1) for a in arrays]  # views: all are contiguous
+
+    def run(lo, hi):
+        fn(*[None if a is None else a[lo:hi] for a in flat])
+
+    host_for_blocks(run, n, block)
+    return True
+
+
+def _ufunc_into(f, x, out):
+    f(x, out=out)
+
+
 def host_ufunc(f, x, out):
-    """``f(x, out=out)`` for NumPy arrays `x` and `out` of one shape, split across the host
-    threads when `f` is a costly ufunc and `x` is large and contiguous. Elementwise, so the
-    result is the same whichever way it is split."""
-    n = x.size
-    k = min(_num_threads, n // THREAD_MIN_ELEMENTS)
-    if (k < 2 or f not in _THREADED_UFUNCS or not x.flags.c_contiguous
-            or not out.flags.c_contiguous or out.shape != x.shape):
-        return f(x, out=out)
-    step = -(-n // k)
-    step += -step % _CHUNK_ALIGN
-    xf, of = x.reshape(-1), out.reshape(-1)  # views: both are contiguous
-    host_for_blocks(lambda lo, hi: f(xf[lo:hi], out=of[lo:hi]), n, step)  # one block a thread
+    """``f(x, out=out)`` for NumPy arrays `x` and `out`; split across the host threads
+    (host_blockwise) when `f` is a costly ufunc. Returns `out`."""
+    if f not in _THREADED_UFUNCS or not host_blockwise(functools.partial(_ufunc_into, f), x, out):
+        f(x, out=out)
     return out

@@ -220,8 +220,8 @@ def test_cheap_small_and_strided_inputs_and_one_thread_stay_on_the_calling_threa
 
 def test_the_callers_floating_point_error_handling_holds_on_every_thread(threads):
     ag.set_num_threads(2)
-    x = np.zeros(4 * backend.THREAD_MIN_ELEMENTS, np.float32)
-    x[-1] = 1000  # overflows, in the chunk another thread runs
+    x = np.zeros(backend.HOST_BLOCK_BYTES, np.float32)  # 4 blocks of sigmoid's
+    x[-1] = 1000  # overflows, in the share another thread runs
     with np.errstate(over="raise"), pytest.raises(FloatingPointError, match="overflow"):
         backend.host_ufunc(np.exp, x, np.empty_like(x))
     with np.errstate(over="ignore"), warnings.catch_warnings():
@@ -244,7 +244,8 @@ def test_tensor_ops_on_large_inputs_run_threaded_and_match_one_thread(threads):
         y = ag.tanh(x) * ag.sigmoid(x) + ag.exp(x).log() + ag.sin(x)
         y.sum().backward()
         results[n] = (y.detach().numpy(), x.grad.numpy())
-    assert len(threads) == 6  # tanh, sigmoid's exp, exp, log, sin, and cos in sin's backward
+    # tanh, sigmoid, exp, log and sin forward, cos in sin's backward, and backward formulas
+    assert len(threads) > 6
     for a, b in zip(results[1], results[2]):
         np.testing.assert_array_equal(a, b)
 
@@ -286,3 +287,63 @@ def test_a_forked_child_gets_threads_of_its_own(threads):
 def _tanh_in_child(x):
     out = backend.host_ufunc(np.tanh, x, np.empty_like(x))
     os._exit(0 if np.array_equal(out, np.tanh(x)) else 1)
+
+
+_FORMULA_SCALARS = {"leaky_relu": (0.1,), "softplus": (1.0, 20.0), "elu": (1.0,),
+                    "clamp": (-0.5, 0.5), "pow_base": (3.0,)}
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "sigmoid", "tanh", "gelu", "gelu_tanh",
+                                  "silu", "softplus", "elu", "exp", "log", "sqrt", "abs", "clamp",
+                                  "pow_base"])
+def test_a_backward_formula_run_blockwise_on_threads_gives_the_whole_result(threads, name, dt):
+    from autograd_gpu.fused import _grad
+
+    ag.set_num_threads(2)
+    n = 5 * backend.HOST_BLOCK_BYTES // np.dtype(dt).itemsize // 2 + 3  # 2.5 blocks and a bit
+    rng = np.random.default_rng(1)
+    lo = 0.05 if name in ("log", "sqrt") else -2
+    v, g = rng.uniform(lo, 2, n).astype(dt), rng.standard_normal(n).astype(dt)
+    fn, s = getattr(_grad, name), _FORMULA_SCALARS.get(name, ())
+    blocked = fn(v, g, *s)
+    assert len(threads) == 1  # the second half of the blocks ran on the other thread
+    whole = fn.raw(v, g, *s)  # the NumPy formula on the whole arrays
+    assert blocked.dtype == whole.dtype == dt
+    np.testing.assert_array_equal(blocked, whole)
+
+
+def test_sigmoid_of_a_large_array_runs_blockwise_with_the_whole_result(threads):
+    from autograd_gpu.ops.elementwise import _sigmoid, _sigmoid_into
+
+    ag.set_num_threads(2)
+    x = np.random.default_rng(2).standard_normal(3 * backend.HOST_BLOCK_BYTES // 4) * 50
+    x = x.astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # exp's overflow stays silenced on every thread
+        y = _sigmoid(np, x)
+        assert len(threads) == 1
+        whole = np.empty_like(x)
+        with np.errstate(over="ignore"):
+            _sigmoid_into(np, x, whole)
+    np.testing.assert_array_equal(y, whole)
+
+
+def test_a_blockwise_formula_that_calls_another_runs_the_inner_one_on_its_own_thread(threads):
+    import threading
+
+    ag.set_num_threads(2)
+    n = 4 * backend.HOST_BLOCK_BYTES // 8
+    x, out = np.linspace(-1, 1, n), np.empty(n)
+
+    def outer(xb, ob):  # each block runs another blockwise op (silu's backward calls sigmoid)
+        inner = np.empty(4 * backend.HOST_BLOCK_BYTES // 8)
+        backend.host_ufunc(np.exp, np.resize(xb, inner.shape), inner)
+        np.tanh(xb, out=ob)
+
+    worker = threading.Thread(target=backend.host_blockwise, args=(outer, x, out), daemon=True)
+    worker.start()
+    worker.join(60)  # both pool threads waiting on inner shares nobody runs would hang here
+    assert not worker.is_alive(), "a nested blockwise call deadlocked"
+    assert len(threads) == 1  # the outer call's share; the inner calls stayed on their threads
+    np.testing.assert_array_equal(out, np.tanh(x))

@@ -13,7 +13,9 @@ tests compile the C++ for the host and compare the two bit for bit (see tests/te
 import numpy as np
 
 from ..autograd.function import Function
-from ..backend import POOL_MIN_BYTES, array_module, pooled_out
+from ..backend import (
+    POOL_MIN_BYTES, THREAD_MIN_ELEMENTS, array_module, host_blockwise, pooled_empty_like, pooled_out,
+)
 from ..tensor import Tensor
 from . import _loader
 from ._loader import Spec
@@ -150,6 +152,20 @@ _NODE_NAMES = {
 }
 
 
+def _on_host(numpy_formula, v, g, s):
+    """numpy_formula(np, v, g, *s); for large arrays of one shape and dtype, block by block
+    on the host threads (see backend.host_blockwise), into an array from the host pool."""
+    if v.size >= 2 * THREAD_MIN_ELEMENTS and g.dtype == v.dtype:
+        out = pooled_empty_like(v)
+
+        def block(vb, gb, ob):
+            ob[...] = numpy_formula(np, vb, gb, *s)
+
+        if host_blockwise(block, v, g, out):
+            return out
+    return numpy_formula(np, v, g, *s)
+
+
 def _linear(name, numpy_formula, second, *, scalars=(), flags=None):
     """Builds f(v, g) -> the input gradient, for an op whose backward is g times f'(v).
 
@@ -182,7 +198,7 @@ def _linear(name, numpy_formula, second, *, scalars=(), flags=None):
 
     def fn(v, g, *s):
         if type(g) is _ndarray and type(v) is _ndarray:  # the CPU's first-order pass
-            return numpy_formula(np, v, g, *s)
+            return _on_host(numpy_formula, v, g, s)
         if isinstance(v, Tensor) or isinstance(g, Tensor):
             return Grad.apply(v, g, scalars=s)
         return raw(v, g, *s)

@@ -4,14 +4,15 @@ Conventions at kinks, as PyTorch: abs'(0) = 0, relu'(0) = 0, clamp passes the gr
 where min <= x <= max, maximum/minimum split it evenly between equal inputs.
 Stable forms: sigmoid and softplus never evaluate exp of a large positive number.
 """
+import functools
 import math
 
 import numpy as np
 
 from ..autograd.function import Function
 from ..backend import (
-    POOL_MIN_BYTES, THREAD_MIN_ELEMENTS, array_module, host_ufunc, pooled_empty_like, pooled_out,
-    to_numpy_dtype,
+    POOL_MIN_BYTES, THREAD_MIN_ELEMENTS, array_module, host_blockwise, host_ufunc, pooled_empty_like,
+    pooled_out, to_numpy_dtype,
 )
 from ..fused import _grad
 from ..tensor import Tensor
@@ -131,14 +132,24 @@ class Tanh(Function):
 
 
 def _sigmoid(xp, x):
-    """1 / (1 + exp(-x)) in four in-place passes. exp(-x) overflows to inf for very negative
-    x, giving exactly the limit 0 (as PyTorch does), so that warning is silenced."""
+    """1 / (1 + exp(-x)) in four in-place passes (for a large NumPy x, block by block on the
+    host threads). exp(-x) overflows to inf for very negative x, giving exactly the limit 0
+    (as PyTorch does), so that warning is silenced."""
+    t = pooled_empty_like(x)  # (an array even for 0-d x)
     with np.errstate(over="ignore"):
-        t = xp.negative(x, out=pooled_empty_like(x))  # (out=: an array even for 0-d x)
-        host_ufunc(xp.exp, t, t) if xp is np else xp.exp(t, out=t)
-        t += 1
-        xp.reciprocal(t, out=t)
+        if not host_blockwise(_sigmoid_into_np, x, t):
+            _sigmoid_into(xp, x, t)
     return t
+
+
+def _sigmoid_into(xp, x, t):
+    xp.negative(x, out=t)
+    xp.exp(t, out=t)
+    t += 1
+    xp.reciprocal(t, out=t)
+
+
+_sigmoid_into_np = functools.partial(_sigmoid_into, np)
 
 
 class Sigmoid(Function):

@@ -24,32 +24,20 @@ import functools
 
 import numpy as np
 
-from ..backend import array_module, host_for_blocks, pooled_out
+from ..backend import array_module, host_blockwise, pooled_out
 from ..fused import _optim as _fused
 
 _ndarray = np.ndarray
 
-#: the bytes of each array in one block: the block's arrays and temporaries (a few MiB in
-#: all) stay in the cache between the passes of an update
-BLOCK_BYTES = 1 << 20
-
 
 def _blocked(update):
-    """`update(param, *arrays, **hyper)` run block by block on a NumPy `param` of two
-    blocks or more whose arrays are all contiguous (anything else runs whole)."""
+    """`update(param, *arrays, **hyper)`, block by block on the host threads for a large
+    NumPy parameter (see backend.host_blockwise); whole otherwise."""
 
     @functools.wraps(update)
     def run(param, *arrays, **hyper):
-        if type(param) is not _ndarray or param.nbytes < 2 * BLOCK_BYTES or not all(
-                a is None or a.__class__ is _ndarray and a.flags.c_contiguous
-                and a.shape == param.shape for a in (param, *arrays)):
-            return update(param, *arrays, **hyper)
-        flat = [None if a is None else a.reshape(-1) for a in (param, *arrays)]  # views
-
-        def block(lo, hi):
-            update(*[None if a is None else a[lo:hi] for a in flat], **hyper)
-
-        host_for_blocks(block, param.size, BLOCK_BYTES // param.itemsize)
+        if not host_blockwise(functools.partial(update, **hyper), param, *arrays):
+            update(param, *arrays, **hyper)
 
     return run
 
