@@ -480,9 +480,10 @@ _THREADED_UFUNCS = frozenset((
     np.sin, np.cos, np.tan, np.arcsin, np.arccos, np.arctan,
     np.sinh, np.cosh, np.tanh, np.arcsinh, np.arccosh, np.arctanh,
 ))
-#: elements per thread below which handing a chunk to a thread costs more than it saves
-#: (tens of microseconds; PyTorch's grain size is the same 32768)
-THREAD_MIN_ELEMENTS = 1 << 15
+#: elements per thread below which waking another thread costs more than it saves: the
+#: threads contend for the GIL between the ufunc calls of a formula, and measured on the
+#: 2-core benchmark machine, Adam over 1e5 parameters was no faster on two threads
+THREAD_MIN_ELEMENTS = 1 << 17
 #: the bytes of each array in one block of a blockwise update or formula (host_blockwise):
 #: the block's arrays and temporaries stay in cache across the formula's passes
 HOST_BLOCK_BYTES = 1 << 20
@@ -592,23 +593,24 @@ def host_blockwise(fn, *arrays):
     the host threads, when they are C-contiguous NumPy arrays of one shape; returns whether
     it did (if not, the caller runs `fn` on the whole arrays). Blocks hold HOST_BLOCK_BYTES
     of the first array: a formula of several elementwise passes then runs each block's
-    passes while it is in cache, and main memory sees each array about once. An array of
-    fewer than two blocks is cut into one block a thread, or left whole on one thread or
-    below THREAD_MIN_ELEMENTS a block. Elementwise formulas compute every element as they
-    would on the whole arrays."""
+    passes while it is in cache, and main memory sees each array about once. Every thread
+    gets as many blocks, and at least THREAD_MIN_ELEMENTS; arrays too small for two threads
+    or two blocks are left whole. Elementwise formulas compute every element as they would
+    on the whole arrays."""
     first = arrays[0]
+    if first.__class__ is not ndarray:
+        return False
     n = first.size
-    if first.__class__ is not ndarray or n < 2 * THREAD_MIN_ELEMENTS or not all(
+    k = min(_num_threads, n // THREAD_MIN_ELEMENTS)  # the threads worth waking
+    most = HOST_BLOCK_BYTES // first.itemsize
+    if k < 2 and n < 2 * most or not all(
             a is None or a.__class__ is ndarray and a.flags.c_contiguous and a.shape == first.shape
             for a in arrays):
         return False
-    block = HOST_BLOCK_BYTES // first.itemsize
-    if n < 2 * block:
-        k = min(_num_threads, n // THREAD_MIN_ELEMENTS)
-        if k < 2:
-            return False
-        block = -(-n // k)
-        block += -block % _CHUNK_ALIGN
+    k = max(k, 1)
+    blocks = k * -(-n // (k * most))  # a multiple of k: every thread gets as many blocks
+    block = -(-n // blocks)
+    block += -block % _CHUNK_ALIGN
     flat = [None if a is None else a.reshape(-1) for a in arrays]  # views: all are contiguous
 
     def run(lo, hi):
