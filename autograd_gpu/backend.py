@@ -487,9 +487,9 @@ THREAD_MIN_ELEMENTS = 1 << 17
 #: the bytes of each array in one block of a blockwise update or formula (host_blockwise):
 #: the block's arrays and temporaries stay in cache across the formula's passes
 HOST_BLOCK_BYTES = 1 << 20
-#: chunk boundaries fall on multiples of this many elements, so that every chunk but the
-#: last starts as aligned as the array does and NumPy's SIMD loops see the same blocks
-_CHUNK_ALIGN = 1024
+#: block boundaries fall on multiples of this many elements, so that every block starts as
+#: aligned as the array does and NumPy's SIMD loops see the same runs as on the whole array
+_BLOCK_ALIGN = 1024
 
 
 def _threads_from_env():
@@ -508,14 +508,15 @@ _executor_lock = threading.Lock()
 
 
 def get_num_threads():
-    """Threads the host's costly elementwise ops run on (as ``torch.get_num_threads()``)."""
+    """Threads the host's blockwise work runs on (as ``torch.get_num_threads()``)."""
     return _num_threads
 
 
 def set_num_threads(n):
-    """Sets the threads the host's costly elementwise ops (exp, tanh, log, sin, ...) run on,
-    as ``torch.set_num_threads``. The default is OMP_NUM_THREADS when set, else the cores
-    this process may use; 1 runs everything on the calling thread."""
+    """Sets the threads the host's blockwise work runs on (elementwise backward formulas,
+    optimizer updates, costly ufuncs such as exp and tanh), as ``torch.set_num_threads``.
+    The default is OMP_NUM_THREADS when set, else the cores this process may use; 1 runs
+    everything on the calling thread."""
     global _num_threads, _executor
     if n.__class__ is _builtin_bool or not isinstance(n, (_builtin_int, np.integer)) or n < 1:
         raise ValueError(f"set_num_threads expects a positive integer, got {n!r}")
@@ -610,7 +611,7 @@ def host_blockwise(fn, *arrays):
     k = max(k, 1)
     blocks = k * -(-n // (k * most))  # a multiple of k: every thread gets as many blocks
     block = -(-n // blocks)
-    block += -block % _CHUNK_ALIGN
+    block += -block % _BLOCK_ALIGN
     flat = [None if a is None else a.reshape(-1) for a in arrays]  # views: all are contiguous
 
     def run(lo, hi):

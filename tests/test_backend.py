@@ -192,10 +192,10 @@ def _domain(f, n, dt):
                          ids=lambda f: f.__name__)
 def test_a_costly_ufunc_split_across_threads_gives_the_serial_result_bit_for_bit(threads, f, dt):
     ag.set_num_threads(3)
-    n = 3 * backend.THREAD_MIN_ELEMENTS + 17  # a tail chunk of odd length
+    n = 3 * backend.THREAD_MIN_ELEMENTS + 17  # a last block of odd length
     x = _domain(f, n, dt)
     out = backend.host_ufunc(f, x, np.empty_like(x))
-    assert len(threads) == 2 and sum(threads) < n  # the calling thread ran the first chunk
+    assert len(threads) == 2 and sum(threads) < n  # the calling thread ran the first share
     np.testing.assert_array_equal(out, f(x))
 
 
