@@ -601,24 +601,32 @@ def host_blockwise(fn, *arrays):
     first = arrays[0]
     if first.__class__ is not ndarray:
         return False
-    n = first.size
-    k = min(_num_threads, n // THREAD_MIN_ELEMENTS)  # the threads worth waking
-    most = HOST_BLOCK_BYTES // first.itemsize
-    if k < 2 and n < 2 * most or not all(
+    block = host_block_size(first)
+    if not block or not all(
             a is None or a.__class__ is ndarray and a.flags.c_contiguous and a.shape == first.shape
             for a in arrays):
         return False
-    k = max(k, 1)
-    blocks = k * -(-n // (k * most))  # a multiple of k: every thread gets as many blocks
-    block = -(-n // blocks)
-    block += -block % _BLOCK_ALIGN
     flat = [None if a is None else a.reshape(-1) for a in arrays]  # views: all are contiguous
 
     def run(lo, hi):
         fn(*[None if a is None else a[lo:hi] for a in flat])
 
-    host_for_blocks(run, n, block)
+    host_for_blocks(run, first.size, block)
     return True
+
+
+def host_block_size(a):
+    """The elements per block host_blockwise cuts NumPy array `a` into, or 0 where it leaves
+    `a` whole (too small for two threads or two blocks): callers ask it before allocating."""
+    n = a.size
+    k = min(_num_threads, n // THREAD_MIN_ELEMENTS)  # the threads worth waking
+    most = HOST_BLOCK_BYTES // a.itemsize
+    if k < 2 and n < 2 * most:
+        return 0
+    k = max(k, 1)
+    blocks = k * -(-n // (k * most))  # a multiple of k: every thread gets as many blocks
+    block = -(-n // blocks)
+    return block + -block % _BLOCK_ALIGN
 
 
 def _ufunc_into(f, x, out):

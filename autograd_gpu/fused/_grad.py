@@ -14,7 +14,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..backend import (
-    POOL_MIN_BYTES, THREAD_MIN_ELEMENTS, array_module, host_blockwise, pooled_empty_like, pooled_out,
+    POOL_MIN_BYTES, array_module, host_block_size, host_blockwise, pooled_empty_like, pooled_out,
 )
 from ..tensor import Tensor
 from . import _loader
@@ -155,7 +155,7 @@ _NODE_NAMES = {
 def _on_host(numpy_formula, v, g, s):
     """numpy_formula(np, v, g, *s); for large arrays of one shape and dtype, block by block
     on the host threads (see backend.host_blockwise), into an array from the host pool."""
-    if v.size >= 2 * THREAD_MIN_ELEMENTS and g.dtype == v.dtype:
+    if g.dtype == v.dtype and host_block_size(v):
         out = pooled_empty_like(v)
 
         def block(vb, gb, ob):

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..backend import (
-    POOL_MIN_BYTES, THREAD_MIN_ELEMENTS, array_module, host_blockwise, host_ufunc, pooled_empty_like,
+    POOL_MIN_BYTES, array_module, host_block_size, host_blockwise, host_ufunc, pooled_empty_like,
     pooled_out, to_numpy_dtype,
 )
 from ..fused import _grad
@@ -27,7 +27,7 @@ def _map(f, x, *args, floating=True):
     if floating:
         x = _as_float(x)
     if x.__class__ is np.ndarray:
-        if not args and x.size >= 2 * THREAD_MIN_ELEMENTS and x.dtype.kind == "f":
+        if not args and x.dtype.kind == "f" and host_block_size(x):
             out = pooled_out(x)  # (None below the pool's size, or with the pool off)
             return host_ufunc(f, x, np.empty_like(x) if out is None else out)
         if x.nbytes >= POOL_MIN_BYTES:
