@@ -1,4 +1,4 @@
-"""Function transforms in the style of ``torch.func`` (and JAX where torch.func has no word):
+"""Node transforms in the style of ``torch.func`` (and JAX where torch.func has no word):
 ``grad``, ``grad_and_value``, ``value_and_grad``, ``vjp``, ``jvp``, ``jacrev``, ``jacfwd``
 (alias ``jacobian``) and ``hessian``.
 
@@ -22,7 +22,7 @@ Inputs and outputs may be Tensors or nested tuples / lists / dicts of Tensors (p
 import functools
 
 from .autograd import grad as _autograd_grad
-from .autograd.function import AccumulateGrad, Function
+from .autograd.node import AccumulateGrad, Node
 from .autograd.grad_mode import enable_grad
 from .tensor import Tensor, _wrap
 
@@ -91,7 +91,7 @@ def _map(fn, tree):
 # ---------------------------------------------------------------- aliases of the inputs
 
 
-class _Alias(Function):
+class _Alias(Node):
     """Identity on a tracked input: a node of its own, so that gradients taken w.r.t. it
     flow only through this use of the input."""
 

@@ -4,8 +4,8 @@ import weakref
 import numpy as np
 
 from . import backend
-from .autograd import _tape, engine, function, grad_mode
-from .autograd.function import AccumulateGrad
+from .autograd import _tape, engine, grad_mode, node
+from .autograd.node import AccumulateGrad
 
 _state = grad_mode._state
 _ndarray = np.ndarray
@@ -485,7 +485,7 @@ class Tensor:
             return self._record_inplace(lambda old: op(old, other))
         b = other._data if isinstance(other, Tensor) else other
         if isinstance(other, Tensor) and type(b) is not type(self._data):
-            function._raise_device_mismatch(function.Function, (self, other))
+            node._raise_device_mismatch(node.Node, (self, other))
         d = self._data
         if type(d) is not _ndarray:  # the CuPy ufunc of the same name
             ufunc = getattr(self._xp(), ufunc.__name__)
@@ -635,18 +635,18 @@ class _HookHandle:
 _init = _tape.init
 _wrap = _tape.wrap
 
-function.Tensor = Tensor
-function._new_tensor = _wrap
+node.Tensor = Tensor
+node._new_tensor = _wrap
 _tape.setup(
     Tensor=Tensor, AccumulateGrad=AccumulateGrad, ndarray=np.ndarray, generic=np.generic,
-    asarray=np.asarray, Function=function.Function,
-    grad_state=_state, sequence=function._sequence, no_edge=function._NO_EDGE,
-    raise_device_mismatch=function._raise_device_mismatch,
-    raise_stale_view=function._raise_stale_view, as_array=function.as_array,
-    replace=function._replace, SavedOutput=function._SavedOutput,
+    asarray=np.asarray, Node=node.Node,
+    grad_state=_state, sequence=node._sequence, no_edge=node._NO_EDGE,
+    raise_device_mismatch=node._raise_device_mismatch,
+    raise_stale_view=node._raise_stale_view, as_array=node.as_array,
+    replace=node._replace, SavedOutput=node._SavedOutput,
     extra_refs=backend.extra_refs, run_hooks=engine._run_hooks,
     materialize=engine._materialize, check_anomaly=engine._check_anomaly,
-    modified_message=function._modified_message, second_backward=function._SECOND_BACKWARD,
+    modified_message=node._modified_message, second_backward=node._SECOND_BACKWARD,
 )
 
 from .ops import arithmetic as _arith  # noqa: E402  (ops import Tensor from here)

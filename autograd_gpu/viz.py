@@ -14,7 +14,7 @@ It returns a ``graphviz.Digraph`` when the `graphviz` package is importable (ren
 import re
 import sys
 
-from .autograd.function import AccumulateGrad
+from .autograd.node import AccumulateGrad
 from .tensor import Tensor
 
 __all__ = ["make_dot", "print_graph", "format_graph"]

@@ -9,7 +9,7 @@ import autograd_gpu as ag
 from autograd_gpu.autograd.anomaly import (
     detect_anomaly, is_anomaly_enabled, set_detect_anomaly,
 )
-from autograd_gpu.autograd.function import Function
+from autograd_gpu.autograd.node import Node
 
 from conftest import to_numpy
 
@@ -21,7 +21,7 @@ def _mode_restored():
     assert not is_anomaly_enabled()
     yield
     assert not is_anomaly_enabled(), "anomaly mode leaked out of a test"
-    Function._record_trace = False
+    Node._record_trace = False
 
 
 def _torch_anomaly_message(torch, build):
@@ -77,7 +77,7 @@ def test_second_input_index_is_named(device):
 
 
 def test_off_by_default_and_nothing_recorded(device):
-    assert Function._record_trace is False
+    assert Node._record_trace is False
     x = ag.tensor([-1.0, 4.0], requires_grad=True, device=device)
     with np.errstate(all="ignore"):
         y = ag.sqrt(x)

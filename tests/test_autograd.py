@@ -257,9 +257,9 @@ def test_inplace_on_leaf_requiring_grad_raises():
 
 
 def test_gradcheck_detects_a_wrong_gradient():
-    from autograd_gpu.autograd.function import Function
+    from autograd_gpu.autograd.node import Node
 
-    class BadSquare(Function):
+    class BadSquare(Node):
         def forward(self, x):
             self.save_for_backward(x)
             return x * x
@@ -277,9 +277,9 @@ def test_gradcheck_detects_a_wrong_gradient():
 
 
 def test_saved_tensors_of_a_function_that_saved_nothing_is_empty():
-    from autograd_gpu.autograd.function import Function
+    from autograd_gpu.autograd.node import Node
 
-    class Double(Function):
+    class Double(Node):
         def forward(self, x):
             return x * 2
 

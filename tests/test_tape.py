@@ -10,6 +10,7 @@ import pytest
 
 import autograd_gpu as ag
 from autograd_gpu.autograd import _tape
+from autograd_gpu.autograd.node import Node
 
 
 def test_scalar_backward_from_a_multi_output_node():
@@ -87,7 +88,7 @@ def test_a_tensor_made_without_init_is_refused_not_crashed_on():
     [
         (lambda: _tape.wrap(), r"wrap\(data"),
         (lambda: _tape.init(np.zeros(1), np.zeros(1)), "not a Tensor"),
-        (lambda: _tape.apply(), "Function subclass"),
+        (lambda: _tape.apply(), "Node subclass"),
         (lambda: _tape.backward_loop([], {}), "10 arguments"),
         (lambda: _tape.resolve_saved(None, ()), r"resolve_saved\(node"),
         (lambda: _tape.backward_scalar(None), "backward_scalar"),
@@ -99,7 +100,7 @@ def test_bad_arguments_to_the_c_functions_raise_type_errors(call, match):
 
 
 def test_grad_mode_is_restored_when_a_backward_raises():
-    class Boom(ag.autograd.Function):
+    class Boom(Node):
         def forward(self, x):
             return x * 1
 

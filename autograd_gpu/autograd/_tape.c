@@ -1,4 +1,4 @@
-/* The tape's hot loops in C: recording a node (Function.apply), making a Tensor, and
+/* The tape's hot loops in C: recording a node (Node.apply), making a Tensor, and
  * replaying the tape (the engine's loop over nodes and the leaves' gradients).
  *
  * Why C: recording and replaying are pure bookkeeping (tuples, dicts, a heap), and in
@@ -22,7 +22,7 @@ static PyTypeObject *Accumulate_T;  /* AccumulateGrad, a leaf's sink node */
 static PyTypeObject *ndarray_T;     /* numpy.ndarray */
 static PyTypeObject *generic_T;     /* numpy.generic, the NumPy scalars */
 static PyObject *np_asarray;
-static PyObject *Function_cls;      /* the op base class (for its _record_trace switch) */
+static PyObject *Node_cls;          /* the op base class (autograd/node.py; for its _record_trace switch) */
 static PyObject *grad_state;        /* grad_mode._state: .enabled, per thread */
 static PyObject *sequence;          /* the tape's counter (itertools.count), shared with Python */
 static PyObject *no_edge;           /* (None, 0) */
@@ -347,7 +347,7 @@ grad_enabled(void)
 
 #define SMALL 16
 
-/* apply(cls, *inputs, **params), Function.apply: runs forward on the inputs' arrays and,
+/* apply(cls, *inputs, **params), Node.apply: runs forward on the inputs' arrays and,
  * in grad mode with an input that requires grad, records a node (see function.py). */
 static PyObject *
 tape_apply(PyObject *mod, PyObject *const *args, Py_ssize_t nargsf, PyObject *kwnames)
@@ -356,7 +356,7 @@ tape_apply(PyObject *mod, PyObject *const *args, Py_ssize_t nargsf, PyObject *kw
         return NULL;
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     if (nargs < 1 || !PyType_Check(args[0])) {
-        PyErr_SetString(PyExc_TypeError, "apply: expected a Function subclass");
+        PyErr_SetString(PyExc_TypeError, "apply: expected a Node subclass");
         return NULL;
     }
     PyTypeObject *cls = (PyTypeObject *)args[0];
@@ -541,7 +541,7 @@ tape_apply(PyObject *mod, PyObject *const *args, Py_ssize_t nargsf, PyObject *kw
     Py_DECREF(seq);
     if (err)
         goto done;
-    PyObject *trace = PyObject_GetAttr(Function_cls, s_record_trace);
+    PyObject *trace = PyObject_GetAttr(Node_cls, s_record_trace);
     if (trace == NULL)
         goto done;
     int on = truthy(trace);
@@ -1422,7 +1422,7 @@ tape_setup(PyObject *mod, PyObject *args, PyObject *kw)
     PyObject *tensor = NULL, *acc = NULL, *ndarray = NULL, *generic = NULL;
     if (keep(&tensor, kw, "Tensor") < 0 || keep(&acc, kw, "AccumulateGrad") < 0 ||
         keep(&ndarray, kw, "ndarray") < 0 || keep(&generic, kw, "generic") < 0 ||
-        keep(&np_asarray, kw, "asarray") < 0 || keep(&Function_cls, kw, "Function") < 0 ||
+        keep(&np_asarray, kw, "asarray") < 0 || keep(&Node_cls, kw, "Node") < 0 ||
         keep(&grad_state, kw, "grad_state") < 0 || keep(&sequence, kw, "sequence") < 0 ||
         keep(&no_edge, kw, "no_edge") < 0 ||
         keep(&h_device_mismatch, kw, "raise_device_mismatch") < 0 ||

@@ -12,24 +12,24 @@ reads one class attribute per backward call and no trace is taken.
 import functools
 import threading
 
-from .function import Function
+from .node import Node
 
 _lock = threading.Lock()
 _check_nan = True
 
 
 def is_anomaly_enabled():
-    return Function._record_trace
+    return Node._record_trace
 
 
 def is_anomaly_check_nan_enabled():
-    return Function._record_trace and _check_nan
+    return Node._record_trace and _check_nan
 
 
 def _set(enabled, check_nan):
     global _check_nan
     with _lock:
-        Function._record_trace = bool(enabled)
+        Node._record_trace = bool(enabled)
         _check_nan = bool(check_nan)
 
 
@@ -44,7 +44,7 @@ class detect_anomaly:
         self._prev = None
 
     def __enter__(self):
-        self._prev = (Function._record_trace, _check_nan)
+        self._prev = (Node._record_trace, _check_nan)
         _set(True, self.check_nan)
         return self
 
@@ -66,7 +66,7 @@ class set_detect_anomaly:
     in a ``with`` statement it restores the previous mode on exit."""
 
     def __init__(self, mode, check_nan=True):
-        self._prev = (Function._record_trace, _check_nan)
+        self._prev = (Node._record_trace, _check_nan)
         _set(mode, check_nan)
 
     def __enter__(self):

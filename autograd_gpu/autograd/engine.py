@@ -14,8 +14,8 @@ import warnings
 import numpy as _np
 
 from . import _tape, grad_mode
-from . import function as _function
-from .function import AccumulateGrad as _AccumulateGrad
+from . import node as _node
+from .node import AccumulateGrad as _AccumulateGrad
 
 _state = grad_mode._state
 
@@ -26,7 +26,7 @@ def _shape_str(shape):
 
 def _root_grads(outputs, grad_outputs, create_graph):
     """The gradient that starts each output's backward, checked against the output."""
-    Tensor = _function.Tensor
+    Tensor = _node.Tensor
     grads = []
     for i, out in enumerate(outputs):
         if not out._requires_grad:
@@ -44,11 +44,11 @@ def _root_grads(outputs, grad_outputs, create_graph):
             d = out._data
             g = _np.array(1, d.dtype) if type(d) is _np.ndarray and d.ndim == 0 else out._xp().ones(d.shape, d.dtype)
             if create_graph:
-                g = _function._new_tensor(g)
+                g = _node._new_tensor(g)
         else:
             if not isinstance(g, Tensor):
                 xp = out._xp()
-                g = _function._new_tensor(xp.asarray(g, dtype=out._data.dtype))
+                g = _node._new_tensor(xp.asarray(g, dtype=out._data.dtype))
             elif g._requires_grad and not create_graph:
                 g = g.detach()
             if g._data.shape != out._data.shape:
@@ -58,7 +58,7 @@ def _root_grads(outputs, grad_outputs, create_graph):
                     f"torch.Size({_shape_str(out._data.shape)})."
                 )
             if type(g._data) is not type(out._data):
-                _function._raise_device_mismatch(type(out._grad_fn), (out, g))
+                _node._raise_device_mismatch(type(out._grad_fn), (out, g))
             if not create_graph:
                 g = g._data
         grads.append(g)
@@ -107,7 +107,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     if retain_graph is None:
         retain_graph = create_graph
     if grad_outputs is None and inputs is None and not create_graph and len(outputs) == 1 and (
-        _tape.backward_scalar(outputs[0], retain_graph, _function.Function._record_trace)
+        _tape.backward_scalar(outputs[0], retain_graph, _node.Node._record_trace)
     ):  # the common loss.backward() (a 0-d CPU output with a grad_fn) ran whole in C
         return None
     grads = _root_grads(outputs, grad_outputs, create_graph)
@@ -142,11 +142,11 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
 
     # (grad mode is create_graph while it runs)
     _tape.backward_loop(roots, buffers, leaf_grads, captures, needed, results, retain_graph,
-                        create_graph, accumulate, _function.Function._record_trace)
+                        create_graph, accumulate, _node.Node._record_trace)
 
     if inputs is None:
         return None
-    wrap = _function._new_tensor
+    wrap = _node._new_tensor
     for k, g in enumerate(results):
         if g is None:
             if not allow_unused:
@@ -157,7 +157,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             continue
         dt = inputs[k]._data.dtype
         if not create_graph:
-            g = _function.as_array(g)
+            g = _node.as_array(g)
             results[k] = wrap(g if g.dtype == dt else g.astype(dt))
         elif g._data.dtype != dt:  # a gradient has its input's dtype (mixed-dtype graphs)
             results[k] = g.to(inputs[k].dtype)
@@ -174,20 +174,20 @@ def _materialize(node, grads):
         if g is None:
             g = xp.zeros(shape, dtype)
             if _state.enabled:
-                g = _function._new_tensor(g)
+                g = _node._new_tensor(g)
         out.append(g)
     return out
 
 
 def _run_hooks(node, grads, create_graph):
     """Tensor hooks registered on a node's outputs; a hook may replace the gradient."""
-    Tensor = _function.Tensor
+    Tensor = _node.Tensor
     grads = list(grads)
     for nr, hooks in node._pre_hooks.items():
         g = grads[nr]
         if g is None:
             continue
-        gt = g if isinstance(g, Tensor) else _function._new_tensor(_function.as_array(g))
+        gt = g if isinstance(g, Tensor) else _node._new_tensor(_node.as_array(g))
         for hook in sorted(hooks, key=_runs_last):  # stable: registration order otherwise
             r = hook(gt)
             if r is not None:

@@ -1,5 +1,5 @@
 """``autograd_gpu.nn.functional``: the functions behind the layers, as ``torch.nn.functional``."""
-from ..autograd.function import Function
+from ..autograd.node import Node
 from ..backend import device_of
 from ..ops import loss as _loss
 from ..ops.elementwise import (
@@ -17,7 +17,7 @@ mse_loss = _loss.mse_loss
 nll_loss = _loss.nll_loss
 
 
-class Linear(Function):
+class Linear(Node):
     """y = x W^T + b in one node (x of shape (*, in_features))."""
 
     name = "AddmmBackward0"
@@ -59,7 +59,7 @@ def linear(input, weight, bias=None):
     return Linear.apply(input, weight, bias)
 
 
-class Dropout(Function):
+class Dropout(Node):
     name = "NativeDropoutBackward0"
 
     def forward(self, x, p, rng):

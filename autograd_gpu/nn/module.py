@@ -3,7 +3,7 @@ import itertools
 from collections import OrderedDict
 
 from .. import backend
-from ..autograd.function import Function
+from ..autograd.node import Node
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor, _init, _wrap
 
@@ -532,7 +532,7 @@ class _BackwardHookState:
         return grad_input
 
 
-class _HookIdentity(Function):
+class _HookIdentity(Node):
     name = "BackwardHookFunctionBackward"
 
     def forward(self, *arrays, state, role):

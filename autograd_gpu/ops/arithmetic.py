@@ -8,7 +8,7 @@ import operator
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.node import Node
 from ..backend import POOL_MIN_BYTES, pooled_out
 from ..tensor import Tensor, _wrap
 
@@ -99,7 +99,7 @@ def _broadcast_error(op, a, b):
     return RuntimeError(f"{op}: shapes {tuple(sa)} and {tuple(sb)} cannot be broadcast")
 
 
-class Add(Function):
+class Add(Node):
     def forward(self, a, b):
         self.shapes = (_shape(a), _shape(b))
         try:
@@ -113,7 +113,7 @@ class Add(Function):
         return (sum_to(g, sa) if need[0] else None, sum_to(g, sb) if need[1] else None)
 
 
-class Sub(Function):
+class Sub(Node):
     def forward(self, a, b):
         self.shapes = (_shape(a), _shape(b))
         try:
@@ -127,7 +127,7 @@ class Sub(Function):
         return (sum_to(g, sa) if need[0] else None, sum_to(-g, sb) if need[1] else None)
 
 
-class Mul(Function):
+class Mul(Node):
     def forward(self, a, b):
         self.save_for_backward(a, b)
         try:
@@ -147,7 +147,7 @@ class Mul(Function):
         )
 
 
-class Div(Function):
+class Div(Node):
     def forward(self, a, b):
         self.save_for_backward(a, b)
         try:
@@ -170,7 +170,7 @@ class Div(Function):
         return ga, gb
 
 
-class Pow(Function):
+class Pow(Node):
     """``a ** b``. d/da = b a^(b-1), 0 where b == 0 in a first-order pass (as PyTorch);
     d/db = a^b log(a), taken as 0 where a == 0 and b >= 0 (as PyTorch; where a == 0 and
     b < 0 it is -inf, and nan where a < 0). A first-order backward on CUDA runs one fused
@@ -222,7 +222,7 @@ class Pow(Function):
         return ga, gb
 
 
-class Neg(Function):
+class Neg(Node):
     def forward(self, a):
         return -a
 
@@ -230,7 +230,7 @@ class Neg(Function):
         return -g
 
 
-class Cast(Function):
+class Cast(Node):
     """A dtype conversion; the gradient is cast back to the input's dtype."""
 
     name = "ToCopyBackward0"

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.node import Node
 from ..backend import (
     POOL_MIN_BYTES, array_module, host_block_size, host_blockwise, host_ufunc, pooled_empty_like,
     pooled_out, to_numpy_dtype,
@@ -47,7 +47,7 @@ def _as_float(x):
     return x.astype(to_numpy_dtype(get_default_dtype()))
 
 
-class Exp(Function):
+class Exp(Node):
     def forward(self, x):
         y = _map(np.exp, x)
         self.save_for_backward(y)
@@ -58,7 +58,7 @@ class Exp(Function):
         return _grad.exp(y, g)
 
 
-class Log(Function):
+class Log(Node):
     def forward(self, x):
         self.save_for_backward(x)
         return _map(np.log, x)
@@ -68,7 +68,7 @@ class Log(Function):
         return _grad.log(x, g)
 
 
-class Log1p(Function):
+class Log1p(Node):
     def forward(self, x):
         self.save_for_backward(x)
         return _map(np.log1p, x)
@@ -78,7 +78,7 @@ class Log1p(Function):
         return g / (x + 1)
 
 
-class Sqrt(Function):
+class Sqrt(Node):
     def forward(self, x):
         y = _map(np.sqrt, x)
         self.save_for_backward(y)
@@ -89,7 +89,7 @@ class Sqrt(Function):
         return _grad.sqrt(y, g)
 
 
-class Sin(Function):
+class Sin(Node):
     def forward(self, x):
         self.save_for_backward(x)
         return _map(np.sin, x)
@@ -99,7 +99,7 @@ class Sin(Function):
         return g * cos(x)
 
 
-class Cos(Function):
+class Cos(Node):
     def forward(self, x):
         self.save_for_backward(x)
         return _map(np.cos, x)
@@ -109,7 +109,7 @@ class Cos(Function):
         return -g * sin(x)
 
 
-class Tan(Function):
+class Tan(Node):
     def forward(self, x):
         y = _map(np.tan, x)
         self.save_for_backward(y)
@@ -120,7 +120,7 @@ class Tan(Function):
         return g * (1 + y * y)
 
 
-class Tanh(Function):
+class Tanh(Node):
     def forward(self, x):
         y = _map(np.tanh, x)
         self.save_for_backward(y)
@@ -152,7 +152,7 @@ def _sigmoid_into(xp, x, t):
 _sigmoid_into_np = functools.partial(_sigmoid_into, np)
 
 
-class Sigmoid(Function):
+class Sigmoid(Node):
     def forward(self, x):
         x = _as_float(x)
         y = _sigmoid(array_module(x), x)
@@ -164,7 +164,7 @@ class Sigmoid(Function):
         return _grad.sigmoid(y, g)
 
 
-class Relu(Function):
+class Relu(Node):
     name = "ReluBackward0"
 
     def forward(self, x):
@@ -177,7 +177,7 @@ class Relu(Function):
         return _grad.relu(y, g)
 
 
-class LeakyRelu(Function):
+class LeakyRelu(Node):
     name = "LeakyReluBackward0"
 
     def forward(self, x, negative_slope):
@@ -190,7 +190,7 @@ class LeakyRelu(Function):
         return _grad.leaky_relu(x, g, self.slope)
 
 
-class Elu(Function):
+class Elu(Node):
     def forward(self, x, alpha):
         xp = array_module(x)
         self.save_for_backward(x)
@@ -202,7 +202,7 @@ class Elu(Function):
         return _grad.elu(x, g, self.alpha)
 
 
-class Silu(Function):
+class Silu(Node):
     def forward(self, x):
         self.save_for_backward(x)
         return x * _sigmoid(array_module(x), x)
@@ -212,7 +212,7 @@ class Silu(Function):
         return _grad.silu(x, g)
 
 
-class Softplus(Function):
+class Softplus(Node):
     """log(1 + exp(beta x)) / beta, linear above `threshold` (as PyTorch)."""
 
     def forward(self, x, beta, threshold):
@@ -242,7 +242,7 @@ def erf(x):
     return serf(x).astype(x.dtype, copy=False)
 
 
-class Gelu(Function):
+class Gelu(Node):
     """x Phi(x) ('none'), or the tanh approximation ('tanh'), as PyTorch."""
 
     def forward(self, x, approximate):
@@ -261,7 +261,7 @@ class Gelu(Function):
         return _grad.gelu(x, g)
 
 
-class _Erf(Function):
+class _Erf(Node):
     name = "ErfBackward0"
 
     def forward(self, x):
@@ -273,7 +273,7 @@ class _Erf(Function):
         return g * (2 / math.sqrt(math.pi)) * exp(-x * x)
 
 
-class Abs(Function):
+class Abs(Node):
     def forward(self, x):
         self.save_for_backward(x)
         return _map(np.abs, x, floating=False)
@@ -283,7 +283,7 @@ class Abs(Function):
         return _grad.abs(x, g)
 
 
-class Sign(Function):
+class Sign(Node):
     """Piecewise constant: the gradient is zero everywhere (PyTorch's convention)."""
 
     def forward(self, x):
@@ -294,7 +294,7 @@ class Sign(Function):
         return g * 0
 
 
-class Clamp(Function):
+class Clamp(Node):
     def forward(self, x, lo, hi):
         xp = array_module(x)
         self.save_for_backward(x)
@@ -308,7 +308,7 @@ class Clamp(Function):
         return _grad.clamp(x, g, self.lo, self.hi)
 
 
-class Maximum(Function):
+class Maximum(Node):
     def forward(self, a, b):
         self.save_for_backward(a, b)
         try:
@@ -338,7 +338,7 @@ def _split_between(node, g, a, b, a_wins, b_wins):
     return tuple(grads)
 
 
-class Minimum(Function):
+class Minimum(Node):
     def forward(self, a, b):
         self.save_for_backward(a, b)
         try:
@@ -351,7 +351,7 @@ class Minimum(Function):
         return _split_between(self, g, a, b, a < b, a > b)
 
 
-class Where(Function):
+class Where(Node):
     name = "WhereBackward0"
 
     def forward(self, cond, a, b):
@@ -382,7 +382,7 @@ class Where(Function):
 # ---------------------------------------------------------------- comparisons (no gradient)
 
 
-class _Compare(Function):
+class _Compare(Node):
     def forward(self, a, b, op):
         try:
             return op(a, b)
@@ -408,7 +408,7 @@ logical_or = bitwise_or = _compare(lambda a, b: a | b)
 logical_xor = bitwise_xor = _compare(lambda a, b: a ^ b)
 
 
-class _Unary(Function):
+class _Unary(Node):
     """Elementwise functions without a gradient (rounding, tests, logical not)."""
 
     def forward(self, x, fname):

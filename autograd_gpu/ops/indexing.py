@@ -3,7 +3,7 @@
 the two ops are each other's backward, so gradients of any order work."""
 import numpy as np
 
-from ..autograd.function import Function, _raise_device_mismatch
+from ..autograd.node import Node, _raise_device_mismatch
 from ..backend import array_module
 from ..tensor import Tensor, _wrap
 from .arithmetic import sum_to
@@ -36,7 +36,7 @@ def _index_error(x, key, e):
     return IndexError(f"{e} (indexing a tensor of shape {tuple(x.shape)})")
 
 
-class GetItem(Function):
+class GetItem(Node):
     name = "IndexBackward0"
 
     def forward(self, x, key, basic):
@@ -52,7 +52,7 @@ class GetItem(Function):
         return IndexAdd.apply(g, key=self.key, basic=self.basic, shape=self.in_shape)
 
 
-class IndexAdd(Function):
+class IndexAdd(Node):
     """Zeros of `shape` with `g` added at `key` (repeated indices accumulate)."""
 
     def forward(self, g, key, basic, shape):
@@ -73,7 +73,7 @@ class IndexAdd(Function):
         return GetItem.apply(g, key=self.key, basic=self.basic)
 
 
-class IndexPut(Function):
+class IndexPut(Node):
     """``x[key] = v`` computed out of place (the recorded form of __setitem__)."""
 
     name = "IndexPutBackward0"
@@ -103,7 +103,7 @@ class IndexPut(Function):
         return gx, gv
 
 
-class Fill(Function):
+class Fill(Node):
     """Every element set to `value` (the recorded form of fill_): no gradient to the old
     values; a tensor `value` receives the sum of the gradient."""
 
@@ -116,7 +116,7 @@ class Fill(Function):
         return _zeros_like(g), (g.sum() if self.needs_input_grad[1] else None)
 
 
-class CopyFrom(Function):
+class CopyFrom(Node):
     """`src` broadcast and cast into the shape and dtype of `x` (the recorded form of copy_)."""
 
     name = "CopyBackwards"

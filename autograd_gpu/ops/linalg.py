@@ -2,7 +2,7 @@
 inverse, solve, pinverse."""
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.node import Node
 from ..backend import array_module
 from ..tensor import Tensor
 from .arithmetic import sum_to
@@ -22,7 +22,7 @@ def _mat_str(shape):
     return "x".join(str(n) for n in shape)
 
 
-class MatMul(Function):
+class MatMul(Node):
     """``a @ b`` with NumPy's rules. Named as PyTorch names the node for each case."""
 
     def forward(self, a, b):
@@ -104,7 +104,7 @@ def _matmul_shape_error(sa, sb):
     return f"matmul of shapes {tuple(sa)} and {tuple(sb)} failed"
 
 
-class Inverse(Function):
+class Inverse(Node):
     name = "LinalgInvExBackward0"
 
     def forward(self, a):
@@ -130,7 +130,7 @@ class Inverse(Function):
         return -(yt @ g @ yt)
 
 
-class Solve(Function):
+class Solve(Node):
     """x = A^-1 b. gb = A^-T g, gA = -gb x^T (b a vector or a matrix of columns)."""
 
     name = "LinalgSolveExBackward0"
@@ -175,7 +175,7 @@ class Solve(Function):
         return ga, (sum_to(gb, self.shapes[1]) if need[1] else None)
 
 
-class Pinverse(Function):
+class Pinverse(Node):
     """Moore-Penrose pseudo-inverse (via SVD). Its gradient is the standard one for a matrix
     of constant rank (Golub and Pereyra): with P = A+ and G the output gradient,
     gA = -P^T G P^T + (I - A P) G^T P P^T + P^T P G^T (I - P A)."""

@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.node import Node
 from ..backend import array_module
 from ..fused import _grad
 from ..tensor import Tensor
@@ -42,7 +42,7 @@ def _raw(x):
     return x._data if isinstance(x, Tensor) else x
 
 
-class MseLoss(Function):
+class MseLoss(Node):
     def forward(self, x, y, reduction):
         self.reduction, self.shapes = reduction, (_shape(x), _shape(y))
         self.save_for_backward(x, y)
@@ -68,7 +68,7 @@ class MseLoss(Function):
                 sum_to(-d, self.shapes[1]) if need[1] else None)
 
 
-class L1Loss(Function):
+class L1Loss(Node):
     def forward(self, x, y, reduction):
         self.reduction, self.shapes = reduction, (_shape(x), _shape(y))
         self.save_for_backward(x, y)
@@ -82,7 +82,7 @@ class L1Loss(Function):
                 sum_to(-d, self.shapes[1]) if need[1] else None)
 
 
-class HuberLoss(Function):
+class HuberLoss(Node):
     """0.5 d^2 where |d| < delta, delta (|d| - delta / 2) elsewhere (d = x - y)."""
 
     def forward(self, x, y, reduction, delta):
@@ -102,7 +102,7 @@ class HuberLoss(Function):
                 sum_to(-d, self.shapes[1]) if need[1] else None)
 
 
-class BinaryCrossEntropy(Function):
+class BinaryCrossEntropy(Node):
     """-w (y log x + (1 - y) log(1 - x)), each log clamped at -100 (PyTorch's rule)."""
 
     def forward(self, x, y, reduction, weight):
@@ -138,7 +138,7 @@ class BinaryCrossEntropy(Function):
         return gx, gy
 
 
-class BinaryCrossEntropyWithLogits(Function):
+class BinaryCrossEntropyWithLogits(Node):
     """Stable form: max(x, 0) - x y + log1p(exp(-|x|)); with pos_weight p:
     (1 - y) x + (1 + (p - 1) y) (log1p(exp(-|x|)) + max(-x, 0)); times weight."""
 
@@ -235,7 +235,7 @@ def _grad_denom(xp, denom):
     return xp.where(denom == 0, xp.inf, denom)
 
 
-class CrossEntropy(Function):
+class CrossEntropy(Node):
     """log_softmax + negative log-likelihood over class indices, in one op.
 
     loss_i = -sum_c Q[i, c] log_softmax(x_i)[c] with Q = (1 - eps) w[t_i] onehot(t_i) + eps w / C
@@ -298,7 +298,7 @@ class CrossEntropy(Function):
         return (gx[0] if self.cdim == 0 else gx), None
 
 
-class CrossEntropyProbs(Function):
+class CrossEntropyProbs(Node):
     """Cross-entropy against class probabilities t: -sum_c w_c t~_c log_softmax(x)_c with
     t~ = (1 - eps) t + eps / C; 'mean' divides by the number of samples."""
 
@@ -351,7 +351,7 @@ def _log_softmax_of(x, cdim):
     return log_softmax(x, cdim)
 
 
-class NllLoss(Function):
+class NllLoss(Node):
     """-w[t_i] x[i, t_i]; 'mean' divides by the sum of w[t_i] over kept samples."""
 
     def forward(self, x, target, reduction, weight, ignore_index):

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.node import Node
 from ..backend import array_module
 from ..tensor import Tensor, _wrap
 from .elementwise import exp, sqrt, where
@@ -90,7 +90,7 @@ _MATERIALIZE_BELOW = 1 << 16
 _np_add_reduce = np.add.reduce
 
 
-class Sum(Function):
+class Sum(Node):
     def forward(self, x, axes, keepdim):
         self.in_shape, self.axes = x.shape, axes
         if axes is None and not keepdim:
@@ -104,7 +104,7 @@ class Sum(Function):
         return _expand_grad(g, self.in_shape, self.axes)
 
 
-class Mean(Function):
+class Mean(Node):
     def forward(self, x, axes, keepdim):
         if x.dtype.kind not in "fc":
             raise RuntimeError(
@@ -127,7 +127,7 @@ class Mean(Function):
         return _expand_grad(g, self.in_shape, self.axes, self.n)
 
 
-class Var(Function):
+class Var(Node):
     def forward(self, x, axes, correction, keepdim):
         self.save_for_backward(x)
         self.axes, self.keepdim = axes, keepdim
@@ -150,7 +150,7 @@ class Var(Function):
         return _expand_grad(g, x.shape, self.axes) * centered * scale
 
 
-class Prod(Function):
+class Prod(Node):
     def forward(self, x, axes, keepdim):
         self.axes, self.keepdim = axes, keepdim
         y = x.prod(axis=axes, keepdims=keepdim)
@@ -179,7 +179,7 @@ class Prod(Function):
         return _expand_grad(g, x.shape, self.axes) * others
 
 
-class MaxMin(Function):
+class MaxMin(Node):
     """max or min over all elements, or over `dim` with indices."""
 
     def forward(self, x, axes, keepdim, is_max, with_indices):
@@ -216,7 +216,7 @@ class MaxMin(Function):
         return _expand_grad(g, self.in_shape, self.axes) * self.weights
 
 
-class LogSumExp(Function):
+class LogSumExp(Node):
     def forward(self, x, axes, keepdim):
         xp = array_module(x)
         m = xp.amax(x, axis=axes, keepdims=True)
@@ -240,7 +240,7 @@ def _max_shifted(xp, x, axis):
     return x - xp.amax(x, axis=axis, keepdims=True) if x.size else x
 
 
-class Softmax(Function):
+class Softmax(Node):
     def forward(self, x, axis):
         xp = array_module(x)
         e = xp.exp(_max_shifted(xp, x, axis))
@@ -255,7 +255,7 @@ class Softmax(Function):
         return gy - y * gy.sum(axis=self.axis, keepdims=True)
 
 
-class LogSoftmax(Function):
+class LogSoftmax(Node):
     def forward(self, x, axis):
         xp = array_module(x)
         shifted = _max_shifted(xp, x, axis)
@@ -272,7 +272,7 @@ class LogSoftmax(Function):
         return g - exp(y) * g.sum(axis=self.axis, keepdims=True)
 
 
-class Norm2(Function):
+class Norm2(Node):
     """The 2-norm (Frobenius for matrices); its gradient is 0 where the norm is 0."""
 
     name = "NormBackward1"
@@ -387,7 +387,7 @@ def amin(input, dim=(), keepdim=False):
     return MaxMin.apply(input, axes=axes, keepdim=keepdim, is_max=False, with_indices=False)
 
 
-class _ArgReduce(Function):
+class _ArgReduce(Node):
     def forward(self, x, axis, keepdim, is_max):
         xp = array_module(x)
         f = xp.argmax if is_max else xp.argmin

@@ -4,7 +4,7 @@ views are views here too (they share memory and the version counter)."""
 import numpy as np
 
 from .. import backend
-from ..autograd.function import Function
+from ..autograd.node import Node
 from ..backend import array_module
 from ..tensor import Tensor
 from .arithmetic import sum_to
@@ -31,7 +31,7 @@ def _view_of(out, base):
     return out._as_view_of(base) if isinstance(out, Tensor) else out
 
 
-class Reshape(Function):
+class Reshape(Node):
     name = "ViewBackward0"
 
     def forward(self, x, shape):
@@ -47,7 +47,7 @@ class Reshape(Function):
         return g.reshape(self.in_shape)
 
 
-class Transpose(Function):
+class Transpose(Node):
     def forward(self, x, d0, d1):
         self.dims = (d0, d1)
         return x.swapaxes(d0, d1)
@@ -56,7 +56,7 @@ class Transpose(Function):
         return g.swapaxes(*self.dims)
 
 
-class Permute(Function):
+class Permute(Node):
     def forward(self, x, dims):
         self.inverse = tuple(np.argsort(dims))
         return x.transpose(dims)
@@ -65,7 +65,7 @@ class Permute(Function):
         return permute(g, self.inverse)
 
 
-class Expand(Function):
+class Expand(Node):
     def forward(self, x, shape):
         self.in_shape = x.shape
         try:
@@ -80,7 +80,7 @@ class Expand(Function):
         return sum_to(g, self.in_shape)
 
 
-class Cat(Function):
+class Cat(Node):
     def forward(self, *arrays, axis):
         xp = array_module(arrays[0])
         self.sizes = [a.shape[axis] for a in arrays]
@@ -102,7 +102,7 @@ class Cat(Function):
         return tuple(out)
 
 
-class Stack(Function):
+class Stack(Node):
     def forward(self, *arrays, axis):
         xp = array_module(arrays[0])
         self.axis = axis
@@ -120,7 +120,7 @@ class Stack(Function):
         )
 
 
-class Split(Function):
+class Split(Node):
     def forward(self, x, sizes, axis):
         self.axis = axis
         xp = array_module(x)
@@ -133,7 +133,7 @@ class Split(Function):
         return cat(list(grads), self.axis)
 
 
-class Clone(Function):
+class Clone(Node):
     def forward(self, x):
         return x.copy()
 
@@ -141,7 +141,7 @@ class Clone(Function):
         return g
 
 
-class ToDevice(Function):
+class ToDevice(Node):
     name = "ToCopyBackward0"
 
     def forward(self, x, dev):

@@ -1,6 +1,6 @@
 """The op base class. Each call of an op that records is one node on the tape.
 
-An op is a subclass of `Function` with
+An op is a subclass of `Node` with
 
     forward(self, *arrays, **params) -> array or tuple of arrays
     backward(self, *grad_outputs)    -> one gradient per positional input (None where not needed)
@@ -23,7 +23,7 @@ Tensor = None  # set by tensor.py (import cycle)
 _new_tensor = None
 
 
-class Function:
+class Node:
     # defaults live on the class: a node only stores what differs (cheap to create)
     _saved = None
     _freed = False
@@ -72,7 +72,7 @@ class Function:
         self.next_functions = tuple(nexts)
         self.needs_input_grad = tuple(needs)
         self.sequence_nr = next(_sequence)
-        if Function._record_trace:
+        if Node._record_trace:
             self._record_stack()
         self._n_outputs = len(outs)
         result = []
@@ -117,8 +117,8 @@ class Function:
     __str__ = __repr__
 
 
-Function.apply = classmethod(_tape.apply)
-Function.saved_tensors = property(_tape.saved_tensors)
+Node.apply = classmethod(_tape.apply)
+Node.saved_tensors = property(_tape.saved_tensors)
 _NO_EDGE = (None, 0)
 
 
@@ -160,8 +160,8 @@ class _NameDescriptor:
         node.__dict__["_name"] = value
 
 
-Function.name = _NameDescriptor()
-Function._default_name = NodeName("Function")
+Node.name = _NameDescriptor()
+Node._default_name = NodeName("Node")
 
 
 class _SavedOutput:
