@@ -7,6 +7,8 @@ from ..ops.elementwise import (
 )
 from ..ops.reduction import log_softmax as _log_softmax, softmax as _softmax
 from ..ops.shape import flatten as _flatten
+from ..ops.embedding import embedding, one_hot
+from ..ops.normalization import batch_norm, group_norm, instance_norm, layer_norm
 
 binary_cross_entropy = _loss.binary_cross_entropy
 binary_cross_entropy_with_logits = _loss.binary_cross_entropy_with_logits
@@ -115,3 +117,4 @@ __all__ = [
     "tanh", "gelu", "silu", "softplus", "elu", "mse_loss", "l1_loss", "huber_loss",
     "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
 ]
+__all__ += ["batch_norm", "layer_norm", "group_norm", "instance_norm", "embedding", "one_hot"]
