@@ -171,7 +171,7 @@ def test_measure_row_times_and_isolates_failures():
                                  "numpy": (broken, harness._noop)}, timing)
     assert cells["numpy"] == {"error": "ValueError: boom"}
     c = cells["ours_cpu"]
-    assert 0.003 <= c["min"] <= c["median"] < 0.1
+    assert 0.003 <= c["min"] <= c["median"] <= c["max"]  # (no upper limit: load varies)
     assert c["value"] == 7.0 and c["repeats"] >= timing.min_repeats
     assert len(calls) == 1 + c["repeats"] * c["number"]
 
