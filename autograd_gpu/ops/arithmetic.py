@@ -352,3 +352,162 @@ negative = neg
 
 from . import elementwise as _ew  # noqa: E402  (imports this module; bound late for Pow)
 from ..fused import _grad  # noqa: E402  (fused backward of mul and div on CUDA arrays)
+
+
+# ---------------------------------------------------------------- in-place forms of any op
+
+
+def inplace(self, compute, *others):
+    """``self = compute(self)`` in place, as the in-place forms of ops do (``addcmul_``,
+    ``lerp_``, ``clamp_min_``, ``log2_``, ...): recorded on the tape for a non-leaf tensor in
+    grad mode (see Tensor._record_inplace), else computed out of place and written into this
+    tensor's own memory, so its views see the change. `others` are the op's other inputs (a
+    leaf or view that requires grad among them makes the write recorded, or refused)."""
+    from ..autograd.grad_mode import no_grad
+
+    other = next((o for o in others if isinstance(o, Tensor) and o._requires_grad), None)
+    if self._check_inplace(other):
+        return self._record_inplace(compute)
+    with no_grad():
+        result = compute(self)
+    r, d = result._data, self._data
+    if r.shape != d.shape:
+        raise RuntimeError(
+            f"output with shape {list(d.shape)} doesn't match the broadcast shape {list(r.shape)}")
+    if r.dtype != d.dtype and d.dtype.kind not in "fc" and r.dtype.kind in "fc":
+        from ..tensor import _TORCH_TYPE_NAMES as names
+
+        raise RuntimeError(f"result type {names.get(r.dtype.name, r.dtype.name)} can't be cast "
+                           f"to the desired output type {names.get(d.dtype.name, d.dtype.name)}")
+    try:
+        d[...] = r
+    except ValueError:  # a broadcast (read-only) view
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation."
+        ) from None
+    self._version[0] += 1
+    return self
+
+
+# ---------------------------------------------------------------- addcmul, addcdiv, lerp
+
+
+def _broadcast_all(op, *xs):
+    """PyTorch's broadcasting error for the first pair of operands that does not broadcast."""
+    shape = ()
+    for k, x in enumerate(xs):
+        try:
+            shape = np.broadcast_shapes(shape, _shape(x))
+        except ValueError:
+            raise _broadcast_error(op, np.empty(shape), x) from None
+
+
+def _scalar(v):
+    return float(v) if type(v) is _np_f64 else v
+
+
+class Addcmul(Node):
+    """input + value * tensor1 * tensor2."""
+
+    def forward(self, x, t1, t2, value):
+        _broadcast_all("addcmul", x, t1, t2)
+        self.save_for_backward(t1, t2)
+        self.value = value
+        self.shapes = (_shape(x), _shape(t1), _shape(t2))
+        p = _mul(t1, t2, True)
+        return _add(x, p if value == 1 else p * value, True)
+
+    def backward(self, g):
+        t1, t2 = self.saved_tensors
+        need, v = self.needs_input_grad, self.value
+        gv = g if v == 1 else g * v
+        return (sum_to(g, self.shapes[0]) if need[0] else None,
+                sum_to(gv * t2, self.shapes[1]) if need[1] else None,
+                sum_to(gv * t1, self.shapes[2]) if need[2] else None)
+
+
+class Addcdiv(Node):
+    """input + value * tensor1 / tensor2."""
+
+    def forward(self, x, t1, t2, value):
+        _broadcast_all("addcdiv", x, t1, t2)
+        self.save_for_backward(t1, t2)
+        self.value = value
+        self.shapes = (_shape(x), _shape(t1), _shape(t2))
+        q = _div(t1, t2, True)
+        return _add(x, q if value == 1 else q * value, True)
+
+    def backward(self, g):
+        t1, t2 = self.saved_tensors
+        need, v = self.needs_input_grad, self.value
+        gv = g if v == 1 else g * v
+        return (sum_to(g, self.shapes[0]) if need[0] else None,
+                sum_to(gv / t2, self.shapes[1]) if need[1] else None,
+                sum_to(-gv * t1 / (t2 * t2), self.shapes[2]) if need[2] else None)
+
+
+class Lerp(Node):
+    """start + weight (end - start), in PyTorch's two forms (from `end` when |weight| >= 0.5,
+    so that weight 1 gives `end` exactly). A number weight: LerpBackward0; a tensor: 1."""
+
+    def forward(self, start, end, weight):
+        xp = array_module(start)
+        _broadcast_all("lerp", start, end, weight)
+        tensor_w = hasattr(weight, "shape")
+        self.name = "LerpBackward1" if tensor_w else "LerpBackward0"
+        self.shapes = (start.shape, _shape(end), _shape(weight))
+        self.save_for_backward(start, end, weight) if tensor_w else None
+        self.weight = None if tensor_w else weight
+        d = end - start
+        if tensor_w:
+            return xp.where(xp.abs(weight) < 0.5, start + weight * d, end - d * (1 - weight))
+        return start + weight * d if abs(weight) < 0.5 else end - d * (1 - weight)
+
+    def backward(self, g):
+        need = self.needs_input_grad
+        if self.weight is not None:
+            w = self.weight
+            return (sum_to(g * (1 - w), self.shapes[0]) if need[0] else None,
+                    sum_to(g * w, self.shapes[1]) if need[1] else None, None)
+        start, end, w = self.saved_tensors
+        return (sum_to(g * (1 - w), self.shapes[0]) if need[0] else None,
+                sum_to(g * w, self.shapes[1]) if need[1] else None,
+                sum_to(g * (end - start), self.shapes[2]) if need[2] else None)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    return Addcmul.apply(input, tensor1, tensor2, value=_scalar(value))
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    if all(getattr(getattr(t, "_data", None), "dtype", _f32).kind in "biu" for t in (tensor1, tensor2)):
+        raise RuntimeError(
+            "Integer division with addcdiv is no longer supported, and in a future release "
+            "addcdiv will perform a true division of tensor1 and tensor2. The historic "
+            "addcdiv behavior can be implemented as (input + value * torch.trunc(tensor1 / "
+            "tensor2)).to(input.dtype) for integer inputs and as (input + value * tensor1 / "
+            "tensor2) for float inputs. The future addcdiv behavior is just the latter "
+            "implementation: (input + value * tensor1 / tensor2), for all dtypes.")
+    return Addcdiv.apply(input, tensor1, tensor2, value=_scalar(value))
+
+
+def lerp(input, end, weight):
+    from ..tensor import _TORCH_TYPE_NAMES as names
+
+    for what, t in (("end", end), ("weight", weight)):
+        if isinstance(t, Tensor) and t._data.dtype != input._data.dtype:
+            raise RuntimeError(
+                f"expected dtype {names.get(input._data.dtype.name, '').lower()} for `{what}` "
+                f"but got dtype {names.get(t._data.dtype.name, '').lower()}")
+    return Lerp.apply(input, end, _scalar(weight))
+
+
+Tensor.addcmul = addcmul
+Tensor.addcdiv = addcdiv
+Tensor.lerp = lerp
+Tensor.addcmul_ = lambda self, tensor1, tensor2, *, value=1: inplace(
+    self, lambda t: addcmul(t, tensor1, tensor2, value=value), tensor1, tensor2)
+Tensor.addcdiv_ = lambda self, tensor1, tensor2, *, value=1: inplace(
+    self, lambda t: addcdiv(t, tensor1, tensor2, value=value), tensor1, tensor2)
+Tensor.lerp_ = lambda self, end, weight: inplace(self, lambda t: lerp(t, end, weight), end, weight)

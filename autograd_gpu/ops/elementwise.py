@@ -228,18 +228,13 @@ class Softplus(Node):
         return _grad.softplus(x, g, self.beta, self.threshold)
 
 
-def erf(x):
-    """The error function on either device (SciPy's when installed, else math.erf)."""
-    xp = array_module(x)
-    if xp is not np:
-        from cupyx.scipy.special import erf as cerf
-
-        return cerf(x)
-    try:
-        from scipy.special import erf as serf
-    except ImportError:
-        return np.vectorize(math.erf, otypes=[x.dtype])(x) if x.size else x.copy()
-    return serf(x).astype(x.dtype, copy=False)
+def erf(input):
+    """The error function: a differentiable op of a Tensor; of a raw array (as the fused
+    formulas' NumPy twins call it) its values, on either device (SciPy's erf when installed,
+    else math.erf)."""
+    if isinstance(input, Tensor):
+        return _Erf.apply(input)
+    return _special("erf", input)
 
 
 class Gelu(Node):
@@ -265,8 +260,9 @@ class _Erf(Node):
     name = "ErfBackward0"
 
     def forward(self, x):
+        x = _as_float(x)
         self.save_for_backward(x)
-        return erf(x)
+        return _special("erf", x)
 
     def backward(self, g):
         (x,) = self.saved_tensors
@@ -581,3 +577,779 @@ def _bind():
 
 
 _bind()
+
+
+# ---------------------------------------------------------------- more math: unary functions
+# Each backward is written with the library's functions, so it serves a first-order pass on
+# raw arrays and, under create_graph, records its own graph (derivatives of any order). Masks
+# (where a formula has a hole, or a piecewise-constant factor) are computed from the raw
+# values: they are constants of the graph, as in PyTorch's formulas.
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _raw(x):
+    """The array behind `x` (a Tensor under create_graph, else already an array)."""
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _mask(cond, like):
+    """A boolean mask as a 0/1 array of `like`'s float dtype (NumPy would make bool * 0.5
+    float64; a bool mask times a float32 Tensor must stay float32)."""
+    return cond.astype(_raw(like).dtype)
+
+
+def _special(fname, x):
+    """erf / erfc / erfinv of a raw array: cupyx.scipy.special on CUDA, scipy.special on the
+    CPU when SciPy is installed, else the standard library (erfinv by Newton's method)."""
+    xp = array_module(x)
+    if xp is not np:
+        import cupyx.scipy.special as cs
+
+        return getattr(cs, fname)(x)
+    try:
+        import scipy.special as ss
+    except ImportError:
+        if fname == "erfinv":
+            return _erfinv_host(x)
+        if not x.size:
+            return x.copy()
+        return np.vectorize(getattr(math, fname), otypes=[x.dtype])(x)
+    return getattr(ss, fname)(x).astype(x.dtype, copy=False)
+
+
+def _erfinv_host(x):
+    """erfinv on the host without SciPy: Giles' single-precision approximation (2010), then
+    three Newton steps in float64 on erf(y) = |x| (the residual taken through erfc near 1,
+    where 1 - |x| is exact), which reach double precision from its ~4e-7."""
+    a = np.abs(x.astype(np.float64))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = -np.log((1.0 - a) * (1.0 + a))
+        small = w < 5.0
+        ws = np.where(small, w - 2.5, np.sqrt(np.where(small, 5.0, w)) - 3.0)
+        p = np.where(small, 2.81022636e-08, -0.000200214257)
+        for cs, cl in ((3.43273939e-07, 0.000100950558), (-3.5233877e-06, 0.00134934322),
+                       (-4.39150654e-06, -0.00367342844), (0.00021858087, 0.00573950773),
+                       (-0.00125372503, -0.0076224613), (-0.00417768164, 0.00943887047),
+                       (0.246640727, 1.00167406), (1.50140941, 2.83297682)):
+            p = np.where(small, cs, cl) + p * ws
+        y = p * a
+        inside = a < 1.0
+        y = np.where(inside, y, 0.0)
+        erf_v, erfc_v = np.vectorize(math.erf), np.vectorize(math.erfc)
+        for _ in range(3):
+            if not y.size:
+                break
+            resid = np.where(a > 0.5, (1.0 - a) - erfc_v(y), erf_v(y) - a)
+            y = y - resid / (_TWO_OVER_SQRT_PI * np.exp(-y * y))
+        y = np.where(inside, y, np.where(a == 1.0, np.inf, np.nan))
+    return (np.copysign(y, x)).astype(x.dtype, copy=False)
+
+
+class Log2(Node):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return _map(np.log2, x)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return g / (x * _LN2)
+
+
+class Log10(Node):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return _map(np.log10, x)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return g / (x * _LN10)
+
+
+class Exp2(Node):
+    def forward(self, x):
+        y = _map(np.exp2, x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, g):
+        (y,) = self.saved_tensors
+        return g * y * _LN2
+
+
+class Expm1(Node):
+    def forward(self, x):
+        y = _map(np.expm1, x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, g):
+        (y,) = self.saved_tensors
+        return g * (y + 1)
+
+
+class Asin(Node):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return _map(np.arcsin, x)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return g / sqrt(1 - x * x)
+
+
+class Acos(Node):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return _map(np.arccos, x)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return -g / sqrt(1 - x * x)
+
+
+class Atan(Node):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return _map(np.arctan, x)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return g / (x * x + 1)
+
+
+class Sinh(Node):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return _map(np.sinh, x)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return g * cosh(x)
+
+
+class Cosh(Node):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return _map(np.cosh, x)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return g * sinh(x)
+
+
+class Asinh(Node):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return _map(np.arcsinh, x)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return g / sqrt(x * x + 1)
+
+
+class Acosh(Node):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return _map(np.arccosh, x)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return g / sqrt((x - 1) * (x + 1))  # (PyTorch's form: x * x - 1 cancels near 1)
+
+
+class Atanh(Node):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return _map(np.arctanh, x)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return g / (1 - x * x)
+
+
+class Erfc(Node):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return _special("erfc", _as_float(x))
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return g * -_TWO_OVER_SQRT_PI * exp(-x * x)
+
+
+class Erfinv(Node):
+    def forward(self, x):
+        y = _special("erfinv", _as_float(x))
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, g):
+        (y,) = self.saved_tensors
+        return g * (math.sqrt(math.pi) / 2) * exp(y * y)
+
+
+class Reciprocal(Node):
+    def forward(self, x):
+        y = _map(np.reciprocal, x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, g):
+        (y,) = self.saved_tensors
+        return -g * (y * y)
+
+
+class Frac(Node):
+    """x - trunc(x) (the sign of x kept, as PyTorch); the gradient passes unchanged."""
+
+    def forward(self, x):
+        return x - array_module(x).trunc(x)
+
+    def backward(self, g):
+        return g
+
+
+class Sinc(Node):
+    """sin(pi x) / (pi x), 1 at 0. The derivative (pi x cos(pi x) - sin(pi x)) / (pi x^2) is
+    taken as 0 at x = 0, as PyTorch does (also for the derivatives of higher order)."""
+
+    def forward(self, x):
+        x = _as_float(x)
+        self.save_for_backward(x)
+        return array_module(x).sinc(x).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        at0 = _raw(x) == 0
+        safe = where(at0, 1.0, x) if at0.any() else x
+        px = safe * math.pi
+        d = (px * cos(px) - sin(px)) / (px * safe)
+        return g * (d * _mask(~at0, x) if at0.any() else d)
+
+
+class Logit(Node):
+    """log(x / (1 - x)), x first clamped to [eps, 1 - eps] when eps is given. The gradient is
+    1 / (x (1 - x)); 0 outside [eps, 1 - eps], and NaN outside [0, 1] without eps (PyTorch)."""
+
+    def forward(self, x, eps):
+        x = _as_float(x)
+        xp = array_module(x)
+        self.save_for_backward(x)
+        self.eps = eps
+        xc = x if eps is None else xp.clip(x, eps, 1 - eps)
+        return xp.log(xc / (1 - xc)).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        raw = _raw(x)
+        d = g / (x * (1 - x))
+        if self.eps is None:
+            outside = (raw < 0) | (raw > 1)
+            return where(outside, math.nan, d) if outside.any() else d
+        outside = (raw < self.eps) | (raw > 1 - self.eps)
+        return where(outside, 0.0, d) if outside.any() else d
+
+
+class NanToNum(Node):
+    def forward(self, x, nan, posinf, neginf):
+        xp = array_module(x)
+        self.finite = xp.isfinite(x)
+        return xp.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+    def backward(self, g):
+        return g * _mask(self.finite, g)
+
+
+class ClampMin(Node):
+    """max(x, min) for a number `min`; the gradient passes where x >= min (PyTorch)."""
+
+    name = "ClampMinBackward0"
+
+    def forward(self, x, lo):
+        self.keep = x >= lo
+        return array_module(x).maximum(x, lo)
+
+    def backward(self, g):
+        return g * _mask(self.keep, g)
+
+
+class ClampMax(Node):
+    name = "ClampMaxBackward0"
+
+    def forward(self, x, hi):
+        self.keep = x <= hi
+        return array_module(x).minimum(x, hi)
+
+    def backward(self, g):
+        return g * _mask(self.keep, g)
+
+
+class _ClampBound(Node):
+    """clamp_min / clamp_max with a tensor bound: x where it is kept (ties included), else
+    the bound; each takes the gradient where it is the value."""
+
+    def forward(self, x, bound, is_min):
+        xp = array_module(x)
+        self.shapes = (_shape(x), _shape(bound))
+        self.name = "ClampMinBackward1" if is_min else "ClampMaxBackward1"
+        try:
+            self.keep = (x >= bound) if is_min else (x <= bound)
+            return (xp.maximum if is_min else xp.minimum)(x, bound)
+        except ValueError:
+            raise _broadcast_error("clamp_min" if is_min else "clamp_max", x, bound) from None
+
+    def backward(self, g):
+        need = self.needs_input_grad
+        keep = _mask(self.keep, g)
+        return (sum_to(g * keep, self.shapes[0]) if need[0] else None,
+                sum_to(g * (1 - keep), self.shapes[1]) if need[1] else None)
+
+
+# ---------------------------------------------------------------- more math: binary functions
+
+
+def _float_operands(a, b):
+    """`a`, `b` with integer and bool arrays in the float type PyTorch computes in: the float
+    arrays' type, or the default float type when neither is a float array (Python numbers
+    never promote, and NumPy would make int64 with float32 float64)."""
+    da, db = getattr(a, "dtype", None), getattr(b, "dtype", None)
+    floats = [d for d in (da, db) if d is not None and d.kind == "f"]
+    if floats:
+        target = floats[0] if len(floats) == 1 or floats[0].itemsize >= floats[1].itemsize else floats[1]
+    else:
+        from ..creation import get_default_dtype
+
+        target = to_numpy_dtype(get_default_dtype())
+    if da is not None and da.kind in "biu":
+        a = a.astype(target)
+    if db is not None and db.kind in "biu":
+        b = b.astype(target)
+    return a, b
+
+
+def _binary(op, a, b, f):
+    """f(a, b), PyTorch's broadcasting error if the shapes do not broadcast."""
+    try:
+        return f(a, b)
+    except ValueError:
+        raise _broadcast_error(op, a, b) from None
+
+
+class Logaddexp(Node):
+    def forward(self, a, b):
+        a, b = _float_operands(a, b)
+        self.save_for_backward(a, b)
+        self.shapes = (_shape(a), _shape(b))
+        return _binary("logaddexp", a, b, array_module(a if hasattr(a, "shape") else b).logaddexp)
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        need = self.needs_input_grad
+        # d/da = exp(a) / (exp(a) + exp(b)) = sigmoid(a - b): no overflow for large inputs
+        return (sum_to(g * sigmoid(a - b), self.shapes[0]) if need[0] else None,
+                sum_to(g * sigmoid(b - a), self.shapes[1]) if need[1] else None)
+
+
+class Logaddexp2(Node):
+    def forward(self, a, b):
+        a, b = _float_operands(a, b)
+        self.save_for_backward(a, b)
+        self.shapes = (_shape(a), _shape(b))
+        return _binary("logaddexp2", a, b, array_module(a if hasattr(a, "shape") else b).logaddexp2)
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        need = self.needs_input_grad
+        # d/da = 2^a / (2^a + 2^b) = sigmoid((a - b) ln 2)
+        return (sum_to(g * sigmoid((a - b) * _LN2), self.shapes[0]) if need[0] else None,
+                sum_to(g * sigmoid((b - a) * _LN2), self.shapes[1]) if need[1] else None)
+
+
+class Xlogy(Node):
+    """x log(y), 0 where x == 0 (unless y is NaN), as PyTorch. d/dx = log(y) where x != 0,
+    d/dy = x / y."""
+
+    def forward(self, x, y):
+        x, y = _float_operands(x, y)
+        xp = array_module(x if hasattr(x, "shape") else y)
+        self.save_for_backward(x, y)
+        self.shapes = (_shape(x), _shape(y))
+        self.name = ("XlogyBackward1" if not hasattr(x, "shape") else
+                     "XlogyBackward2" if not hasattr(y, "shape") else "XlogyBackward0")
+        with np.errstate(divide="ignore", invalid="ignore"):  # log(0) only where x == 0
+            v = _binary("xlogy", x, y, lambda p, q: p * xp.log(q))
+            out = xp.where((xp.asarray(x) == 0) & ~xp.isnan(y), 0, v)
+        return out.astype(v.dtype, copy=False)
+
+    def backward(self, g):
+        x, y = self.saved_tensors
+        need = self.needs_input_grad
+        gx = gy = None
+        if need[0]:
+            zero = array_module(_raw(y) if hasattr(y, "shape") else _raw(x)).asarray(_raw(x)) == 0
+            if zero.any():
+                gx = g * where(zero, 0.0, log(where(zero, 1.0, y)))
+            else:
+                gx = g * log(y)
+            gx = sum_to(gx, self.shapes[0])
+        if need[1]:
+            gy = sum_to(g * x / y, self.shapes[1])
+        return gx, gy
+
+
+class Hypot(Node):
+    def forward(self, a, b):
+        a, b = _float_operands(a, b)
+        y = _binary("hypot", a, b, array_module(a).hypot)
+        self.save_for_backward(a, b, y)
+        self.shapes = (a.shape, _shape(b))
+        return y
+
+    def backward(self, g):
+        a, b, y = self.saved_tensors
+        need = self.needs_input_grad
+        return (sum_to(g * a / y, self.shapes[0]) if need[0] else None,
+                sum_to(g * b / y, self.shapes[1]) if need[1] else None)
+
+
+class Atan2(Node):
+    def forward(self, a, b):
+        a, b = _float_operands(a, b)
+        self.save_for_backward(a, b)
+        self.shapes = (a.shape, _shape(b))
+        return _binary("atan2", a, b, array_module(a).arctan2)
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        need = self.needs_input_grad
+        r2 = a * a + b * b
+        return (sum_to(g * b / r2, self.shapes[0]) if need[0] else None,
+                sum_to(-g * a / r2, self.shapes[1]) if need[1] else None)
+
+
+class Copysign(Node):
+    """|a| with the sign of b. d/da = copysign(1, a) * copysign(1, b) (0 where a == 0, as
+    PyTorch), a piecewise constant kept as a constant; b gets a zero gradient."""
+
+    def forward(self, a, b):
+        a, b = _float_operands(a, b)
+        xp = array_module(a)
+        y = _binary("copysign", a, b, xp.copysign)
+        self.shapes = (a.shape, _shape(b))
+        self.name = "CopysignBackward0" if hasattr(b, "shape") else "CopysignBackward1"
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.ratio = xp.where(a == 0, 0, y / xp.where(a == 0, 1, a)).astype(y.dtype, copy=False)
+        return y
+
+    def backward(self, g):
+        need = self.needs_input_grad
+        return (sum_to(g * self.ratio, self.shapes[0]) if need[0] else None,
+                sum_to(g * 0, self.shapes[1]) if need[1] else None)
+
+
+class _FmodRemainder(Node):
+    """fmod (C's, the sign of a) or remainder (Python's, the sign of b). d/da = 1;
+    d/db = -trunc(a / b) (fmod) or -floor(a / b) (remainder), piecewise constant."""
+
+    def forward(self, a, b, floor):
+        xp = array_module(a)
+        self.floor = floor
+        self.shapes = (a.shape, _shape(b))
+        other_tensor = hasattr(b, "shape")
+        base = "Remainder" if floor else "Fmod"
+        self.name = f"{base}Backward1" if other_tensor else f"{base}Backward0"
+        if other_tensor:
+            self.save_for_backward(a, b)
+        out = _binary("remainder" if floor else "fmod", a, b, xp.remainder if floor else xp.fmod)
+        if out.dtype == np.float64 and a.dtype != np.float64 and getattr(b, "dtype", None) != np.float64:
+            out = out.astype(np.float32 if a.dtype.kind != "f" else a.dtype)  # (int (op) float)
+        return out
+
+    def backward(self, g):
+        need = self.needs_input_grad
+        ga = sum_to(g, self.shapes[0]) if need[0] else None
+        gb = None
+        if len(need) > 1 and need[1]:
+            a, b = (_raw(t) for t in self.saved_tensors)
+            xp = array_module(a)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                q = a / b
+                q = xp.floor(q) if self.floor else xp.trunc(q)
+            gb = sum_to(-g * q.astype(_raw(g).dtype, copy=False), self.shapes[1])
+        return ga, gb
+
+
+class _NotDifferentiable(Node):
+    """An op PyTorch gives no derivative (floor_divide, heaviside): the result is recorded,
+    as PyTorch records it, and a backward through it raises PyTorch's error."""
+
+    name = "NotImplemented"
+
+    def forward(self, a, b, fname):
+        self.fname = fname
+        xp = array_module(a if hasattr(a, "shape") else b)
+        return _binary(fname, a, b, getattr(xp, fname))
+
+    def backward(self, *grads):
+        raise RuntimeError(f"derivative for aten::{self.fname} is not implemented")
+
+
+class _Predicate(Node):
+    """An elementwise test without a gradient (isposinf, isneginf, isreal, signbit)."""
+
+    def forward(self, x, test):
+        return test(array_module(x), x)
+
+
+# ---------------------------------------------------------------- more math: plain functions
+
+
+def log2(input):
+    return Log2.apply(input)
+
+
+def log10(input):
+    return Log10.apply(input)
+
+
+def exp2(input):
+    return Exp2.apply(input)
+
+
+def expm1(input):
+    return Expm1.apply(input)
+
+
+def asin(input):
+    return Asin.apply(input)
+
+
+def acos(input):
+    return Acos.apply(input)
+
+
+def atan(input):
+    return Atan.apply(input)
+
+
+def sinh(input):
+    return Sinh.apply(input)
+
+
+def cosh(input):
+    return Cosh.apply(input)
+
+
+def asinh(input):
+    return Asinh.apply(input)
+
+
+def acosh(input):
+    return Acosh.apply(input)
+
+
+def atanh(input):
+    return Atanh.apply(input)
+
+
+def erfc(input):
+    return Erfc.apply(input)
+
+
+def erfinv(input):
+    return Erfinv.apply(input)
+
+
+def reciprocal(input):
+    return Reciprocal.apply(input)
+
+
+def frac(input):
+    return Frac.apply(input)
+
+
+def sinc(input):
+    return Sinc.apply(input)
+
+
+def logit(input, eps=None):
+    return Logit.apply(input, eps=None if eps is None or eps < 0 else float(eps))
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    return NanToNum.apply(input, nan=nan, posinf=posinf, neginf=neginf)
+
+
+def clamp_min(input, min):
+    if isinstance(min, Tensor):
+        return _ClampBound.apply(input, min, is_min=True)
+    return ClampMin.apply(input, lo=_num(min))
+
+
+def clamp_max(input, max):
+    if isinstance(max, Tensor):
+        return _ClampBound.apply(input, max, is_min=False)
+    return ClampMax.apply(input, hi=_num(max))
+
+
+def _operand(x):
+    return float(x) if type(x) is np.float64 else x
+
+
+def _first_tensor(op, a, b):
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(a).__name__}")
+
+
+def _integers_refused(op, *xs):
+    for x in xs:
+        if isinstance(x, Tensor) and x._data.dtype.kind in "biu":
+            raise NotImplementedError(
+                f'"{op}_cpu" not implemented for \'{_TORCH_NAMES.get(x._data.dtype.name)}\''
+            )
+
+
+_TORCH_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+                "uint8": "Byte", "bool": "Bool"}
+
+
+def logaddexp(input, other):
+    _integers_refused("logaddexp", input, other)
+    return Logaddexp.apply(input, _operand(other))
+
+
+def logaddexp2(input, other):
+    _integers_refused("logaddexp2", input, other)
+    return Logaddexp2.apply(input, _operand(other))
+
+
+def xlogy(input, other):
+    _first_tensor("xlogy", input, other)
+    return Xlogy.apply(_operand(input), _operand(other))
+
+
+def hypot(input, other):
+    _integers_refused("hypot", input, other)
+    return Hypot.apply(input, other)
+
+
+def atan2(input, other):
+    return Atan2.apply(input, other)
+
+
+def copysign(input, other):
+    return Copysign.apply(input, _operand(other))
+
+
+def fmod(input, other):
+    return _FmodRemainder.apply(input, _operand(other), floor=False)
+
+
+def remainder(input, other):
+    return _FmodRemainder.apply(input, _operand(other), floor=True)
+
+
+def floor_divide(input, other):
+    return _NotDifferentiable.apply(input, _operand(other), fname="floor_divide")
+
+
+def heaviside(input, values):
+    if isinstance(values, Tensor) and isinstance(input, Tensor) and values.dtype != input.dtype:
+        raise RuntimeError(
+            "heaviside is not yet implemented for tensors with different dtypes")
+    return _NotDifferentiable.apply(input, values, fname="heaviside")
+
+
+def signbit(input):
+    return _Predicate.apply(input, test=lambda xp, x: xp.signbit(x))
+
+
+def isposinf(input):
+    return _Predicate.apply(input, test=lambda xp, x: x == math.inf)
+
+
+def isneginf(input):
+    return _Predicate.apply(input, test=lambda xp, x: x == -math.inf)
+
+
+def isreal(input):
+    """True everywhere: no tensor here is complex."""
+    return _Predicate.apply(input, test=lambda xp, x: xp.ones(x.shape, dtype=bool))
+
+
+class _IsClose(Node):
+    def forward(self, a, b, rtol, atol, equal_nan):
+        return _binary("isclose", a, b, lambda p, q: array_module(p).isclose(
+            p, q, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def _same_dtype(op, a, b):
+    if isinstance(b, Tensor) and a.dtype != b.dtype:
+        from ..tensor import _TORCH_TYPE_NAMES
+
+        na, nb = (_TORCH_TYPE_NAMES.get(t._data.dtype.name) for t in (a, b))
+        raise RuntimeError(f"{na} did not match {nb}")
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    _same_dtype("isclose", input, other)
+    return _IsClose.apply(input, _operand(other), rtol=rtol, atol=atol, equal_nan=equal_nan)
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """A Python bool: whether every element pair is close (PyTorch's rule, as isclose)."""
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+def equal(input, other):
+    """A Python bool: the same shape and the same values (dtypes may differ, as PyTorch)."""
+    if tuple(input.shape) != tuple(other.shape):
+        return False
+    return bool((input._data == other._data).all())
+
+
+def _bind_math():
+    names = (
+        "log2", "log10", "exp2", "expm1", "asin", "acos", "atan", "sinh", "cosh", "asinh",
+        "acosh", "atanh", "erf", "erfc", "erfinv", "reciprocal", "frac", "sinc", "logit",
+        "nan_to_num", "clamp_min", "clamp_max", "logaddexp", "logaddexp2", "xlogy", "hypot",
+        "atan2", "copysign", "fmod", "remainder", "floor_divide", "heaviside", "signbit",
+        "isposinf", "isneginf", "isreal", "isclose", "allclose", "equal",
+    )
+    for name in names:
+        setattr(Tensor, name, globals()[name])
+    for alias, name in (("arcsin", "asin"), ("arccos", "acos"), ("arctan", "atan"),
+                        ("arcsinh", "asinh"), ("arccosh", "acosh"), ("arctanh", "atanh"),
+                        ("arctan2", "atan2"), ("special_erfinv", "erfinv")):
+        globals()[alias] = globals()[name]
+        if not alias.startswith("special"):
+            setattr(Tensor, alias, globals()[name])
+    # the in-place forms: computed out of place, written back (recorded on non-leaf tensors)
+    def _inplace_method(f):
+        def method(self, *args, **kwargs):
+            from . import arithmetic  # (this module is imported while arithmetic loads)
+
+            others = [a for a in args if isinstance(a, Tensor)]
+            return arithmetic.inplace(self, lambda t: f(t, *args, **kwargs), *others)
+
+        method.__name__ = f.__name__ + "_"
+        return method
+
+    for name in (
+        "log2", "log10", "exp2", "expm1", "asin", "acos", "atan", "sinh", "cosh", "asinh",
+        "acosh", "atanh", "erf", "erfc", "erfinv", "reciprocal", "frac", "sinc", "logit",
+        "nan_to_num", "clamp_min", "clamp_max", "xlogy", "hypot", "atan2", "copysign", "fmod",
+        "remainder", "floor_divide", "heaviside", "arcsin", "arccos", "arctan", "arcsinh",
+        "arccosh", "arctanh", "arctan2", "exp", "log", "log1p", "sqrt", "rsqrt", "sin", "cos",
+        "tan", "tanh", "sigmoid", "relu", "abs", "sign", "square", "neg", "floor", "ceil",
+        "round", "trunc",
+    ):
+        f = globals().get(name) or getattr(Tensor, name)
+        if not hasattr(Tensor, name + "_"):
+            setattr(Tensor, name + "_", _inplace_method(f))
+
+
+_bind_math()
