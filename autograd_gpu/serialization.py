@@ -6,10 +6,16 @@ entry describing the structure (dicts with str/int keys, lists, tuples, numbers,
 booleans, None, dtypes, devices). Loading uses ``numpy.load(allow_pickle=False)`` and
 ``json``, so a file can never execute code. Arbitrary Python objects (modules, functions)
 are refused at save time: save ``model.state_dict()`` instead.
+
+Saving to a path is atomic: the archive is written to a temporary file in the same folder,
+flushed to disk, and renamed over the path, so the path always holds either the complete
+old file or the complete new one (a save killed midway leaves the old file and a
+``.<name>.*.tmp`` file beside it). Saving to a file object writes into it as it is.
 """
 import json
 import math
 import os
+import tempfile
 import zipfile
 from collections import OrderedDict
 
@@ -78,16 +84,76 @@ def save(obj, f):
     entries = dict(arrays)
     entries[_HEADER] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
     if isinstance(f, (str, os.PathLike)):
-        with open(f, "wb") as fh:
-            np.savez(fh, **entries)
+        _save_atomically(os.fspath(f), entries)
     else:
         np.savez(f, **entries)
 
 
-def load(f, map_location=None, weights_only=True):
-    """Reads what `save` wrote. ``map_location``: a device (or its name) to put every tensor
-    on, or a dict mapping saved device names to devices; by default tensors go back to the
-    device they were saved from."""
+def _save_atomically(path, entries):
+    """Writes the archive to a temporary file beside `path`, fsyncs it, renames it over
+    `path` and fsyncs the folder (so the rename itself survives a power cut)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".",
+                               suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **entries)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would differ from open()'s mode
+        os.replace(tmp, path)
+    except BaseException as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(e, Exception):
+            raise RuntimeError(
+                f"autograd_gpu.save: writing {path} failed ({type(e).__name__}: {e}); the "
+                "file there, if any, is unchanged"
+            ) from e
+        raise
+    try:
+        dir_fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # (a folder that cannot be opened for reading: the rename stands anyway)
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
+         **pickle_load_args):
+    """Reads what `save` wrote.
+
+    ``map_location`` says where each tensor goes: a device (or its name) for every tensor; a
+    dict mapping saved device names to devices (names it does not list stay where they were
+    saved); or a callable ``f(tensor, saved_location)`` called with each tensor on the CPU
+    and the name of the device it was saved from, returning the tensor to use (``lambda t,
+    loc: t`` keeps everything on the CPU) or a device. By default tensors go back to the
+    device they were saved from. ``pickle_module``, ``weights_only`` and ``mmap`` are
+    accepted for PyTorch's signature: nothing here is pickled, so every load is a weights-only
+    load."""
+    if pickle_module is not None or pickle_load_args:
+        raise TypeError(
+            "autograd_gpu.load: files hold no pickled objects, so pickle_module and pickle "
+            "arguments have no meaning here"
+        )
+    if not (map_location is None or callable(map_location)
+            or isinstance(map_location, (str, dict, backend.device))):
+        raise TypeError(
+            "autograd_gpu.load: map_location must be a device, a device name, a dict or a "
+            f"callable, got {type(map_location).__name__}"
+        )
     name = f if isinstance(f, (str, os.PathLike)) else getattr(f, "name", "<file object>")
     try:
         npz = np.load(f, allow_pickle=False)
@@ -132,9 +198,10 @@ def load(f, map_location=None, weights_only=True):
                     k = o["key"]
                     if k not in cache:
                         arr = array(k)
-                        dev = _target_device(o["device"], map_location)
-                        if dev.type != "cpu":
-                            arr = backend.to_device(arr, dev)
+                        try:
+                            arr = _placed(arr, o["device"], map_location)
+                        except Exception as e:  # the user's mapping or device, not the file
+                            raise _Placement(e) from None
                         if o.get("parameter"):
                             from .nn.module import Parameter
 
@@ -165,6 +232,8 @@ def load(f, map_location=None, weights_only=True):
                 raise RuntimeError(f"unknown entry type {t!r}")
 
             return dec(header["root"])
+        except _Placement as e:
+            raise e.args[0] from None
         except RuntimeError as e:
             if str(e).startswith("autograd_gpu.load"):
                 raise
@@ -175,11 +244,33 @@ def load(f, map_location=None, weights_only=True):
             ) from None
 
 
-def _target_device(saved, map_location):
+class _Placement(Exception):
+    """Carries an error raised while putting a tensor where map_location says (a device that
+    is not usable, a callable that fails) past the handlers for damaged files."""
+
+
+def _placed(arr, saved, map_location):
+    """The host array `arr`, saved from device `saved`, where map_location puts it."""
     if map_location is None:
-        return backend.normalize_device(saved)
-    if isinstance(map_location, dict):
-        return backend.normalize_device(map_location.get(saved, saved))
-    if callable(map_location) and not isinstance(map_location, (str, backend.device)):
-        raise TypeError("autograd_gpu.load: map_location must be a device, a device name, or a dict")
-    return backend.normalize_device(map_location)
+        target = saved
+    elif isinstance(map_location, dict):
+        target = map_location.get(saved, saved)
+    elif isinstance(map_location, (str, backend.device)):
+        target = map_location
+    else:
+        target = map_location(_wrap(arr), saved)
+        if isinstance(target, Tensor):
+            return target._data
+        if target is None:
+            raise TypeError(
+                "autograd_gpu.load: map_location(tensor, location) returned None; return the "
+                "tensor (moved where it should go) or a device"
+            )
+    try:
+        dev = backend.normalize_device(target)
+        return arr if dev.type == "cpu" else backend.to_device(arr, dev)
+    except RuntimeError as e:
+        raise RuntimeError(
+            f"autograd_gpu.load: a tensor saved on {saved} cannot be put on {target}: {e} On a "
+            "machine without that device, load with map_location='cpu' (or a dict or callable)."
+        ) from None

@@ -1,5 +1,12 @@
 """autograd_gpu.save / load: round trips, devices, and files that must be refused."""
 import io
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
 from collections import OrderedDict
 
 import numpy as np
@@ -67,8 +74,130 @@ def test_file_objects_and_map_location():
     buf.seek(0)
     r = ag.load(buf, map_location="cpu")
     assert r[0].device == ag.device("cpu")
-    buf.seek(0)
-    assert ag.load(buf, map_location={"cuda:0": "cpu"})[0].device.type == "cpu"
+
+
+def _saved_from(path, locations):
+    """A file as `save` writes it for tensors living on `locations` (one tensor each, value
+    i): written on the CPU, with the header's device names set to those locations."""
+    ag.save([ag.full((2,), float(i)) for i in range(len(locations))], path)
+    with np.load(path, allow_pickle=False) as npz:
+        entries = {k: npz[k] for k in npz.files}
+    header = json.loads(bytes(entries["__autograd_gpu__"]).decode())
+    for item, loc in zip(header["root"]["items"], locations):
+        item["device"] = loc
+    entries["__autograd_gpu__"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    with open(path, "wb") as f:
+        np.savez(f, **entries)
+
+
+@pytest.mark.skipif(ag.cuda.is_available(), reason="needs a machine where cuda cannot be used")
+def test_every_form_of_map_location_moves_tensors_saved_on_a_gpu(tmp_path):
+    """Tensors saved on cuda:0 and cuda:1, loaded where no GPU is usable: only a map_location
+    that really maps every one of them to the CPU loads the file."""
+    path = tmp_path / "gpu.agt"
+    _saved_from(path, ["cuda:0", "cuda:1"])
+    with pytest.raises(RuntimeError, match="cuda"):
+        ag.load(path)  # by default back to the saved devices: there is none here
+    with pytest.raises(RuntimeError, match="saved on cuda:0 cannot be put on cuda:0.*map_location=.cpu."):
+        ag.load(path)
+    with pytest.raises(RuntimeError, match="cuda"):
+        ag.load(path, map_location={"cuda:0": "cpu"})  # cuda:1 is not in the dict
+    seen = []
+
+    def keep_on_host(t, location):
+        seen.append((location, t.device.type, t.tolist()))
+        return t
+
+    forms = ["cpu", ag.device("cpu"), {"cuda:0": "cpu", "cuda:1": ag.device("cpu")},
+             keep_on_host, lambda t, location: "cpu"]
+    for form in forms:
+        r = ag.load(path, map_location=form)
+        assert [t.device for t in r] == [ag.device("cpu")] * 2, form
+        assert [t.tolist() for t in r] == [[0.0, 0.0], [1.0, 1.0]], form
+    assert seen == [("cuda:0", "cpu", [0.0, 0.0]), ("cuda:1", "cpu", [1.0, 1.0])]
+    with pytest.raises(TypeError, match="map_location"):
+        ag.load(path, map_location=3)
+    with pytest.raises(TypeError, match="returned None"):
+        ag.load(path, map_location=lambda t, location: None)
+
+
+def test_load_accepts_pytorchs_keywords_and_refuses_pickle_arguments(tmp_path):
+    ag.save({"w": ag.ones(2)}, tmp_path / "w")
+    assert ag.load(tmp_path / "w", weights_only=True, mmap=None)["w"].tolist() == [1.0, 1.0]
+    assert ag.load(tmp_path / "w", weights_only=False)["w"].tolist() == [1.0, 1.0]
+    with pytest.raises(TypeError, match="no pickled objects"):
+        ag.load(tmp_path / "w", pickle_module=__import__("pickle"))
+
+
+# ---------------------------------------------------------------- atomic saves
+
+
+def test_saving_over_a_file_replaces_it_whole_and_leaves_nothing_else(tmp_path):
+    path = tmp_path / "ckpt.agt"
+    ag.save({"w": ag.zeros(3)}, path)
+    ag.save({"w": ag.ones(3)}, path)
+    assert ag.load(path)["w"].tolist() == [1.0, 1.0, 1.0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.agt"]
+    # the mode open() would have given, not the temporary file's 0600
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
+
+
+def test_a_failing_save_keeps_the_old_file_and_removes_its_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.agt"
+    ag.save({"w": ag.zeros(3)}, path)
+
+    def disk_full(fh, **entries):
+        fh.write(b"PK partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", disk_full)
+    with pytest.raises(RuntimeError, match="writing .*ckpt.agt failed .*No space left.*unchanged") as e:
+        ag.save({"w": ag.ones(3)}, path)
+    assert isinstance(e.value.__cause__, OSError)
+    monkeypatch.undo()
+    assert ag.load(path)["w"].tolist() == [0.0, 0.0, 0.0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.agt"]
+
+
+_SAVER = """
+import sys
+import numpy as np
+import autograd_gpu as ag
+path = sys.argv[1]
+states = [{"step": k, "w": ag.from_numpy(np.full(4_000_000, float(k), np.float32))} for k in (1, 2)]
+print("ready", flush=True)
+i = 0
+while True:
+    ag.save(states[i % 2], path)
+    i += 1
+"""
+
+
+def test_a_save_killed_at_any_moment_leaves_the_old_or_the_new_checkpoint(tmp_path):
+    """A child saves two 16 MB states over one path in turn; it is killed with SIGKILL at 12
+    moments spread over several saves. After each kill the path loads, whole, to one of the
+    two states."""
+    path = tmp_path / "ckpt.agt"
+    ag.save({"step": 0, "w": ag.zeros(4_000_000)}, path)
+    script = tmp_path / "saver.py"
+    script.write_text(_SAVER)
+    seen = set()
+    for delay in np.linspace(0.0, 0.6, 12):
+        proc = subprocess.Popen([sys.executable, str(script), str(path)], stdout=subprocess.PIPE,
+                                text=True)
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        proc.stdout.close()
+        r = ag.load(path)
+        w = r["w"].numpy()
+        assert r["step"] in (0, 1, 2) and w.shape == (4_000_000,)
+        assert np.all(w == r["step"]), "a checkpoint mixing two states"
+        seen.add(r["step"])
+    assert len(seen) >= 2  # the kills did land between saves of different states
 
 
 @pytest.mark.gpu
