@@ -9,6 +9,17 @@ from ..ops.reduction import log_softmax as _log_softmax, softmax as _softmax
 from ..ops.shape import flatten as _flatten
 from ..ops.embedding import embedding, one_hot
 from ..ops.normalization import batch_norm, group_norm, instance_norm, layer_norm
+from ..ops.nn_functional import (
+    alpha_dropout, celu, cosine_similarity, dropout1d, dropout2d, dropout3d,
+    feature_alpha_dropout, glu, hardshrink, hardsigmoid, hardswish, hardtanh, interpolate,
+    log_sigmoid, logsigmoid, mish, normalize, pad, pairwise_distance, prelu, selu, softmin,
+    softshrink, softsign, tanhshrink, threshold,
+)
+from ..ops.loss import (
+    cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss, kl_div, margin_ranking_loss,
+    multi_margin_loss, multilabel_soft_margin_loss, poisson_nll_loss, smooth_l1_loss,
+    soft_margin_loss, triplet_margin_loss,
+)
 
 binary_cross_entropy = _loss.binary_cross_entropy
 binary_cross_entropy_with_logits = _loss.binary_cross_entropy_with_logits
@@ -118,3 +129,12 @@ __all__ = [
     "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
 ]
 __all__ += ["batch_norm", "layer_norm", "group_norm", "instance_norm", "embedding", "one_hot"]
+__all__ += [
+    "alpha_dropout", "celu", "cosine_similarity", "dropout1d", "dropout2d", "dropout3d",
+    "feature_alpha_dropout", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh",
+    "interpolate", "log_sigmoid", "logsigmoid", "mish", "normalize", "pad", "pairwise_distance",
+    "prelu", "selu", "softmin", "softshrink", "softsign", "tanhshrink", "threshold",
+    "cosine_embedding_loss", "gaussian_nll_loss", "hinge_embedding_loss", "kl_div",
+    "margin_ranking_loss", "multi_margin_loss", "multilabel_soft_margin_loss",
+    "poisson_nll_loss", "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss",
+]

@@ -481,3 +481,308 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     _check_class_input(input, target, "nll_loss")
     return NllLoss.apply(input, t, reduction=reduction, weight=_raw(weight),
                          ignore_index=int(ignore_index))
+
+
+# ---------------------------------------------------------------- more losses
+# smooth_l1 and soft_margin are ops of their own (as in PyTorch); the others are composed
+# from differentiable ops in PyTorch's own order, so their values, graph names
+# (MeanBackward0, ...) and derivatives of any order follow from those ops.
+
+
+def _legacy_reduction(size_average, reduce, reduction):
+    """PyTorch's deprecated size_average / reduce pair, when given, overrides `reduction`."""
+    if size_average is None and reduce is None:
+        return reduction
+    if reduce is False:
+        return "none"
+    return "sum" if size_average is False else "mean"
+
+
+def _valid_reduction(reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _size_warning(input, target):
+    si, st = tuple(_shape(input)), tuple(_shape(target))
+    if si != st:
+        warnings.warn(
+            f"Using a target size ({target.shape!r}) that is different to the input size "
+            f"({input.shape!r}). This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.", UserWarning, stacklevel=3)
+
+
+class SmoothL1Loss(Node):
+    """0.5 d^2 / beta where |d| < beta, |d| - beta / 2 elsewhere (d = x - y)."""
+
+    def forward(self, x, y, reduction, beta):
+        xp = array_module(x)
+        self.reduction, self.beta, self.shapes = reduction, beta, (_shape(x), _shape(y))
+        self.save_for_backward(x, y)
+        d = x - y
+        a = xp.abs(d)
+        l = xp.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta)
+        return _reduce(l.astype(d.dtype, copy=False), reduction)
+
+    def backward(self, g):
+        x, y = self.saved_tensors
+        d = clamp((x - y) / self.beta, -1.0, 1.0) * _grad_scale(g, self.reduction, _numel(x, y))
+        need = self.needs_input_grad
+        return (sum_to(d, self.shapes[0]) if need[0] else None,
+                sum_to(-d, self.shapes[1]) if need[1] else None)
+
+
+class SoftMarginLoss(Node):
+    """log(1 + exp(-y x)), as max(z, 0) + log1p(exp(-|z|)) with z = -y x (no overflow)."""
+
+    def forward(self, x, y, reduction):
+        xp = array_module(x)
+        self.reduction, self.shapes = reduction, (_shape(x), _shape(y))
+        self.save_for_backward(x, y)
+        z = -(x * y)
+        l = xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))
+        return _reduce(l.astype(z.dtype, copy=False), reduction)
+
+    def backward(self, g):
+        x, y = self.saved_tensors
+        s = sigmoid(-(x * y)) * _grad_scale(g, self.reduction, _numel(x, y))
+        need = self.needs_input_grad
+        return (sum_to(-y * s, self.shapes[0]) if need[0] else None,
+                sum_to(-x * s, self.shapes[1]) if need[1] else None)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _size_warning(input, target)
+    _valid_reduction(reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta == 0:
+        return L1Loss.apply(input, target, reduction=reduction)
+    return SmoothL1Loss.apply(input, target, reduction=reduction, beta=float(beta))
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _size_warning(input, target)
+    _valid_reduction(reduction)
+    return SoftMarginLoss.apply(input, target, reduction=reduction)
+
+
+def _xlogy(x, y):
+    """x log y, 0 where x == 0 (PyTorch's xlogy; y == x here)."""
+    from .elementwise import where
+
+    zero = _raw(x) == 0
+    return where(zero, 0.0, x * log(where(zero, 1.0, y)))
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """Pointwise target (log target - input), input holding log-probabilities;
+    'batchmean' divides the sum by the batch size (the KL divergence proper)."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce, reduction)
+    elif reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support "
+            "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.", UserWarning, stacklevel=2)
+    if reduction not in _REDUCTIONS + ("batchmean",):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if log_target:
+        l = exp(target) * (target - input)
+    else:
+        l = _xlogy(target, target) - target * input
+    if reduction == "batchmean":
+        s = l.sum()
+        return s / input.shape[0] if input.ndim else s
+    return _reduce(l, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
+                        reduction="mean"):
+    """max(0, -y (x1 - x2) + margin)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _valid_reduction(reduction)
+    if not (input1.ndim == input2.ndim == target.ndim):
+        raise RuntimeError(
+            "margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+            f"input1: {input1.shape!r}, input2: {input2.shape!r}, target: {target.shape!r} ")
+    return _reduce(clamp(-target * (input1 - input2) + margin, min=0.0), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
+                         reduction="mean"):
+    """x where y == 1, max(0, margin - x) where y == -1."""
+    from .elementwise import where
+
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _valid_reduction(reduction)
+    t = _raw(target)
+    margin_part = where(t != 1, clamp(margin - input, min=0.0), 0.0)
+    self_part = where(t != -1, input, 0.0)
+    return _reduce(margin_part + self_part, reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
+                          reduction="mean"):
+    """1 - cos(x1, x2) where y == 1, max(0, cos(x1, x2) - margin) where y == -1."""
+    from .elementwise import sqrt, where
+
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _valid_reduction(reduction)
+    if target.ndim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if target.ndim == 1:
+        if input1.ndim != 2 or input2.ndim != 2:
+            raise RuntimeError(
+                "1D target tensor expects 2D input tensors, but found inputs with sizes "
+                f"{list(input1.shape)} and {list(input2.shape)}.")
+    elif input1.ndim != 1 or input2.ndim != 1:
+        raise RuntimeError(
+            "0D target tensor expects 1D input tensors, but found inputs with sizes "
+            f"{list(input1.shape)} and {list(input2.shape)}.")
+    dim = input1.ndim - 1
+    eps = 1e-12  # PyTorch's EPSILON
+    prod = (input1 * input2).sum(dim)
+    mag1 = (input1 * input1).sum(dim) + eps
+    mag2 = (input2 * input2).sum(dim) + eps
+    cos = prod / sqrt(mag1 * mag2)
+    t = _raw(target)
+    pos = where(t == 1, 1 - cos, 0.0)
+    neg = where(t == -1, clamp(cos - margin, min=0.0), 0.0)
+    return _reduce(pos + neg, reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
+                     reduce=None, reduction="mean"):
+    """exp(x) - y x (log_input), else x - y log(x + eps); `full` adds Stirling's term
+    y log y - y + log(2 pi y) / 2 where y > 1."""
+    from .elementwise import where
+
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _valid_reduction(reduction)
+    if log_input:
+        l = exp(input) - target * input
+    else:
+        l = input - target * log(input + eps)
+    if full:
+        big = _raw(target) > 1
+        t = where(big, target, 1.0)  # (log of the masked-out values never taken)
+        stirling = t * log(t) - t + 0.5 * log(2 * math.pi * t)
+        l = l + where(big, stirling, 0.0)
+    return _reduce(l, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """(log(max(var, eps)) + (x - y)^2 / max(var, eps)) / 2 (+ log(2 pi) / 2 with `full`);
+    the clamp does not stop var's gradient, as in PyTorch."""
+    from .nn_functional import ClampedClone
+    from .shape import unsqueeze
+
+    if isinstance(var, (int, float)) and not isinstance(var, bool):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = input.detach() * 0 + float(var)
+    elif bool((_raw(var) < 0).any()):
+        raise ValueError("var has negative entry/entries")
+    si, sv = tuple(input.shape), tuple(var.shape)
+    if sv != si:
+        if si[:-1] == sv:  # one value per sample: broadcast over the last dimension
+            var = unsqueeze(var, -1)
+        elif not (len(si) == len(sv) and builtins_sum(b for a, b in zip(si, sv) if a != b) == 1):
+            raise ValueError("var is of incorrect size")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not valid")
+    var = ClampedClone.apply(var, lo=float(eps))
+    d = input - target
+    l = 0.5 * (log(var) + d * d / var)
+    if full:
+        l = l + 0.5 * math.log(2 * math.pi)
+    return _reduce(l, reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
+                                reduction="mean"):
+    """-(y log sigmoid(x) + (1 - y) log sigmoid(-x)), averaged over the classes (last dim)."""
+    from .nn_functional import log_sigmoid
+
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    l = -(target * log_sigmoid(input) + (1 - target) * log_sigmoid(-input))
+    if weight is not None:
+        l = l * weight
+    cdim = input.ndim - 1
+    l = l.sum(cdim) / input.shape[cdim]
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not valid")
+    return _reduce(l, reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
+                        size_average=None, reduce=None, reduction="mean"):
+    """max(0, d(a, p) - d(a, n) + margin), d the pairwise p-distance; `swap` takes
+    min(d(a, n), d(p, n))."""
+    from .nn_functional import pairwise_distance
+    from .elementwise import minimum
+
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _valid_reduction(reduction)
+    a, pz, n = anchor.ndim, positive.ndim, negative.ndim
+    if not (a == pz == n):
+        raise RuntimeError(
+            "The anchor, positive, and negative tensors are expected to have the same number of "
+            f"dimensions, but got: anchor {a}D, positive {pz}D, and negative {n}D inputs")
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce(clamp(margin + d_pos - d_neg, min=0.0), reduction)
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
+                      reduce=None, reduction="mean"):
+    """sum over j != y of max(0, margin - x[y] + x[j])^p (times weight[y]), over C classes."""
+    from ..tensor import _wrap
+    from .indexing import gather
+    from .shape import unsqueeze
+
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _valid_reduction(reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    if input.ndim > 2 or input.ndim == 0 or input.numel() == 0 and input.ndim != 2:
+        raise RuntimeError(
+            "Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+            f"{list(input.shape)}")
+    x = input if input.ndim == 2 else unsqueeze(input, 0)
+    n, C = x.shape
+    t = _raw(target).reshape(-1).astype(np.int64, copy=False)
+    if t.shape[0] != n:
+        raise RuntimeError(
+            "multi_margin_loss: target tensor should be 1-D with size equal to the number of "
+            f"input samples (batch size). Expected target size [{n}], but got "
+            f"{list(target.shape)}. Input has shape {list(input.shape)}.")
+    if t.size and bool(((t < 0) | (t >= C)).any()):
+        raise RuntimeError("target out of range")
+    if weight is not None and tuple(weight.shape) != (C,):
+        raise RuntimeError(f"inconsistent weight size, expected {C} but got {list(weight.shape)}")
+    xp = array_module(t)
+    idx = t.reshape(-1, 1)
+    x_y = gather(x, 1, _wrap(idx))
+    others = (xp.arange(C).reshape(1, -1) != idx).astype(_raw(x).dtype)
+    z = relu(margin - x_y + x)
+    if p == 2:
+        z = z * z
+    z = z * others
+    if weight is not None:
+        z = z * _raw(weight)[t].reshape(-1, 1).astype(_raw(x).dtype, copy=False)
+    l = z.sum(1) / C
+    if input.ndim == 1:
+        l = l.reshape(())
+    return _reduce(l, reduction)
+
+
+import builtins as _builtins  # noqa: E402
+
+builtins_sum = _builtins.sum

@@ -1,0 +1,809 @@
+"""The rest of ``torch.nn.functional``: more activations (log_sigmoid, hardtanh, hardsigmoid,
+hardswish, mish, celu, selu, prelu, glu, the shrinks, threshold, softsign, tanhshrink,
+softmin), channel-wise and alpha dropout, ``pad`` (constant, reflect, replicate, circular),
+``interpolate`` (nearest, nearest-exact, linear, bilinear, trilinear), and ``normalize``,
+``cosine_similarity``, ``pairwise_distance``.
+
+Each backward is written with operators and the library's functions (masks and index arrays
+are constants), so it runs on raw arrays in a first-order pass and records a graph under
+``create_graph``: second derivatives work everywhere. Conventions at kinks follow PyTorch's
+kernels (a gradient mask is strict where PyTorch's is).
+"""
+import math
+import numbers
+
+import numpy as np
+
+from ..autograd.node import Node
+from ..backend import array_module, device_of
+from ..tensor import Tensor
+from .arithmetic import sum_to
+from .elementwise import exp, sigmoid, softplus, tanh, where
+from .indexing import IndexAdd
+from .reduction import normalize_dims, norm, softmax
+
+
+def _raw(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _num(v):
+    """A number argument as a Python float (a NumPy float64 would promote float32 data)."""
+    return float(v)
+
+
+def _as_float(x):
+    """Integer data in float32 (what the activations compute in, as PyTorch refuses ints)."""
+    return x if x.dtype.kind in "fc" else x.astype(np.float32)
+
+
+# ---------------------------------------------------------------- activations
+
+
+class LogSigmoid(Node):
+    """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)): exp never sees a large positive."""
+
+    name = "LogSigmoidBackward0"
+
+    def forward(self, x):
+        xp = array_module(x)
+        self.save_for_backward(x)
+        return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return g * sigmoid(-x)
+
+
+class Hardtanh(Node):
+    """clip(x, min_val, max_val); the gradient passes where min_val < x < max_val."""
+
+    name = "HardtanhBackward0"
+
+    def forward(self, x, lo, hi):
+        self.mask = (x > lo) & (x < hi)
+        return array_module(x).clip(x, lo, hi)
+
+    def backward(self, g):
+        return g * self.mask
+
+
+class Hardsigmoid(Node):
+    """relu6(x + 3) / 6; gradient 1/6 on the open interval (-3, 3). PyTorch's kernel takes
+    that 1/6 as a float32 constant, for float64 data too; so does this one."""
+
+    name = "HardsigmoidBackward0"
+
+    def forward(self, x):
+        xp = array_module(x)
+        self.mask = ((x > -3) & (x < 3)).astype(x.dtype) * _ONE_SIXTH_F32
+        return xp.clip(x / 6 + 0.5, 0, 1).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        return g * self.mask
+
+
+_ONE_SIXTH_F32 = float(np.float32(1.0 / 6.0))
+
+
+class Hardswish(Node):
+    """x relu6(x + 3) / 6. PyTorch's gradient: x / 3 + 1/2 on the open interval (-3, 3),
+    1 from 3 up, 0 from -3 down."""
+
+    name = "HardswishBackward0"
+
+    def forward(self, x):
+        xp = array_module(x)
+        self.save_for_backward(x)
+        return (x * xp.clip(x + 3, 0, 6) / 6).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        r = _raw(x)
+        inner = ((r > -3) & (r < 3)).astype(r.dtype)
+        return g * (inner * (x / 3 + 0.5) + (r >= 3).astype(r.dtype))
+
+
+class Mish(Node):
+    """x tanh(softplus(x))."""
+
+    name = "MishBackward0"
+
+    def forward(self, x):
+        xp = array_module(x)
+        self.save_for_backward(x)
+        sp = xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))  # stable softplus
+        return (x * xp.tanh(sp)).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        t = tanh(softplus(x))
+        return g * (t + x * sigmoid(x) * (1 - t * t))
+
+
+class ScaledElu(Node):
+    """scale * (x if x > 0 else alpha * (exp(x * input_scale) - 1)): CELU (alpha, 1, 1/alpha)
+    and SELU (its two constants, 1) as PyTorch's elu kernel computes them."""
+
+    name = "EluBackward0"
+
+    def forward(self, x, alpha, scale, input_scale, name):
+        xp = array_module(x)
+        self.name = name
+        self.save_for_backward(x)
+        self.alpha, self.scale, self.input_scale = alpha, scale, input_scale
+        neg = alpha * xp.expm1(xp.minimum(x, 0) * input_scale)
+        return (xp.where(x > 0, x, neg) * scale).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        r = _raw(x)
+        pos = r > 0
+        # exp of x on the negative side only (x * 0 elsewhere: no overflow for large x)
+        e = exp(x * (~pos).astype(r.dtype) * self.input_scale)
+        k = self.scale * self.alpha * self.input_scale
+        return where(pos, g * self.scale, g * e * k)
+
+
+class _Masked(Node):
+    """An activation whose gradient is g times a constant mask."""
+
+    def backward(self, g):
+        return g * self.mask
+
+
+class Softshrink(_Masked):
+    def forward(self, x, lambd):
+        xp = array_module(x)
+        self.mask = (x > lambd) | (x < -lambd)
+        return xp.where(x > lambd, x - lambd, xp.where(x < -lambd, x + lambd, 0)).astype(
+            x.dtype, copy=False)
+
+
+class Hardshrink(_Masked):
+    def forward(self, x, lambd):
+        self.mask = (x > lambd) | (x < -lambd)
+        return x * self.mask
+
+
+class Threshold(_Masked):
+    def forward(self, x, threshold, value):
+        self.mask = x > threshold
+        return array_module(x).where(self.mask, x, value).astype(x.dtype, copy=False)
+
+
+class Prelu(Node):
+    """x where x > 0, else w x, with w one value or one per channel (dim 1)."""
+
+    name = "PreluKernelBackward0"
+
+    def forward(self, x, w):
+        xp = array_module(x)
+        self.w_shape = w.shape
+        self.wb_shape = _prelu_shape(x.ndim, w.size)
+        self.save_for_backward(x, w)
+        return xp.where(x > 0, x, x * w.reshape(self.wb_shape))
+
+    def backward(self, g):
+        x, w = self.saved_tensors
+        pos = _raw(x) > 0
+        need = self.needs_input_grad
+        gx = gw = None
+        if need[0]:
+            gx = where(pos, g, g * w.reshape(self.wb_shape))
+        if need[1]:
+            gxw = where(pos, 0.0, g * x)
+            gw = sum_to(gxw, self.wb_shape).reshape(self.w_shape)
+        return gx, gw
+
+
+def _prelu_shape(ndim, n):
+    if n == 1 or ndim < 2:
+        return (1,) * ndim if n == 1 else (n,)
+    return (1, n) + (1,) * (ndim - 2)
+
+
+class Glu(Node):
+    """a * sigmoid(b) with (a, b) the two halves of `dim`."""
+
+    name = "GluBackward0"
+
+    def forward(self, x, axis):
+        xp = array_module(x)
+        self.axis = axis
+        a, b = xp.split(x, 2, axis=axis)
+        self.save_for_backward(x)
+        from .elementwise import _sigmoid
+
+        return a * _sigmoid(xp, b)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        from .shape import cat, split
+
+        a, b = split(x, x.shape[self.axis] // 2, self.axis)
+        s = sigmoid(b)
+        return cat([g * s, g * a * s * (1 - s)], self.axis)
+
+
+def log_sigmoid(input):
+    return LogSigmoid.apply(input)
+
+
+logsigmoid = log_sigmoid
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _maybe_inplace(input, Hardtanh.apply(input, lo=_num(min_val), hi=_num(max_val)), inplace)
+
+
+def relu6(input, inplace=False):
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def hardsigmoid(input, inplace=False):
+    return _maybe_inplace(input, Hardsigmoid.apply(input), inplace)
+
+
+def hardswish(input, inplace=False):
+    return _maybe_inplace(input, Hardswish.apply(input), inplace)
+
+
+def mish(input, inplace=False):
+    return _maybe_inplace(input, Mish.apply(input), inplace)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    out = ScaledElu.apply(input, alpha=_num(alpha), scale=1.0, input_scale=1.0 / alpha,
+                          name="CeluBackward0")
+    return _maybe_inplace(input, out, inplace)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    out = ScaledElu.apply(input, alpha=_SELU_ALPHA, scale=_SELU_SCALE, input_scale=1.0,
+                          name="EluBackward0")
+    return _maybe_inplace(input, out, inplace)
+
+
+def softshrink(input, lambd=0.5):
+    if lambd < 0:
+        big, kind = ("1.79769e+308", "Double") if _raw(input).dtype == np.float64 else (
+            "3.40282e+38", "Float")
+        raise RuntimeError(
+            f"lambda must be in range [0, {big}] for input dtype {kind}, but found {lambd:g}")
+    return Softshrink.apply(input, lambd=_num(lambd))
+
+
+def hardshrink(input, lambd=0.5):
+    return Hardshrink.apply(input, lambd=_num(lambd))
+
+
+def threshold(input, threshold, value, inplace=False):
+    return _maybe_inplace(input, Threshold.apply(input, threshold=_num(threshold),
+                                                 value=_num(value)), inplace)
+
+
+def softsign(input):
+    from .elementwise import abs as _abs
+
+    return input / (_abs(input) + 1)
+
+
+def tanhshrink(input):
+    return input - tanh(input)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    if dtype is not None:
+        input = input.to(dtype)
+    return softmax(-input, dim)
+
+
+def prelu(input, weight):
+    w = _raw(weight)
+    if w.ndim > 1:
+        raise RuntimeError(
+            f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {w.ndim}")
+    n = w.size
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    if n != 1 and n != channels:
+        raise RuntimeError(
+            "Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+            f"{n} and channel size = {channels}.")
+    return Prelu.apply(input, weight)
+
+
+def glu(input, dim=-1):
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    axis = normalize_dims(dim, input.ndim)[0]
+    n = input.shape[axis]
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {axis} is size {n}")
+    return Glu.apply(input, axis=axis)
+
+
+def _maybe_inplace(input, out, inplace):
+    """`out`, or (inplace=True) its values copied into `input` as PyTorch's in-place forms."""
+    if not inplace:
+        return out
+    input.copy_(out)
+    return input
+
+
+# ---------------------------------------------------------------- dropout
+
+
+def _check_p(p):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _keep_mask(input, p, shape):
+    """Bernoulli(1 - p) in `shape`, from the device's generator (seeded by manual_seed)."""
+    from ..creation import _generator
+
+    rng = _generator(device_of(input._data))._rng
+    u = rng.random(shape) if hasattr(rng, "random") else rng.random_sample(shape)  # NumPy / CuPy
+    return (u >= p).astype(input._data.dtype)
+
+
+def _feature_shape(input, batched):
+    """The mask's shape for channel-wise dropout: (N, C, 1, ...) or unbatched (C, 1, ...)."""
+    lead = 2 if batched else 1
+    return tuple(input.shape[:lead]) + (1,) * (input.ndim - lead)
+
+
+def _dropout_with(input, p, training, inplace, shape, alpha):
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:  # PyTorch: input * 0 (the alpha forms too)
+        out = input * 0.0
+    else:
+        keep = _keep_mask(input, p, shape)
+        if alpha:
+            # the values keep mean 0 and variance 1 for SELU activations
+            a = 1.0 / math.sqrt((_ALPHA_DROP ** 2 * p + 1) * (1 - p))
+            b = (keep - 1) * (_ALPHA_DROP * a) + _ALPHA_DROP * a * p
+            out = input * (keep * a) + b.astype(keep.dtype, copy=False)
+        else:
+            out = input * (keep * (1.0 / (1.0 - p)))
+    return _maybe_inplace(input, out, inplace)
+
+
+_ALPHA_DROP = 1.7580993408473766  # -SELU's scale * alpha: its saturation value
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zeroes whole channels of (N, C, L) or (C, L) input with probability p."""
+    _check_p(p)
+    if input.ndim not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note that "
+            "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, "
+            "a channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
+    return _dropout_with(input, p, training, inplace, _feature_shape(input, input.ndim == 3), False)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zeroes whole channels of (N, C, H, W) or (C, H, W) input with probability p."""
+    import warnings
+
+    _check_p(p)
+    nd = input.ndim
+    if nd not in (3, 4):
+        warnings.warn(
+            f"dropout2d: Received a {nd}-D input to dropout2d, which is deprecated and will result "
+            "in an error in a future release. To retain the behavior and silence this warning, "
+            "please use dropout instead. Note that dropout2d exists to provide channel-wise "
+            "dropout on inputs with 2 spatial dimensions, a channel dimension, and an optional "
+            "batch dimension (i.e. 3D or 4D inputs).", UserWarning, stacklevel=2)
+    if nd == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
+            "dropout behavior is desired - input is interpreted as shape (N, C, L), where C is "
+            "the channel dim. This behavior will change in a future release to interpret the "
+            "input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D "
+            "channel-wise dropout behavior, please switch to using dropout1d instead.",
+            UserWarning, stacklevel=2)
+    if nd < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    return _dropout_with(input, p, training, inplace, _feature_shape(input, True), False)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    """Zeroes whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability p."""
+    import warnings
+
+    _check_p(p)
+    nd = input.ndim
+    if nd not in (4, 5):
+        warnings.warn(
+            f"dropout3d: Received a {nd}-D input to dropout3d, which is deprecated and will result "
+            "in an error in a future release. To retain the behavior and silence this warning, "
+            "please use dropout instead. Note that dropout3d exists to provide channel-wise "
+            "dropout on inputs with 3 spatial dimensions, a channel dimension, and an optional "
+            "batch dimension (i.e. 4D or 5D inputs).", UserWarning, stacklevel=2)
+    if nd < 1:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    return _dropout_with(input, p, training, inplace, _feature_shape(input, input.ndim == 5), False)
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Dropout for SELU networks: dropped values go to SELU's saturation value and the
+    result is rescaled to keep the input's mean and variance."""
+    _check_p(p)
+    return _dropout_with(input, p, training, inplace, tuple(input.shape), True)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    _check_p(p)
+    if input.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    return _dropout_with(input, p, training, inplace, _feature_shape(input, True), True)
+
+
+# ---------------------------------------------------------------- pad
+
+
+class ConstantPad(Node):
+    """The input inside a block of `value` (negative pads crop)."""
+
+    name = "ConstantPadNdBackward0"
+
+    def forward(self, x, pads, value):
+        xp = array_module(x)
+        nd = x.ndim
+        out_shape = list(x.shape)
+        src, dst = [slice(None)] * nd, [slice(None)] * nd
+        for k in range(len(pads) // 2):
+            d = nd - 1 - k
+            lo, hi, n = pads[2 * k], pads[2 * k + 1], x.shape[d]
+            size = n + lo + hi
+            if size < 0 or n + min(lo, 0) + min(hi, 0) < 0:
+                raise RuntimeError("narrow(): length must be non-negative.")
+            out_shape[d] = size
+            s0, s1 = max(-lo, 0), n - max(-hi, 0)
+            src[d] = slice(s0, s1)
+            dst[d] = slice(max(lo, 0), max(lo, 0) + s1 - s0)
+        self.src, self.dst, self.in_shape = tuple(src), tuple(dst), x.shape
+        self.cropped = any(s != slice(0, n) and s != slice(None) for s, n in zip(src, x.shape))
+        out = xp.full(tuple(out_shape), value, dtype=x.dtype)
+        out[self.dst] = x[self.src]
+        return out
+
+    def backward(self, g):
+        inner = g[self.dst]
+        if not self.cropped:
+            return inner
+        # the cropped border got no gradient: zeros with the kept block set
+        return IndexAdd.apply(inner, key=self.src, basic=True, shape=self.in_shape)
+
+
+class IndexPad(Node):
+    """Reflect / replicate / circular padding as a gather along each padded axis; its
+    gradient scatters back, summing where one input element fed several outputs."""
+
+    def forward(self, x, plan, name):
+        xp = array_module(x)
+        self.name = name
+        self.steps = []
+        for axis, idx in plan:
+            idx = xp.asarray(idx)
+            self.steps.append((axis, idx, x.shape))
+            x = xp.take(x, idx, axis=axis)
+        return x
+
+    def backward(self, g):
+        for axis, idx, shape in reversed(self.steps):
+            key = (slice(None),) * axis + (idx,)
+            g = IndexAdd.apply(g, key=key, basic=False, shape=shape)
+        return g
+
+
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def _pad_index(n, lo, hi, mode):
+    """Which input position along an axis of size n each padded output position reads."""
+    if mode == "circular":
+        # as PyTorch: crop first (negative pads), then wrap around what is left
+        start = max(-lo, 0)
+        m = n - start - max(-hi, 0)
+        return np.mod(np.arange(-max(lo, 0), m + max(hi, 0), dtype=np.int64), m) + start
+    i = np.arange(-lo, n + hi, dtype=np.int64)
+    if mode == "reflect":
+        i = np.abs(i)
+        return np.where(i >= n, 2 * (n - 1) - i, i)
+    return np.clip(i, 0, n - 1)  # replicate
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pads the last len(pad) // 2 dimensions: pad = (last_lo, last_hi, 2nd_last_lo, ...),
+    as PyTorch. Negative pads crop. reflect, replicate and circular pad 1 to 3 dimensions of
+    a (batched) input."""
+    pads = tuple(int(p) for p in pad)
+    if len(pads) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    nd = input.ndim
+    k = len(pads) // 2
+    if k > nd:
+        raise RuntimeError(
+            "Padding length should be less than or equal to two times the input dimension but "
+            f"got padding length {len(pads)} and input of dimension {nd}")
+    if mode == "constant":
+        return ConstantPad.apply(input, pads=pads, value=0.0 if value is None else float(value))
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if value is not None and value != 0:
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    if k not in (1, 2, 3) or nd not in (k + 1, k + 2):
+        raise NotImplementedError(
+            f"Padding size {len(pads)} is not supported for {nd}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+    shape = tuple(input.shape)
+    if mode != "circular" and 0 in (shape[1:] if nd == k + 2 else shape):
+        # (only the batch dimension may be empty)
+        raise RuntimeError(
+            f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 batch size and "
+            f"other non-zero dimensions for input, but got: {list(shape)}")
+    plan = []
+    for j in range(k):
+        d = nd - 1 - j
+        lo, hi, n = pads[2 * j], pads[2 * j + 1], shape[d]
+        if mode == "reflect" and not (lo < n and hi < n):
+            raise RuntimeError(
+                f"Argument #{4 + 2 * j}: Padding size should be less than the corresponding "
+                f"input dimension, but got: padding ({lo}, {hi}) at dimension {d} of input "
+                f"{list(shape)}")
+        if mode == "circular" and (lo > n or hi > n):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        if n + lo + hi < 0 and mode == "replicate":
+            axis_name = ("W", "H", "D")[j]
+            raise RuntimeError(
+                f"input ({axis_name}: {n}) is too small. Calculated output {axis_name}: {n + lo + hi}")
+        if n + lo + hi < 0:
+            raise RuntimeError(
+                f"The input size {n}, plus negative padding {lo} and {hi} resulted in a negative "
+                f"output size, which is invalid. Check dimension {d} of your input.")
+        plan.append((d, _pad_index(n, lo, hi, mode)))
+    if mode == "circular":
+        name = "CopySlices"  # PyTorch builds circular padding from in-place slice copies
+    else:
+        name = ("ReflectionPad" if mode == "reflect" else "ReplicationPad") + f"{k}DBackward0"
+    return IndexPad.apply(input, plan=tuple(plan), name=name)
+
+
+# ---------------------------------------------------------------- interpolate
+
+
+class Upsample(Node):
+    """Resampling along each spatial axis in turn (last first): a gather (nearest) or the
+    two-tap blend w0 x[i0] + w1 x[i1] (linear); the gradient scatters back in reverse."""
+
+    def forward(self, x, plan, name):
+        xp = array_module(x)
+        self.name = name
+        self.steps = []
+        for axis, i0, i1, w0, w1 in plan:
+            i0 = xp.asarray(i0)
+            tail = (1,) * (x.ndim - axis - 1)
+            if i1 is None:
+                self.steps.append((axis, i0, None, None, None, x.shape))
+                x = xp.take(x, i0, axis=axis)
+                continue
+            i1 = xp.asarray(i1)
+            w0 = xp.asarray(w0.astype(x.dtype)).reshape((-1,) + tail)
+            w1 = xp.asarray(w1.astype(x.dtype)).reshape((-1,) + tail)
+            self.steps.append((axis, i0, i1, w0, w1, x.shape))
+            x = w0 * xp.take(x, i0, axis=axis) + w1 * xp.take(x, i1, axis=axis)
+        return x
+
+    def backward(self, g):
+        for axis, i0, i1, w0, w1, shape in reversed(self.steps):
+            lead = (slice(None),) * axis
+            if i1 is None:
+                g = IndexAdd.apply(g, key=lead + (i0,), basic=False, shape=shape)
+            else:
+                g = (IndexAdd.apply(g * w0, key=lead + (i0,), basic=False, shape=shape)
+                     + IndexAdd.apply(g * w1, key=lead + (i1,), basic=False, shape=shape))
+        return g
+
+
+_INTERP_MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "area", "nearest-exact")
+_LINEAR_DIMS = {"linear": 1, "bilinear": 2, "trilinear": 3}
+
+
+def _nearest_index(n_in, n_out, scale, exact):
+    """PyTorch's source index for nearest (floor(j * s)) and nearest-exact (floor((j + 1/2) s)),
+    s = 1 / scale_factor or n_in / n_out, computed in float32 as its kernels do."""
+    j = np.arange(n_out, dtype=np.int64)
+    if not exact and n_out == n_in:
+        return j
+    if not exact and n_out == 2 * n_in:
+        return j >> 1
+    s = np.float32(1.0 / scale) if scale else np.float32(n_in) / np.float32(n_out)
+    src = (j + 0.5) * np.float64(s) if exact else j.astype(np.float32) * s
+    return np.minimum(np.floor(src.astype(np.float32)).astype(np.int64), n_in - 1)
+
+
+def _linear_taps(n_in, n_out, scale, align_corners, dtype):
+    """Indices and weights of the two taps, computed as PyTorch's CPU kernel does (in
+    float32 for float32 data)."""
+    ft = np.float64 if dtype == np.float64 else np.float32
+    j = np.arange(n_out).astype(ft)
+    if align_corners:
+        s = ft(n_in - 1) / ft(n_out - 1) if n_out > 1 else ft(0)
+        src = s * j
+    else:
+        s = ft(1.0 / scale) if scale else ft(n_in) / ft(n_out)
+        src = np.maximum(s * (j + ft(0.5)) - ft(0.5), ft(0))
+    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    lam1 = np.clip(src - i0.astype(ft), 0, 1).astype(ft)
+    i1 = i0 + (i0 < n_in - 1)
+    return i0, i1, (ft(1) - lam1), lam1
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Up- or down-samples the spatial dimensions of (N, C, d1, ..., dK) input, K = 1..3."""
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError(
+                "align_corners option can only be set with the interpolating modes: "
+                "linear | bilinear | bicubic | trilinear")
+    elif align_corners is None:
+        align_corners = False
+    nd = input.ndim
+    dim = nd - 2
+    spatial = list(input.shape[2:])
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        if isinstance(size, (list, tuple)):
+            if len(size) != dim:
+                raise ValueError(
+                    "Input and output must have the same number of spatial dimensions, but got "
+                    f"input with spatial dimensions of {spatial} and output size of {size}. "
+                    "Please provide input tensor in (N, C, d1, d2, ...,dK) format and "
+                    "output size in (o1, o2, ...,oK) format.")
+            if not all(isinstance(s, numbers.Integral) for s in size):
+                raise TypeError(
+                    "expected size to be one of int or Tuple[int] or Tuple[int, int] or "
+                    f"Tuple[int, int, int], but got size with types {[type(s) for s in size]}")
+            out_size = [int(s) for s in size]
+        else:
+            out_size = [int(size)] * dim
+        scales = [None] * dim
+    elif scale_factor is not None:
+        if isinstance(scale_factor, (list, tuple)):
+            if len(scale_factor) != dim:
+                raise ValueError(
+                    "Input and scale_factor must have the same number of spatial dimensions, but "
+                    f"got input with spatial dimensions of {spatial} and scale_factor of shape "
+                    f"{scale_factor}. Please provide input tensor in (N, C, d1, d2, ...,dK) "
+                    "format and scale_factor in (s1, s2, ...,sK) format.")
+            scales = [float(s) for s in scale_factor]
+        else:
+            scales = [float(scale_factor)] * dim
+        out_size = [int(math.floor(n * s)) for n, s in zip(spatial, scales)]
+        if recompute_scale_factor:
+            scales = [None] * dim
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    if recompute_scale_factor and size is not None:
+        raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported")
+    if mode not in ("nearest", "nearest-exact", "linear", "bilinear", "trilinear") or not 1 <= dim <= 3:
+        if mode in _LINEAR_DIMS and 1 <= dim <= 3:
+            pass
+        elif mode in _INTERP_MODES and 1 <= dim <= 3:
+            raise NotImplementedError(f"interpolate: mode {mode!r} is not supported")
+        else:
+            raise NotImplementedError(
+                f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {nd}D) for the "
+                "modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
+                f"nearest-exact (got {mode})")
+    if mode in _LINEAR_DIMS and _LINEAR_DIMS[mode] != dim:
+        raise NotImplementedError(f"Got {nd}D input, but {mode} mode needs {_LINEAR_DIMS[mode] + 2}D input")
+    if any(n <= 0 for n in spatial) or any(n <= 0 for n in out_size):
+        names = ("D", "H", "W")[3 - dim:]
+        i = ", ".join(f"{a}: {n}" for a, n in zip(names, spatial))
+        o = ", ".join(f"{a}: {n}" for a, n in zip(names, out_size))
+        raise RuntimeError(
+            f"Input and output sizes should be greater than 0, but got input ({i}) output ({o})")
+    dtype = _raw(input).dtype
+    plan = []
+    for k in reversed(range(dim)):  # last axis first, as PyTorch's kernels nest the taps
+        axis, n_in, n_out, s = 2 + k, spatial[k], out_size[k], scales[k]
+        if mode in _LINEAR_DIMS:
+            plan.append((axis,) + _linear_taps(n_in, n_out, s, align_corners, dtype))
+        else:
+            plan.append((axis, _nearest_index(n_in, n_out, s, mode == "nearest-exact"), None,
+                         None, None))
+    if mode == "nearest":
+        name = f"UpsampleNearest{dim}DBackward0"
+    elif mode == "nearest-exact":
+        name = f"UpsampleNearestExact{dim}DBackward0"
+    else:
+        name = f"Upsample{mode.capitalize()}{dim}DBackward0"
+    return Upsample.apply(input, plan=tuple(plan), name=name)
+
+
+# ---------------------------------------------------------------- distances
+
+
+class ClampedClone(Node):
+    """max(x, lo) in the forward, the identity in the backward: PyTorch's clone followed by
+    an in-place clamp under no_grad (cosine_similarity's norms, gaussian_nll_loss's var)."""
+
+    name = "CloneBackward0"
+
+    def forward(self, x, lo):
+        return array_module(x).maximum(x, lo).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        return g
+
+
+def _broadcast_check(a, b):
+    sa, sb = tuple(a.shape), tuple(b.shape)
+    n = max(len(sa), len(sb))
+    pa, pb = (1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb
+    for i in range(n - 1, -1, -1):
+        if pa[i] != pb[i] and pa[i] != 1 and pb[i] != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({pa[i]}) must match the size of tensor b ({pb[i]}) at "
+                f"non-singleton dimension {i}")
+    return tuple(max(x, y) for x, y in zip(pa, pb))
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """input / max(||input||_p over dim, eps)."""
+    denom = norm(input, p, dim, keepdim=True).clamp(min=eps).expand_as(input)
+    result = input / denom
+    if out is not None:
+        out.copy_(result)
+        return out
+    return result
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps)) over dim (PyTorch's order: each
+    tensor divided by its norm first)."""
+    shape = _broadcast_check(x1, x2)
+    if tuple(x1.shape) != shape:
+        x1 = x1.expand(shape)
+    if tuple(x2.shape) != shape:
+        x2 = x2.expand(shape)
+    n1 = ClampedClone.apply(norm(x1, 2, dim, keepdim=True), lo=float(eps))
+    n2 = ClampedClone.apply(norm(x2, 2, dim, keepdim=True), lo=float(eps))
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """||x1 - x2 + eps||_p over the last dimension."""
+    _broadcast_check(x1, x2)
+    nd = max(x1.ndim, x2.ndim)
+    return norm(x1 - x2 + eps, p, nd - 1 if nd else None, keepdim)
+
+
+__all__ = [
+    "log_sigmoid", "logsigmoid", "hardtanh", "relu6", "hardsigmoid", "hardswish", "mish",
+    "celu", "selu", "softshrink", "hardshrink", "threshold", "softsign", "tanhshrink",
+    "softmin", "prelu", "glu", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
+    "feature_alpha_dropout", "pad", "interpolate", "normalize", "cosine_similarity",
+    "pairwise_distance",
+]
