@@ -13,6 +13,7 @@ from .normalization import (
     InstanceNorm3d, LayerNorm,
 )
 from .sparse import Embedding
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from . import utils
 from .activation import (
     CELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish, PReLU,
@@ -42,7 +43,8 @@ __all__ = [
 ]
 __all__ += [
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d",
-    "InstanceNorm3d", "LayerNorm", "GroupNorm", "Embedding",
+    "InstanceNorm3d", "LayerNorm", "GroupNorm", "Embedding", "RNNBase", "RNN", "LSTM", "GRU",
+    "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
 ]
 __all__ += [
     "utils", "ModuleDict", "ParameterList", "ParameterDict", "Hardtanh", "ReLU6",
