@@ -36,6 +36,9 @@ from .creation import (
     rand_like, randint, randn, randn_like, randperm, seed, set_default_dtype, tensor, zeros,
     zeros_like,
 )
+from .creation import (  # samplers
+    bernoulli, get_rng_state, multinomial, normal, poisson, randint_like, set_rng_state,
+)
 from . import autograd
 
 __version__ = "0.1.0"

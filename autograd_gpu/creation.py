@@ -253,7 +253,8 @@ class Generator:
         self.manual_seed(np.random.SeedSequence().entropy % (2**63))
 
     def manual_seed(self, seed):
-        self._seed = int(seed)
+        seed = _check_seed(seed)
+        self._seed = seed
         if self.device.type == "cpu":
             self._rng = np.random.Generator(np.random.PCG64(self._seed))
         else:
@@ -267,6 +268,80 @@ class Generator:
 
     def seed(self):
         return self.manual_seed(np.random.SeedSequence().entropy % (2**63)).initial_seed()
+
+    def __repr__(self):
+        return f"<autograd_gpu.Generator object on {self.device}>"
+
+    # the stream's state, as PyTorch's get_state()/set_state(): a uint8 tensor. CPU only:
+    # CuPy's RandomState (the CUDA stream) keeps no state it can hand out
+    _STATE_BYTES = 48  # PCG64's state and increment (16 bytes each), its cached 32-bit half
+
+    def get_state(self):
+        if self.device.type != "cpu":
+            raise RuntimeError(
+                "get_state is only supported for CPU generators here: CuPy's CUDA random stream "
+                "keeps no readable state; re-seed it with manual_seed to reproduce its numbers")
+        s = self._rng.bit_generator.state
+        raw = (s["state"]["state"].to_bytes(16, "little") + s["state"]["inc"].to_bytes(16, "little")
+               + int(s["has_uint32"]).to_bytes(8, "little") + int(s["uinteger"]).to_bytes(8, "little"))
+        return _wrap(np.frombuffer(raw, np.uint8).copy())
+
+    def set_state(self, new_state):
+        if not isinstance(new_state, Tensor) or new_state.dtype != backend.uint8:
+            raise TypeError(
+                f"expected a torch.ByteTensor, but got {type(new_state).__name__}"
+                if not isinstance(new_state, Tensor) else
+                f"expected a torch.ByteTensor, but got a tensor of dtype {new_state.dtype}")
+        if self.device.type != "cpu":
+            raise RuntimeError("set_state is only supported for CPU generators here")
+        raw = bytes(backend.to_device(new_state._data, backend.CPU).reshape(-1))
+        if len(raw) != self._STATE_BYTES:
+            raise RuntimeError(
+                f"Expected a CPUGeneratorImplState of size {self._STATE_BYTES} but found the "
+                f"input RNG state size to be {len(raw)}")
+        self._rng.bit_generator.state = {
+            "bit_generator": "PCG64",
+            "state": {"state": int.from_bytes(raw[:16], "little"),
+                      "inc": int.from_bytes(raw[16:32], "little")},
+            "has_uint32": int.from_bytes(raw[32:40], "little"),
+            "uinteger": int.from_bytes(raw[40:48], "little"),
+        }
+        return self
+
+    # the draws every sampler is built from, in float64 or int64 on the generator's device
+    # (NumPy's Generator and CuPy's RandomState name them differently)
+    def _uniform(self, shape):
+        """Uniform on [0, 1)."""
+        if self.device.type == "cpu":
+            return self._rng.random(shape)
+        return self._rng.random_sample(shape, dtype=np.float64)
+
+    def _normal(self, shape):
+        return self._rng.standard_normal(shape, dtype=np.float64)
+
+    def _integers(self, low, high, shape):
+        """Uniform integers on [low, high)."""
+        if self.device.type == "cpu":
+            return self._rng.integers(low, high, shape, dtype=np.int64)
+        return self._rng.randint(low, high, shape, dtype=np.int64)
+
+    def _poisson(self, lam):
+        """Poisson counts with the rates of float64 array `lam`."""
+        if self.device.type == "cpu":
+            return self._rng.poisson(lam)
+        return self._rng.poisson(lam, lam.shape)
+
+
+def _check_seed(seed):
+    """A seed as PyTorch takes it: an integer, negative ones wrapped to 64 bits."""
+    if isinstance(seed, Tensor):
+        seed = seed.item()
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise RuntimeError(f"manual_seed expected a long, but got {type(seed).__name__}")
+    seed = int(seed)
+    if not -(2**63) <= seed < 2**64:
+        raise ValueError("Overflow when unpacking long long")
+    return seed % 2**64
 
 
 _generators = {}
@@ -289,7 +364,7 @@ def _generator(dev):
 
 def manual_seed(seed):
     """Seeds the generators of every device; returns the CPU generator (as PyTorch does)."""
-    seed = int(seed)
+    seed = _check_seed(seed)
     _last_seed[0] = seed
     for g in list(_generators.values()):
         g.manual_seed(seed)
@@ -351,14 +426,14 @@ def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=Fa
     return _random("randint", (size,), dtype, device, requires_grad, generator, low, high)
 
 
-def rand_like(input, dtype=None, device=None, requires_grad=False):
+def rand_like(input, *, generator=None, dtype=None, device=None, requires_grad=False):
     return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device,
-                requires_grad=requires_grad)
+                requires_grad=requires_grad, generator=generator)
 
 
-def randn_like(input, dtype=None, device=None, requires_grad=False):
+def randn_like(input, *, generator=None, dtype=None, device=None, requires_grad=False):
     return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device,
-                 requires_grad=requires_grad)
+                 requires_grad=requires_grad, generator=generator)
 
 
 def randperm(n, dtype=None, device=None, generator=None):
@@ -369,29 +444,471 @@ def randperm(n, dtype=None, device=None, generator=None):
     return _wrap(arr)
 
 
-def _fill_random(self, kind, a, b, generator):
-    """In-place random fill from the device's stream (PyTorch's Tensor.uniform_/normal_)."""
-    record = self._check_inplace()  # raises for a leaf requiring grad, before any draw
-    dev = self.device
-    gen = generator if generator is not None else _generator(dev)
-    with backend.on_device(dev):  # NumPy's Generator and CuPy's RandomState share these names
-        vals = (gen._rng.uniform if kind == "uniform" else gen._rng.normal)(a, b, self._data.shape)
-    if record:  # a non-leaf in grad mode: recorded, the old values get no gradient (as PyTorch)
-        from .ops.indexing import CopyFrom
+# ---------------------------------------------------------------- samplers
+#
+# Every sampler draws float64 uniforms or normals (or int64 integers, Poisson counts) from
+# the generator of the tensor's device and shapes them with xp math (inverse CDFs), so one
+# formula serves NumPy and CuPy; the result is cast to the tensor's dtype at the end.
+# PyTorch gives the parameters of a sampled tensor (normal's mean and std, bernoulli's
+# probabilities, poisson's rates) a zero gradient: the draws are not reparameterized.
 
-        return self._record_inplace(lambda old: CopyFrom.apply(old, vals))
-    self._xp().copyto(self._data, vals, casting="unsafe")
+from .autograd.node import Node as _Node, _raise_device_mismatch  # noqa: E402
+
+# PyTorch's names of dtypes in its kernels' errors: ScalarType names and C type names
+_SCALAR_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
+                 "uint8": "Byte", "int16": "Short", "int32": "Int", "int64": "Long", "bool": "Bool"}
+_C_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double", "int8": "signed char",
+            "uint8": "unsigned char", "int16": "short int", "int32": "int", "int64": "long int",
+            "bool": "bool"}
+
+
+def _gen_for(dev, generator):
+    """`generator` (which must draw on `dev`'s device type), else the device's own stream."""
+    if generator is None:
+        return _generator(dev)
+    if not isinstance(generator, Generator):
+        raise TypeError(f"generator must be an autograd_gpu.Generator, got {type(generator).__name__}")
+    if generator.device.type != dev.type:
+        raise RuntimeError(f"Expected a '{dev.type}' device type for generator but found "
+                           f"'{generator.device.type}'")
+    return generator
+
+
+def _not_implemented(kernel, dev, np_dtype):
+    return NotImplementedError(
+        f'"{kernel}_{dev.type}" not implemented for \'{_SCALAR_NAMES[np.dtype(np_dtype).name]}\'')
+
+
+def _zeros_grad(g, shape, dtype):
+    """A zero gradient of `shape` and `dtype` for the pass `g` belongs to (array or Tensor)."""
+    raw = g._data if isinstance(g, Tensor) else g
+    z = backend.array_module(raw).zeros(shape, dtype)
+    return _wrap(z) if isinstance(g, Tensor) else z
+
+
+class _Sampled(_Node):
+    """The node of a draw whose parameters are tensors (`params`): it passes on `values`,
+    computed from the parameters' arrays beforehand, and gives each parameter a zero
+    gradient, as PyTorch does. `node_name` is PyTorch's name for the overload."""
+
+    def forward(self, *params, values, node_name):
+        self.name = node_name
+        self.like = tuple(None if isinstance(p, (int, float)) else (p.shape, p.dtype) for p in params)
+        return values
+
+    def backward(self, g):
+        return tuple(None if like is None else _zeros_grad(g, *like) for like in self.like)
+
+
+class _NotDifferentiable(_Node):
+    """PyTorch's placeholder for a sampler overload with no derivative formula: recorded,
+    and raising if a backward reaches it (bernoulli(input, p) with a float p)."""
+
+    name = "NotImplemented"
+
+    def forward(self, x, *, values, op):
+        self.op = op
+        return values
+
+    def backward(self, g):
+        raise RuntimeError(f"derivative for aten::{self.op} is not implemented")
+
+
+class _Resampled(_Node):
+    """The recorded form of an in-place sampler on a non-leaf: the tensor's old values (and
+    a tensor parameter, bernoulli_'s p) get a zero gradient; the output is the draw."""
+
+    def forward(self, old, *params, values, node_name):
+        self.name = node_name
+        self.like = tuple((a.shape, a.dtype) for a in (old,) + params)
+        return values.astype(old.dtype, copy=False)
+
+    def backward(self, g):
+        return tuple(_zeros_grad(g, *like) for like in self.like)
+
+
+def _record_sampled(values, params, node_name):
+    """`values` (an array) as a Tensor, recorded with `params` as inputs when one of them
+    requires grad in grad mode."""
+    tensors = [p for p in params if isinstance(p, Tensor)]
+    if len(tensors) == 2 and type(tensors[0]._data) is not type(tensors[1]._data):
+        _raise_device_mismatch(_Sampled, tensors)
+    return _Sampled.apply(*params, values=values, node_name=node_name)
+
+
+def _sample_into(self, node_name, draw, generator, param=None):
+    """Fills `self` in place with ``draw(gen, shape)`` (an array on its device)."""
+    record = self._check_inplace(param)  # raises for a leaf requiring grad, before any draw
+    gen = _gen_for(self.device, generator)
+    with backend.on_device(self.device):
+        values = draw(gen, self._data.shape)
+    if record:
+        params = (param,) if isinstance(param, Tensor) else ()
+        return self._record_inplace(
+            lambda old: _Resampled.apply(old, *params, values=values, node_name=node_name))
+    self._data[...] = values  # (casts to the tensor's dtype)
     self._version[0] += 1
     return self
 
 
-def _uniform_(self, a=0.0, b=1.0, generator=None):
-    return _fill_random(self, "uniform", a, b, generator)
+def _xp_of(gen):
+    return backend.xp_for(gen.device)
 
 
-def _normal_(self, mean=0.0, std=1.0, generator=None):
-    return _fill_random(self, "normal", mean, std, generator)
+def _float_only(self, kernel):
+    if self._data.dtype.kind != "f":
+        raise _not_implemented(kernel, self.device, self._data.dtype)
+
+
+def _uniform_(self, from_=0.0, to=1.0, *, generator=None, **kw):
+    from_ = kw.pop("from", from_)
+    _no_extra("uniform_", kw)
+    if self._data.dtype.kind != "f":
+        raise NotImplementedError('"check_uniform_bounds" not implemented for '
+                                  f"'{_SCALAR_NAMES[self._data.dtype.name]}'")
+    if from_ > to:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
+                           f"from={from_:g} > to={to:g}")
+    return _sample_into(self, "UniformBackward0",
+                        lambda gen, shape: from_ + (to - from_) * gen._uniform(shape), generator)
+
+
+def _normal_(self, mean=0.0, std=1.0, *, generator=None):
+    _float_only(self, "normal_kernel")
+    if not std >= 0.0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+    return _sample_into(self, "NormalBackward0",
+                        lambda gen, shape: mean + std * gen._normal(shape), generator)
+
+
+def _exponential_(self, lambd=1.0, *, generator=None):
+    if self._data.dtype.kind != "f":
+        raise RuntimeError(
+            "Exponential distribution is a continuous probability distribution. dtype must be a "
+            f"floating point but you specified {_SCALAR_NAMES[self._data.dtype.name]}")
+    if not lambd > 0.0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
+    # inverse CDF: 1 - u lies in (0, 1], so the log is finite
+    return _sample_into(self, "ExponentialBackward0",
+                        lambda gen, shape: -_xp_of(gen).log1p(
+                            -gen._uniform(shape)) / lambd, generator)
+
+
+def _geometric_(self, p, *, generator=None):
+    if self._data.dtype.kind == "b":
+        raise _not_implemented("geometric", self.device, self._data.dtype)
+    if not 0.0 < p < 1.0:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
+
+    def draw(gen, shape):  # the number of trials up to the first success, 1, 2, ...
+        xp = _xp_of(gen)
+        return xp.floor(xp.log1p(-gen._uniform(shape)) / np.log1p(-p)) + 1.0
+
+    return _sample_into(self, "GeometricBackward0", draw, generator)
+
+
+def _log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+    _float_only(self, "log_normal")
+    if not std > 0.0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
+    return _sample_into(self, "LogNormalBackward0", lambda gen, shape: _xp_of(gen).exp(
+        mean + std * gen._normal(shape)), generator)
+
+
+def _cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    if self._data.dtype.kind != "f":
+        raise RuntimeError(
+            "Cauchy distribution is a continuous probability distribution. dtype must be a "
+            f"floating point but you specified {_C_NAMES[self._data.dtype.name]}")
+    if not sigma > 0.0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma:g}")
+    return _sample_into(self, "CauchyBackward0", lambda gen, shape: median + sigma * (
+        _xp_of(gen).tan(np.pi * (gen._uniform(shape) - 0.5))), generator)
+
+
+def _check_p(p):
+    if not 0.0 <= p <= 1.0:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
+
+
+def _check_probabilities(xp, p):
+    if p.size and not bool(xp.all((p >= 0) & (p <= 1))):  # (nan fails both)
+        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+
+
+def _bernoulli_(self, p=0.5, *, generator=None):
+    if isinstance(p, Tensor):
+        if type(p._data) is not type(self._data):
+            _raise_device_mismatch(_Resampled, (self, p))
+        if p._data.dtype.kind != "f":
+            raise NotImplementedError(f'"bernoulli_tensor_{self.device.type}_p_" not implemented '
+                                      f"for '{_SCALAR_NAMES[p._data.dtype.name]}'")
+        _check_probabilities(p._xp(), p._data)
+        try:
+            probs = p._xp().broadcast_to(p._data, self._data.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({list(self.shape)}) must match the existing "
+                f"size ({list(p.shape)}): bernoulli_'s p must broadcast to the tensor's shape "
+                f"(Target sizes: {list(self.shape)}.  Tensor sizes: {list(p.shape)})") from None
+        return _sample_into(self, "BernoulliBackward1",
+                            lambda gen, shape: gen._uniform(shape) < probs, generator, p)
+    _check_p(p)
+    return _sample_into(self, "BernoulliBackward2",
+                        lambda gen, shape: gen._uniform(shape) < p, generator)
+
+
+def _random_bounds(np_dtype):
+    """The integers random_() draws by default for a dtype: [0, hi] with hi inclusive (the
+    largest integer every smaller one of is exact, for floating types)."""
+    if np_dtype.kind == "f":
+        return 2 ** (np.finfo(np_dtype).nmant + 1)
+    if np_dtype.kind == "b":
+        return 1
+    return int(np.iinfo(np_dtype).max)
+
+
+def _random_(self, *args, generator=None, **kw):
+    # PyTorch's overloads: random_(), random_(to), random_(from, to), to=None meaning the
+    # dtype's largest value; `from` may come as a keyword
+    if len(args) > 2:
+        raise TypeError(f"random_() takes at most 2 positional arguments ({len(args)} given)")
+    frm, to = 0, None
+    kw_given = bool(kw)
+    to_only = len(args) == 1 and "from" not in kw or not args and list(kw) == ["to"]
+    if len(args) == 1 and "to" not in kw and "from" not in kw:
+        to = args[0]
+    elif args:
+        frm, to = (args + (None,))[:2]
+    frm, to = kw.pop("from", frm), kw.pop("to", to)
+    _no_extra("random_", kw)
+    if frm is None or isinstance(frm, float) or isinstance(to, float):
+        raise TypeError(f"random_() received an invalid combination of arguments - got "
+                        f"({type(frm).__name__}, {type(to).__name__}), but expected one of: "
+                        "(), (int to), (int from, int to)")
+    dt = self._data.dtype
+    hi = _random_bounds(dt) + 1 if to is None else int(to)
+    frm = int(frm)
+    if dt.kind in "iub":
+        lo_lim, hi_lim = (0, 1) if dt.kind == "b" else (int(np.iinfo(dt).min), int(np.iinfo(dt).max))
+        if not lo_lim <= frm <= hi_lim:
+            raise RuntimeError(f"from is out of bounds for {_C_NAMES[dt.name]}")
+        if not lo_lim <= hi - 1 <= hi_lim:
+            raise RuntimeError(f"to - 1 is out of bounds for {_C_NAMES[dt.name]}")
+    if frm >= hi:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={frm} >= to={hi}")
+    name = "RandomBackward" + ("2" if not args and not kw_given else "1" if to_only else "0")
+    return _sample_into(self, name,
+                        lambda gen, shape: gen._integers(frm, hi, shape), generator)
+
+
+def _no_extra(op, kw):
+    if kw:
+        raise TypeError(f"{op}() got an unexpected keyword argument '{next(iter(kw))}'")
 
 
 Tensor.uniform_ = _uniform_
 Tensor.normal_ = _normal_
+Tensor.exponential_ = _exponential_
+Tensor.geometric_ = _geometric_
+Tensor.log_normal_ = _log_normal_
+Tensor.cauchy_ = _cauchy_
+Tensor.bernoulli_ = _bernoulli_
+Tensor.random_ = _random_
+
+
+def _type_names(*args):
+    return ", ".join("Tensor" if isinstance(a, Tensor) else type(a).__name__ for a in args)
+
+
+_NORMAL_OVERLOADS = ("\n * (Tensor mean, Tensor std, *, Generator generator)"
+                     "\n * (Tensor mean, float std = 1, *, Generator generator)"
+                     "\n * (float mean, Tensor std, *, Generator generator)"
+                     "\n * (float mean, float std, tuple of ints size, *, Generator generator, "
+                     "dtype dtype, device device, bool requires_grad)")
+_MISSING = object()
+
+
+def normal(mean=_MISSING, std=1.0, size=None, *, generator=None, dtype=None, device=None,
+           requires_grad=False, layout=None, pin_memory=False):
+    """Normal samples, PyTorch's four overloads: ``normal(mean_tensor, std_tensor)``
+    (broadcast, the mean's dtype), ``normal(mean_tensor, std=1.0)``, ``normal(mean,
+    std_tensor)`` and ``normal(mean, std, size)`` (the default dtype unless `dtype`)."""
+    if mean is _MISSING:
+        raise TypeError('normal() missing 1 required positional arguments: "mean"')
+    mean_t, std_t = isinstance(mean, Tensor), isinstance(std, Tensor)
+    if (mean_t or std_t) == (size is not None) or (mean_t or std_t) and (
+            dtype is not None or device is not None or requires_grad):
+        got = (mean, std) + (() if size is None else (tuple(size),))
+        raise TypeError("normal() received an invalid combination of arguments - got "
+                        f"({_type_names(*got)}), but expected one of:{_NORMAL_OVERLOADS}")
+    if not (mean_t or std_t):  # numbers and a size: a new leaf
+        dev = backend.normalize_device(device)
+        np_dtype = backend.to_numpy_dtype(dtype or _default_dtype[0])
+        if np_dtype.kind != "f":
+            raise _not_implemented("normal_kernel", dev, np_dtype)
+        std = float(std)
+        if not std >= 0.0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+        gen = _gen_for(dev, generator)
+        with backend.on_device(dev):
+            arr = (float(mean) + std * gen._normal(_size((size,) if isinstance(size, int) else size))
+                   ).astype(np_dtype)
+        return _finish(arr, requires_grad)
+    first = mean if mean_t else std
+    np_dtype = first._data.dtype  # the mean's dtype (the std's where the mean is a number)
+    dev = first.device
+    if np_dtype.kind != "f" or std_t and std._data.dtype.kind != "f" and not mean_t:
+        raise _not_implemented("normal_kernel", dev, np_dtype if np_dtype.kind != "f" else std._data.dtype)
+    if mean_t and std_t and type(mean._data) is not type(std._data):
+        _raise_device_mismatch(_Sampled, (mean, std))
+    xp = backend.xp_for(dev)
+    if std_t:
+        if std._data.size and not bool(xp.all(std._data >= 0)):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+    elif not std >= 0.0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+    m = mean._data if mean_t else float(mean)
+    s = std._data if std_t else float(std)
+    try:
+        shape = np.broadcast_shapes(getattr(m, "shape", ()), getattr(s, "shape", ()))
+    except ValueError:
+        from .ops.arithmetic import _broadcast_error
+
+        raise _broadcast_error("normal", m, s) from None
+    gen = _gen_for(dev, generator)
+    with backend.on_device(dev):
+        values = (m + s * gen._normal(shape)).astype(np_dtype, copy=False)
+    name = "NormalBackward3" if mean_t and std_t else "NormalBackward1" if mean_t else "NormalBackward2"
+    return _record_sampled(values, (mean if mean_t else float(mean), std if std_t else float(std)), name)
+
+
+def bernoulli(input, p=None, *, generator=None):
+    """0/1 samples with the probabilities in `input` (or the one probability `p`), in
+    `input`'s shape and dtype."""
+    if p is not None:  # the shape and dtype of input, probability p
+        out = _wrap(input._xp().empty_like(input._data))
+        out = _bernoulli_(out, p, generator=generator)
+        if input.requires_grad and _grad_enabled():
+            return _NotDifferentiable.apply(input, values=out._data, op="bernoulli")
+        return out
+    x = input._data
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f'"bernoulli_tensor_{input.device.type}_p_" not implemented '
+                                  f"for '{_SCALAR_NAMES[x.dtype.name]}'")
+    _check_probabilities(input._xp(), x)
+    gen = _gen_for(input.device, generator)
+    with backend.on_device(input.device):
+        values = (gen._uniform(x.shape) < x).astype(x.dtype)
+    return _record_sampled(values, (input,), "BernoulliBackward0")
+
+
+def _grad_enabled():
+    from .autograd import is_grad_enabled
+
+    return is_grad_enabled()
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    """Indices (int64) drawn from the categories of each row of `input` (1-D or 2-D,
+    nonnegative weights, not necessarily normalized); without replacement each row's
+    draws are distinct."""
+    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)):
+        raise TypeError("multinomial(): argument 'num_samples' (position 2) must be int, not "
+                        f"{type(num_samples).__name__}")
+    x = input._data
+    if x.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if x.dtype.kind != "f":
+        raise RuntimeError("multinomial only supports floating-point dtypes for input, got: "
+                           f"{_SCALAR_NAMES[x.dtype.name]}")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    n, m = int(num_samples), x.shape[-1]
+    if not replacement and n > m:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    if m > 2**24:
+        raise RuntimeError("number of categories cannot exceed 2^24")
+    xp = input._xp()
+    p = x.reshape(-1, m).astype(np.float64)
+    rows = p.shape[0]
+    if p.size:
+        if not bool(xp.all(xp.isfinite(p) & (p >= 0))):
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+        total = p.sum(axis=1, keepdims=True)
+        if not bool(xp.all(total > 0)):
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    gen = _gen_for(input.device, generator)
+    with backend.on_device(input.device):
+        if not p.size:
+            idx = xp.zeros((rows, n), np.int64)
+        elif replacement:
+            idx = _draw_with_replacement(xp, gen, p / total, n)
+        else:
+            # the exponential race: each category's arrival time E / p (E ~ Exp(1)); the
+            # first n to arrive are a draw without replacement (zero-weight categories
+            # arrive last, as in PyTorch). tiny keeps E away from 0 (no division by it).
+            e = xp.maximum(-xp.log1p(-gen._uniform(p.shape)), np.finfo(np.float64).tiny)
+            idx = xp.argsort(-(p / total) / e, axis=1)[:, :n].astype(np.int64)
+    return _wrap(idx.reshape(x.shape[:-1] + (n,)))
+
+
+def _draw_with_replacement(xp, gen, p, n):
+    """n categories per row of the normalized weights `p`, by inverting each row's CDF.
+    All rows are searched at once: row r's CDF is shifted to (r, r + 1]."""
+    rows, m = p.shape
+    cdf = xp.cumsum(p, axis=1)
+    cdf /= cdf[:, -1:]  # the last entry exactly 1
+    offset = xp.arange(rows, dtype=np.float64)[:, None]
+    u = gen._uniform((rows, n)) + offset
+    pos = xp.searchsorted((cdf + offset).reshape(-1), u.reshape(-1), side="right").reshape(rows, n)
+    pos = pos - (offset * m).astype(pos.dtype)
+    # u + r may round up to r + 1 (u close to 1): that draw is the row's last positive category
+    last = m - 1 - xp.argmax((p > 0)[:, ::-1], axis=1)[:, None]
+    return xp.minimum(pos, last).astype(np.int64)
+
+
+def poisson(input, generator=None):
+    """Poisson counts with the rates in `input`, in its shape and (floating) dtype."""
+    x = input._data
+    if x.dtype.kind != "f":
+        raise _not_implemented("poisson", input.device, x.dtype)
+    xp = input._xp()
+    if x.size and not bool(xp.all(x >= 0)):
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    gen = _gen_for(input.device, generator)
+    with backend.on_device(input.device):
+        values = gen._poisson(x.astype(np.float64)).astype(x.dtype)
+    return _record_sampled(values, (input,), "PoissonBackward0")
+
+
+def randint_like(input, low=None, high=None, *, generator=None, dtype=None, device=None,
+                 requires_grad=False):
+    """Integers on [low, high) in `input`'s shape, with its dtype and device unless given;
+    ``randint_like(input, high)`` draws from [0, high)."""
+    if high is None:
+        if low is None:
+            raise TypeError("randint_like() missing required argument 'high'")
+        low, high = 0, low
+    elif low is None:
+        low = 0
+    out = empty_like(input, dtype=dtype, device=device)
+    out = _random_(out, int(low), int(high), generator=generator)
+    if requires_grad:
+        out.requires_grad = True
+    return out
+
+
+Tensor.bernoulli = lambda self, p=None, *, generator=None: bernoulli(self, p, generator=generator)
+Tensor.multinomial = lambda self, num_samples, replacement=False, *, generator=None: multinomial(
+    self, num_samples, replacement, generator=generator)
+
+
+def get_rng_state():
+    """The CPU stream's state (a uint8 tensor), as ``torch.get_rng_state()``."""
+    return _generator(backend.CPU).get_state()
+
+
+def set_rng_state(new_state):
+    """Restores the CPU stream to a state from ``get_rng_state()``."""
+    _generator(backend.CPU).set_state(new_state)
