@@ -432,11 +432,12 @@ def _jacobian_forward(func, inputs, strict, vectorize):
                 else (None,) * len(outputs)
             for i, (g, out) in enumerate(zip(jv, outputs)):
                 cols[i][j].append(_zeros_of(out) if g is None else g)
-    jac = tuple(
-        tuple(_stacked(cols[i][j], out.shape, x.shape, out, -1) for j, x in enumerate(inputs))
+    # lists, as PyTorch's forward-mode path returns them (where a tuple is not unpacked)
+    jac = [
+        [_stacked(cols[i][j], out.shape, x.shape, out, -1).detach() for j, x in enumerate(inputs)]
         for i, out in enumerate(outputs)
-    )
-    return _unpack2(_detach_results(jac, False), outputs_tuple, inputs_tuple)
+    ]
+    return _unpack2(jac, outputs_tuple, inputs_tuple)
 
 
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
