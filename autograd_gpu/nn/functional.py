@@ -7,6 +7,11 @@ from ..ops.elementwise import (
 )
 from ..ops.reduction import log_softmax as _log_softmax, softmax as _softmax
 from ..ops.shape import flatten as _flatten
+from ..ops.conv import (
+    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d,
+    avg_pool1d, avg_pool2d, conv1d, conv2d, conv_transpose1d, conv_transpose2d, max_pool1d,
+    max_pool2d,
+)
 from ..ops.embedding import embedding, one_hot
 from ..ops.normalization import batch_norm, group_norm, instance_norm, layer_norm
 from ..ops.nn_functional import (
@@ -137,4 +142,9 @@ __all__ += [
     "cosine_embedding_loss", "gaussian_nll_loss", "hinge_embedding_loss", "kl_div",
     "margin_ranking_loss", "multi_margin_loss", "multilabel_soft_margin_loss",
     "poisson_nll_loss", "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss",
+]
+__all__ += [
+    "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
+    "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+    "adaptive_max_pool1d", "adaptive_max_pool2d",
 ]
