@@ -28,7 +28,22 @@ from .ops.shape import (
     permute, reshape, split, squeeze, stack, swapaxes, swapdims, t, transpose, unflatten,
     unsqueeze,
 )
+from .ops.shape import (  # flips, repeats, triangles, diagonals, stacks and splits
+    atleast_1d, atleast_2d, atleast_3d, block_diag, cartesian_prod, column_stack, combinations,
+    diag, diag_embed, diagonal, dsplit, dstack, flip, fliplr, flipud, hsplit, hstack, meshgrid,
+    moveaxis, movedim, narrow, repeat_interleave, roll, rot90, row_stack, select, tensor_split,
+    tile, trace, tril, tril_indices, triu, triu_indices, unbind, vsplit, vstack,
+)
 from .ops.indexing import gather, index_select, masked_fill, nonzero
+from .ops.indexing import (  # gather / scatter family
+    argwhere, index_add, index_copy, index_fill, index_put, masked_scatter, masked_select, put,
+    scatter, scatter_add, scatter_reduce, take, take_along_dim,
+)
+from .ops.scan import cummax, cummin, cumprod, cumsum, logcumsumexp
+from .ops.sorting import (
+    argsort, bucketize, kthvalue, median, mode, msort, nanmedian, nanquantile, quantile,
+    searchsorted, sort, topk, unique, unique_consecutive,
+)
 from .ops.linalg import bmm, dot, ger, inner, inverse, matmul, mm, mv, outer, pinv, pinverse, solve
 from .creation import (
     Generator, arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,

@@ -264,15 +264,6 @@ def masked_fill(input, mask, value):
     return where(mask, value, input)
 
 
-def gather(input, dim, index):
-    """``out[i][j] = input[index[i][j]][j]`` for dim=0 (and so on), as torch.gather."""
-    xp = input._xp()
-    idx = index._data if isinstance(index, Tensor) else index
-    grids = list(xp.indices(idx.shape, sparse=True))
-    grids[dim % input.ndim] = idx
-    return getitem(input, tuple(_wrap(g) if not isinstance(g, np.ndarray) else g for g in grids))
-
-
 def index_select(input, dim, index):
     key = (slice(None),) * (dim % input.ndim) + (index,)
     return getitem(input, key)
@@ -281,5 +272,694 @@ def index_select(input, dim, index):
 Tensor.__getitem__ = getitem
 Tensor.nonzero = nonzero
 Tensor.masked_fill = masked_fill
-Tensor.gather = gather
 Tensor.index_select = index_select
+
+
+# ---------------------------------------------------------------- gather / scatter family
+# The ops below address elements through an advanced-index key built once in forward (an
+# index array along one dim, aranges along the others), so forward and backward are the
+# same two primitives: TakeAt reads at a key, PutAt writes (or adds, where the key repeats)
+# into zeros. Each is the other's backward, so gradients of any order work.
+
+
+def _raw(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _type_name(dt):
+    from ..tensor import _TORCH_TYPE_NAMES
+
+    return _TORCH_TYPE_NAMES.get(np.dtype(dt).name, np.dtype(dt).name)
+
+
+def along_key(xp, idx, axis):
+    """The key that reads ``x[..., idx[i, j, ...], ...]`` with idx placed along `axis`: the
+    other axes run over aranges shaped to broadcast against idx (as take_along_axis)."""
+    key = []
+    for d in range(idx.ndim):
+        if d == axis:
+            key.append(idx)
+        else:
+            shape = [1] * idx.ndim
+            shape[d] = idx.shape[d]
+            key.append(xp.arange(idx.shape[d]).reshape(shape))
+    return tuple(key)
+
+
+def _add_at(xp, out, key, v):
+    with np.errstate(invalid="ignore", over="ignore"):
+        xp.add.at(out, key, v)
+
+
+class TakeAt(Node):
+    """``x[key]`` for an advanced-index key, under the calling op's name (SortBackward0,
+    GatherBackward0, ...). `unique` says the key hits each element at most once, so the
+    backward can write instead of add."""
+
+    name = "GatherBackward0"
+
+    def forward(self, x, key, name=None, unique=False):
+        if name is not None:
+            self.name = name
+        self.key, self.shape, self.unique = key, x.shape, unique
+        return x[key]
+
+    def backward(self, g):
+        return PutAt.apply(g, key=self.key, shape=self.shape, unique=self.unique)
+
+
+class PutAt(Node):
+    """Zeros of `shape` with `g` written (unique key) or added (repeated key) at `key`."""
+
+    name = "ScatterAddBackward0"
+
+    def forward(self, g, key, shape, unique):
+        xp = array_module(g)
+        self.key = key
+        out = xp.zeros(shape, g.dtype)
+        if unique:
+            out[key] = g
+        else:
+            _add_at(xp, out, key, g)
+        return out
+
+    def backward(self, g):
+        return TakeAt.apply(g, key=self.key)
+
+
+def take_at(x, key, name=None, unique=False):
+    return TakeAt.apply(x, key=key, name=name, unique=unique)
+
+
+def _check_int_index(index, op, long_only=False):
+    dt = _raw(index).dtype
+    if dt.kind not in "iu" or (long_only and dt != np.int64):
+        raise RuntimeError(f"{op}(): Expected dtype int64 for index")
+
+
+def _first_out_of_range(idx, size, allow_negative=False):
+    """The first entry of `idx` outside [0, size) (or [-size, size)), or None."""
+    lo = -size if allow_negative else 0
+    bad = idx[(idx < lo) | (idx >= size)]
+    return int(bad.reshape(-1)[0]) if bad.size else None
+
+
+def _check_bounds(idx, size, dim, cls=RuntimeError, prefix=""):
+    bad = _first_out_of_range(idx, size)
+    if bad is not None:
+        raise cls(f"{prefix}index {bad} is out of bounds for dimension {dim} with size {size}")
+
+
+def _dim(dim, ndim, op):
+    from .reduction import normalize_dims
+
+    return normalize_dims(dim, ndim, op)[0]
+
+
+def _scatter_key(op, x, dim, index, src):
+    """Checks scatter/gather arguments as PyTorch does; returns (axis, key, raw index)."""
+    idx = _raw(index)
+    _check_int_index(idx, op)
+    xr = _raw(x)
+    axis = _dim(dim, xr.ndim, op)
+    if idx.ndim != max(xr.ndim, 1) and not (idx.ndim == 0 and xr.ndim == 0):
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    s = _raw(src) if src is not None and hasattr(src, "shape") else None
+    if s is not None and s.ndim != idx.ndim and not (s.ndim == 0 and idx.ndim <= 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+    xs = xr.shape if xr.ndim else (1,)
+    ish = idx.shape if idx.ndim else (1,)
+    too_big = any(ish[d] > xs[d] for d in range(len(ish)) if d != axis) or (
+        s is not None and s.ndim == len(ish) and any(ish[d] > s.shape[d] for d in range(len(ish))))
+    if too_big:
+        extra = f" and to be no larger size than src {list(s.shape)}" if s is not None else ""
+        raise RuntimeError(
+            f"Expected index {list(ish)} to be no larger than self {list(xs)} apart from "
+            f"dimension {axis}{extra}")
+    _check_bounds(idx, xs[axis], axis)
+    if xr.ndim == 0:
+        return axis, (), idx
+    return axis, along_key(array_module(idx), idx, axis), idx
+
+
+def _src_region(src, index):
+    """The leading corner of `src` that lines up with `index` (PyTorch reads only that)."""
+    ish = _raw(index).shape
+    if tuple(src.shape) == tuple(ish):
+        return src
+    return src[tuple(slice(0, n) for n in ish)]
+
+
+def _check_same_dtype(op, x, src):
+    if isinstance(src, Tensor) and src.dtype != x.dtype:
+        raise RuntimeError(f"{op}(): Expected self.dtype to be equal to src.dtype")
+
+
+class Scatter(Node):
+    """``out = x`` with ``out[key] = src`` (src a tensor of the key's shape, or a number)."""
+
+    name = "ScatterBackward0"
+
+    def forward(self, x, src, key):
+        if not hasattr(src, "shape"):
+            self.name = "ScatterBackward1"
+        self.key = key
+        out = x.copy()
+        out[key] = src
+        return out
+
+    def backward(self, g):
+        need = self.needs_input_grad
+        gx = _zero_at(g, self.key, False) if need[0] else None
+        gs = take_at(g, self.key) if len(need) > 1 and need[1] else None
+        return gx, gs
+
+
+class ScatterAdd(Node):
+    """``out = x`` with `src` added at `key` (repeats accumulate)."""
+
+    def forward(self, x, src, key):
+        self.key = key
+        out = x.copy()
+        _add_at(array_module(x), out, key, src)
+        return out
+
+    def backward(self, g):
+        return g, (take_at(g, self.key) if self.needs_input_grad[1] else None)
+
+
+_REDUCE_IDENTITY = {"sum": 0, "mean": 0, "prod": 1}
+
+
+def _touch_count(xp, shape, key, like):
+    cnt = xp.zeros(shape, np.int64)
+    xp.add.at(cnt, key, xp.ones(like.shape, np.int64))
+    return cnt
+
+
+def _multiply_at(xp, out, key, src):
+    """``out[key] *= src`` with repeated entries of key multiplying in turn: NumPy and CuPy
+    share no multiply.at, so the sources are grouped by target and each round multiplies
+    one source into every target (as many rounds as the largest repeat count)."""
+    flat = out.reshape(-1)  # (out is a fresh C-contiguous array: a view)
+    bkey = xp.broadcast_arrays(*key)
+    ids = xp.ravel_multi_index(tuple(k.reshape(-1) for k in bkey), out.shape)
+    vals = xp.broadcast_to(src, bkey[0].shape).reshape(-1)
+    order = xp.argsort(ids, kind="stable")
+    sids = ids[order]
+    rank = xp.arange(sids.size) - xp.searchsorted(sids, sids, side="left")
+    for r in range(int(rank.max()) + 1 if rank.size else 0):
+        sel = order[rank == r]
+        flat[ids[sel]] = flat[ids[sel]] * vals[sel]
+
+
+class ScatterReduce(Node):
+    """scatter_reduce: `src` reduced into `x` at `key` by sum, prod, mean, amax or amin,
+    with or without the values of `x` there."""
+
+    def forward(self, x, src, key, reduce, include_self):
+        xp = array_module(x)
+        self.key, self.reduce, self.include_self = key, reduce, include_self
+        out = x.copy()
+        cnt = _touch_count(xp, x.shape, key, src)
+        if not include_self:
+            if reduce in _REDUCE_IDENTITY:
+                ident = _REDUCE_IDENTITY[reduce]
+            elif x.dtype.kind == "f":
+                ident = -np.inf if reduce == "amax" else np.inf
+            else:
+                info = np.iinfo(x.dtype) if x.dtype.kind in "iu" else None
+                ident = (info.min if reduce == "amax" else info.max) if info else reduce == "amin"
+            out[key] = ident
+        with np.errstate(invalid="ignore", over="ignore"):
+            if reduce in ("sum", "mean"):
+                xp.add.at(out, key, src)
+            elif reduce == "prod":
+                _multiply_at(xp, out, key, src)
+            elif reduce == "amax":
+                xp.maximum.at(out, key, src)
+            else:
+                xp.minimum.at(out, key, src)
+        if reduce == "mean":
+            n = xp.maximum(cnt + (1 if include_self else 0), 1).astype(out.dtype)
+            out = out // n if out.dtype.kind in "iu" else (out / n).astype(out.dtype)
+            self.n = n
+        self.cnt = cnt
+        self.save_for_backward(x, src, out)
+        return out
+
+    def backward(self, g):
+        from .elementwise import where
+
+        x, src, out = self.saved_tensors
+        key, include, cnt = self.key, self.include_self, self.cnt
+        untouched = cnt == 0
+        xp = array_module(cnt)
+        r = self.reduce
+        if r == "sum":
+            gx = g if include else g * untouched.astype(_raw(g).dtype)
+            return gx, take_at(g, key)
+        if r == "mean":
+            gn = g / self.n
+            return (gn if include else where(untouched, g, 0.0)), take_at(gn, key)
+        if r in ("amax", "amin"):
+            xr, sr, outr = _raw(x), _raw(src), _raw(out)
+            dt = outr.dtype
+            self_is = ((xr == outr) & (untouched | include)).astype(dt)
+            src_is = (sr == outr[key]).astype(dt)
+            n = self_is.copy()
+            _add_at(xp, n, key, src_is)
+            gn = g / xp.maximum(n, 1)
+            return gn * self_is, take_at(gn, key) * src_is
+        # prod: the product of the others at each element, without dividing by a zero
+        xr, sr = _raw(x), _raw(src)
+        if include:
+            x_nz = where(xr == 0, 1.0, x)  # (a tensor under create_graph: x's own values)
+            masked = ScatterReduce.apply(x_nz, src, key=key, reduce="prod", include_self=True)
+            gx = g * masked / x_nz
+        else:
+            gx = where(untouched, g, 0.0)
+        src_zero = sr == 0
+        zeros_there = xp.zeros(xr.shape, np.int64)
+        _add_at(xp, zeros_there, key, src_zero.astype(np.int64))
+        single = src_zero & (zeros_there[key] == 1)
+        masked_src = ScatterReduce.apply(x, where(single, 1.0, src), key=key, reduce="prod",
+                                         include_self=include)
+        gs = where(single, take_at(g * masked_src, key),
+                   take_at(g * out, key) / where(src_zero, 1.0, src))
+        return gx, gs
+
+
+class IndexAlong(Node):
+    """index_add / index_copy / index_fill: rows `index` of `dim` of `x` receive `src`
+    (added, copied, or a fill value)."""
+
+    def forward(self, x, src, key, mode):
+        xp = array_module(x)
+        self.key, self.mode = key, mode
+        self.name = {"add": "IndexAddBackward0", "copy": "IndexCopyBackward0",
+                     "fill": "IndexFillBackward0"}[mode]
+        if mode == "fill" and hasattr(src, "shape"):
+            self.name = "IndexFillBackward1"
+        out = x.copy()
+        if mode == "add":
+            _add_at(xp, out, key, src)
+        else:
+            out[key] = src
+        return out
+
+    def backward(self, g):
+        need = self.needs_input_grad
+        key = self.key
+        gx = (g if self.mode == "add" else _zero_at(g, key, False)) if need[0] else None
+        if not (len(need) > 1 and need[1]):
+            return gx, None
+        if self.mode == "fill":  # a 0-d value tensor: every (distinct) filled element
+            raw = _raw(g)
+            mask = array_module(raw).zeros(raw.shape, raw.dtype)
+            mask[key] = 1
+            return gx, (g * mask).sum()
+        return gx, GetItem.apply(g, key=key, basic=False)
+
+
+class IndexPutAt(Node):
+    """``out = x`` with `v` written (or added, accumulate=True) at an index key; the
+    recorded form of index_put_ and put_."""
+
+    name = "IndexPutBackward0"
+
+    def forward(self, x, v, key, accumulate, name=None):
+        if name is not None:
+            self.name = name
+        self.key, self.accumulate = key, accumulate
+        self.v_shape = getattr(v, "shape", ())
+        out = x.copy()
+        try:
+            if accumulate:
+                _add_at(array_module(x), out, key, v)
+            else:
+                out[key] = v
+        except ValueError:
+            res = x[key].shape
+            raise RuntimeError(
+                f"shape mismatch: value tensor of shape {list(self.v_shape)} cannot be broadcast "
+                f"to indexing result of shape {list(res)}") from None
+        return out
+
+    def backward(self, g):
+        need = self.needs_input_grad
+        gx = (g if self.accumulate else _zero_at(g, self.key, False)) if need[0] else None
+        gv = None
+        if len(need) > 1 and need[1]:
+            gv = sum_to(GetItem.apply(g, key=self.key, basic=False), self.v_shape)
+        return gx, gv
+
+
+class MaskedScatter(Node):
+    def forward(self, x, src, mask):
+        xp = array_module(x)
+        self.mask, self.src_shape = mask, src.shape
+        self.k = int(mask.sum())
+        out = x.copy()
+        out[mask] = src.reshape(-1)[: self.k]
+        return out
+
+    def backward(self, g):
+        need = self.needs_input_grad
+        gx = _zero_at(g, self.mask, False) if need[0] else None
+        gs = None
+        if need[1]:
+            n = int(np.prod(self.src_shape))
+            picked = GetItem.apply(g, key=self.mask, basic=False)
+            gs = IndexAdd.apply(picked, key=slice(0, self.k), basic=True, shape=(n,))
+            gs = gs.reshape(self.src_shape)
+        return gx, gs
+
+
+# ---------------------------------------------------------------- their plain functions
+
+
+def take_along_dim(input, indices, dim=None):
+    from .shape import broadcast_to, reshape
+
+    idx = _raw(indices)
+    if idx.dtype != np.int64:
+        raise RuntimeError(
+            f"torch.take_along_dim(): dtype of indices should be Long but got {_type_name(idx.dtype)}")
+    if dim is None:
+        return gather(reshape(input, (-1,)), 0, reshape(indices, (-1,)))
+    if input.ndim != idx.ndim:
+        raise RuntimeError(
+            "torch.take_along_dim(): input and indices should have the same number of "
+            f"dimensions, but got {input.ndim} dimensions for input, and {idx.ndim} dimensions "
+            "for indices")
+    axis = _dim(dim, input.ndim, "take_along_dim")
+    xs, ish = list(input.shape), list(idx.shape)
+    xs[axis] = ish[axis] = 1
+    shape = np.broadcast_shapes(tuple(xs), tuple(ish))
+    xb = list(shape)
+    xb[axis] = input.shape[axis]
+    ib = list(shape)
+    ib[axis] = idx.shape[axis]
+    if tuple(xb) != tuple(input.shape):
+        input = broadcast_to(input, tuple(xb))
+    if tuple(ib) != idx.shape:
+        idx = array_module(idx).broadcast_to(idx, tuple(ib))
+    return gather(input, axis, idx)
+
+
+def gather(input, dim, index, *, sparse_grad=False):
+    """``out[i][j] = input[index[i][j]][j]`` for dim=0 (and so on), as torch.gather;
+    indices out of range raise (CuPy would wrap them)."""
+    axis, key, idx = _scatter_key("gather", input, dim, index, None)
+    return take_at(input, key, name="GatherBackward0")
+
+
+def scatter(input, dim, index, src=None, value=None, *, reduce=None):
+    if src is None:
+        src = value
+    if reduce is not None:
+        if reduce not in ("add", "multiply"):
+            raise RuntimeError("reduce argument must be either add or multiply.")
+        if not hasattr(src, "shape"):
+            src = _wrap(array_module(_raw(input)).full(_raw(index).shape, src, _raw(input).dtype))
+        return scatter_reduce(input, dim, index, src, "sum" if reduce == "add" else "prod")
+    _check_same_dtype("scatter", input, src)
+    axis, key, idx = _scatter_key("scatter", input, dim, index, src)
+    if hasattr(src, "shape"):
+        src = _src_region(src, index)
+    elif isinstance(src, Tensor) or hasattr(src, "item"):
+        src = src.item()
+    return Scatter.apply(input, src, key=key)
+
+
+def scatter_add(input, dim, index, src):
+    _check_same_dtype("scatter_add", input, src)
+    axis, key, idx = _scatter_key("scatter_add", input, dim, index, src)
+    return ScatterAdd.apply(input, _src_region(src, index), key=key)
+
+
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+        raise RuntimeError(
+            f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    _check_same_dtype("scatter_reduce", input, src)
+    axis, key, idx = _scatter_key("scatter_reduce", input, dim, index, src)
+    return ScatterReduce.apply(input, _src_region(src, index), key=key, reduce=reduce,
+                               include_self=bool(include_self))
+
+
+def _index_key(op, input, dim, index, long_only=False):
+    idx = _raw(index)
+    if idx.dtype.kind not in "iu" or (long_only and idx.dtype != np.int64):
+        raise IndexError(f"{op}(): Expected dtype int64 for index.")
+    if idx.ndim > 1:
+        raise IndexError(
+            f"{op}(): Index is supposed to be a vector, but got dim: {idx.ndim} with type: "
+            f"{_type_name(idx.dtype)} and size: {list(idx.shape)}")
+    nd = input.ndim
+    axis = _dim(dim, nd, op)
+    size = input.shape[axis] if nd else 1
+    idx = idx.reshape(-1)
+    return axis, idx, size
+
+
+def _source_rows_check(op, input, axis, idx, source, exact_shape):
+    if not isinstance(source, Tensor):
+        return
+    if source.dtype != input.dtype:
+        raise RuntimeError(
+            f"{op}(): self ({_type_name(input._data.dtype)}) and source "
+            f"({_type_name(source._data.dtype)}) must have the same scalar type")
+    n = source.shape[axis] if source.ndim else 1
+    if n != idx.size:
+        sep = ":" if op == "index_add_" else ""
+        tail = f", for dim: {axis}" if op == "index_add_" else ""
+        cls = RuntimeError if op == "index_add_" else IndexError
+        raise cls(f"{op}(): Number of indices ({idx.size}) should be equal to "
+                  f"source.size(dim){sep} ({n}){tail}")
+    want = list(input.shape)
+    if want:
+        want[axis] = idx.size
+    if exact_shape and list(source.shape) != want and source.ndim == input.ndim:
+        raise RuntimeError(
+            "source tensor shape must match self tensor shape, excluding the specified "
+            f"dimension. Got self.shape = {list(input.shape)} source.shape = {list(source.shape)}")
+
+
+def _row_key(axis, idx):
+    return (slice(None),) * axis + (idx,)
+
+
+def _as_1d(source):
+    return source.reshape(-1) if isinstance(source, Tensor) and source.ndim == 0 else source
+
+
+def _on_1d(input, f):
+    """A 0-d input is indexed as its 1-element vector (PyTorch allows index [0] there)."""
+    if input.ndim:
+        return f(input)
+    return f(input.reshape(1)).reshape(())
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    axis, idx, size = _index_key("index_add_", input, dim, index)
+    _source_rows_check("index_add_", input, axis, idx, source, True)
+    _check_bounds(idx, size, axis)
+    if alpha != 1:
+        source = source * alpha
+    return _on_1d(input, lambda x: IndexAlong.apply(
+        x, _as_1d(source) if input.ndim == 0 else source, key=_row_key(axis, idx), mode="add"))
+
+
+def index_copy(input, dim, index, source):
+    axis, idx, size = _index_key("index_copy_", input, dim, index)
+    _source_rows_check("index_copy_", input, axis, idx, source, True)
+    _check_bounds(idx, size, axis, IndexError, "index_copy_(): ")
+    return _on_1d(input, lambda x: IndexAlong.apply(
+        x, _as_1d(source) if input.ndim == 0 else source, key=_row_key(axis, idx), mode="copy"))
+
+
+def index_fill(input, dim, index, value):
+    axis, idx, size = _index_key("index_fill_", input, dim, index, long_only=True)
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError(
+            "index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+            f"{value.ndim} dimension(s).")
+    _check_bounds(idx, size, axis, IndexError)
+    if not isinstance(value, Tensor) or not value.requires_grad:
+        value = value.item() if isinstance(value, Tensor) else value
+    return _on_1d(input, lambda x: IndexAlong.apply(x, value, key=_row_key(axis, idx), mode="fill"))
+
+
+def _put_key(input, indices):
+    """A tuple of index tensors (index_put_'s `indices`) as a raw key, bounds checked."""
+    raw, basic = _raw_key(tuple(indices))
+    d = 0
+    for k in raw:
+        if getattr(k, "dtype", None) is not None and k.dtype.kind == "b":
+            d += k.ndim
+            continue
+        if hasattr(k, "dtype") and d < input.ndim:
+            bad = _first_out_of_range(k, input.shape[d], allow_negative=True)
+            if bad is not None:
+                raise IndexError(
+                    f"index {bad} is out of bounds for dimension {d} with size {input.shape[d]}")
+        d += 1
+    return raw
+
+
+def index_put(input, indices, values, accumulate=False):
+    key = _put_key(input, indices)
+    if not hasattr(values, "shape"):
+        values = _wrap(array_module(input._data).asarray(values, input._data.dtype))
+    return IndexPutAt.apply(input, values, key=key, accumulate=bool(accumulate))
+
+
+def _flat_key(input, index, op):
+    idx = _raw(index)
+    n = input.numel()
+    bad = _first_out_of_range(idx, n, allow_negative=True)
+    if bad is not None:
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
+    xp = array_module(idx)
+    flat = xp.where(idx < 0, idx + n, idx).reshape(-1)
+    return xp.unravel_index(flat, input.shape) if input.ndim else (flat * 0,)
+
+
+def put(input, index, source, accumulate=False):
+    if source.numel() != _raw(index).size:
+        raise IndexError(
+            "put_(): Expected source and index to have the same number of elements, but got "
+            f"source.numel() = {source.numel()}, index.numel() = {_raw(index).size}")
+    key = _flat_key(input, index, "put_")
+    src = source.reshape(-1)
+    if input.ndim == 0:
+        key = ()
+        src = source.reshape(()) if source.numel() == 1 else src
+    return IndexPutAt.apply(input, src, key=key, accumulate=bool(accumulate), name="PutBackward0")
+
+
+def take(input, index):
+    from .shape import reshape
+
+    key = _flat_key(input, index, "take")
+    idx = _raw(index)
+    xp = array_module(idx)
+    n = input.numel()
+    flat = xp.where(idx < 0, idx + n, idx)
+    return take_at(reshape(input, (-1,)), (flat,), name="TakeBackward0")
+
+
+def _bool_mask(mask, op):
+    m = _raw(mask)
+    if m.dtype != np.bool_:
+        if op == "masked_select":
+            raise RuntimeError("masked_select: expected BoolTensor for mask")
+        raise RuntimeError(f"{op} only supports boolean masks, but got mask with dtype "
+                           f"{_type_name(m.dtype)}")
+    return m
+
+
+def masked_select(input, mask):
+    from .arithmetic import _broadcast_error
+    from .shape import broadcast_to
+
+    m = _bool_mask(mask, "masked_select")
+    try:
+        shape = np.broadcast_shapes(tuple(input.shape), m.shape)
+    except ValueError:
+        raise _broadcast_error("masked_select", input._data, m) from None
+    x = input if tuple(input.shape) == shape else broadcast_to(input, shape)
+    m = array_module(m).broadcast_to(m, shape)
+    return take_at(x, (m,), name="MaskedSelectBackward0", unique=True)
+
+
+def masked_scatter(input, mask, source):
+    from .arithmetic import _broadcast_error
+
+    m = _bool_mask(mask, "masked_scatter_")
+    if source.dtype != input.dtype:
+        raise RuntimeError(
+            "masked_scatter: expected self and source to have same dtypes but got"
+            f"{_type_name(input._data.dtype)} and {_type_name(source._data.dtype)}")
+    try:
+        m = array_module(m).broadcast_to(m, tuple(input.shape))
+    except ValueError:
+        raise _broadcast_error("masked_scatter", input._data, m) from None
+    if int(m.sum()) > source.numel():
+        raise RuntimeError("Number of elements of source < number of ones in mask")
+    return MaskedScatter.apply(input, source, mask=m)
+
+
+def argwhere(input):
+    return nonzero(input)
+
+
+# ---------------------------------------------------------------- in place
+
+
+def _inplace_from(self, compute, *others):
+    """An in-place op from its out-of-place form `compute(t)`: recorded (see
+    Tensor._record_inplace) when grad mode sees a tensor requiring grad, else computed
+    without a graph and written into this tensor's memory (its views see it)."""
+    from ..autograd.grad_mode import no_grad
+
+    other = next((o for o in others if isinstance(o, Tensor) and o._requires_grad), None)
+    if self._check_inplace(other):
+        return self._record_inplace(compute)
+    with no_grad():
+        r = compute(self)
+    self._data[...] = r._data
+    self._version[0] += 1
+    return self
+
+
+def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
+    return _inplace_from(self, lambda t: scatter(t, dim, index, src, value, reduce=reduce), src)
+
+
+def scatter_add_(self, dim, index, src):
+    return _inplace_from(self, lambda t: scatter_add(t, dim, index, src), src)
+
+
+def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
+    return _inplace_from(
+        self, lambda t: scatter_reduce(t, dim, index, src, reduce, include_self=include_self), src)
+
+
+def index_add_(self, dim, index, source, *, alpha=1):
+    return _inplace_from(self, lambda t: index_add(t, dim, index, source, alpha=alpha), source)
+
+
+def index_copy_(self, dim, index, source):
+    return _inplace_from(self, lambda t: index_copy(t, dim, index, source), source)
+
+
+def index_fill_(self, dim, index, value):
+    return _inplace_from(self, lambda t: index_fill(t, dim, index, value), value)
+
+
+def index_put_(self, indices, values, accumulate=False):
+    return _inplace_from(self, lambda t: index_put(t, indices, values, accumulate), values)
+
+
+def put_(self, index, source, accumulate=False):
+    return _inplace_from(self, lambda t: put(t, index, source, accumulate), source)
+
+
+def masked_scatter_(self, mask, source):
+    return _inplace_from(self, lambda t: masked_scatter(t, mask, source), source)
+
+
+def masked_fill_(self, mask, value):
+    return _inplace_from(self, lambda t: masked_fill(t, mask, value), value)
+
+
+for _name in ("take_along_dim", "gather", "scatter", "scatter_add", "scatter_reduce", "index_add",
+              "index_copy", "index_fill", "index_put", "put", "take", "masked_select",
+              "masked_scatter", "argwhere", "scatter_", "scatter_add_", "scatter_reduce_",
+              "index_add_", "index_copy_", "index_fill_", "index_put_", "put_",
+              "masked_scatter_", "masked_fill_"):
+    setattr(Tensor, _name, globals()[_name])
+del _name

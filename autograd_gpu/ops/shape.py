@@ -357,3 +357,588 @@ Tensor.T = property(_T)
 Tensor.mT = property(_mT)
 Tensor.view_as = lambda self, other: reshape(self, other.shape)
 Tensor.reshape_as = lambda self, other: reshape(self, other.shape)
+
+
+# ---------------------------------------------------------------- more shape ops
+# flip, roll, rot90, repeat/tile, repeat_interleave, tril/triu, diagonal/diag/diag_embed,
+# trace, narrow/select/unbind, movedim, the stacks and splits, meshgrid and friends. Ops that
+# PyTorch gives a node of their own (Flip, Roll, Repeat, Tril, Diagonal, ...) have one here;
+# the others are compositions of differentiable ops (their grad_fn is the last op's).
+
+
+def _axes(dims, ndim, op):
+    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    axes = [normalize_dims(d, ndim, op)[0] for d in dims]
+    return tuple(axes)
+
+
+class Flip(Node):
+    def forward(self, x, axes):
+        self.axes = axes
+        return array_module(x).flip(x, axes).copy() if axes else x.copy()
+
+    def backward(self, g):
+        return Flip.apply(g, axes=self.axes)
+
+
+class Roll(Node):
+    def forward(self, x, shifts, axes):
+        self.shifts, self.axes = shifts, axes
+        return array_module(x).roll(x, shifts, axes)
+
+    def backward(self, g):
+        return Roll.apply(g, shifts=tuple(-s for s in self.shifts) if isinstance(self.shifts, tuple)
+                          else -self.shifts, axes=self.axes)
+
+
+class Repeat(Node):
+    def forward(self, x, reps):
+        xp = array_module(x)
+        lead = len(reps) - x.ndim
+        self.in_shape = (1,) * lead + tuple(x.shape)
+        self.reps, self.x_shape = reps, x.shape
+        return xp.tile(x.reshape(self.in_shape), reps)
+
+    def backward(self, g):
+        # out[r0*s0 + i0, ...]: split every dim into (repeat, size) and sum the repeats
+        split = []
+        for r, s in zip(self.reps, self.in_shape):
+            split += [r, s]
+        g = g.reshape(tuple(split))
+        return g.sum(axis=tuple(range(0, len(split), 2))).reshape(self.x_shape)
+
+
+class Tri(Node):
+    """tril / triu over the last two dims: a constant mask, so the gradient is masked alike."""
+
+    def forward(self, x, k, lower):
+        xp = array_module(x)
+        self.name = "TrilBackward0" if lower else "TriuBackward0"
+        n, m = x.shape[-2:]
+        mask = xp.tri(n, m, k, dtype=bool)
+        self.mask = mask if lower else ~xp.tri(n, m, k - 1, dtype=bool)
+        return xp.where(self.mask, x, xp.zeros((), x.dtype))
+
+    def backward(self, g):
+        from .elementwise import where
+
+        return where(self.mask, g, 0.0)
+
+
+def _diag_view(xp, a, offset, d1, d2):
+    """The diagonal of `a` over dims (d1, d2) as a strided view of `a` (writeable when `a`
+    is), laid out as PyTorch's diagonal: the other dims in order, then the diagonal."""
+    n1, n2 = a.shape[d1], a.shape[d2]
+    start = [slice(None)] * a.ndim
+    if offset >= 0:
+        length = max(0, min(n1, n2 - offset))
+        start[d2] = slice(min(offset, n2), None)
+    else:
+        length = max(0, min(n1 + offset, n2))
+        start[d1] = slice(min(-offset, n1), None)
+    b = a[tuple(start)]
+    rest = [d for d in range(a.ndim) if d not in (d1, d2)]
+    shape = tuple(a.shape[d] for d in rest) + (length,)
+    strides = tuple(b.strides[d] for d in rest) + (b.strides[d1] + b.strides[d2],)
+    return xp.lib.stride_tricks.as_strided(b, shape, strides)
+
+
+class Diagonal(Node):
+    def forward(self, x, offset, d1, d2):
+        self.in_shape, self.args = x.shape, (offset, d1, d2)
+        return _diag_view(array_module(x), x, offset, d1, d2)
+
+    def backward(self, g):
+        return DiagEmbed.apply(g, shape=self.in_shape, args=self.args)
+
+
+class DiagEmbed(Node):
+    """Zeros of `shape` with `g` on the diagonal (offset, d1, d2): diagonal's backward, and
+    diag_embed itself."""
+
+    def forward(self, g, shape, args):
+        xp = array_module(g)
+        self.args = args
+        out = xp.zeros(shape, g.dtype)
+        _diag_view(xp, out, *args)[...] = g
+        return out
+
+    def backward(self, g):
+        offset, d1, d2 = self.args
+        return Diagonal.apply(g, offset=offset, d1=d1, d2=d2)
+
+
+class Trace(Node):
+    def forward(self, x):
+        self.shape = x.shape
+        return array_module(x).trace(x)
+
+    def backward(self, g):
+        eye = array_module(_raw_of(g)).eye(*self.shape, dtype=_raw_of(g).dtype)
+        return eye * g
+
+
+def _raw_of(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+class BlockDiag(Node):
+    def forward(self, *blocks):
+        xp = array_module(blocks[0])
+        self.spans = []
+        rows = sum(b.shape[0] for b in blocks)
+        cols = sum(b.shape[1] for b in blocks)
+        out = xp.zeros((rows, cols), np.result_type(*blocks))
+        r = c = 0
+        for b in blocks:
+            self.spans.append((r, r + b.shape[0], c, c + b.shape[1]))
+            out[r:r + b.shape[0], c:c + b.shape[1]] = b
+            r, c = r + b.shape[0], c + b.shape[1]
+        return out
+
+    def backward(self, g):
+        return tuple(g[r0:r1, c0:c1] if need else None
+                     for (r0, r1, c0, c1), need in zip(self.spans, self.needs_input_grad))
+
+
+# ---------------------------------------------------------------- their plain functions
+
+
+def flip(input, *dims):
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    axes = _axes(dims, input.ndim, "flip")
+    seen = set()
+    for a in axes:
+        if a in seen:
+            raise RuntimeError(f"dim {a} appears multiple times in the list of dims")
+        seen.add(a)
+    return Flip.apply(input, axes=axes)
+
+
+def fliplr(input):
+    if input.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(input, 1)
+
+
+def flipud(input):
+    if input.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(input, 0)
+
+
+def roll(input, shifts, dims=None):
+    if dims is None or (isinstance(dims, (tuple, list)) and len(dims) == 0):
+        if isinstance(shifts, (tuple, list)) and len(shifts) != 1:
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
+        s = int(shifts[0] if isinstance(shifts, (tuple, list)) else shifts)
+        return reshape(Roll.apply(flatten(input), shifts=s, axes=0), tuple(input.shape))
+    shifts_t = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
+    axes = _axes(dims, input.ndim, "roll")
+    if len(shifts_t) != len(axes):
+        raise RuntimeError(
+            f"shifts and dimensions must align. shifts: {len(shifts_t)}, dims:{len(axes)}")
+    return Roll.apply(input, shifts=tuple(int(s) for s in shifts_t), axes=axes)
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    dims = tuple(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.ndim}")
+    d0, d1 = _axes(dims, input.ndim, "rot90")
+    if d0 == d1:
+        raise RuntimeError(
+            f"expected rotation dims to be different, but got dim0 = {dims[0]} and dim1 = {dims[1]}")
+    k %= 4
+    if k == 1:
+        return transpose(flip(input, d1), d0, d1)
+    if k == 2:
+        return flip(input, d0, d1)
+    if k == 3:
+        return flip(transpose(input, d0, d1), d1)
+    return clone(input)
+
+
+def repeat(input, *sizes):
+    reps = _shape_arg(sizes)
+    if len(reps) < input.ndim:
+        raise RuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number of dimensions "
+            "of tensor")
+    if any(r < 0 for r in reps):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(reps)}: {list(reps)}")
+    return Repeat.apply(input, reps=reps)
+
+
+def tile(input, *dims):
+    reps = _shape_arg(dims)
+    if len(reps) < input.ndim:
+        reps = (1,) * (input.ndim - len(reps)) + reps
+    return repeat(input, reps)
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    if repeats is None:  # repeat_interleave(repeats): the indices 0.., each repeated
+        reps = input._data
+        if reps.ndim > 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        if reps.size and int(reps.min()) < 0:
+            raise RuntimeError("repeats can not be negative")
+        xp = array_module(reps)
+        return _wrap_array(xp.repeat(xp.arange(reps.size), reps))
+    if dim is None:
+        input, axis = flatten(input), 0
+    else:
+        axis = normalize_dims(dim, input.ndim, "repeat_interleave")[0]
+    n = input.shape[axis] if input.ndim else 1
+    xp = array_module(input._data)
+    if isinstance(repeats, Tensor):
+        reps = repeats._data
+        if reps.ndim > 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        if reps.size == 1:
+            reps = reps.reshape(())
+        elif reps.size != n:
+            raise RuntimeError(
+                "repeats must have the same size as input along dim, but got repeats.size(0) = "
+                f"{reps.size} and input.size({axis}) = {n}")
+        if reps.size and int(reps.min()) < 0:
+            raise RuntimeError("repeats can not be negative")
+    else:
+        if repeats < 0:
+            raise RuntimeError("Repeats must be non-negative")
+        reps = int(repeats)
+    index = xp.repeat(xp.arange(n), reps)
+    from .indexing import take_at
+
+    key = (slice(None),) * axis + (index,)
+    return take_at(input, key, name="IndexSelectBackward0")
+
+
+def _wrap_array(a):
+    from ..tensor import _wrap
+
+    return _wrap(a)
+
+
+def tril(input, diagonal=0):
+    if input.ndim < 2:
+        raise RuntimeError("tril: input tensor must have at least 2 dimensions")
+    return Tri.apply(input, k=int(diagonal), lower=True)
+
+
+def triu(input, diagonal=0):
+    if input.ndim < 2:
+        raise RuntimeError("triu: input tensor must have at least 2 dimensions")
+    return Tri.apply(input, k=int(diagonal), lower=False)
+
+
+def _tri_indices(row, col, offset, dtype, device, lower):
+    from .. import backend
+
+    dt = backend.to_numpy_dtype(dtype) if dtype is not None else np.dtype(np.int64)
+    if dt.kind not in "iu":
+        name = "tril_indices" if lower else "triu_indices"
+        raise NotImplementedError(f"\"{name}\" not implemented for '{backend.from_numpy_dtype(dt)}'")
+    dev = backend.normalize_device(device)
+    xp = backend.xp_for(dev)
+    with backend.on_device(dev):
+        mask = xp.tri(row, col, offset, dtype=bool)
+        if not lower:
+            mask = ~xp.tri(row, col, offset - 1, dtype=bool)
+        r, c = xp.nonzero(mask)
+        return _wrap_array(xp.stack([r, c]).astype(dt))
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None):
+    return _tri_indices(row, col, offset, dtype, device, True)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None):
+    return _tri_indices(row, col, offset, dtype, device, False)
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    d1, d2 = _axes((dim1, dim2), input.ndim, "diagonal")
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return _view_of(Diagonal.apply(input, offset=int(offset), d1=d1, d2=d2), input)
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    nd = input.ndim + 1
+    d1, d2 = _axes((dim1, dim2), nd, "diag_embed")
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    n = (input.shape[-1] if input.ndim else 1) + abs(int(offset))
+    rest = iter(tuple(input.shape[:-1]))
+    shape = tuple(n if d in (d1, d2) else next(rest) for d in range(nd))
+    src = input if input.ndim else reshape(input, (1,))
+    return DiagEmbed.apply(src, shape=shape, args=(int(offset), d1, d2))
+
+
+def diag(input, diagonal=0):
+    if input.ndim == 1:
+        return diag_embed(input, diagonal, 0, 1)
+    if input.ndim == 2:
+        return clone(globals()["diagonal"](input, diagonal))
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
+
+
+def trace(input):
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    return Trace.apply(input)
+
+
+def narrow(input, dim, start, length):
+    axis = normalize_dims(dim, input.ndim, "narrow")[0]
+    n = input.shape[axis]
+    start = int(start)
+    if not -n <= start <= n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got {start})")
+    if start < 0:
+        start += n
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > n:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
+    return input[(slice(None),) * axis + (slice(start, start + length),)]
+
+
+def select(input, dim, index):
+    axis = normalize_dims(dim, input.ndim, "select")[0]
+    n = input.shape[axis]
+    if not -n <= index < n:
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size {list(input.shape)} at "
+            f"dimension {axis}")
+    return input[(slice(None),) * axis + (int(index),)]
+
+
+def unbind(input, dim=0):
+    axis = normalize_dims(dim, input.ndim, "unbind")[0]
+    return tuple(select(input, axis, i) for i in range(input.shape[axis]))
+
+
+def movedim(input, source, destination):
+    src = (source,) if isinstance(source, (int, np.integer)) else tuple(source)
+    dst = (destination,) if isinstance(destination, (int, np.integer)) else tuple(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({list(src)} dims) should "
+            f"contain the same number of dims as destination ({list(dst)} dims)")
+    nd = input.ndim
+    s = [normalize_dims(d, nd, "movedim")[0] for d in src]
+    d = [normalize_dims(x, nd, "movedim")[0] for x in dst]
+    if len(set(s)) != len(s):
+        raise RuntimeError(f"movedim: repeated dim in `source` ({list(src)})")
+    if len(set(d)) != len(d):
+        raise RuntimeError(f"movedim: repeated dim in `destination` ({list(dst)})")
+    order = [i for i in range(nd) if i not in s]
+    perm = [None] * nd
+    for a, b in zip(s, d):
+        perm[b] = a
+    rest = iter(order)
+    perm = [p if p is not None else next(rest) for p in perm]
+    if perm == list(range(nd)):
+        return input
+    return permute(input, tuple(perm))
+
+
+moveaxis = movedim
+
+
+def _atleast(n, tensors):
+    single = len(tensors) == 1 and not isinstance(tensors[0], (tuple, list))
+    items = tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)) else tensors
+    out = []
+    for t in items:
+        shape = tuple(t.shape)
+        if len(shape) < n:
+            if n == 3 and len(shape) == 2:
+                shape = shape + (1,)
+            elif n == 3 and len(shape) == 1:
+                shape = (1,) + shape + (1,)
+            else:
+                shape = (1,) * (n - len(shape)) + shape
+            t = reshape(t, shape)
+        out.append(t)
+    return out[0] if single else tuple(out)
+
+
+def atleast_1d(*tensors):
+    return _atleast(1, tensors)
+
+
+def atleast_2d(*tensors):
+    return _atleast(2, tensors)
+
+
+def atleast_3d(*tensors):
+    return _atleast(3, tensors)
+
+
+def hstack(tensors):
+    ts = atleast_1d(*tensors) if len(tensors) != 1 else (atleast_1d(tensors[0]),)
+    return cat(list(ts), 0 if ts[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    return cat(list(_atleast(2, tuple(tensors))) if len(tensors) > 1 else [atleast_2d(tensors[0])], 0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors):
+    return cat(list(_atleast(3, tuple(tensors))) if len(tensors) > 1 else [atleast_3d(tensors[0])], 2)
+
+
+def column_stack(tensors):
+    cols = [reshape(t, (t.numel(), 1)) if t.ndim <= 1 else t for t in tensors]
+    return cat(cols, 1)
+
+
+def block_diag(*tensors):
+    blocks = []
+    for i, t in enumerate(tensors):
+        if t.ndim > 2:
+            raise RuntimeError(
+                f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} has "
+                f"{t.ndim} dimensions")
+        blocks.append(reshape(t, (1, t.numel())) if t.ndim == 1 else
+                      reshape(t, (1, 1)) if t.ndim == 0 else t)
+    if not blocks:
+        from ..creation import zeros
+
+        return zeros((0, 0))
+    return BlockDiag.apply(*blocks)
+
+
+def tensor_split(input, indices_or_sections, dim=0):
+    axis = normalize_dims(dim, input.ndim, "tensor_split")[0]
+    n = input.shape[axis]
+    if isinstance(indices_or_sections, Tensor):
+        raw = indices_or_sections._data
+        indices_or_sections = int(raw.item()) if raw.ndim == 0 else [int(v) for v in raw.tolist()]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        k = int(indices_or_sections)
+        if k <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {k}")
+        big, size = n % k, n // k
+        bounds, at = [], 0
+        for i in range(k - 1):
+            at += size + (1 if i < big else 0)
+            bounds.append(at)
+    else:
+        bounds = [int(b) for b in indices_or_sections]
+    lead = (slice(None),) * axis
+    edges = [0] + bounds + [n]
+    out = []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        lo = min(max(lo + n if lo < 0 else lo, 0), n)
+        hi = min(max(hi + n if hi < 0 else hi, 0), n)
+        out.append(input[lead + (slice(lo, max(lo, hi)),)])
+    return tuple(out)
+
+
+def _split_along(input, sections, dim, op, need):
+    if input.ndim < need:
+        s = "" if need == 1 else ""
+        raise RuntimeError(
+            f"torch.{op} requires a tensor with at least {need} dimension{s}, but got a tensor "
+            f"with {input.ndim} dimensions!")
+    if isinstance(sections, (int, np.integer)):
+        n = input.shape[dim]
+        if sections == 0 or n % sections:
+            raise RuntimeError(
+                f"torch.{op} attempted to split along dimension {dim}, but the size of the "
+                f"dimension {n} is not divisible by the split_size {sections}!")
+    return tensor_split(input, sections, dim)
+
+
+def hsplit(input, sections):
+    return _split_along(input, sections, 1 if input.ndim > 1 else 0, "hsplit", 1)
+
+
+def vsplit(input, sections):
+    return _split_along(input, sections, 0, "vsplit", 2)
+
+
+def dsplit(input, sections):
+    return _split_along(input, sections, 2, "dsplit", 3)
+
+
+def meshgrid(*tensors, indexing=None):
+    if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
+        tensors = tuple(tensors[0])
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    if indexing is None:
+        import warnings
+
+        warnings.warn(
+            "torch.meshgrid: in an upcoming release, it will be required to pass the indexing "
+            "argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(
+            f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}")
+    for t in tensors:
+        if t.ndim > 1:
+            raise RuntimeError(
+                f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got a tensor "
+                f"of shape {list(t.shape)}")
+    ts = [reshape(t, (-1,)) for t in tensors]
+    swap = indexing == "xy" and len(ts) >= 2
+    if swap:
+        ts[0], ts[1] = ts[1], ts[0]
+    shape = tuple(t.shape[0] for t in ts)
+    out = []
+    for i, t in enumerate(ts):
+        view = [1] * len(ts)
+        view[i] = shape[i]
+        out.append(expand(reshape(t, tuple(view)), shape))
+    if swap:  # xy: the grids of (b, a, ...) in ij order, handed back as (a, b, ...)
+        out[0], out[1] = out[1], out[0]
+    return tuple(out)
+
+
+def cartesian_prod(*tensors):
+    for t in tensors:
+        if t.ndim != 1:
+            raise RuntimeError(f"Expect a 1D vector, but got shape {list(t.shape)}")
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
+    return stack([flatten(g) for g in grids], 1)
+
+
+def combinations(input, r=2, with_replacement=False):
+    import itertools
+
+    if input.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return _wrap_array(array_module(input._data).zeros((0,), input._data.dtype))
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    rows = list(pick(range(input.shape[0]), r))
+    xp = array_module(input._data)
+    if not rows:
+        return reshape(input[xp.zeros(0, np.int64)], (0, r))
+    idx = np.array(rows, dtype=np.int64)
+    cols = [input[xp.asarray(idx[:, j])] for j in range(r)]
+    return stack(cols, 1)
+
+
+for _name in ("flip", "fliplr", "flipud", "roll", "rot90", "repeat", "tile", "repeat_interleave",
+              "tril", "triu", "diagonal", "diag_embed", "diag", "trace", "narrow", "select",
+              "unbind", "movedim", "moveaxis", "tensor_split", "hsplit", "vsplit", "dsplit"):
+    setattr(Tensor, _name, globals()[_name])
+del _name
