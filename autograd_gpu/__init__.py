@@ -45,6 +45,26 @@ from .ops.sorting import (
     searchsorted, sort, topk, unique, unique_consecutive,
 )
 from .ops.linalg import bmm, dot, ger, inner, inverse, matmul, mm, mv, outer, pinv, pinverse, solve
+from .ops.arithmetic import addcdiv, addcmul, lerp  # fused multiply-adds, interpolation
+from .ops.elementwise import (  # more math, tests and comparisons
+    acos, acosh, allclose, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, asin,
+    asinh, atan, atan2, atanh, clamp_max, clamp_min, copysign, cosh, equal, erf, erfc, erfinv,
+    exp2, expm1, floor_divide, fmod, frac, heaviside, hypot, isclose, isneginf, isposinf,
+    isreal, log2, log10, logaddexp, logaddexp2, logit, nan_to_num, reciprocal, remainder,
+    signbit, sinc, sinh, xlogy,
+)
+from .ops.reduction import (  # NaN-aware, logical and paired reductions
+    aminmax, all, any, count_nonzero, dist, nanmean, nansum, std_mean, var_mean,
+)
+from .ops.linalg import (  # products with an added input, einsum, determinants
+    addbmm, addmm, addmv, baddbmm, cdist, cross, det, einsum, kron, logdet, matrix_power,
+    slogdet, tensordot,
+)
+from .ops import construct as _construct  # noqa: F401  (new_*, resize_, stride, ... on Tensor)
+from .backend import bfloat16, finfo, iinfo
+import math as _math
+
+pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan  # as torch.pi, torch.e, ...
 from .creation import (
     Generator, arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
     get_default_dtype, initial_seed, linspace, logspace, manual_seed, ones, ones_like, rand,

@@ -370,6 +370,24 @@ def is_cuda_array(arr):
     return type(arr) is not ndarray
 
 
+def data_ptr(arr):
+    """The address of an array's first element, host or device memory."""
+    if type(arr) is ndarray:
+        return arr.__array_interface__["data"][0]
+    return arr.data.ptr
+
+
+def storage_offset(arr):
+    """How many elements into the memory it views an array starts (PyTorch's
+    storage_offset): NumPy's outermost base array, or CuPy's allocation."""
+    if type(arr) is ndarray:
+        base = arr
+        while isinstance(base.base, ndarray):
+            base = base.base
+        return (data_ptr(arr) - data_ptr(base)) // arr.itemsize
+    return (arr.data.ptr - arr.data.mem.ptr) // arr.itemsize
+
+
 class on_device:
     """Makes `dev` the current CUDA device for allocations; does nothing for the CPU."""
 

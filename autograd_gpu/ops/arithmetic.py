@@ -9,7 +9,7 @@ import operator
 import numpy as np
 
 from ..autograd.node import Node
-from ..backend import POOL_MIN_BYTES, pooled_out
+from ..backend import POOL_MIN_BYTES, array_module, pooled_out
 from ..tensor import Tensor, _wrap
 
 _ndarray = np.ndarray
@@ -457,7 +457,8 @@ class Lerp(Node):
         tensor_w = hasattr(weight, "shape")
         self.name = "LerpBackward1" if tensor_w else "LerpBackward0"
         self.shapes = (start.shape, _shape(end), _shape(weight))
-        self.save_for_backward(start, end, weight) if tensor_w else None
+        if tensor_w:
+            self.save_for_backward(start, end, weight)
         self.weight = None if tensor_w else weight
         d = end - start
         if tensor_w:

@@ -1,5 +1,10 @@
 """Linear algebra: matmul (1-D, 2-D, batched with broadcast batch dims), dot, mv, mm, outer,
-inverse, solve, pinverse."""
+inverse, solve, pinverse; addmm and its kin, einsum, tensordot, kron, cross, det, slogdet,
+logdet, matrix_power, cdist."""
+import builtins
+import collections
+import math
+
 import numpy as np
 
 from ..autograd.node import Node
@@ -284,3 +289,568 @@ Tensor.outer = outer
 Tensor.ger = ger
 Tensor.inverse = inverse
 Tensor.pinverse = pinverse
+
+
+# ---------------------------------------------------------------- beta * input + alpha * products
+
+
+def _type_name(arr):
+    from ..tensor import _TORCH_TYPE_NAMES
+
+    return _TORCH_TYPE_NAMES.get(arr.dtype.name, arr.dtype.name)
+
+
+def _expand_error(x_shape, target):
+    """PyTorch's message when `input` does not broadcast to the product's shape."""
+    xs, ts = tuple(x_shape), tuple(target)
+    if len(xs) > len(ts):
+        return RuntimeError(
+            f"expand({list(xs)}, size={list(ts)}): the number of sizes provided ({len(ts)}) must "
+            f"be greater or equal to the number of dimensions in the tensor ({len(xs)})")
+    padded = (1,) * (len(ts) - len(xs)) + xs
+    for i in range(len(ts) - 1, -1, -1):
+        if padded[i] != ts[i] and padded[i] != 1:
+            return RuntimeError(
+                f"The expanded size of the tensor ({ts[i]}) must match the existing size "
+                f"({padded[i]}) at non-singleton dimension {i}.  Target sizes: {list(ts)}.  "
+                f"Tensor sizes: {list(xs)}")
+    return None
+
+
+class _AddProduct(Node):
+    """beta * input + alpha * product(m1, m2), `kind` one of mm, mv, bmm (baddbmm) and
+    summed bmm (addbmm). With beta == 0 the input is ignored (its NaN and inf do not reach the
+    result, as PyTorch); its gradient is then 0."""
+
+    def forward(self, x, m1, m2, beta, alpha, kind):
+        xp = array_module(m1)
+        self.kind, self.beta, self.alpha = kind, beta, alpha
+        self.name = {"mm": "AddmmBackward0", "mv": "AddmvBackward0", "bmm": "BaddbmmBackward0",
+                     "sum_bmm": "AddbmmBackward0"}[kind]
+        self.x_shape = x.shape
+        self.save_for_backward(m1, m2)
+        if kind == "mm":
+            p = _mm(m1, m2)
+        elif kind == "mv":
+            p = m1.dot(m2) if type(m1) is _ndarray else m1 @ m2
+        else:
+            p = xp.matmul(m1, m2)
+            if kind == "sum_bmm":
+                p = p.sum(axis=0)
+        err = _expand_error(x.shape, p.shape)
+        if err is not None:
+            raise err
+        if alpha != 1:
+            p = p * alpha
+        if beta == 0:
+            return p
+        return (x if beta == 1 else x * beta) + p
+
+    def backward(self, g):
+        m1, m2 = self.saved_tensors
+        need = self.needs_input_grad
+        a = self.alpha
+        ga = g if a == 1 else g * a
+        gx = g1 = g2 = None
+        if need[0]:
+            gx = sum_to(g * self.beta if self.beta != 1 else g, self.x_shape)
+        if self.kind == "mm":
+            g1 = _mm(ga, m2.T) if need[1] else None
+            g2 = _mm(m1.T, ga) if need[2] else None
+        elif self.kind == "mv":
+            g1 = ga.reshape((-1, 1)) * m2.reshape((1, -1)) if need[1] else None
+            g2 = _mm(ga, m1) if need[2] else None
+        else:  # (for addbmm, g broadcasts over the batch in the products)
+            g1 = ga @ m2.swapaxes(-1, -2) if need[1] else None
+            g2 = m1.swapaxes(-1, -2) @ ga if need[2] else None
+        return gx, g1, g2
+
+
+def _matrix_arg(t, what):
+    if t.ndim != 2:
+        raise RuntimeError(f"{what} must be a matrix, got {t.ndim}-D tensor")
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    _matrix_arg(mat1, "mat1")
+    _matrix_arg(mat2, "mat2")
+    if mat1.shape[1] != mat2.shape[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({_mat_str(mat1.shape)} and "
+            f"{_mat_str(mat2.shape)})")
+    return _AddProduct.apply(input, mat1, mat2, beta=beta, alpha=alpha, kind="mm")
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    if mat.ndim != 2 or vec.ndim != 1 or input.ndim > 1:
+        raise RuntimeError(
+            f"vector + matrix @ vector expected, got {input.ndim}, {mat.ndim}, {vec.ndim}")
+    n = mat.shape[0]
+    if mat.shape[1] != vec.shape[0] or (input.ndim == 1 and input.shape[0] not in (1, n)):
+        raise RuntimeError(
+            f"size mismatch, got input ({input.shape[0] if input.ndim else ''}), mat "
+            f"({_mat_str(mat.shape)}), vec ({vec.shape[0]})")
+    return _AddProduct.apply(input, mat, vec, beta=beta, alpha=alpha, kind="mv")
+
+
+def _batches_arg(b1, b2, op):
+    for name, t in (("batch1", b1), ("batch2", b2)):
+        if t.ndim != 3:
+            raise RuntimeError(f"{name} must be a 3D tensor")
+    if b1.shape[0] != b2.shape[0]:
+        raise RuntimeError(
+            f"batch1 and batch2 must have same number of batches, got {b1.shape[0]} and "
+            f"{b2.shape[0]}")
+    if b1.shape[2] != b2.shape[1]:
+        if op == "addbmm":
+            raise RuntimeError(
+                f"Incompatible matrix sizes for bmm ({_mat_str(b1.shape[1:])} and "
+                f"{_mat_str(b2.shape[1:])})")
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{b1.shape[0]}, {b1.shape[2]}] but got: [{b2.shape[0]}, {b2.shape[1]}].")
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    _batches_arg(batch1, batch2, "baddbmm")
+    return _AddProduct.apply(input, batch1, batch2, beta=beta, alpha=alpha, kind="bmm")
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    _batches_arg(batch1, batch2, "addbmm")
+    return _AddProduct.apply(input, batch1, batch2, beta=beta, alpha=alpha, kind="sum_bmm")
+
+
+# ---------------------------------------------------------------- einsum
+
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"  # (sublist ints index these)
+
+
+class Einsum(Node):
+    """einsum over explicit subscripts (no ellipsis, no broadcasting: the wrapper expands
+    both). The gradient of operand i is itself an einsum: of the output gradient with the
+    other operands, into operand i's subscripts. A letter repeated in operand i (a diagonal)
+    is tied to its first position by an identity matrix; a letter only operand i has (summed
+    away by the forward) is brought back by a vector of ones. Being an einsum, it is
+    differentiable again, to any order."""
+
+    name = "EinsumBackward0"
+
+    def forward(self, *ops, subs, out):
+        self.subs, self.out = subs, out
+        self.sizes = {c: n for s, o in zip(subs, ops) for c, n in zip(s, o.shape)}
+        self.save_for_backward(*ops)
+        xp = array_module(ops[0])
+        return xp.einsum(",".join(subs) + "->" + out, *ops, optimize=len(ops) > 2)
+
+    def backward(self, g):
+        ops = self.saved_tensors
+        need = self.needs_input_grad
+        raw_g = g._data if isinstance(g, Tensor) else g
+        xp = array_module(raw_g)
+        used = set("".join(self.subs) + self.out)
+        fresh = iter(c for c in _LETTERS if c not in used)
+        grads = []
+        for i, term in enumerate(self.subs):
+            if not need[i]:
+                grads.append(None)
+                continue
+            others = [s for j, s in enumerate(self.subs) if j != i]
+            present = set(self.out).union(*others) if others else set(self.out)
+            in_subs = [self.out] + others
+            operands = [g] + [o for j, o in enumerate(ops) if j != i]
+            target = []
+            for c in term:
+                n = self.sizes[c]
+                if c in target:  # a repeated letter: a new one, tied to c on the diagonal
+                    f = next(fresh)
+                    target.append(f)
+                    in_subs.append(c + f)
+                    operands.append(xp.eye(n, dtype=raw_g.dtype))
+                    continue
+                if c not in present:  # summed over by this operand alone
+                    in_subs.append(c)
+                    operands.append(xp.ones(n, dtype=raw_g.dtype))
+                    present.add(c)
+                target.append(c)
+            grads.append(Einsum.apply(*operands, subs=tuple(in_subs), out="".join(target)))
+        return tuple(grads)
+
+
+def _einsum_error(msg):
+    return RuntimeError("einsum(): " + msg)
+
+
+def _sublist_equation(args):
+    """einsum(op0, sublist0, op1, sublist1, ..., [out]) as an equation and operands."""
+    ops, terms = list(args[0::2]), list(args[1::2])
+    out = None
+    if len(ops) > len(terms):  # an output sublist follows the last operand
+        out = ops.pop()
+
+    def letters(sub):
+        s = ""
+        for k in sub:
+            if k is Ellipsis:
+                s += "..."
+            elif isinstance(k, int) and 0 <= k < 52:
+                s += _LETTERS[k]
+            else:
+                raise _einsum_error(
+                    f"expected subscript to be in range [0, 52) or an Ellipsis, but got {k}")
+        return s
+
+    eq = ",".join(letters(t) for t in terms)
+    if out is not None:
+        eq += "->" + letters(out)
+    return eq, ops
+
+
+def _parse_einsum(equation, shapes):
+    """The equation with every ellipsis replaced by letters, as (terms, output)."""
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) > len(shapes):
+        raise _einsum_error("fewer operands were provided than specified in the equation")
+    if len(terms) < len(shapes):
+        raise _einsum_error("more operands were provided than specified in the equation")
+    for k, c in enumerate(eq):
+        if not (c.isascii() and c.isalpha()) and c not in ".,->":
+            raise _einsum_error(f"invalid subscript given at index {k} in the equation string, "
+                                "subscripts must be in [a-zA-Z]")
+    unused = [c for c in _LETTERS if c not in eq]
+    n_ell, counts = 0, []
+    for i, (t, shape) in enumerate(zip(terms, shapes)):
+        if "..." in t:
+            if t.count(".") != 3:
+                raise _einsum_error(f"found '.' for operand {i} that is not part of any ellipsis")
+            k = len(t) - 3
+            if k > len(shape):
+                raise _einsum_error(
+                    f"the number of subscripts in the equation ({k}) is more than the number of "
+                    f"dimensions ({len(shape)}) for operand {i}")
+            n_ell = builtins.max(n_ell, len(shape) - k)
+        else:
+            if "." in t:
+                raise _einsum_error(f"found '.' for operand {i} that is not part of any ellipsis")
+            if len(t) != len(shape):
+                raise _einsum_error(
+                    f"the number of subscripts in the equation ({len(t)}) does not match the "
+                    f"number of dimensions ({len(shape)}) for operand {i} and no ellipsis was "
+                    "given")
+    ell = "".join(unused[:n_ell])
+    expanded = []
+    for t, shape in zip(terms, shapes):
+        if "..." in t:
+            k = len(shape) - (len(t) - 3)
+            t = t.replace("...", ell[n_ell - k:])
+        expanded.append(t)
+    letters = "".join(expanded)
+    if arrow:
+        if "..." in rhs:
+            rhs = rhs.replace("...", ell)
+        elif "." in rhs:
+            raise _einsum_error("found '.' for output but an ellipsis (...) was already found")
+        for c in rhs:
+            if rhs.count(c) > 1:
+                raise _einsum_error(f"output subscript {c} appears more than once in the output")
+            if c not in letters:
+                raise _einsum_error(
+                    f"output subscript {c} does not appear in the equation for any input operand")
+        out = rhs
+    else:  # implicit: the ellipsis, then the letters seen once, in alphabetical order
+        once = sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell)
+        out = ell + "".join(once)
+    return expanded, out
+
+
+def einsum(equation, *operands):
+    """Einstein summation, as ``torch.einsum``: ``einsum('ij,jk->ik', a, b)``, operands as one
+    list (``einsum('ij,jk', [a, b])``), or the sublist form ``einsum(a, [0, 1], b, [1, 2])``.
+    Ellipses and size-1 broadcasting are supported; differentiable to any order."""
+    if not isinstance(equation, str):
+        equation, operands = _sublist_equation((equation,) + operands)
+    elif len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    operands = list(operands)
+    terms, out = _parse_einsum(equation, [tuple(o.shape) for o in operands])
+    sizes = {}
+    for i, (t, o) in enumerate(zip(terms, operands)):
+        seen = {}
+        for c, n in zip(t, o.shape):
+            if c in seen and seen[c] != n:
+                raise _einsum_error(
+                    f"subscript {c} is repeated for operand {i} but the sizes don't match, "
+                    f"{seen[c]} != {n}")
+            seen[c] = n
+            prev = sizes.get(c)
+            if prev is None or prev == 1:
+                sizes[c] = n
+            elif n != 1 and n != prev:
+                raise _einsum_error(
+                    f"subscript {c} has size {n} for operand {i} which does not broadcast with "
+                    f"previously seen size {prev}")
+    floats = [o for o in operands if o.dtype.is_floating_point]
+    for o in floats[1:]:
+        if o.dtype != floats[0].dtype:
+            raise RuntimeError(f"expected scalar type {_type_name(floats[0]._data)} but found "
+                               f"{_type_name(o._data)}")
+    for i, (t, o) in enumerate(zip(terms, operands)):
+        full = tuple(sizes[c] for c in t)
+        if tuple(o.shape) != full:  # size-1 broadcasting, made explicit (and differentiable)
+            operands[i] = o.expand(*full)
+    return Einsum.apply(*operands, subs=tuple(terms), out=out)
+
+
+# ---------------------------------------------------------------- tensordot, kron, cross
+
+
+def tensordot(a, b, dims=2):
+    """Contracts dims of a with dims of b: an int n (a's last n with b's first n) or two
+    lists. Built of permute, reshape and mm, so its graph is theirs."""
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > a.ndim or dims > b.ndim:
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
+        da, db = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+        shown_a, shown_b = [d - a.ndim for d in da], db
+    else:
+        da, db = ([int(d) for d in ([x] if isinstance(x, int) else x)] for x in dims)
+        if len(da) != len(db):
+            raise RuntimeError("both dimension lists should have same length")
+        shown_a, shown_b = list(da), list(db)  # (the error names the dims as given)
+        da, db = [d % a.ndim for d in da], [d % b.ndim for d in db]
+    for ka, (i, j) in enumerate(zip(da, db)):
+        if a.shape[i] != b.shape[j]:
+            raise RuntimeError(
+                f"contracted dimensions need to match, but first has size {a.shape[i]} in dim "
+                f"{shown_a[ka]} and second has size {b.shape[j]} in dim {shown_b[ka]}")
+    free_a = [d for d in range(a.ndim) if d not in da]
+    free_b = [d for d in range(b.ndim) if d not in db]
+    k = math.prod(a.shape[d] for d in da)
+    out_shape = [a.shape[d] for d in free_a] + [b.shape[d] for d in free_b]
+    a2 = a.permute(*(free_a + da)).reshape(-1, k) if a.ndim else a.reshape(1, 1)
+    b2 = b.permute(*(db + free_b)).reshape(k, -1) if b.ndim else b.reshape(1, 1)
+    return matmul(a2, b2).reshape(*out_shape) if out_shape else matmul(a2, b2).reshape(())
+
+
+def kron(input, other):
+    """The Kronecker product: out[i * m + j] = input[i] * other[j] in every dimension (the
+    shorter shape padded with leading 1s)."""
+    n = builtins.max(input.ndim, other.ndim)
+    sa = (1,) * (n - input.ndim) + tuple(input.shape)
+    sb = (1,) * (n - other.ndim) + tuple(other.shape)
+    a = input.reshape(*[v for s in sa for v in (s, 1)]) if n else input
+    b = other.reshape(*[v for s in sb for v in (1, s)]) if n else other
+    return (a * b).reshape(*[p * q for p, q in zip(sa, sb)]) if n else a * b
+
+
+class Cross(Node):
+    """The cross product along `axis` (3 long), with broadcasting. ga = b x g, gb = g x a."""
+
+    name = "LinalgCrossBackward0"
+
+    def forward(self, a, b, axis):
+        xp = array_module(a)
+        self.axis, self.shapes = axis, (a.shape, b.shape)
+        self.save_for_backward(a, b)
+        return xp.cross(a, b, axis=axis)
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        need = self.needs_input_grad
+        return (sum_to(Cross.apply(b, g, axis=self.axis), self.shapes[0]) if need[0] else None,
+                sum_to(Cross.apply(g, a, axis=self.axis), self.shapes[1]) if need[1] else None)
+
+
+def cross(input, other, dim=None):
+    """``torch.cross``: along `dim`, or (deprecated, with PyTorch's warning) the first
+    dimension of size 3."""
+    if input.ndim != other.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    try:
+        shape = np.broadcast_shapes(tuple(input.shape), tuple(other.shape))
+    except ValueError:
+        raise _broadcast_error_of(input, other) from None
+    if dim is None:
+        import warnings
+
+        warnings.warn(
+            "Using torch.cross without specifying the dim arg is deprecated.\nPlease either "
+            "pass the dim explicitly or simply use torch.linalg.cross.\nThe default value of "
+            "dim will change to agree with that of linalg.cross in a future release.",
+            UserWarning, stacklevel=2)
+        sizes = [d for d, n in enumerate(shape) if n == 3]
+        if not sizes:
+            raise RuntimeError("no dimension of size 3 in input")
+        dim = sizes[0]
+    from .reduction import normalize_dims
+
+    (axis,) = normalize_dims(dim, input.ndim, "cross")
+    if input.shape[axis] != 3 or other.shape[axis] != 3:
+        raise RuntimeError(
+            f"linalg.cross: inputs dimension {dim} must have length 3. Got {input.shape[axis]} "
+            f"and {other.shape[axis]}")
+    return Cross.apply(input, other, axis=axis)
+
+
+def linalg_cross(input, other, *, dim=-1):
+    return cross(input, other, dim)
+
+
+def _broadcast_error_of(a, b):
+    from .arithmetic import _broadcast_error
+
+    return _broadcast_error("cross", a._data, b._data)
+
+
+# ---------------------------------------------------------------- determinants, powers, distances
+
+
+def _square_check(a, op, floating=True):
+    if a.ndim < 2:
+        raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions.")
+    if floating and a._data.dtype.kind != "f":
+        raise RuntimeError(
+            f"{op}: Expected a floating point or complex tensor as input. Got {_type_name(a._data)}")
+    if a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(f"{op}: A must be batches of square matrices, but they are "
+                           f"{a.shape[-2]} by {a.shape[-1]} matrices")
+
+
+def _cofactors(xp, a):
+    """The cofactor matrix (the adjugate transposed) of a raw (batch of) square matrices, by
+    SVD: it is d det / dA also where A is singular and has no inverse."""
+    u, s, vh = xp.linalg.svd(a)
+    n = s.shape[-1]
+    off = xp.where(xp.eye(n, dtype=bool), 1, s[..., None, :])  # row i: s with s_i set to 1
+    p = off.prod(axis=-1)  # prod_{j != i} s_j
+    sign = xp.linalg.det(u) * xp.linalg.det(vh)
+    return (u * p[..., None, :]) @ vh * sign[..., None, None]
+
+
+class Det(Node):
+    """det(A); d det / dA = det(A) A^-T, which for a singular A is the cofactor matrix (its
+    first derivative exact, not differentiated again)."""
+
+    name = "LinalgDetBackward0"
+
+    def forward(self, a):
+        y = array_module(a).linalg.det(a)
+        self.save_for_backward(a, y)
+        return y
+
+    def backward(self, g):
+        a, y = self.saved_tensors
+        raw_y = y._data if isinstance(y, Tensor) else y
+        gk = g.reshape(tuple(g.shape) + (1, 1))
+        if (raw_y != 0).all():
+            return gk * y.reshape(tuple(y.shape) + (1, 1)) * inverse(a).swapaxes(-1, -2)
+        raw_a = a._data if isinstance(a, Tensor) else a
+        return gk * _cofactors(array_module(raw_a), raw_a)
+
+
+class Slogdet(Node):
+    """(sign, log |det A|); d log|det| / dA = A^-T (the sign has a zero gradient)."""
+
+    name = "LinalgSlogdetBackward0"
+
+    def forward(self, a):
+        sign, logabs = array_module(a).linalg.slogdet(a)
+        self.save_for_backward(a)
+        return sign.astype(a.dtype, copy=False), logabs.astype(a.dtype, copy=False)
+
+    def backward(self, g_sign, g_logabs):
+        if g_logabs is None:
+            return None
+        (a,) = self.saved_tensors
+        return g_logabs.reshape(tuple(g_logabs.shape) + (1, 1)) * inverse(a).swapaxes(-1, -2)
+
+
+SlogdetResult = collections.namedtuple("slogdet", ["sign", "logabsdet"])
+
+
+def det(input):
+    _square_check(input, "linalg.det")
+    return Det.apply(input)
+
+
+def slogdet(input):
+    _square_check(input, "linalg.slogdet")
+    return SlogdetResult(*Slogdet.apply(input))
+
+
+def logdet(input):
+    """log det A: NaN where det A < 0, -inf where it is 0 (PyTorch)."""
+    _square_check(input, "logdet")
+    sign, logabs = Slogdet.apply(input)
+    from .elementwise import where
+
+    negative = sign._data < 0
+    return where(negative, math.nan, logabs)
+
+
+def matrix_power(input, n):
+    """A^n by repeated squaring (n < 0: the inverse's power; n = 0: the identity, with a zero
+    gradient)."""
+    if input.ndim < 2:
+        raise RuntimeError("linalg.matrix_power: The input tensor A must have at least 2 dimensions.")
+    if input.shape[-1] != input.shape[-2]:
+        raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they "
+                           f"are {input.shape[-2]} by {input.shape[-1]} matrices")
+    n = int(n)
+    if n == 0:  # (a where, not input * 0 + I: a NaN in the input stays out)
+        from .elementwise import where
+
+        xp = array_module(input._data)
+        return where(xp.zeros((), dtype=bool), input, xp.eye(input.shape[-1], dtype=input._data.dtype))
+    base = inverse(input) if n < 0 else input
+    n = abs(n)
+    result = None
+    while n:
+        if n & 1:
+            result = base if result is None else matmul(result, base)
+        n >>= 1
+        if n:
+            base = matmul(base, base)
+    return result
+
+
+def cdist(x1, x2, p=2.0):
+    """Pairwise p-norm distances between the rows of x1 (..., P, M) and x2 (..., R, M), batch
+    dimensions broadcast; the gradient is 0 where two rows coincide."""
+    for name, t in (("X1", x1), ("X2", x2)):
+        if t._data.dtype.kind != "f":
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: "
+                               f"{_type_name(t._data)}")
+    for name, t in (("X1", x1), ("X2", x2)):
+        if t.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {t.ndim}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} "
+                           f"X2: {x2.shape[-1]}")
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    from .reduction import named, norm
+
+    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    return named(norm(diff, p, dim=-1), "CdistBackward0")
+
+
+for _name in ("addmm", "addmv", "addbmm", "baddbmm", "kron", "cross", "det", "logdet",
+              "slogdet", "matrix_power"):
+    setattr(Tensor, _name, globals()[_name])
+del _name
+for _name in ("addmm", "addmv", "addbmm", "baddbmm"):
+    def _make(op):
+        def method(self, *args, **kwargs):
+            from .arithmetic import inplace
+
+            return inplace(self, lambda t: op(t, *args, **kwargs), *args)
+
+        return method
+
+    setattr(Tensor, _name + "_", _make(globals()[_name]))
+del _name

@@ -467,3 +467,131 @@ for _name in ("sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin",
 del _name
 
 from . import shape as _shape_ops  # noqa: E402  (imports this module; bound late)
+
+
+# ---------------------------------------------------------------- NaN-aware and logical reductions
+
+
+class Nansum(Node):
+    """The sum with NaNs counted as 0; they get a zero gradient (PyTorch)."""
+
+    def forward(self, x, axes, keepdim):
+        xp = array_module(x)
+        self.in_shape, self.axes = x.shape, axes
+        self.kept = (x == x) if x.dtype.kind == "f" else None
+        return xp.nansum(x, axis=axes, keepdims=keepdim)
+
+    def backward(self, g):
+        out = _expand_grad(g, self.in_shape, self.axes)
+        if self.kept is None:
+            return out
+        raw = out._data if isinstance(out, Tensor) else out
+        return out * self.kept.astype(raw.dtype)
+
+
+class _BoolReduce(Node):
+    """all / any / count_nonzero: results of bool or integer type, without a gradient."""
+
+    def forward(self, x, axes, keepdim, fname):
+        xp = array_module(x)
+        if fname == "count_nonzero":
+            return xp.asarray(xp.count_nonzero(x, axis=axes)).astype(np.int64)
+        return getattr(xp, fname)(x, axis=axes, keepdims=keepdim)
+
+
+def _axes_of(input, dim, op):
+    x = input._data if isinstance(input, Tensor) else input
+    if isinstance(dim, (list, tuple)) and not dim:
+        return None
+    return _reduce_axes(dim, x.ndim, op)
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    if dtype is not None:
+        input = input.to(dtype)
+    return Nansum.apply(input, axes=_axes_of(input, dim, "nansum"), keepdim=bool(keepdim))
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    """nansum / the count of non-NaN elements (NaN where all are NaN, as PyTorch)."""
+    if dtype is not None:
+        input = input.to(dtype)
+    _check(input, "nanmean")
+    if input._data.dtype.kind != "f":
+        from ..tensor import _TORCH_TYPE_NAMES as names
+
+        raise RuntimeError(
+            "nanmean(): expected input to have floating point or complex dtype but got "
+            f"{names.get(input._data.dtype.name, input._data.dtype.name)}")
+    axes = _axes_of(input, dim, "nanmean")
+    x = input._data
+    count = (x == x).sum(axis=axes, keepdims=bool(keepdim)).astype(x.dtype)
+    with np.errstate(invalid="ignore"):  # 0 / 0 where a slice is all NaN: NaN is the answer
+        return Nansum.apply(input, axes=axes, keepdim=bool(keepdim)) / count
+
+
+def count_nonzero(input, dim=None):
+    return _BoolReduce.apply(input, axes=_axes_of(input, dim, "count_nonzero"), keepdim=False,
+                             fname="count_nonzero")
+
+
+def all(input, dim=None, keepdim=False):
+    return _BoolReduce.apply(input, axes=_axes_of(input, dim, "all"), keepdim=bool(keepdim),
+                             fname="all")
+
+
+def any(input, dim=None, keepdim=False):
+    return _BoolReduce.apply(input, axes=_axes_of(input, dim, "any"), keepdim=bool(keepdim),
+                             fname="any")
+
+
+AminmaxResult = collections.namedtuple("aminmax", ["min", "max"])
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    """(min, max) over all elements or over `dim`, each with amin's / amax's gradient (split
+    evenly between ties)."""
+    _check(input, "aminmax")
+    x = input._data
+    axes = _axes_of(input, dim, "aminmax")
+    if x.size == 0 or (axes is not None and not math.prod(x.shape[a] for a in axes)):
+        raise RuntimeError(
+            "aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
+            "identity.")
+    d = () if axes is None else axes
+    return AminmaxResult(named(amin(input, d, keepdim), "AminmaxBackward0"),
+                         named(amax(input, d, keepdim), "AminmaxBackward0"))
+
+
+def named(t, name):
+    """`t` with its node shown under PyTorch's name for the whole op (dist, std_mean, ...),
+    which here is a composition whose last node would show its own."""
+    if isinstance(t, Tensor) and t._grad_fn is not None:
+        t._grad_fn.name = name
+    return t
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(var, mean) with var's arguments (`correction=`, or the older `unbiased=`)."""
+    if isinstance(dim, bool):  # var_mean(x, False): the old positional `unbiased`
+        unbiased, dim = dim, None
+    v = var(input, dim, unbiased, keepdim, correction=correction)
+    return named(v, "VarMeanBackward0"), named(mean(input, dim, keepdim), "VarMeanBackward0")
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(std, mean) with std's arguments (`correction=`, or the older `unbiased=`)."""
+    if isinstance(dim, bool):
+        unbiased, dim = dim, None
+    s = std(input, dim, unbiased, keepdim, correction=correction)
+    return named(s, "StdMeanBackward0"), named(mean(input, dim, keepdim), "StdMeanBackward0")
+
+
+def dist(input, other, p=2):
+    """The p-norm of input - other (broadcast); its gradient is 0 where they are equal."""
+    return named(norm(input - other, p), "DistBackward0")
+
+
+for _name in ("nansum", "nanmean", "count_nonzero", "all", "any", "aminmax", "dist"):
+    setattr(Tensor, _name, globals()[_name])
+del _name
