@@ -1,0 +1,294 @@
+"""Recurrent layers (RNN, LSTM, GRU and their cells) against torch.nn: a PyTorch state_dict
+loaded into the same architecture gives PyTorch's outputs, final states and gradients
+(float64 and float32), first and second derivatives, reprs, parameter names and shapes,
+initialization, dropout between layers, and PyTorch's error messages."""
+import warnings
+
+import numpy as np
+import pytest
+
+import autograd_gpu as ag
+from autograd_gpu import nn
+from autograd_gpu.autograd import gradcheck, gradgradcheck
+from conftest import to_numpy
+
+F64 = dict(rtol=1e-9, atol=1e-12)
+# float32: a recurrence over a few steps; errors of a few ulp of O(1) values
+F32 = dict(rtol=1e-4, atol=1e-5)
+
+
+def _pair(torch, name, args, kw, precision="float64", device="cpu", seed=0):
+    """The PyTorch module and ours with PyTorch's weights, loaded via NumPy."""
+    torch.manual_seed(seed)
+    theirs = getattr(torch.nn, name)(*args, **kw).to(getattr(torch, precision))
+    ours = getattr(nn, name)(*args, **kw)
+    sd = {k: ag.tensor(v.detach().numpy().copy(), device=device) for k, v in theirs.state_dict().items()}
+    ours.to(getattr(ag, precision)).to(device)
+    ours.load_state_dict(sd)
+    return ours, theirs
+
+
+def _flat(out):
+    """The tensors of an RNN result: output, h_n (and c_n)."""
+    if isinstance(out, tuple):
+        return [t for o in out for t in _flat(o)]
+    return [out]
+
+
+def _check_run(torch, ours, theirs, inputs, device, tol, seed=1):
+    """Runs both on the same inputs (arrays: the input, then states); compares every output
+    and the gradients of a random weighting of them w.r.t. inputs and parameters."""
+    dtype = ag.float64 if inputs[0].dtype == np.float64 else ag.float32
+    a = [ag.tensor(x, dtype=dtype, device=device, requires_grad=True) for x in inputs]
+    t = [torch.tensor(x, requires_grad=True) for x in inputs]
+    pack = lambda xs, lstm: (xs[0],) if len(xs) == 1 else (  # noqa: E731
+        (xs[0], (xs[1], xs[2])) if lstm else (xs[0], xs[1]))
+    lstm = "LSTM" in type(theirs).__name__ and not type(theirs).__name__.endswith("Cell")
+    if type(theirs).__name__ == "LSTMCell":
+        args_o = (a[0],) if len(a) == 1 else (a[0], (a[1], a[2]))
+        args_t = (t[0],) if len(t) == 1 else (t[0], (t[1], t[2]))
+    else:
+        args_o, args_t = pack(a, lstm), pack(t, lstm)
+    outs, touts = _flat(ours(*args_o)), _flat(theirs(*args_t))
+    assert len(outs) == len(touts)
+    rng = np.random.default_rng(seed)
+    loss_o, loss_t = 0, 0
+    for o, to in zip(outs, touts):
+        assert tuple(o.shape) == tuple(to.shape)
+        np.testing.assert_allclose(to_numpy(o), to.detach().numpy(), **tol)
+        w = rng.standard_normal(tuple(to.shape)).astype(inputs[0].dtype)
+        loss_o = loss_o + (o * ag.tensor(w, device=device)).sum()
+        loss_t = loss_t + (to * torch.tensor(w)).sum()
+    loss_o.backward()
+    loss_t.backward()
+    for x, y in zip(a, t):
+        np.testing.assert_allclose(to_numpy(x.grad), y.grad.numpy(), **tol)
+    for (n, p), (m, q) in zip(ours.named_parameters(), theirs.named_parameters()):
+        assert n == m
+        np.testing.assert_allclose(to_numpy(p.grad), q.grad.numpy(), **tol, err_msg=n)
+
+
+SEQ_CASES = [
+    ("LSTM", (3, 4), {"num_layers": 2, "bidirectional": True, "batch_first": True}),
+    ("LSTM", (3, 4), {}),
+    ("LSTM", (3, 4), {"bias": False, "num_layers": 2}),
+    ("GRU", (3, 4), {"num_layers": 2}),
+    ("GRU", (3, 4), {"bidirectional": True, "batch_first": True}),
+    ("RNN", (3, 4), {}),
+    ("RNN", (3, 4), {"nonlinearity": "relu", "num_layers": 2, "bidirectional": True}),
+    ("RNN", (3, 4, 1, "relu", False)),
+]
+
+
+def _case(c):
+    return c if len(c) == 3 else (c[0], c[1], {})
+
+
+@pytest.mark.parametrize("case", SEQ_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(SEQ_CASES)])
+@pytest.mark.parametrize("precision", ["float64", "float32"])
+@pytest.mark.parametrize("with_state", [False, True])
+def test_sequence_layers_match_torch(torch, device, case, precision, with_state):
+    name, args, kw = _case(case)
+    ours, theirs = _pair(torch, name, args, kw, precision, device)
+    assert repr(ours) == repr(theirs)
+    assert [(k, tuple(v.shape)) for k, v in ours.state_dict().items()] == [
+        (k, tuple(v.shape)) for k, v in theirs.state_dict().items()]
+    np_dtype = np.float64 if precision == "float64" else np.float32
+    rng = np.random.default_rng(3)
+    seq, batch = 5, 2
+    shape = (batch, seq, 3) if kw.get("batch_first") else (seq, batch, 3)
+    inputs = [rng.standard_normal(shape).astype(np_dtype)]
+    if with_state:
+        layers = (kw.get("num_layers", 1) if len(case) == 3 else args[2]) * (2 if kw.get("bidirectional") else 1)
+        n_states = 2 if name == "LSTM" else 1
+        inputs += [rng.standard_normal((layers, batch, 4)).astype(np_dtype) for _ in range(n_states)]
+    _check_run(torch, ours, theirs, inputs, device, F64 if precision == "float64" else F32)
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU", "RNN"])
+def test_unbatched_input(torch, name):
+    ours, theirs = _pair(torch, name, (3, 4), {"num_layers": 2, "bidirectional": True})
+    rng = np.random.default_rng(0)
+    inputs = [rng.standard_normal((6, 3))]
+    inputs += [rng.standard_normal((4, 4)) for _ in range(2 if name == "LSTM" else 1)]
+    _check_run(torch, ours, theirs, inputs, "cpu", F64)
+
+
+def test_state_dict_from_torch_gives_torch_outputs_lstm_2_layers_bidirectional_batch_first(torch):
+    """The seed use case: train nothing, load PyTorch's weights, get PyTorch's numbers."""
+    torch.manual_seed(7)
+    theirs = torch.nn.LSTM(10, 20, num_layers=2, bidirectional=True, batch_first=True)
+    ours = nn.LSTM(10, 20, num_layers=2, bidirectional=True, batch_first=True)
+    ours.load_state_dict({k: ag.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((3, 7, 10)).astype(np.float32)
+    out, (h, c) = ours(ag.tensor(x))
+    tout, (th, tc) = theirs(torch.tensor(x))
+    assert tuple(out.shape) == (3, 7, 40) and tuple(h.shape) == tuple(c.shape) == (4, 3, 20)
+    for u, v in ((out, tout), (h, th), (c, tc)):
+        np.testing.assert_allclose(to_numpy(u), v.detach().numpy(), **F32)
+
+
+CELL_CASES = [("LSTMCell", {}), ("LSTMCell", {"bias": False}), ("GRUCell", {}),
+              ("RNNCell", {}), ("RNNCell", {"nonlinearity": "relu"})]
+
+
+@pytest.mark.parametrize("name,kw", CELL_CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CELL_CASES)])
+@pytest.mark.parametrize("form", ["batched", "batched_state", "unbatched_state"])
+@pytest.mark.parametrize("precision", ["float64", "float32"])
+def test_cells_match_torch(torch, device, name, kw, form, precision):
+    ours, theirs = _pair(torch, name, (3, 4), kw, precision, device)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    np_dtype = np.float64 if precision == "float64" else np.float32
+    rng = np.random.default_rng(5)
+    lead = () if form == "unbatched_state" else (2,)
+    inputs = [rng.standard_normal(lead + (3,)).astype(np_dtype)]
+    if form != "batched":
+        inputs += [rng.standard_normal(lead + (4,)).astype(np_dtype)
+                   for _ in range(2 if name == "LSTMCell" else 1)]
+    _check_run(torch, ours, theirs, inputs, device, F64 if precision == "float64" else F32)
+
+
+# ---------------------------------------------------------------- derivatives
+
+
+GRAD_MODULES = [("LSTM", {"bidirectional": True}), ("GRU", {"num_layers": 2}), ("RNN", {}),
+                ("LSTMCell", {}), ("GRUCell", {}), ("RNNCell", {"nonlinearity": "tanh"})]
+
+
+@pytest.mark.parametrize("name,kw", GRAD_MODULES, ids=[n for n, _ in GRAD_MODULES])
+def test_gradcheck_and_gradgradcheck_wrt_input_and_states(name, kw):
+    ag.manual_seed(0)
+    m = getattr(nn, name)(2, 3, **kw).double()
+    rng = np.random.default_rng(0)
+    cell = name.endswith("Cell")
+    layers = kw.get("num_layers", 1) * (2 if kw.get("bidirectional") else 1)
+    x = ag.tensor(rng.standard_normal((2, 2) if cell else (3, 2, 2)), requires_grad=True)
+    state_shape = (2, 3) if cell else (layers, 2, 3)
+    h = ag.tensor(rng.standard_normal(state_shape) * 0.5, requires_grad=True)
+    if "LSTM" in name:
+        c = ag.tensor(rng.standard_normal(state_shape) * 0.5, requires_grad=True)
+        fn = (lambda x, h, c: m(x, (h, c))) if cell else (lambda x, h, c: _flat(m(x, (h, c))))
+        inputs = [x, h, c]
+    else:
+        fn = (lambda x, h: m(x, h)) if cell else (lambda x, h: _flat(m(x, h)))
+        inputs = [x, h]
+    assert gradcheck(fn, inputs)
+    assert gradgradcheck(fn, inputs)
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU", "RNN"])
+def test_second_derivatives_wrt_parameters_match_torch(torch, name):
+    """d/dW of |dL/dW|^2 (create_graph=True through every step) equals PyTorch's."""
+    ours, theirs = _pair(torch, name, (2, 3), {"num_layers": 2})
+    x = np.random.default_rng(1).standard_normal((4, 2, 2))
+    results = []
+    for mod, lib, inp in ((ours, ag, ag.tensor(x)), (theirs, torch, torch.tensor(x))):
+        params = list(mod.parameters())
+        out = mod(inp)[0]
+        grads = lib.autograd.grad((out ** 2).sum(), params, create_graph=True)
+        penalty = sum((g * g).sum() for g in grads)
+        results.append(lib.autograd.grad(penalty, params))
+    for u, v in zip(*results):
+        np.testing.assert_allclose(to_numpy(u), v.numpy(), rtol=1e-8, atol=1e-11)
+
+
+# ---------------------------------------------------------------- construction
+
+
+def test_init_uniform_in_inverse_sqrt_hidden():
+    ag.manual_seed(0)
+    m = nn.LSTM(30, 100, num_layers=2, bidirectional=True)
+    bound = 1 / np.sqrt(100)
+    for name, p in m.named_parameters():
+        w = to_numpy(p)
+        assert np.abs(w).max() <= bound and np.abs(w).max() > 0.98 * bound, name
+    w = to_numpy(m.weight_hh_l1_reverse)
+    np.testing.assert_allclose(w.std(), bound / np.sqrt(3), rtol=0.02)
+
+
+def test_all_weights_and_parameter_order(torch):
+    ours, theirs = _pair(torch, "GRU", (3, 4), {"num_layers": 2, "bidirectional": True})
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert [[tuple(p.shape) for p in layer] for layer in ours.all_weights] == [
+        [tuple(p.shape) for p in layer] for layer in theirs.all_weights]
+
+
+REPRS = [
+    ("LSTM", (3, 4, 2), {"bias": False, "batch_first": True, "dropout": 0.5, "bidirectional": True}),
+    ("GRU", (3, 4), {"num_layers": 2}), ("RNN", (3, 4), {"nonlinearity": "relu"}),
+    ("LSTMCell", (3, 4), {}), ("GRUCell", (3, 4), {"bias": False}),
+    ("RNNCell", (3, 4), {"nonlinearity": "relu"}),
+]
+
+
+@pytest.mark.parametrize("name,args,kw", REPRS, ids=[r[0] for r in REPRS])
+def test_reprs(torch, name, args, kw):
+    assert repr(getattr(nn, name)(*args, **kw)) == repr(getattr(torch.nn, name)(*args, **kw))
+
+
+def test_dropout_between_layers(torch):
+    """dropout=1 zeroes the second layer's input: deterministic, and equal to PyTorch in
+    training mode; in eval mode no dropout."""
+    ours, theirs = _pair(torch, "LSTM", (3, 4), {"num_layers": 2, "dropout": 1.0})
+    x = np.random.default_rng(0).standard_normal((5, 2, 3))
+    for mode in ("train", "eval"):
+        getattr(ours, mode)()
+        getattr(theirs, mode)()
+        _check_run(torch, ours, theirs, [x], "cpu", F64)
+    ours.train()
+    a, b = ours(ag.tensor(x))[0], ours.eval()(ag.tensor(x))[0]
+    assert not np.allclose(to_numpy(a), to_numpy(b))
+
+
+def test_dropout_with_one_layer_warns_as_torch(torch):
+    with pytest.warns(UserWarning) as ours:
+        nn.LSTM(3, 4, dropout=0.3)
+    with warnings.catch_warnings(record=True) as theirs:
+        warnings.simplefilter("always")
+        torch.nn.LSTM(3, 4, dropout=0.3)
+    assert str(ours[0].message) == str(theirs[0].message)
+
+
+# ---------------------------------------------------------------- errors
+
+
+def _same_error(torch, call):
+    with pytest.raises(Exception) as theirs:
+        call(torch)
+    with pytest.raises(type(theirs.value)) as mine:
+        call(ag)
+    assert str(mine.value) == str(theirs.value)
+
+
+RNN_ERRORS = [
+    lambda m: m.nn.LSTM(10, 20)(m.randn(5, 3, 7)),
+    lambda m: m.nn.GRU(10, 20, batch_first=True)(m.randn(3, 5, 7)),
+    lambda m: m.nn.LSTM(10, 20)(m.randn(5, 3, 10), (m.randn(1, 4, 20), m.randn(1, 3, 20))),
+    lambda m: m.nn.LSTM(10, 20)(m.randn(5, 3, 10), (m.randn(1, 3, 20), m.randn(2, 3, 20))),
+    lambda m: m.nn.LSTM(10, 20)(m.randn(5, 3, 10), (m.randn(3, 20), m.randn(3, 20))),
+    lambda m: m.nn.GRU(10, 20)(m.randn(5, 3, 10), m.randn(2, 3, 20)),
+    lambda m: m.nn.RNN(10, 20)(m.randn(5, 3, 10), m.randn(1, 3, 20, 1)),
+    lambda m: m.nn.RNN(10, 20)(m.randn(5, 10), m.randn(1, 3, 20)),
+    lambda m: m.nn.RNN(10, 20)(m.randn(5, 3, 10, 2)),
+    lambda m: m.nn.LSTM(10, 20)(m.randn(5, 3, 10, 2)),
+    lambda m: m.nn.RNN(10, 20, nonlinearity="foo"),
+    lambda m: m.nn.LSTM(10, 20, dropout=1.5),
+    lambda m: m.nn.GRU(10, 0),
+    lambda m: m.nn.LSTMCell(10, 20)(m.randn(3, 7)),
+    lambda m: m.nn.RNNCell(10, 20)(m.randn(3, 2, 10)),
+    lambda m: m.nn.GRUCell(10, 20)(m.randn(3, 10), m.randn(4, 20)),
+    lambda m: m.nn.RNNCell(10, 20)(m.randn(3, 10), m.randn(20)),
+    lambda m: m.nn.LSTMCell(10, 20)(m.randn(3, 10), (m.randn(3, 20), m.randn(3, 2, 20))),
+    lambda m: m.nn.RNNCell(10, 20, nonlinearity="foo")(m.randn(3, 10)),
+]
+
+
+@pytest.mark.parametrize("i", range(len(RNN_ERRORS)))
+def test_errors_as_torch(torch, i):
+    _same_error(torch, RNN_ERRORS[i])
+
+
+def test_not_supported_say_so():
+    with pytest.raises(NotImplementedError, match="proj_size"):
+        nn.LSTM(3, 4, proj_size=2)
