@@ -384,12 +384,13 @@ class Tensor:
     def cuda(self, device=None):
         return self.to(backend.device("cuda", device) if isinstance(device, int) else (device or "cuda"))
 
-    def type(self, dtype=None):
-        if dtype is None:
-            return "autograd_gpu." + ("cuda." if self.is_cuda else "") + _TYPE_NAMES.get(
-                self._data.dtype.name, self._data.dtype.name
-            )
-        return self.to(dtype)
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        """``'torch.FloatTensor'`` (PyTorch's legacy type name) with no argument; else this
+        tensor as the type given by name (``'torch.DoubleTensor'``), legacy type
+        (``DoubleTensor``) or dtype (itself if it is of that type already)."""
+        from ._legacy import tensor_type
+
+        return tensor_type(self, dtype, non_blocking)
 
     def float(self):
         return self.to(backend.float32)
