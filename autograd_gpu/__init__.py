@@ -75,6 +75,11 @@ from .creation import (  # samplers
     bernoulli, get_rng_state, multinomial, normal, poisson, randint_like, set_rng_state,
 )
 from . import autograd
+from . import accelerator  # noqa: E402
+from ._legacy import (  # noqa: E402  (legacy tensor types: constructors and type tests)
+    BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor,
+    LongTensor, ShortTensor,
+)
 
 __version__ = "0.1.0"
 
