@@ -112,3 +112,13 @@ def test_regression_graph(torch):
         todo += [f for f, _ in fn.next_functions if f is not None]
     assert ours == names, (ours, names)
     assert "theta" in out and "mse_train" in out
+
+
+def test_char_lstm(torch):
+    # Embedding -> LSTM -> Linear trained with Adam: PyTorch's numbers in float64, and the
+    # float32 program within float32 rounding over 30 steps
+    out = same_as_torch("char_lstm.py", torch, 1e-7, 0.0, "--double")
+    losses = numbers(out).reshape(-1, 2)
+    assert list(losses[:, 0]) == [10, 20, 30]
+    assert np.all(np.diff(losses[:, 1]) < 0)  # the loss comes down
+    same_as_torch("char_lstm.py", torch, 1e-4)
