@@ -101,3 +101,4 @@ from .serialization import load, save  # noqa: E402
 
 
 from . import func, viz  # noqa: E402  (transforms and graph drawings on top of the core)
+from . import utils  # noqa: E402  (utils.data: datasets, samplers, DataLoader)

@@ -68,7 +68,7 @@ def test_normal_fits_its_law(device, dtype):
     ag.manual_seed(0)
     dt = getattr(ag, dtype)
     x = ag.normal(2.0, 3.0, (N,), dtype=dt, device=device)
-    assert x.dtype == dt and x.shape == (N,) and x.device == ag.device(device)
+    assert x.dtype == dt and x.shape == (N,) and x.device.type == ag.device(device).type
     assert ks_pvalue(to_numpy(x), lambda v: normal_cdf(v, 2.0, 3.0)) > ALPHA
     # tensor mean and std: each element from its own law (standardized, one law)
     mean = ag.linspace(-5, 5, N, dtype=dt, device=device)
