@@ -91,14 +91,14 @@ def _functions(m):
         @staticmethod
         def forward(ctx, x):
             ctx.save_for_backward(x)
-            y = np.maximum(x.detach().numpy(), 0.0) + x.clamp(min=0).numpy() * 0.0
-            return m.from_numpy(y)
+            y = np.maximum(x.detach().cpu().numpy(), 0.0)
+            return m.from_numpy(y).to(x.device) + x.clamp(min=0) * 0.0
 
         @staticmethod
         def backward(ctx, g):
             (x,) = ctx.saved_tensors
-            mask = (x.detach().numpy() > 0).astype(g.numpy().dtype)
-            return g * m.from_numpy(mask)
+            mask = (x.detach().cpu().numpy() > 0).astype(np.float64)
+            return g * m.from_numpy(mask).to(g.device, g.dtype)
 
     return ScaledExp, MulAdd, Cube, ClampNumpy
 
