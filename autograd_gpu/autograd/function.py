@@ -259,8 +259,7 @@ class Function(metaclass=_FunctionMeta):
         backward, vjp = cls.backward, cls.vjp
         base_backward = Function.__dict__["backward"].__func__
         if backward is not base_backward and vjp is not base_backward:
-            # (one overridden and the other left as the alias of the base's)
-            if backward is not vjp:
+            if backward is not vjp:  # both overridden (not one set to the other)
                 raise RuntimeError(
                     "Implementing both 'backward' and 'vjp' for a custom Function is not "
                     "allowed. You should only implement one of them."
