@@ -102,3 +102,4 @@ from .serialization import load, save  # noqa: E402
 
 from . import func, viz  # noqa: E402  (transforms and graph drawings on top of the core)
 from . import utils  # noqa: E402  (utils.data: datasets, samplers, DataLoader)
+from . import distributed  # noqa: E402  (torch.distributed's API; loads mpi4py/CuPy only at init)

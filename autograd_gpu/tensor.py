@@ -1,4 +1,5 @@
 """The Tensor: an array (NumPy or CuPy) plus its place on the tape."""
+import itertools
 import weakref
 
 import numpy as np
@@ -218,6 +219,32 @@ class Tensor:
             if self._accumulator is not None:
                 self._accumulator._pre_hooks = {0: hooks}
         return _HookHandle(hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Calls ``hook(tensor)`` on a leaf once a backward has accumulated its gradient into
+        ``.grad`` (not for autograd.grad, which writes no ``.grad``). Here every leaf's
+        ``.grad`` is written at the end of the pass, so the hooks run then, in the order the
+        gradients arrived. Returns a handle with ``remove()``."""
+        if self._grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        hooks = self.__dict__.get("_post_accumulate_grad_hooks")
+        if hooks is None:
+            hooks = self.__dict__["_post_accumulate_grad_hooks"] = {}
+            ref = weakref.ref(self)
+
+            def queue(grad):  # a gradient hook: the leaf's .grad is written after it
+                t = ref()
+                if t is not None:
+                    engine._queue_post_accumulate(t)
+
+            queue.runs_last = True
+            self.register_hook(queue)
+            engine._post_accumulate_leaves[0] += 1
+        key = next(_post_hook_ids)
+        hooks[key] = hook
+        return _KeyedHandle(hooks, key)
 
     def _get_accumulator(self):
         acc = self._accumulator
@@ -628,6 +655,21 @@ class _HookHandle:
     def remove(self):
         if self.hook in self.hooks:
             self.hooks.remove(self.hook)
+
+
+class _KeyedHandle:
+    """A hook kept in a dict under a key: ``remove()`` deletes it."""
+
+    __slots__ = ("hooks", "key")
+
+    def __init__(self, hooks, key):
+        self.hooks, self.key = hooks, key
+
+    def remove(self):
+        self.hooks.pop(self.key, None)
+
+
+_post_hook_ids = itertools.count()
 
 
 # _init(t, data, grad_fn=None, requires_grad=False) sets every field of a new tensor `t`

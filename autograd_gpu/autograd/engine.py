@@ -9,6 +9,7 @@ individual ops.
 This module checks the arguments and sets up the tables; the loop itself (the heap, the
 nodes, the leaves' gradients) is C, in _tape.backward_loop, with the same rules.
 """
+import threading as _threading
 import warnings
 
 import numpy as _np
@@ -96,6 +97,47 @@ def _needed_nodes(roots, targets):
     return needed
 
 
+# Post-accumulate-grad hooks (Tensor.register_post_accumulate_grad_hook). Such a leaf has a
+# marker among its gradient hooks that queues the leaf when its gradient arrives; once the
+# pass has written the leaves' .grad (the C loop writes them all at its end), run_backward
+# calls the queued leaves' hooks, in the order their gradients arrived. A backward runs none
+# of this until some tensor has registered such a hook.
+_post_accumulate = _threading.local()
+_post_accumulate_leaves = [0]  # how many tensors ever registered one
+
+
+def _queue_post_accumulate(tensor):
+    pending = getattr(_post_accumulate, "pending", None)
+    if pending is not None:
+        pending.append(tensor)
+
+
+def _runs_post_accumulate_hooks(run):
+    def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
+                     accumulate=True, allow_unused=False):
+        if not _post_accumulate_leaves[0]:
+            return run(outputs, grad_outputs, retain_graph, create_graph, inputs, accumulate,
+                       allow_unused)
+        outer = getattr(_post_accumulate, "pending", None)
+        pending = _post_accumulate.pending = []
+        try:
+            result = run(outputs, grad_outputs, retain_graph, create_graph, inputs, accumulate,
+                         allow_unused)
+        finally:
+            _post_accumulate.pending = outer
+        if accumulate:  # autograd.grad writes no .grad, so it runs none
+            for t in pending:
+                if inputs is None or any(t is x for x in inputs):
+                    for hook in list(t.__dict__["_post_accumulate_grad_hooks"].values()):
+                        hook(t)
+        return result
+
+    run_backward.__doc__ = run.__doc__
+    run_backward.__wrapped__ = run
+    return run_backward
+
+
+@_runs_post_accumulate_hooks
 def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None, accumulate=True,
                  allow_unused=False):
     """Backpropagates from `outputs`.

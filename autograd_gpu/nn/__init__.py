@@ -39,6 +39,8 @@ from .pooling import (
     AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d,
     AvgPool2d, MaxPool1d, MaxPool2d,
 )
+from . import parallel  # DistributedDataParallel, DataParallel
+from .parallel import DataParallel
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "Linear", "Identity", "ReLU",
@@ -69,3 +71,4 @@ __all__ += [
     "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
 ]
+__all__ += ["parallel", "DataParallel"]
