@@ -485,6 +485,116 @@ add("solve_broadcast", lambda M, a, b: M.linalg.solve(a, b) if M.__name__ == "to
 add("pinverse", lambda M, a: M.pinverse(a), fixed_samples(([(3, 2)], "real"), ([(2, 3)], "real"), ([(3, 3)], "real"), ([(2, 3)], "real", (T,))), L, rtol=1e-6, atol=1e-8)
 add("pinverse_method", lambda M, a: a.pinverse(), fixed_samples(([(3, 2)], "real"),), L, rtol=1e-6, atol=1e-8)
 
+# --- math extras: more elementwise math, fused multiply-adds, reductions, linear algebra
+# (compact samples: a scalar, a matrix, broadcasting or a zero-size array, one view)
+X = "math_extra"
+_SH = [(), (2, 3)]
+_BSH = [((), ()), ((1, 3), (2, 1))]
+
+
+def _xu(name, op, domain="real", kinks=(), zero_size=False, **kw):
+    add(name, op, unary_samples(domain, kinks, shapes=_SH + [(0, 3)] * zero_size), X, **kw)
+
+
+def _pair_samples(domains=("real", "real"), kinks=((), ()), zero_size=False):
+    """A scalar pair, broadcasting, a transposed view (and a zero-size pair)."""
+    base = binary_samples(domains, _BSH + [((0, 3), (3,))] * zero_size, noncontig=False, kinks=kinks)
+
+    def gen(rng):
+        return base(rng) + [Sample(
+            (make_values(rng, (3, 2), domains[0], kinks[0]), make_values(rng, (3, 2), domains[1], kinks[1])),
+            (T, T), "(3,2).T|(3,2).T")]
+
+    return gen
+
+
+def _xb(name, op, domains=("real", "real"), kinks=((), ()), zero_size=False, **kw):
+    add(name, op, _pair_samples(domains, kinks, zero_size), X, **kw)
+
+
+_xu("log2", lambda M, x: M.log2(x), "pos", f32=True, zero_size=True)
+_xu("log10", lambda M, x: M.log10(x), "pos")
+_xu("exp2", lambda M, x: M.exp2(x))
+_xu("expm1", lambda M, x: M.expm1(x), f32=True)
+_xu("asin", lambda M, x: M.asin(x), "unit")
+_xu("acos", lambda M, x: M.acos(x), "unit")
+_xu("atan", lambda M, x: M.atan(x))
+_xu("sinh", lambda M, x: M.sinh(x))
+_xu("cosh", lambda M, x: M.cosh(x))
+_xu("asinh", lambda M, x: M.asinh(x))
+_xu("acosh", lambda M, x: M.acosh(x + 1.0), "pos")
+_xu("atanh", lambda M, x: M.atanh(x), "unit", f32=True)
+_xu("erf", lambda M, x: M.erf(x), f32=True, zero_size=True)
+_xu("erfc", lambda M, x: M.erfc(x))
+_xu("erfinv", lambda M, x: M.erfinv(x), "unit")
+_xu("reciprocal", lambda M, x: M.reciprocal(x), "nonzero", f32=True)
+_xu("frac", lambda M, x: M.frac(x), kinks=(-1, 0, 1))
+_xu("sinc", lambda M, x: M.sinc(x), f32=True)
+_xu("logit", lambda M, x: M.logit(x * 0.5 + 0.5), "unit")
+_xu("logit_eps", lambda M, x: M.logit(x * 0.6 + 0.5, eps=0.2), "unit", kinks=(-0.5, 0.5))
+_xu("nan_to_num", lambda M, x: M.nan_to_num(x), f32=True, zero_size=True)
+_xu("clamp_min_scalar", lambda M, x: M.clamp_min(x, 0.3), kinks=(0.3,))
+_xu("clamp_max_scalar", lambda M, x: x.clamp_max(-0.2), kinks=(-0.2,))
+_xu("fmod_scalar", lambda M, x: M.fmod(x, 1.5), kinks=(-1.5, 1.5))
+_xu("remainder_scalar", lambda M, x: x.remainder(1.5), kinks=(-1.5, 0, 1.5))
+_xu("copysign_scalar", lambda M, x: M.copysign(x, -1.0), kinks=(0,))
+_xu("xlogy_scalar_self", lambda M, y: M.xlogy(2.0, y), "pos")
+_xu("xlogy_scalar_other", lambda M, x: M.xlogy(x, 3.0))
+_xu("math_methods", lambda M, x: x.arcsinh().sinh().expm1().exp2().log10().atan().arctan(), "pos")
+_xb("clamp_min_tensor", lambda M, a, b: M.clamp_min(a, b))
+_xb("clamp_max_tensor", lambda M, a, b: a.clamp_max(b))
+_xb("logaddexp", lambda M, a, b: M.logaddexp(a, b), f32=True, zero_size=True)
+_xb("logaddexp2", lambda M, a, b: a.logaddexp2(b))
+_xb("xlogy", lambda M, a, b: M.xlogy(a, b), ("real", "pos"), f32=True)
+_xb("hypot", lambda M, a, b: M.hypot(a, b), ("nonzero", "nonzero"), f32=True)
+_xb("atan2", lambda M, a, b: M.atan2(a, b), ("nonzero", "nonzero"), f32=True)
+_xb("copysign", lambda M, a, b: M.copysign(a, b), kinks=((0,), (0,)))
+_xb("fmod", lambda M, a, b: M.fmod(a * 0.3, b), ("real", "pos"))
+_xb("remainder", lambda M, a, b: M.remainder(a * 0.2 + 0.5, b), ("pos", "pos"))
+add("addcmul", lambda M, x, a, b: M.addcmul(x, a, b, value=0.5), fixed_samples(([(2, 3), (3,), (2, 1)], "real"), ([(), (), ()], "real"), ([(3, 2), (2, 3), (3,)], "real", (T, None, None))), X, f32=True)
+add("addcdiv", lambda M, x, a, b: M.addcdiv(x, a, b, value=-2), fixed_samples(([(2, 3), (3,), (2, 1)], "nonzero"), ([(), (), ()], "nonzero"), ([(0, 3), (3,), (1,)], "nonzero")), X, f32=True)
+add("lerp_scalar", lambda M, a, b: M.lerp(a, b, 0.3), _pair_samples(zero_size=True), X, f32=True)
+add("lerp_scalar_high", lambda M, a, b: a.lerp(b, 0.8), binary_samples(shapes=_BSH, noncontig=False), X)
+add("lerp_tensor", lambda M, a, b, w: M.lerp(a, b, w), fixed_samples(([(2, 3), (3,), (2, 1)], "real"), ([(), (), ()], "real"), ([(3,), (3,), (3,)], "unit")), X, f32=True)
+add("addmm", lambda M, x, a, b: M.addmm(x, a, b), fixed_samples(([(2, 4), (2, 3), (3, 4)], "real"), ([(4,), (2, 3), (3, 4)], "real"), ([(2, 2), (3, 2), (3, 2)], "real", (None, T, None)), ([(2, 4), (2, 0), (0, 4)], "real")), X, f32=True)
+add("addmm_beta_alpha", lambda M, x, a, b: M.addmm(x, a, b, beta=0.5, alpha=-2.0), fixed_samples(([(2, 2), (2, 3), (3, 2)], "real"), ([(1,), (1, 2), (2, 1)], "real")), X)
+add("addmm_beta0", lambda M, x, a, b: x.addmm(a, b, beta=0), fixed_samples(([(2, 2), (2, 3), (3, 2)], "real"),), X)
+add("addmv", lambda M, x, a, b: M.addmv(x, a, b, alpha=2), fixed_samples(([(2,), (2, 3), (3,)], "real"), ([(), (2, 3), (3,)], "real"), ([(2,), (3, 2), (3,)], "real", (None, T, None))), X)
+add("baddbmm", lambda M, x, a, b: M.baddbmm(x, a, b, beta=2, alpha=0.5), fixed_samples(([(2, 2, 2), (2, 2, 3), (2, 3, 2)], "real"), ([(2,), (1, 2, 1), (1, 1, 2)], "real")), X)
+add("addbmm", lambda M, x, a, b: x.addbmm(a, b), fixed_samples(([(2, 2), (2, 2, 3), (2, 3, 2)], "real"), ([(), (1, 1, 2), (1, 2, 1)], "real")), X)
+add("einsum_mm", lambda M, a, b: M.einsum("ij,jk->ik", a, b), fixed_samples(([(2, 3), (3, 2)], "real"), ([(3, 2), (3, 2)], "real", (T, None)), ([(2, 0), (0, 2)], "real")), X, f32=True)
+add("einsum_list", lambda M, a, b: M.einsum("bij,bjk", [a, b]), fixed_samples(([(2, 2, 3), (2, 3, 1)], "real"),), X)
+add("einsum_sublist", lambda M, a, b: M.einsum(a, [0, 1], b, [1, 2], [0, 2]), fixed_samples(([(2, 3), (3, 2)], "real"),), X)
+add("einsum_diag_trace", lambda M, a: M.einsum("ii->i", a) * M.einsum("jj", a), fixed_samples(([(3, 3)], "real"), ([(3, 3)], "real", (T,))), X)
+add("einsum_ellipsis_bcast", lambda M, a, b: M.einsum("...ij,...jk->...ik", a, b), fixed_samples(([(2, 1, 3), (3, 2)], "real"), ([(1, 2), (2, 2, 1)], "real")), X)
+add("einsum_three", lambda M, a, b, c: M.einsum("bn,anm,bm->ba", a, b, c), fixed_samples(([(2, 2), (1, 2, 2), (2, 2)], "real"),), X)
+add("einsum_sum_outer", lambda M, a, b: M.einsum("ij,k->jk", a, b), fixed_samples(([(2, 2), (2,)], "real"), ([(1, 3), (0,)], "real")), X)
+add("tensordot", lambda M, a, b: M.tensordot(a, b, dims=2), fixed_samples(([(2, 2, 2), (2, 2, 1)], "real"), ([(1, 3), (1, 3)], "real")), X)
+add("tensordot_1", lambda M, a, b: M.tensordot(a, b, 1), fixed_samples(([(3,), (3, 2)], "real"), ([(2, 3), (3,)], "real")), X)
+add("tensordot_lists", lambda M, a, b: M.tensordot(a, b, dims=([1, 0], [0, 2])), fixed_samples(([(2, 3), (3, 1, 2)], "real"),), X)
+add("kron", lambda M, a, b: M.kron(a, b), fixed_samples(([(2, 2), (2, 1)], "real"), ([(2,), (1, 3)], "real"), ([(), (2,)], "real")), X)
+add("cross", lambda M, a, b: M.cross(a, b, dim=-1), fixed_samples(([(3,), (3,)], "real"), ([(2, 3), (1, 3)], "real"), ([(3, 2), (2, 3)], "real", (T, None))), X, f32=True)
+add("cross_dim0", lambda M, a, b: a.cross(b, dim=0), fixed_samples(([(3, 2), (3, 1)], "real"),), X)
+add("det", lambda M, a: M.det(a), wellcond_samples([(1, 1), (3, 3), (2, 2, 2)], extra=[((lambda r: np.ascontiguousarray(r.uniform(-1, 1, (3, 3)) + 3 * np.eye(3)),), (T,), "(3,3).T")]), X, f32=True)
+add("slogdet", lambda M, a: M.slogdet(a), wellcond_samples([(3, 3), (2, 2, 2)]), X)
+add("slogdet_negative", lambda M, a: M.slogdet(-a)[1], wellcond_samples([(3, 3)]), X)
+add("logdet", lambda M, a: M.logdet(a), wellcond_samples([(2, 2), (2, 3, 3)]), X)
+add("matrix_power", lambda M, a: M.matrix_power(a, 3), fixed_samples(([(2, 2)], "real"), ([(2, 2, 2)], "real"), ([(2, 2)], "real", (T,))), X)
+add("matrix_power_0", lambda M, a: a.matrix_power(0) * a, fixed_samples(([(2, 2)], "real"),), X)
+add("matrix_power_neg", lambda M, a: M.matrix_power(a, -2), wellcond_samples([(2, 2), (3, 3)]), X)
+add("cdist", lambda M, a, b: M.cdist(a, b), fixed_samples(([(3, 2), (2, 2)], "real"), ([(2, 2, 2), (1, 3, 2)], "real"), ([(0, 2), (2, 2)], "real")), X, f32=True)
+add("cdist_p1_p3", lambda M, a, b: M.cdist(a, b, p=1) + M.cdist(a, b, p=3.0), fixed_samples(([(3, 2), (2, 2)], "real"),), X)
+add("dist", lambda M, a, b: M.dist(a, b), binary_samples(shapes=_BSH, noncontig=False), X, f32=True)
+add("dist_p3", lambda M, a, b: a.dist(b, 3), binary_samples(shapes=[((2, 3), (3,))], noncontig=False), X)
+add("std_mean", lambda M, x: M.std_mean(x, 1), unary_samples(shapes=[(2, 3), (2, 3, 2)]), X)
+add("var_mean", lambda M, x: M.var_mean(x, correction=0), unary_samples(shapes=[(3,), (2, 3)]), X)
+add("var_mean_dim_keepdim", lambda M, x: M.var_mean(x, (0, 1), keepdim=True), unary_samples(shapes=[(2, 3), (2, 3, 2)], noncontig=False), X)
+add("nansum", lambda M, x: M.nansum(x), unary_samples(shapes=_SH), X, f32=True)
+add("nansum_dim", lambda M, x: x.nansum(1, keepdim=True), unary_samples(shapes=[(2, 3), (0, 3)]), X)
+add("nanmean", lambda M, x: M.nanmean(x, 0), unary_samples(shapes=[(3,), (2, 3)]), X)
+add("aminmax", lambda M, x: M.aminmax(x), distinct_samples([(), (3,), (2, 3)], views=True), X)
+add("aminmax_dim", lambda M, x: x.aminmax(dim=1, keepdim=True), distinct_samples([(2, 3), (2, 3, 2)], views=True), X)
+
 
 def by_family(family):
     return [c for c in OPS if c.family == family]

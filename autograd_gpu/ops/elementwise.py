@@ -606,46 +606,44 @@ def _special(fname, x):
     CPU when SciPy is installed, else the standard library (erfinv by Newton's method)."""
     xp = array_module(x)
     if xp is not np:
-        import cupyx.scipy.special as cs
+        import cupyx.scipy.special as lib
+    else:
+        try:
+            import scipy.special as lib
+        except ImportError:
+            lib = None
+    f = getattr(lib, fname, None)
+    if f is not None:
+        return f(x).astype(x.dtype, copy=False)
+    if fname == "erfinv":  # (a special-function library without erfinv, or none)
+        return _erfinv_newton(xp, x, lambda v: _special("erf", v), lambda v: _special("erfc", v))
+    if not x.size:
+        return x.copy()
+    return np.vectorize(getattr(math, fname), otypes=[x.dtype])(x)
 
-        return getattr(cs, fname)(x)
-    try:
-        import scipy.special as ss
-    except ImportError:
-        if fname == "erfinv":
-            return _erfinv_host(x)
-        if not x.size:
-            return x.copy()
-        return np.vectorize(getattr(math, fname), otypes=[x.dtype])(x)
-    return getattr(ss, fname)(x).astype(x.dtype, copy=False)
 
-
-def _erfinv_host(x):
-    """erfinv on the host without SciPy: Giles' single-precision approximation (2010), then
-    three Newton steps in float64 on erf(y) = |x| (the residual taken through erfc near 1,
-    where 1 - |x| is exact), which reach double precision from its ~4e-7."""
-    a = np.abs(x.astype(np.float64))
+def _erfinv_newton(xp, x, erf_f, erfc_f):
+    """erfinv from erf: Giles' single-precision approximation (2010), then three Newton steps
+    in float64 on erf(y) = |x| (the residual taken through erfc near 1, where 1 - |x| is
+    exact), which reach double precision from its ~4e-7."""
+    a = xp.abs(x.astype(np.float64))
     with np.errstate(divide="ignore", invalid="ignore"):
-        w = -np.log((1.0 - a) * (1.0 + a))
+        w = -xp.log((1.0 - a) * (1.0 + a))
         small = w < 5.0
-        ws = np.where(small, w - 2.5, np.sqrt(np.where(small, 5.0, w)) - 3.0)
-        p = np.where(small, 2.81022636e-08, -0.000200214257)
+        ws = xp.where(small, w - 2.5, xp.sqrt(xp.where(small, 5.0, w)) - 3.0)
+        p = xp.where(small, 2.81022636e-08, -0.000200214257)
         for cs, cl in ((3.43273939e-07, 0.000100950558), (-3.5233877e-06, 0.00134934322),
                        (-4.39150654e-06, -0.00367342844), (0.00021858087, 0.00573950773),
                        (-0.00125372503, -0.0076224613), (-0.00417768164, 0.00943887047),
                        (0.246640727, 1.00167406), (1.50140941, 2.83297682)):
-            p = np.where(small, cs, cl) + p * ws
-        y = p * a
+            p = xp.where(small, cs, cl) + p * ws
         inside = a < 1.0
-        y = np.where(inside, y, 0.0)
-        erf_v, erfc_v = np.vectorize(math.erf), np.vectorize(math.erfc)
-        for _ in range(3):
-            if not y.size:
-                break
-            resid = np.where(a > 0.5, (1.0 - a) - erfc_v(y), erf_v(y) - a)
-            y = y - resid / (_TWO_OVER_SQRT_PI * np.exp(-y * y))
-        y = np.where(inside, y, np.where(a == 1.0, np.inf, np.nan))
-    return (np.copysign(y, x)).astype(x.dtype, copy=False)
+        y = xp.where(inside, p * a, 0.0)
+        for _ in range(3 if y.size else 0):
+            resid = xp.where(a > 0.5, (1.0 - a) - erfc_f(y), erf_f(y) - a)
+            y = y - resid / (_TWO_OVER_SQRT_PI * xp.exp(-y * y))
+        y = xp.where(inside, y, xp.where(a == 1.0, math.inf, math.nan))
+    return xp.copysign(y, x).astype(x.dtype, copy=False)
 
 
 class Log2(Node):
@@ -968,6 +966,12 @@ class Logaddexp2(Node):
                 sum_to(g * sigmoid((b - a) * _LN2), self.shapes[1]) if need[1] else None)
 
 
+def _log_number(v):
+    """log of a Python number as a Python number (NumPy's would be a float64 scalar, which
+    promotes a float32 tensor)."""
+    return math.log(v) if v > 0 else -math.inf if v == 0 else math.nan
+
+
 class Xlogy(Node):
     """x log(y), 0 where x == 0 (unless y is NaN), as PyTorch. d/dx = log(y) where x != 0,
     d/dy = x / y."""
@@ -980,7 +984,8 @@ class Xlogy(Node):
         self.name = ("XlogyBackward1" if not hasattr(x, "shape") else
                      "XlogyBackward2" if not hasattr(y, "shape") else "XlogyBackward0")
         with np.errstate(divide="ignore", invalid="ignore"):  # log(0) only where x == 0
-            v = _binary("xlogy", x, y, lambda p, q: p * xp.log(q))
+            v = _binary("xlogy", x, y, lambda p, q: p * (
+                xp.log(q) if hasattr(q, "shape") else _log_number(q)))
             out = xp.where((xp.asarray(x) == 0) & ~xp.isnan(y), 0, v)
         return out.astype(v.dtype, copy=False)
 
@@ -990,7 +995,10 @@ class Xlogy(Node):
         gx = gy = None
         if need[0]:
             zero = array_module(_raw(y) if hasattr(y, "shape") else _raw(x)).asarray(_raw(x)) == 0
-            if zero.any():
+            if not hasattr(y, "shape"):  # a number y: log(y) is a number
+                log_y = _log_number(y)
+                gx = g * where(zero, 0.0, log_y) if zero.any() else g * log_y
+            elif zero.any():
                 gx = g * where(zero, 0.0, log(where(zero, 1.0, y)))
             else:
                 gx = g * log(y)
