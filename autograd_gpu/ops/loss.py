@@ -557,8 +557,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     _valid_reduction(reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    if beta == 0:
-        return L1Loss.apply(input, target, reduction=reduction)
+    if beta == 0:  # PyTorch's l1 form: |d| reduced (AbsBackward0 / MeanBackward0 ...)
+        return _reduce(abs(input - target), reduction)
     return SmoothL1Loss.apply(input, target, reduction=reduction, beta=float(beta))
 
 
@@ -609,7 +609,7 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
         raise RuntimeError(
             "margin_ranking_loss : All input tensors should have same dimension but got sizes: "
             f"input1: {input1.shape!r}, input2: {input2.shape!r}, target: {target.shape!r} ")
-    return _reduce(clamp(-target * (input1 - input2) + margin, min=0.0), reduction)
+    return _reduce(_clamp_min(-target * (input1 - input2) + margin, 0.0), reduction)
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
@@ -620,7 +620,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _valid_reduction(reduction)
     t = _raw(target)
-    margin_part = where(t != 1, clamp(margin - input, min=0.0), 0.0)
+    margin_part = where(t != 1, _clamp_min(margin - input, 0.0), 0.0)
     self_part = where(t != -1, input, 0.0)
     return _reduce(margin_part + self_part, reduction)
 
@@ -651,7 +651,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
     cos = prod / sqrt(mag1 * mag2)
     t = _raw(target)
     pos = where(t == 1, 1 - cos, 0.0)
-    neg = where(t == -1, clamp(cos - margin, min=0.0), 0.0)
+    neg = where(t == -1, _clamp_min(cos - margin, 0.0), 0.0)
     return _reduce(pos + neg, reduction)
 
 
@@ -737,14 +737,12 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
         d_neg = minimum(d_neg, pairwise_distance(positive, negative, p, eps))
-    return _reduce(clamp(margin + d_pos - d_neg, min=0.0), reduction)
+    return _reduce(_clamp_min(margin + d_pos - d_neg, 0.0), reduction)
 
 
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
                       reduce=None, reduction="mean"):
     """sum over j != y of max(0, margin - x[y] + x[j])^p (times weight[y]), over C classes."""
-    from ..tensor import _wrap
-    from .indexing import gather
     from .shape import unsqueeze
 
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -767,20 +765,55 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise RuntimeError("target out of range")
     if weight is not None and tuple(weight.shape) != (C,):
         raise RuntimeError(f"inconsistent weight size, expected {C} but got {list(weight.shape)}")
-    xp = array_module(t)
-    idx = t.reshape(-1, 1)
-    x_y = gather(x, 1, _wrap(idx))
-    others = (xp.arange(C).reshape(1, -1) != idx).astype(_raw(x).dtype)
-    z = relu(margin - x_y + x)
-    if p == 2:
-        z = z * z
-    z = z * others
-    if weight is not None:
-        z = z * _raw(weight)[t].reshape(-1, 1).astype(_raw(x).dtype, copy=False)
-    l = z.sum(1) / C
-    if input.ndim == 1:
-        l = l.reshape(())
-    return _reduce(l, reduction)
+    w = None if weight is None else _raw(weight)
+    return MultiMarginLoss.apply(input, target=t, p=p, margin=float(margin), weight=w,
+                                 reduction=reduction)
+
+
+class MultiMarginLoss(Node):
+    """loss_i = sum over j != y_i of max(0, margin - x[i, y_i] + x[i, j])^p * w[y_i] / C.
+
+    The backward needs only constant masks and, for p = 2, the margins z (rebuilt from x
+    with a one-hot sum, so create_graph differentiates them)."""
+
+    def forward(self, x, target, p, margin, weight, reduction):
+        xp = array_module(x)
+        self.in_shape = x.shape
+        x = x.reshape((1, -1)) if x.ndim == 1 else x  # an unbatched sample: a batch of one
+        n, C = x.shape
+        t = xp.asarray(target)
+        self.onehot = (xp.arange(C).reshape(1, -1) == t.reshape(-1, 1)).astype(x.dtype)
+        z = margin - (x * self.onehot).sum(axis=1, keepdims=True) + x
+        self.mask = ((z > 0) * (1 - self.onehot)).astype(x.dtype)
+        zp = z * self.mask if p == 1 else z * z * self.mask
+        self.coef = xp.full((n, 1), 1.0 / C, dtype=x.dtype)
+        if weight is not None:
+            self.coef = self.coef * weight.astype(x.dtype, copy=False)[t].reshape(-1, 1)
+        self.p, self.margin, self.reduction, self.n = p, margin, reduction, n
+        self.save_for_backward(x)
+        l = (zp * self.coef).sum(axis=1)
+        return _reduce(l.reshape(()) if len(self.in_shape) == 1 else l, reduction)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        if self.reduction == "none":
+            g = g.reshape((-1, 1))
+        elif self.reduction == "mean":
+            g = g * (1.0 / self.n) if self.n else g * float("nan")
+        if self.p == 1:
+            d = self.mask * self.coef
+        else:
+            z = self.margin - (x * self.onehot).sum(axis=1, keepdims=True) + x
+            d = z * (self.mask * self.coef * 2.0)
+        gxm = d * g
+        gx = gxm - self.onehot * gxm.sum(axis=1, keepdims=True)
+        return gx.reshape(self.in_shape) if len(self.in_shape) == 1 else gx
+
+
+def _clamp_min(x, lo):
+    from .elementwise import clamp_min
+
+    return clamp_min(x, lo)
 
 
 import builtins as _builtins  # noqa: E402

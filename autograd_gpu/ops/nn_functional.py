@@ -127,11 +127,12 @@ class ScaledElu(Node):
 
     name = "EluBackward0"
 
-    def forward(self, x, alpha, scale, input_scale, name):
+    def forward(self, x, alpha, scale, input_scale, name, grad_input_scale=None):
         xp = array_module(x)
         self.name = name
         self.save_for_backward(x)
-        self.alpha, self.scale, self.input_scale = alpha, scale, input_scale
+        self.alpha, self.scale = alpha, scale
+        self.input_scale = input_scale if grad_input_scale is None else grad_input_scale
         neg = alpha * xp.expm1(xp.minimum(x, 0) * input_scale)
         return (xp.where(x > 0, x, neg) * scale).astype(x.dtype, copy=False)
 
@@ -258,8 +259,11 @@ def mish(input, inplace=False):
 def celu(input, alpha=1.0, inplace=False):
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    # PyTorch's CELU backward takes 1 / alpha with alpha rounded to float32 (its formula
+    # calls alpha.toFloat()); the forward uses the double. Both are kept, for its numbers.
     out = ScaledElu.apply(input, alpha=_num(alpha), scale=1.0, input_scale=1.0 / alpha,
-                          name="CeluBackward0")
+                          name="CeluBackward0",
+                          grad_input_scale=1.0 / float(np.float32(alpha)))
     return _maybe_inplace(input, out, inplace)
 
 
