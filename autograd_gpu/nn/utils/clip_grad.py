@@ -5,6 +5,8 @@ in place by min(1, max_norm / (total_norm + 1e-6)). Nothing here is recorded on 
 import types
 import warnings
 
+import numpy as np
+
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
 
@@ -48,7 +50,8 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     max_norm = float(max_norm)
     if not grads:
         return
-    with no_grad():
+    # a non-finite norm scales by 0 or nan, as PyTorch does, without NumPy's warning
+    with no_grad(), np.errstate(invalid="ignore"):
         coef = clamp(max_norm / (total_norm + 1e-6), max=1.0)
         for g in grads:
             c = coef if coef.device == g.device else coef.to(g.device)
