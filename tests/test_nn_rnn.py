@@ -289,6 +289,15 @@ def test_errors_as_torch(torch, i):
     _same_error(torch, RNN_ERRORS[i])
 
 
+def test_input_dtype_must_match_weights(torch):
+    with pytest.raises(ValueError) as theirs:
+        torch.nn.GRU(3, 4)(torch.randn(2, 3, 3, dtype=torch.float64))
+    with pytest.raises(ValueError) as ours:
+        nn.GRU(3, 4)(ag.randn(2, 3, 3, dtype=ag.float64))
+    # the same words; dtypes are named by their library
+    assert str(ours.value).replace("autograd_gpu.", "torch.") == str(theirs.value)
+
+
 def test_not_supported_say_so():
     with pytest.raises(NotImplementedError, match="proj_size"):
         nn.LSTM(3, 4, proj_size=2)

@@ -161,6 +161,11 @@ class RNNBase(Module):
         if input.dim() not in (2, 3):
             tensor = " tensor" if name == "RNN" else ""  # (PyTorch's wording differs so)
             raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.dim()}D{tensor} instead")
+        w_dtype = self.weight_ih_l0.dtype
+        if input.dtype != w_dtype:
+            raise ValueError(
+                f"RNN input dtype ({input.dtype}) does not match weight dtype ({w_dtype}). "
+                f"Convert input: input.to({w_dtype}), or convert model: model.to({input.dtype})")
         batched = input.dim() == 3
         is_lstm = self.mode == "LSTM"
         if hx is not None:
