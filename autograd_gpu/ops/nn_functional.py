@@ -32,11 +32,6 @@ def _num(v):
     return float(v)
 
 
-def _as_float(x):
-    """Integer data in float32 (what the activations compute in, as PyTorch refuses ints)."""
-    return x if x.dtype.kind in "fc" else x.astype(np.float32)
-
-
 # ---------------------------------------------------------------- activations
 
 
