@@ -350,8 +350,7 @@ def _keep_mask(input, p, shape):
     """Bernoulli(1 - p) in `shape`, from the device's generator (seeded by manual_seed)."""
     from ..creation import _generator
 
-    rng = _generator(device_of(input._data))._rng
-    u = rng.random(shape) if hasattr(rng, "random") else rng.random_sample(shape)  # NumPy / CuPy
+    u = _generator(device_of(input._data))._uniform(shape)  # the device's stream
     return (u >= p).astype(input._data.dtype)
 
 
