@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from ..creation import empty
+from ..creation import empty, tensor
 from ..ops import conv as _ops
 from . import init
 from .module import Module, Parameter
@@ -48,8 +48,9 @@ def _pad(input, pads, mode):
             raise RuntimeError("Padding value causes wrapping around more than once.")
     idx = [_pad_index(n, lo, hi, mode) for (lo, hi), n in zip(pads, shape)]
     if nd == 1:
-        return input[..., idx[0]]
-    return input[..., idx[0][:, None], idx[1][None, :]]
+        return input[..., tensor(idx[0], device=input.device)]
+    return input[..., tensor(idx[0][:, None], device=input.device),
+                 tensor(idx[1][None, :], device=input.device)]
 
 
 class _ConvNd(Module):
@@ -70,8 +71,9 @@ class _ConvNd(Module):
         kernel_size, stride, dilation = (_ntuple(v, nd) for v in (kernel_size, stride, dilation))
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
+                # (a set, as PyTorch's: the same order as its message in this process)
                 raise ValueError(
-                    f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
+                    f"Invalid padding string {padding!r}, should be one of {set(('same', 'valid'))}")
             if padding == "same" and any(s != 1 for s in stride):
                 raise ValueError("padding='same' is not supported for strided convolutions")
         else:

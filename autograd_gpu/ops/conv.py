@@ -25,7 +25,7 @@ import numpy as np
 
 from ..autograd.node import Node
 from ..backend import array_module
-from ..tensor import _TORCH_TYPE_NAMES, _wrap
+from ..tensor import _TORCH_TYPE_NAMES, Tensor, _wrap
 
 # ---------------------------------------------------------------- small helpers
 
@@ -145,7 +145,7 @@ def _conv(x, w, geom):
     cols = _im2col(x, geom)
     N, G = x.shape[0], geom.groups
     O = w.shape[0]
-    y = xp.matmul(w.reshape(G, O // G, -1), cols)  # (N, G, O/G, OH*OW)
+    y = xp.matmul(w.reshape(G, O // G, cols.shape[2]), cols)  # (N, G, O/G, OH*OW)
     return y.reshape((N, O) + tuple(geom.out_hw)), cols
 
 
@@ -161,8 +161,28 @@ def _conv_transposed(g, w, geom):
     (sh, sw), (dh, dw) = geom.stride, geom.dilation
     (t, b), (l, r) = geom.pad
     wT = w.reshape(G, O // G, Cg * kh * kw).transpose(0, 2, 1)
+    Hp, Wp = H + t + b, W + l + r
+    if sh == 1 and sw == 1 and OW <= 16 and kw > 1:
+        # narrow images: the sums below would run NumPy's inner loop over rows of only OW
+        # elements. On the padded plane flattened, offset (i, j) of every output is one
+        # contiguous run instead, if g's rows are widened to Wp with zeros first (the
+        # zeros carry no gradient wherever a run wraps into the next row)
+        ge = xp.zeros((N, O, OH, Wp), g.dtype)
+        ge[..., :OW] = g
+        cols = xp.matmul(wT, ge.reshape(N, G, O // G, OH * Wp)).reshape(
+            N, G * Cg, kh, kw, OH * Wp)
+        run = (OH - 1) * Wp + OW
+        buf = xp.zeros((N, G * Cg, Hp * Wp), cols.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                o = i * dh * Wp + j * dw
+                buf[:, :, o:o + run] += cols[:, :, i, j, :run]
+        buf = buf.reshape(N, G * Cg, Hp, Wp)
+        if t or b or l or r:
+            return xp.ascontiguousarray(buf[:, :, t:t + H, l:l + W])
+        return buf
     cols = xp.matmul(wT, g.reshape(N, G, O // G, OH * OW)).reshape(N, G * Cg, kh, kw, OH, OW)
-    buf = xp.zeros((N, G * Cg, H + t + b, W + l + r), cols.dtype)
+    buf = xp.zeros((N, G * Cg, Hp, Wp), cols.dtype)
     for i in range(kh):
         rows = _slices(i * dh, sh, OH)
         for j in range(kw):
@@ -179,10 +199,11 @@ def _conv_weight(x, g, geom, cols=None):
         cols = _im2col(x, geom)
     N, O = g.shape[:2]
     G = geom.groups
-    gw = xp.matmul(g.reshape(N, G, O // G, -1), cols.swapaxes(-1, -2))  # (N, G, O/G, K)
+    K, P = cols.shape[2:]
+    gw = xp.matmul(g.reshape(N, G, O // G, P), cols.swapaxes(-1, -2))  # (N, G, O/G, K)
     gw = gw.sum(axis=0) if N != 1 else gw[0]
     kh, kw = geom.kernel
-    return gw.reshape(O, -1, kh, kw)
+    return gw.reshape(O, K // (kh * kw), kh, kw)
 
 
 _CONV_BB = "ConvolutionBackwardBackward0"
@@ -223,7 +244,9 @@ class Convolution(Node):
             if self.transposed:  # the image side is the output here
                 gw = ConvWeightGrad.apply(g, x, geom=geom)
             else:
-                gw = ConvWeightGrad.apply(x, g, geom=geom, cols=saved[2])
+                cols = saved[2]  # (a raw array: under create_graph it comes back wrapped)
+                cols = cols._data if isinstance(cols, Tensor) else cols
+                gw = ConvWeightGrad.apply(x, g, geom=geom, cols=cols)
         if len(need) > 2 and need[2]:
             gb = g.sum(axis=(0, 2) if geom.spatial == 1 else (0, 2, 3))
         return gx, gw, gb
