@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml autograd_gpu/autograd/_tape.c
 	$(BIN)/pip install -q -e '.[test,viz,plot]'
 	if [ -n "$(CUPY)" ]; then $(BIN)/pip install -q $(CUPY); fi
 	if [ "$(ORACLE)" = "1" ]; then $(BIN)/pip install -q '$(TORCH)'; fi
+	if command -v mpirun >/dev/null && command -v mpicc >/dev/null; then $(BIN)/pip install -q -e '.[distributed]'; fi  # mpi4py, where MPI is installed
 	touch $@
 
 test: $(STAMP)
