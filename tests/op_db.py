@@ -485,6 +485,149 @@ add("solve_broadcast", lambda M, a, b: M.linalg.solve(a, b) if M.__name__ == "to
 add("pinverse", lambda M, a: M.pinverse(a), fixed_samples(([(3, 2)], "real"), ([(2, 3)], "real"), ([(3, 3)], "real"), ([(2, 3)], "real", (T,))), L, rtol=1e-6, atol=1e-8)
 add("pinverse_method", lambda M, a: a.pinverse(), fixed_samples(([(3, 2)], "real"),), L, rtol=1e-6, atol=1e-8)
 
+# --- sorting, scans, gather/scatter and more shape ops (ops/sorting.py, ops/scan.py, and the
+# later parts of ops/shape.py and ops/indexing.py)
+
+
+def _ix(M, x, a):
+    """An index tensor on x's device."""
+    return M.tensor(np.asarray(a), device=x.device)
+
+
+def zeros_samples(shapes, at):
+    """Real values with exact zeros at the given flat positions (cumprod's special case)."""
+
+    def gen(rng):
+        out = []
+        for s, pos in zip(shapes, at):
+            x = make_values(rng, s, "nonzero")
+            x.reshape(-1)[list(pos)] = 0.0
+            out.append(Sample((x,), desc=f"{s} zeros at {list(pos)}"))
+        return out
+
+    return gen
+
+
+SO = "sorting"
+DS = distinct_samples([(), (3,), (2, 3), (2, 3, 4)], views=True)
+DS_ROWS = distinct_samples([(3,), (2, 3), (2, 3, 4)], views=True)
+add("sort", lambda M, x: M.sort(x), DS, SO, f32=True)
+add("sort_desc_dim0", lambda M, x: x.sort(0, descending=True), DS_ROWS, SO)
+add("sort_values_stable", lambda M, x: x.sort(dim=-1, stable=True).values * 2, DS_ROWS, SO)
+add("msort", lambda M, x: M.msort(x), DS_ROWS, SO)
+add("topk", lambda M, x: M.topk(x, 2), distinct_samples([(3,), (2, 3), (2, 3, 4)], views=True), SO, f32=True)
+add("topk_smallest_dim0", lambda M, x: x.topk(1, dim=0, largest=False), DS_ROWS, SO)
+add("kthvalue", lambda M, x: M.kthvalue(x, 2), DS_ROWS, SO)
+add("kthvalue_keepdim", lambda M, x: x.kthvalue(1, 0, keepdim=True), DS_ROWS, SO)
+add("median", lambda M, x: M.median(x), DS, SO, f32=True)
+add("median_dim", lambda M, x: x.median(-1), DS_ROWS, SO)
+add("median_dim_keepdim", lambda M, x: M.median(x, 0, keepdim=True), DS_ROWS, SO)
+add("nanmedian", lambda M, x: M.nanmedian(x), DS, SO)
+add("nanmedian_dim", lambda M, x: x.nanmedian(0), DS_ROWS, SO)
+add("mode", lambda M, x: M.mode(x), DS_ROWS, SO)
+for _it in ("linear", "lower", "higher", "midpoint", "nearest"):
+    add(f"quantile_{_it}", lambda M, x, it=_it: M.quantile(x, 0.35, interpolation=it), DS_ROWS, SO, f32=_it == "linear")
+    add(f"quantile_dim_{_it}", lambda M, x, it=_it: x.quantile(M.tensor([0.2, 0.75], dtype=x.dtype, device=x.device), dim=-1, keepdim=True, interpolation=it), DS_ROWS, SO)
+add("nanquantile", lambda M, x: M.nanquantile(x, M.tensor([0.1, 0.5, 1.0], dtype=x.dtype, device=x.device), dim=0), DS_ROWS, SO)
+add("quantile_keepdim_all", lambda M, x: M.quantile(x, 0.6, keepdim=True), DS_ROWS, SO)
+
+SC = "scan"
+add("cumsum", lambda M, x: M.cumsum(x, 0), unary_samples(), SC, f32=True)
+add("cumsum_method", lambda M, x: x.cumsum(dim=-1), unary_samples(), SC)
+add("cumprod", lambda M, x: M.cumprod(x, -1), unary_samples("nonzero"), SC, f32=True)
+add("cumprod_dim0", lambda M, x: x.cumprod(0), unary_samples("nonzero", shapes=[(3,), (2, 3), (2, 3, 4)]), SC)
+add("cumprod_zeros", lambda M, x: M.cumprod(x, -1), zeros_samples([(4,), (4,), (2, 4), (3, 3), (5,)], [(0,), (1, 3), (1, 5, 6), (2, 4, 5, 6), (1, 2)]), SC)
+add("cumprod_zeros_dim0", lambda M, x: M.cumprod(x, 0), zeros_samples([(3, 2), (4,)], [(0, 3), (2,)]), SC)
+add("cummax", lambda M, x: M.cummax(x, 0), DS, SC)
+add("cummin", lambda M, x: x.cummin(-1), DS, SC)
+add("logcumsumexp", lambda M, x: M.logcumsumexp(x, -1), unary_samples(), SC, f32=True)
+add("logcumsumexp_dim0", lambda M, x: (x * 40).logcumsumexp(0), unary_samples(shapes=[(3,), (2, 3), (2, 3, 4)]), SC)
+
+SH = "shape_more"
+add("flip", lambda M, x: M.flip(x, (0,)), unary_samples(shapes=[(3,), (2, 3), (2, 3, 4), (0, 3)]), SH, f32=True)
+add("flip_dims", lambda M, x: x.flip(-1, 0), unary_samples(shapes=[(2, 3), (2, 3, 4)]), SH)
+add("fliplr", lambda M, x: M.fliplr(x), unary_samples(shapes=[(2, 3), (2, 3, 4)]), SH)
+add("flipud", lambda M, x: x.flipud(), unary_samples(shapes=[(3,), (2, 3)]), SH)
+add("roll", lambda M, x: M.roll(x, 2), unary_samples(), SH)
+add("roll_dims", lambda M, x: x.roll((1, -4), (0, 1)), unary_samples(shapes=[(2, 3), (2, 3, 4)]), SH)
+add("rot90", lambda M, x: M.rot90(x), unary_samples(shapes=[(2, 3), (2, 3, 4)]), SH)
+add("rot90_k", lambda M, x: x.rot90(-1, (1, -1)), unary_samples(shapes=[(2, 3, 4)], noncontig=False), SH)
+add("rot90_2", lambda M, x: M.rot90(x, 2, (0, 1)), unary_samples(shapes=[(2, 3)]), SH)
+add("repeat", lambda M, x: x.repeat(2, 1, 2), unary_samples(shapes=[(), (3,), (2, 3), (0, 3)]), SH, f32=True)
+add("tile", lambda M, x: M.tile(x, (2,)), unary_samples(), SH)
+add("repeat_interleave", lambda M, x: M.repeat_interleave(x, 2), unary_samples(), SH)
+add("repeat_interleave_tensor", lambda M, x: x.repeat_interleave(_ix(M, x, [2, 0, 1]), dim=-1), unary_samples(shapes=[(3,), (2, 3)]), SH)
+add("tril", lambda M, x: M.tril(x), unary_samples(shapes=[(2, 3), (2, 3, 4), (0, 3)]), SH, f32=True)
+add("tril_k", lambda M, x: x.tril(-1), unary_samples(shapes=[(2, 3), (2, 3, 4)]), SH)
+add("triu", lambda M, x: M.triu(x, 1), unary_samples(shapes=[(2, 3), (2, 3, 4), (0, 3)]), SH)
+add("diag_2d", lambda M, x: M.diag(x), unary_samples(shapes=[(2, 3), (0, 3)]), SH)
+add("diag_2d_offset", lambda M, x: x.diag(-1), unary_samples(shapes=[(2, 3)]), SH)
+add("diag_1d", lambda M, x: M.diag(x, 1), unary_samples(shapes=[(3,)]), SH)
+add("diag_embed", lambda M, x: M.diag_embed(x), unary_samples(shapes=[(3,), (2, 3)]), SH)
+add("diag_embed_dims", lambda M, x: x.diag_embed(-1, 0, 2), unary_samples(shapes=[(2, 3)]), SH)
+add("diagonal", lambda M, x: M.diagonal(x), unary_samples(shapes=[(2, 3), (2, 3, 4), (0, 3)]), SH, f32=True)
+add("diagonal_dims", lambda M, x: x.diagonal(1, -1, 0), unary_samples(shapes=[(2, 3, 4)], noncontig=False), SH)
+add("diagonal_neg", lambda M, x: x.diagonal(offset=-1), unary_samples(shapes=[(2, 3)]), SH)
+add("trace", lambda M, x: M.trace(x), unary_samples(shapes=[(2, 3), (0, 3)]), SH)
+add("narrow", lambda M, x: M.narrow(x, -1, 1, 2), unary_samples(shapes=[(3,), (2, 3), (2, 3, 4)]), SH)
+add("select", lambda M, x: x.select(0, -1), unary_samples(shapes=[(3,), (2, 3), (2, 3, 4)]), SH)
+add("unbind", lambda M, x: M.unbind(x, -1), unary_samples(shapes=[(3,), (2, 3)]), SH)
+add("movedim", lambda M, x: M.movedim(x, 0, -1), unary_samples(shapes=[(2, 3), (2, 3, 4)]), SH)
+add("moveaxis_many", lambda M, x: x.moveaxis((0, 2), (1, 0)), unary_samples(shapes=[(2, 3, 4)], noncontig=False), SH)
+add("hstack", lambda M, a, b: M.hstack([a, b]), fixed_samples(([(2, 3), (2, 1)], "real"), ([(3,), (2,)], "real"), ([(), ()], "real")), SH)
+add("vstack", lambda M, a, b: M.vstack((a, b)), fixed_samples(([(2, 3), (1, 3)], "real"), ([(3,), (3,)], "real"), ([(2, 3), (3,)], "real")), SH)
+add("row_stack", lambda M, a, b: M.row_stack((a, b)), fixed_samples(([(3,), (3,)], "real"),), SH)
+add("dstack", lambda M, a, b: M.dstack([a, b]), fixed_samples(([(2, 3), (2, 3)], "real"), ([(3,), (3,)], "real"), ([(2, 3, 1), (2, 3, 2)], "real")), SH)
+add("column_stack", lambda M, a, b: M.column_stack([a, b]), fixed_samples(([(3,), (3, 2)], "real"), ([(), (1, 2)], "real")), SH)
+add("block_diag", lambda M, a, b, c: M.block_diag(a, b, c), fixed_samples(([(2, 3), (2,), ()], "real"), ([(1, 1), (0, 2), (2, 2)], "real")), SH)
+add("tensor_split", lambda M, x: M.tensor_split(x, 3, -1), unary_samples(shapes=[(4,), (2, 5)]), SH)
+add("tensor_split_indices", lambda M, x: x.tensor_split([1, -1, 9]), unary_samples(shapes=[(4,), (4, 2)], noncontig=False), SH)
+add("hsplit", lambda M, x: M.hsplit(x, 2), unary_samples(shapes=[(4,), (2, 4)], noncontig=False), SH)
+add("vsplit", lambda M, x: x.vsplit([1]), unary_samples(shapes=[(2, 3), (3, 2)]), SH)
+add("meshgrid_ij", lambda M, a, b: M.meshgrid(a, b, indexing="ij"), fixed_samples(([(3,), (2,)], "real"), ([(), (2,)], "real")), SH)
+add("meshgrid_xy", lambda M, a, b, c: M.meshgrid([a, b, c], indexing="xy"), fixed_samples(([(3,), (2,), (2,)], "real"),), SH)
+add("cartesian_prod", lambda M, a, b: M.cartesian_prod(a, b), fixed_samples(([(3,), (2,)], "real"), ([(0,), (2,)], "real")), SH)
+add("combinations", lambda M, x: M.combinations(x), unary_samples(shapes=[(3,), (1,)]), SH)
+add("combinations_r3", lambda M, x: M.combinations(x, 3, with_replacement=True), unary_samples(shapes=[(2,)]), SH)
+add("atleast_3d", lambda M, a, b: M.atleast_3d(a, b), fixed_samples(([(), (3,)], "real"), ([(2, 3), (2, 1, 3)], "real")), SH)
+add("atleast_2d", lambda M, x: M.atleast_2d(x), unary_samples(shapes=[(), (3,), (2, 3)]), SH)
+
+SX = "scatter"
+X34 = [(3, 4), (2, 4)]
+IDX24 = np.array([[0, 2, 1, 0], [2, 0, 1, 0]])
+add("gather", lambda M, x: M.gather(x, 0, _ix(M, x, IDX24)), fixed_samples(([(3, 4)], "real"), ([(4, 3)], "real", (T,))), SX, f32=True)
+add("gather_dim1", lambda M, x: x.gather(1, _ix(M, x, [[3, 3], [0, 1], [2, 0]])), fixed_samples(([(3, 4)], "real"),), SX)
+add("take_along_dim", lambda M, x: M.take_along_dim(x, _ix(M, x, [[0], [3], [1]]), 1), fixed_samples(([(3, 4)], "real"),), SX)
+add("take_along_dim_bcast", lambda M, x: M.take_along_dim(x, _ix(M, x, [[2, 0, 0, 1]]), dim=0), fixed_samples(([(3, 4)], "real"), ([(3, 1)], "real")), SX)
+add("take_along_dim_flat", lambda M, x: M.take_along_dim(x, _ix(M, x, [5, 0, 5])), fixed_samples(([(3, 4)], "real"), ([(2, 3)], "real", None)), SX)
+add("take", lambda M, x: M.take(x, _ix(M, x, [[0, -1], [4, 4]])), fixed_samples(([(3, 4)], "real"), ([(5,)], "real"), ([(4, 3)], "real", (T,))), SX)
+add("scatter", lambda M, x, s: M.scatter(x, 0, _ix(M, x, IDX24[:1]), s), fixed_samples(([(3, 4), (1, 4)], "real"),), SX, f32=True)
+add("scatter_src_larger", lambda M, x, s: x.scatter(1, _ix(M, x, [[1, 0], [3, 2]]), s[:, :2]), fixed_samples(([(3, 4), (2, 4)], "real"),), SX)
+add("scatter_value", lambda M, x: M.scatter(x, 1, _ix(M, x, [[0, 3], [1, 1]]), 1.5), fixed_samples(([(3, 4)], "real"),), SX)
+add("scatter_add", lambda M, x, s: M.scatter_add(x, 0, _ix(M, x, IDX24), s), fixed_samples((X34, "real")), SX, f32=True)
+add("scatter_add_method", lambda M, x, s: x.scatter_add(1, _ix(M, x, [[0, 0, 1, 1], [3, 3, 3, 3]]), s), fixed_samples(([(2, 4), (2, 4)], "real"),), SX)
+for _red in ("sum", "prod", "mean", "amax", "amin"):
+    for _inc in (True, False):
+        add(f"scatter_reduce_{_red}_{'self' if _inc else 'noself'}",
+            lambda M, x, s, r=_red, inc=_inc: M.scatter_reduce(x, 0, _ix(M, x, IDX24), s, r, include_self=inc),
+            fixed_samples((X34, "nonzero")), SX, f32=_red == "sum" and _inc)
+add("scatter_reduce_prod_zeros", lambda M, x, s: M.scatter_reduce(x * M.tensor([[0.0], [1.0], [1.0]], dtype=x.dtype, device=x.device), 0, _ix(M, x, IDX24), s * M.tensor([[1.0, 0.0, 1.0, 0.0], [1.0, 0.0, 1.0, 1.0]], dtype=x.dtype, device=x.device), "prod"), fixed_samples((X34, "nonzero")), SX)
+add("index_add", lambda M, x, s: M.index_add(x, 0, _ix(M, x, [2, 2]), s, alpha=-1.5), fixed_samples((X34, "real"),), SX, f32=True)
+add("index_add_dim1", lambda M, x, s: x.index_add(1, _ix(M, x, [0, 3, 0]), s), fixed_samples(([(2, 4), (2, 3)], "real"),), SX)
+add("index_copy", lambda M, x, s: M.index_copy(x, 0, _ix(M, x, [2, 0]), s), fixed_samples((X34, "real"),), SX)
+add("index_fill", lambda M, x: M.index_fill(x, 1, _ix(M, x, [0, 2]), -2.0), fixed_samples(([(3, 4)], "real"), ([(4, 3)], "real", (T,))), SX)
+add("index_fill_tensor", lambda M, x, v: x.index_fill(1, _ix(M, x, [0, 2, 2]), v), fixed_samples(([(3, 4), ()], "real"),), SX)
+add("index_put", lambda M, x, v: M.index_put(x, (_ix(M, x, [0, 2]), _ix(M, x, [1, 1])), v), fixed_samples(([(3, 4), (2,)], "real"), ([(3, 4), ()], "real")), SX)
+add("index_put_accumulate", lambda M, x, v: x.index_put((_ix(M, x, [0, 2, 0]),), v, accumulate=True), fixed_samples(([(3, 4), (4,)], "real"), ([(3, 4), (3, 4)], "real")), SX)
+add("index_put_inplace", lambda M, x, v: (x * 1.0).index_put_((_ix(M, x, [1, 0]),), v), fixed_samples(([(3, 4), (2, 4)], "real"),), SX)
+add("put", lambda M, x, s: (x * 1.0).put_(_ix(M, x, [0, -1, 5]), s), fixed_samples(([(3, 4), (3,)], "real"),), SX)
+add("put_accumulate", lambda M, x, s: (x * 1.0).put_(_ix(M, x, [[5, 5], [0, 1]]), s, accumulate=True), fixed_samples(([(3, 4), (2, 2)], "real"),), SX)
+add("masked_select", lambda M, x, y: M.masked_select(x, y > 0), fixed_samples(([(2, 3), (2, 3)], "real"), ([(2, 3), (3,)], "real"), ([(3,), (2, 3)], "real")), SX)
+add("masked_scatter", lambda M, x, y, s: M.masked_scatter(x, y > 0, s), fixed_samples(([(2, 3), (2, 3), (7,)], "real"), ([(2, 3), (3,), (2, 3)], "real")), SX)
+add("scatter_inplace", lambda M, x, s: (x * 1.0).scatter_(0, _ix(M, x, IDX24[:1]), s), fixed_samples(([(3, 4), (1, 4)], "real"),), SX)
+add("index_add_inplace", lambda M, x, s: (x * 1.0).index_add_(0, _ix(M, x, [1, 1]), s), fixed_samples((X34, "real"),), SX)
+add("masked_scatter_inplace", lambda M, x, y, s: (x * 1.0).masked_scatter_(y > 0, s), fixed_samples(([(2, 3), (2, 3), (6,)], "real"),), SX)
+
 # --- math extras: more elementwise math, fused multiply-adds, reductions, linear algebra
 # (compact samples: a scalar, a matrix, broadcasting or a zero-size array, one view)
 X = "math_extra"

@@ -410,9 +410,10 @@ def _src_region(src, index):
     return src[tuple(slice(0, n) for n in ish)]
 
 
-def _check_same_dtype(op, x, src):
+def _check_same_dtype(x, src):
+    # (scatter_add and scatter_reduce say "scatter()" too, as PyTorch)
     if isinstance(src, Tensor) and src.dtype != x.dtype:
-        raise RuntimeError(f"{op}(): Expected self.dtype to be equal to src.dtype")
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
 
 
 class Scatter(Node):
@@ -684,7 +685,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
         if not hasattr(src, "shape"):
             src = _wrap(array_module(_raw(input)).full(_raw(index).shape, src, _raw(input).dtype))
         return scatter_reduce(input, dim, index, src, "sum" if reduce == "add" else "prod")
-    _check_same_dtype("scatter", input, src)
+    _check_same_dtype(input, src)
     axis, key, idx = _scatter_key("scatter", input, dim, index, src)
     if hasattr(src, "shape"):
         src = _src_region(src, index)
@@ -694,7 +695,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
 
 
 def scatter_add(input, dim, index, src):
-    _check_same_dtype("scatter_add", input, src)
+    _check_same_dtype(input, src)
     axis, key, idx = _scatter_key("scatter_add", input, dim, index, src)
     return ScatterAdd.apply(input, _src_region(src, index), key=key)
 
@@ -703,7 +704,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     if reduce not in ("sum", "prod", "mean", "amax", "amin"):
         raise RuntimeError(
             f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
-    _check_same_dtype("scatter_reduce", input, src)
+    _check_same_dtype(input, src)
     axis, key, idx = _scatter_key("scatter_reduce", input, dim, index, src)
     return ScatterReduce.apply(input, _src_region(src, index), key=key, reduce=reduce,
                                include_self=bool(include_self))
@@ -728,9 +729,11 @@ def _source_rows_check(op, input, axis, idx, source, exact_shape):
     if not isinstance(source, Tensor):
         return
     if source.dtype != input.dtype:
-        raise RuntimeError(
-            f"{op}(): self ({_type_name(input._data.dtype)}) and source "
-            f"({_type_name(source._data.dtype)}) must have the same scalar type")
+        a, b = _type_name(input._data.dtype), _type_name(source._data.dtype)
+        if op == "index_copy_":
+            raise RuntimeError(f"index_copy_(): self and source expected to have the same "
+                               f"dtype, but got (self) {a} and (source) {b}")
+        raise RuntimeError(f"{op}(): self ({a}) and source ({b}) must have the same scalar type")
     n = source.shape[axis] if source.ndim else 1
     if n != idx.size:
         sep = ":" if op == "index_add_" else ""
@@ -811,6 +814,11 @@ def _put_key(input, indices):
 
 def index_put(input, indices, values, accumulate=False):
     key = _put_key(input, indices)
+    if isinstance(values, Tensor) and values.dtype != input.dtype:
+        raise RuntimeError(
+            f"Index put requires the source and destination dtypes match, got "
+            f"{_type_name(input._data.dtype)} for the destination and "
+            f"{_type_name(values._data.dtype)} for the source.")
     if not hasattr(values, "shape"):
         values = _wrap(array_module(input._data).asarray(values, input._data.dtype))
     return IndexPutAt.apply(input, values, key=key, accumulate=bool(accumulate))
@@ -861,32 +869,36 @@ def _bool_mask(mask, op):
     return m
 
 
+def _broadcast_shape(a, b):
+    """np.broadcast_shapes with PyTorch's message."""
+    try:
+        return np.broadcast_shapes(a, b)
+    except ValueError:
+        n = max(len(a), len(b))
+        pa, pb = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+        d = next(i for i in range(n - 1, -1, -1) if pa[i] != pb[i] and 1 not in (pa[i], pb[i]))
+        raise RuntimeError(f"The size of tensor a ({pa[d]}) must match the size of tensor b "
+                           f"({pb[d]}) at non-singleton dimension {d}") from None
+
+
 def masked_select(input, mask):
-    from .arithmetic import _broadcast_error
     from .shape import broadcast_to
 
     m = _bool_mask(mask, "masked_select")
-    try:
-        shape = np.broadcast_shapes(tuple(input.shape), m.shape)
-    except ValueError:
-        raise _broadcast_error("masked_select", input._data, m) from None
+    shape = _broadcast_shape(m.shape, tuple(input.shape))  # (PyTorch names the mask a)
     x = input if tuple(input.shape) == shape else broadcast_to(input, shape)
     m = array_module(m).broadcast_to(m, shape)
     return take_at(x, (m,), name="MaskedSelectBackward0", unique=True)
 
 
 def masked_scatter(input, mask, source):
-    from .arithmetic import _broadcast_error
-
     m = _bool_mask(mask, "masked_scatter_")
     if source.dtype != input.dtype:
         raise RuntimeError(
             "masked_scatter: expected self and source to have same dtypes but got"
             f"{_type_name(input._data.dtype)} and {_type_name(source._data.dtype)}")
-    try:
-        m = array_module(m).broadcast_to(m, tuple(input.shape))
-    except ValueError:
-        raise _broadcast_error("masked_scatter", input._data, m) from None
+    _broadcast_shape(tuple(input.shape), m.shape)
+    m = array_module(m).broadcast_to(m, tuple(input.shape))
     if int(m.sum()) > source.numel():
         raise RuntimeError("Number of elements of source < number of ones in mask")
     return MaskedScatter.apply(input, source, mask=m)

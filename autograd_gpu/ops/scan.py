@@ -187,10 +187,10 @@ class Logcumsumexp(Node):
     def backward(self, g):
         x, y = self.saved_tensors
         axis = self.axis
-        if isinstance(g, Tensor):
-            return _logcumsumexp_grad_matrix(x, y, g, axis)
         if x.ndim == 0:
             return g
+        if isinstance(g, Tensor):
+            return _logcumsumexp_grad_matrix(x, y, g, axis)
         # grad_k = sum_{i>=k} g_i exp(x_k - y_i), the positive and negative parts of g
         # separately in log space: exp(x_k + logsumexp_{i>=k}(log|g_i| - y_i))
         xp = array_module(x)

@@ -475,7 +475,7 @@ class Trace(Node):
 
     def backward(self, g):
         eye = array_module(_raw_of(g)).eye(*self.shape, dtype=_raw_of(g).dtype)
-        return eye * g
+        return g * eye  # (g first: a CuPy array would try to convert a Tensor operand)
 
 
 def _raw_of(x):
@@ -642,7 +642,10 @@ def _tri_indices(row, col, offset, dtype, device, lower):
     dt = backend.to_numpy_dtype(dtype) if dtype is not None else np.dtype(np.int64)
     if dt.kind not in "iu":
         name = "tril_indices" if lower else "triu_indices"
-        raise NotImplementedError(f"\"{name}\" not implemented for '{backend.from_numpy_dtype(dt)}'")
+        from ..tensor import _TORCH_TYPE_NAMES
+
+        raise NotImplementedError(
+            f"\"{name}\" not implemented for '{_TORCH_TYPE_NAMES.get(dt.name, dt.name)}'")
     dev = backend.normalize_device(device)
     xp = backend.xp_for(dev)
     with backend.on_device(dev):
