@@ -122,3 +122,14 @@ def test_char_lstm(torch):
     assert list(losses[:, 0]) == [10, 20, 30]
     assert np.all(np.diff(losses[:, 1]) < 0)  # the loss comes down
     same_as_torch("char_lstm.py", torch, 1e-4)
+
+
+def test_cnn(torch):
+    # Conv2d / MaxPool2d / Linear trained with SGD: PyTorch's numbers in float64, and the
+    # float32 program within float32 rounding over 30 steps
+    out = same_as_torch("cnn.py", torch, 1e-9, 0.0, "--double")
+    steps_and_losses = numbers(out)[:-1].reshape(-1, 2)
+    assert list(steps_and_losses[:, 0]) == [4, 9, 14, 19, 24, 29]
+    assert np.all(np.diff(steps_and_losses[:, 1]) < 0)  # the loss comes down
+    assert out.rstrip().endswith("training accuracy 1.0")
+    same_as_torch("cnn.py", torch, 1e-5)
