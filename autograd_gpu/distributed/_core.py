@@ -220,24 +220,31 @@ class Work:
 
 def _wait(pg, pending, limit):
     """Polls `pending` until it completes; after `limit` seconds, cancels what can be
-    cancelled (a receive) and raises. Spins briefly, then sleeps with a growing delay, so
-    that ranks sharing cores leave them to the ranks that must make progress."""
+    cancelled (a receive) and raises. For the first few milliseconds it polls continuously,
+    yielding the core between polls (ranks may share cores), then sleeps with a growing delay
+    up to 1 ms, so that a long wait costs no CPU."""
     if pending.test():
         return
-    deadline = time.monotonic() + limit
-    spins, delay = 0, 0.0
+    now = time.monotonic()
+    deadline, spin_until = now + limit, now + 0.005
+    delay = 5e-5
     while not pending.test():
-        if time.monotonic() > deadline:
+        now = time.monotonic()
+        if now > deadline:
             if not pending.cancel():
                 pg._orphans.append(pending)  # MPI may still complete it, in order
             raise DistBackendError(
                 f"[{pg._backend}] Timed out waiting {int(limit * 1000)}ms for {pending.what} "
                 "operation to complete"
             )
-        spins += 1
-        if spins > 200:
+        if now < spin_until:
+            pass  # Test() itself drives MPI's progress
+        else:
             time.sleep(delay)
-            delay = min(delay * 2 or 1e-5, 1e-3)
+            delay = min(delay * 2, 1e-3)
+
+
+_yield = getattr(os, "sched_yield", lambda: time.sleep(0))
 
 
 # ---------------------------------------------------------------- set-up
