@@ -123,9 +123,9 @@ def transpose_(self, dim0, dim1):
 def resize_(self, *size):
     """Gives the tensor the shape `size`, C-contiguous, as PyTorch's resize_: the same
     elements in memory order, the first prod(size) of them; kept in place (views share the
-    change) when they fit in the tensor's memory, else copied into a larger array whose new
-    elements are uninitialized. The same shape leaves the tensor unchanged. A tensor that
-    requires grad cannot be resized."""
+    change) when they fit in the tensor's memory (for a tensor shrunk before, the memory it
+    had), else copied into a larger array whose new elements are uninitialized. The same
+    shape leaves the tensor unchanged. A tensor that requires grad cannot be resized."""
     if self._requires_grad:
         raise RuntimeError("cannot resize variables that require grad")
     shape = _size_arg(size, "resize_")
@@ -136,6 +136,16 @@ def resize_(self, *size):
     xp = self._xp()
     # the elements in memory order: a view when the memory is dense (also a transposed view)
     flat = d.reshape(-1) if d.flags.c_contiguous else d.ravel(order="K")
+    root = d
+    while getattr(root.base, "flags", None) is not None:  # (NumPy and CuPy bases are arrays)
+        root = root.base
+    if root is not d and root.flags.c_contiguous and d.flags.c_contiguous:
+        # a tensor shrunk before: its memory goes on past its elements, as a PyTorch storage
+        # does, and growing again finds the old values there
+        # (both C-contiguous: d's elements are the first of the memory from its offset on)
+        storage = root.reshape(-1)[backend.storage_offset(d):]
+        if storage.size > flat.size:
+            flat = storage
     if n <= flat.size:
         new = flat[:n].reshape(shape)
     else:

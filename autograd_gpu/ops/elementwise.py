@@ -812,7 +812,7 @@ class Frac(Node):
 
 class Sinc(Node):
     """sin(pi x) / (pi x), 1 at 0. The derivative (pi x cos(pi x) - sin(pi x)) / (pi x^2) is
-    taken as 0 at x = 0, as PyTorch does (also for the derivatives of higher order)."""
+    taken as 0 at x = 0, as PyTorch does; so is the second (PyTorch's is NaN there)."""
 
     def forward(self, x):
         x = _as_float(x)
@@ -973,8 +973,8 @@ def _log_number(v):
 
 
 class Xlogy(Node):
-    """x log(y), 0 where x == 0 (unless y is NaN), as PyTorch. d/dx = log(y) where x != 0,
-    d/dy = x / y."""
+    """x log(y), 0 where x == 0 (unless y is NaN), as PyTorch. d/dx = log(y) (0 where x == 0
+    and y <= 0), d/dy = x / y."""
 
     def forward(self, x, y):
         x, y = _float_operands(x, y)
@@ -994,12 +994,16 @@ class Xlogy(Node):
         need = self.needs_input_grad
         gx = gy = None
         if need[0]:
-            zero = array_module(_raw(y) if hasattr(y, "shape") else _raw(x)).asarray(_raw(x)) == 0
+            # log(y), taken as 0 where x == 0 and y <= 0 (the limit of x log(y) there), as
+            # PyTorch; where x == 0 and y > 0 it is log(y) all the same
+            xp = array_module(_raw(y) if hasattr(y, "shape") else _raw(x))
+            ry = _raw(y)
+            hole = (xp.asarray(_raw(x)) == 0) & (xp.asarray(ry) <= 0)
             if not hasattr(y, "shape"):  # a number y: log(y) is a number
                 log_y = _log_number(y)
-                gx = g * where(zero, 0.0, log_y) if zero.any() else g * log_y
-            elif zero.any():
-                gx = g * where(zero, 0.0, log(where(zero, 1.0, y)))
+                gx = g * where(hole, 0.0, log_y) if hole.any() else g * log_y
+            elif hole.any():
+                gx = g * where(hole, 0.0, log(where(hole, 1.0, y)))
             else:
                 gx = g * log(y)
             gx = sum_to(gx, self.shapes[0])
@@ -1099,6 +1103,8 @@ class _NotDifferentiable(Node):
     def forward(self, a, b, fname):
         self.fname = fname
         xp = array_module(a if hasattr(a, "shape") else b)
+        if any(type(v) is float or getattr(v, "dtype", np.dtype(int)).kind == "f" for v in (a, b)):
+            a, b = _float_operands(a, b)  # (int // float is float32 in PyTorch, NumPy's float64)
         return _binary(fname, a, b, getattr(xp, fname))
 
     def backward(self, *grads):
@@ -1267,7 +1273,7 @@ def floor_divide(input, other):
 def heaviside(input, values):
     if isinstance(values, Tensor) and isinstance(input, Tensor) and values.dtype != input.dtype:
         raise RuntimeError(
-            "heaviside is not yet implemented for tensors with different dtypes")
+            "heaviside is not yet implemented for tensors with different dtypes.")
     return _NotDifferentiable.apply(input, values, fname="heaviside")
 
 

@@ -121,6 +121,8 @@ class Inverse(Node):
             )
         try:
             y = xp.linalg.inv(a)
+            if xp is not np and y.size and not bool(xp.isfinite(y).all()):
+                raise ValueError("the inverse is not finite")  # (CuPy does not raise itself)
         except Exception as e:  # numpy.linalg.LinAlgError
             raise RuntimeError(
                 f"linalg.inv: The matrix of shape {tuple(a.shape)} is singular and cannot be "
@@ -148,6 +150,8 @@ class Solve(Node):
         self.shapes = (a.shape, b.shape)
         try:
             x = xp.linalg.solve(a, b[..., None] if self.vector else b)
+            if xp is not np and x.size and not bool(xp.isfinite(x).all()):
+                raise ValueError("the solution is not finite")  # (CuPy does not raise itself)
         except Exception as e:
             bm = (tuple(b.shape) + (1,)) if self.vector else tuple(b.shape)
             if a.ndim >= 2 and a.shape[-1] == a.shape[-2] == bm[-2]:
@@ -397,15 +401,15 @@ def _batches_arg(b1, b2, op):
     for name, t in (("batch1", b1), ("batch2", b2)):
         if t.ndim != 3:
             raise RuntimeError(f"{name} must be a 3D tensor")
-    if b1.shape[0] != b2.shape[0]:
+    if op == "addbmm" and b1.shape[0] != b2.shape[0]:
         raise RuntimeError(
             f"batch1 and batch2 must have same number of batches, got {b1.shape[0]} and "
             f"{b2.shape[0]}")
-    if b1.shape[2] != b2.shape[1]:
-        if op == "addbmm":
-            raise RuntimeError(
-                f"Incompatible matrix sizes for bmm ({_mat_str(b1.shape[1:])} and "
-                f"{_mat_str(b2.shape[1:])})")
+    if op == "addbmm" and b1.shape[2] != b2.shape[1]:
+        raise RuntimeError(
+            f"Incompatible matrix sizes for bmm ({_mat_str(b1.shape[1:])} and "
+            f"{_mat_str(b2.shape[1:])})")
+    if (b1.shape[0], b1.shape[2]) != (b2.shape[0], b2.shape[1]):
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: "
             f"[{b1.shape[0]}, {b1.shape[2]}] but got: [{b2.shape[0]}, {b2.shape[1]}].")
@@ -582,7 +586,7 @@ def einsum(equation, *operands):
             if c in seen and seen[c] != n:
                 raise _einsum_error(
                     f"subscript {c} is repeated for operand {i} but the sizes don't match, "
-                    f"{seen[c]} != {n}")
+                    f"{n} != {seen[c]}")
             seen[c] = n
             prev = sizes.get(c)
             if prev is None or prev == 1:
@@ -733,7 +737,8 @@ def _cofactors(xp, a):
 
 class Det(Node):
     """det(A); d det / dA = det(A) A^-T, which for a singular A is the cofactor matrix (its
-    first derivative exact, not differentiated again)."""
+    first derivative exact, not differentiated again). PyTorch 2.13 gives 0 at an exactly
+    singular matrix; the cofactors are the derivative (a rank n-1 matrix has nonzero ones)."""
 
     name = "LinalgDetBackward0"
 

@@ -175,7 +175,7 @@ class Prod(Node):
         left = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], -1), -1)
         right = xp.flip(xp.cumprod(xp.flip(xp.concatenate([flat[..., 1:], ones], -1), -1), -1), -1)
         others = (left * right).reshape(moved.shape)
-        others = xp.transpose(others, np.argsort(rest + list(axes)))
+        others = xp.transpose(others, tuple(int(i) for i in np.argsort(rest + list(axes))))
         return _expand_grad(g, x.shape, self.axes) * others
 
 
