@@ -1,11 +1,12 @@
 """Recurrent layers: RNN (tanh / relu), LSTM, GRU and their cells, as torch.nn's.
 
-Built from the library's differentiable ops (linear, sigmoid, tanh, split, cat), so
-gradients of any order work. The input projection of every time step, x W_ih^T + b_ih, is
-one matmul over the whole sequence, seen as (L * N, H_in), before the loop; each step then
-adds h W_hh^T. The projections are cut into steps by one split node along that first dim
-(its backward is one cat), so every step works on contiguous 2-D (N, G) arrays, and the
-outputs join by one cat and one reshape.
+Built from the library's differentiable ops (linear, addmm, sigmoid, tanh, split, cat), so
+gradients of any order work. The input projection of every time step, x W_ih^T + b_ih (+ b_hh
+for LSTM and RNN), is one matmul over the whole sequence, seen as (L * N, H_in), before the
+loop; each step then adds h W_hh^T in one addmm node (W_hh transposed once per layer). The
+projections are cut into steps by one split node along that first dim (its backward is one
+cat), so every step works on contiguous 2-D (N, G) arrays, and the outputs join by one cat
+and one reshape.
 
 Gate order and formulas are PyTorch's:
   LSTM  i, f, g, o = split(x W_ih^T + b_ih + h W_hh^T + b_hh);  c' = s(f) c + s(i) tanh(g),
@@ -21,6 +22,7 @@ import warnings
 
 from ..creation import empty, zeros
 from ..ops.elementwise import relu, sigmoid, tanh
+from ..ops.linalg import addmm, matmul
 from ..ops.shape import cat, split, stack
 from . import functional as F
 from . import init
@@ -36,17 +38,17 @@ def _linear(x, w, b):
 # ---------------------------------------------------------------- one time step
 
 
-def _lstm_step(gi, h, c, w_hh, b_hh):
-    """gi: the step's input projection (b_ih included); returns (h', c')."""
-    gates = gi + _linear(h, w_hh, b_hh)
+def _lstm_step(gi, h, c, w_hh_t):
+    """gi: the step's input projection (both biases included); returns (h', c')."""
+    gates = addmm(gi, h, w_hh_t)  # gi + h W_hh^T in one node
     i, f, g, o = split(gates, gates.shape[-1] // 4, -1)
     c = sigmoid(f) * c + sigmoid(i) * tanh(g)
     return sigmoid(o) * tanh(c), c
 
 
-def _gru_step(gi, h, w_hh, b_hh):
+def _gru_step(gi, h, w_hh_t, b_hh):
     n_hidden = h.shape[-1]
-    gh = _linear(h, w_hh, b_hh)
+    gh = addmm(b_hh, h, w_hh_t) if b_hh is not None else matmul(h, w_hh_t)
     i_rz, i_n = split(gi, [2 * n_hidden, n_hidden], -1)
     h_rz, h_n = split(gh, [2 * n_hidden, n_hidden], -1)
     r, z = split(sigmoid(i_rz + h_rz), n_hidden, -1)
@@ -54,24 +56,34 @@ def _gru_step(gi, h, w_hh, b_hh):
     return n + z * (h - n)
 
 
-def _rnn_step(gi, h, w_hh, b_hh, act):
-    return act(gi + _linear(h, w_hh, b_hh))
+def _rnn_step(gi, h, w_hh_t, act):
+    return act(addmm(gi, h, w_hh_t))
+
+
+def _input_bias(mode, b_ih, b_hh):
+    """The bias of the input projection: both biases where they are added before the gates
+    (LSTM, RNN); GRU's b_hh stays in the step, as its b_hn sits inside r * (W_hn h + b_hn)."""
+    if b_ih is None or mode == "GRU":
+        return b_ih
+    return b_ih + b_hh
 
 
 def _run_direction(mode, gi, h, c, w_hh, b_hh, reverse):
     """One layer in one direction. gi: the input projections of all steps, (L * N, G), step
-    after step; h, c: (N, H). Returns (outputs (L * N, H), h_n, c_n)."""
+    after step; h, c: (N, H); b_hh: GRU's hidden bias (None for the others, whose gi has
+    it). Returns (outputs (L * N, H), h_n, c_n)."""
     n_batch = h.shape[0]
     steps = split(gi, n_batch, 0) if gi.shape[0] > n_batch else (gi,)
     order = range(len(steps) - 1, -1, -1) if reverse else range(len(steps))
+    w_hh_t = w_hh.t()  # once: its gradient is transposed back once, not per step
     outs = [None] * len(steps)
     for t in order:
         if mode == "LSTM":
-            h, c = _lstm_step(steps[t], h, c, w_hh, b_hh)
+            h, c = _lstm_step(steps[t], h, c, w_hh_t)
         elif mode == "GRU":
-            h = _gru_step(steps[t], h, w_hh, b_hh)
+            h = _gru_step(steps[t], h, w_hh_t, b_hh)
         else:
-            h = _rnn_step(steps[t], h, w_hh, b_hh, tanh if mode == "RNN_TANH" else relu)
+            h = _rnn_step(steps[t], h, w_hh_t, tanh if mode == "RNN_TANH" else relu)
         outs[t] = h
     return (cat(outs, 0) if len(outs) > 1 else outs[0]), h, c
 
@@ -212,15 +224,11 @@ class RNNBase(Module):
             for direction in range(directions):
                 w_ih, w_hh, b_ih, b_hh = self._layer_params(layer, direction)
                 k = layer * directions + direction
-                if is_lstm:  # both biases are added before the gates: fold b_hh in here
-                    gi = _linear(layer_input, w_ih, None if b_ih is None else b_ih + b_hh)
-                    b_step = None
-                else:  # GRU's b_hn sits inside r * (W_hn h + b_hn)
-                    gi = _linear(layer_input, w_ih, b_ih)
-                    b_step = b_hh
+                gi = _linear(layer_input, w_ih, _input_bias(self.mode, b_ih, b_hh))
                 out, h, c = _run_direction(
                     self.mode, gi, h_states[k].squeeze(0),
-                    c_states[k].squeeze(0) if is_lstm else None, w_hh, b_step, direction == 1)
+                    c_states[k].squeeze(0) if is_lstm else None, w_hh,
+                    b_hh if self.mode == "GRU" else None, direction == 1)
                 outs.append(out)
                 h_n.append(h)
                 c_n.append(c)
@@ -391,7 +399,8 @@ class RNNCell(RNNCellBase):
         if self.nonlinearity not in ("tanh", "relu"):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         act = tanh if self.nonlinearity == "tanh" else relu
-        h = act(_linear(x, self.weight_ih, self.bias_ih) + _linear(h, self.weight_hh, self.bias_hh))
+        gi = _linear(x, self.weight_ih, _input_bias("RNN", self.bias_ih, self.bias_hh))
+        h = _rnn_step(gi, h, self.weight_hh.t(), act)
         return h if batched else h.squeeze(0)
 
 
@@ -401,8 +410,8 @@ class LSTMCell(RNNCellBase):
     def forward(self, input, hx=None):
         h0, c0 = (None, None) if hx is None else hx
         x, (h, c), batched = self._prepare(input, [h0, c0])
-        h, c = _lstm_step(_linear(x, self.weight_ih, self.bias_ih), h, c, self.weight_hh,
-                          self.bias_hh)
+        gi = _linear(x, self.weight_ih, _input_bias("LSTM", self.bias_ih, self.bias_hh))
+        h, c = _lstm_step(gi, h, c, self.weight_hh.t())
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
@@ -411,5 +420,5 @@ class GRUCell(RNNCellBase):
 
     def forward(self, input, hx=None):
         x, (h,), batched = self._prepare(input, [hx])
-        h = _gru_step(_linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh)
+        h = _gru_step(_linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh.t(), self.bias_hh)
         return h if batched else h.squeeze(0)
