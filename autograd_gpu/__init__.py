@@ -48,7 +48,8 @@ from .ops.linalg import bmm, dot, ger, inner, inverse, matmul, mm, mv, outer, pi
 from .ops.arithmetic import addcdiv, addcmul, lerp  # fused multiply-adds, interpolation
 from .ops.elementwise import (  # more math, tests and comparisons
     acos, acosh, allclose, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, asin,
-    asinh, atan, atan2, atanh, clamp_max, clamp_min, copysign, cosh, equal, erf, erfc, erfinv,
+    asinh, atan, atan2, atanh, clamp_max, clamp_max_, clamp_min, clamp_min_, copysign, cosh,
+    equal, erf, erfc, erfinv,
     exp2, expm1, floor_divide, fmod, frac, heaviside, hypot, isclose, isneginf, isposinf,
     isreal, log2, log10, logaddexp, logaddexp2, logit, nan_to_num, reciprocal, remainder,
     signbit, sinc, sinh, xlogy,

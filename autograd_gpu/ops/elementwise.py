@@ -1367,3 +1367,11 @@ def _bind_math():
 
 
 _bind_math()
+
+
+def clamp_min_(input, min):
+    return input.clamp_min_(min)
+
+
+def clamp_max_(input, max):
+    return input.clamp_max_(max)
