@@ -366,6 +366,23 @@ def device_of(arr):
     return device("cuda", arr.device.id)
 
 
+def enter_device_of(arr):
+    """Makes the device of the CuPy array `arr` current (CuPy runs work on the current device,
+    whatever device the arrays are on); returns the device to restore, None when it already
+    was current. The tape calls this around every CUDA op's forward and backward."""
+    cp = cupy_module()
+    want = arr.device.id
+    cur = cp.cuda.runtime.getDevice()
+    if want == cur:
+        return None
+    cp.cuda.runtime.setDevice(want)
+    return cur
+
+
+def restore_device(prev):
+    cupy_module().cuda.runtime.setDevice(prev)
+
+
 def is_cuda_array(arr):
     return type(arr) is not ndarray
 

@@ -690,6 +690,7 @@ _tape.setup(
     extra_refs=backend.extra_refs, run_hooks=engine._run_hooks,
     materialize=engine._materialize, check_anomaly=engine._check_anomaly,
     modified_message=node._modified_message, second_backward=node._SECOND_BACKWARD,
+    enter_device=backend.enter_device_of, restore_device=backend.restore_device,
 )
 
 from .ops import arithmetic as _arith  # noqa: E402  (ops import Tensor from here)

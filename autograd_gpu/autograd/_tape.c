@@ -31,13 +31,15 @@ static PyObject *float_dtypes;      /* a set of NumPy dtypes of kind "f" or "c" 
 
 /* Python helpers for the rare paths */
 static PyObject *h_device_mismatch, *h_stale_view, *h_as_array, *h_replace, *h_saved_output,
-    *h_extra_refs, *h_run_hooks, *h_materialize, *h_check_anomaly, *h_modified_message;
+    *h_extra_refs, *h_run_hooks, *h_materialize, *h_check_anomaly, *h_modified_message,
+    *h_enter_device, *h_restore_device;
 static PyObject *second_backward;   /* the message for a backward through freed saved values */
+static PyObject *h_forward_oom, *h_backward_oom;  /* MemoryError handlers (set_oom_handlers) */
 
 static Py_ssize_t off_data, off_requires_grad, off_grad_fn, off_output_nr, off_grad,
     off_version, off_hooks, off_accumulator, off_retains_grad, off_base;
 
-static PyObject *s_forward, *s_backward, *s_enabled, *s_dtype, *s_kind, *s_next_functions,
+static PyObject *s_cuda_array_interface, *s_forward, *s_backward, *s_enabled, *s_dtype, *s_kind, *s_next_functions,
     *s_needs_input_grad, *s_sequence_nr, *s_saved, *s_freed, *s_record_trace, *s_record_stack,
     *s_wrap_outputs, *s_get_accumulator, *s_base_fn, *s_base, *s_pre_hooks, *s_n_outputs,
     *s_device, *s_accumulate, *s_ref, *s_cuda_array_interface, *s_shape, *s_array,
@@ -334,6 +336,29 @@ tuple_of(PyObject *const *items, Py_ssize_t n)
     return t;
 }
 
+/* An op's forward or a node's backward raised MemoryError: the Python handler (set by
+ * set_oom_handlers; autograd/node.py and engine.py) gets handler(error, node, items, extra),
+ * frees cached memory and runs the op once more, or raises the library's OutOfMemoryError.
+ * Only this failure path calls it; the success path is unchanged. */
+static PyObject *
+after_oom(PyObject *handler, PyObject *node, PyObject *const *items, Py_ssize_t k,
+          PyObject *extra)
+{
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb != NULL)
+        PyException_SetTraceback(value, tb);
+    PyObject *r = NULL, *args = tuple_of(items, k);
+    if (args != NULL)
+        r = PyObject_CallFunctionObjArgs(handler, value, node, args, extra, NULL);
+    Py_XDECREF(args);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+    return r;
+}
+
 static int
 grad_enabled(void)
 {
@@ -346,6 +371,33 @@ grad_enabled(void)
 }
 
 #define SMALL 16
+
+static PyObject *enter_device(PyObject *arr);
+static int restore_device(PyObject *prev);
+
+/* 1 if a raw array among the non-Tensor inputs lives on another device than the Tensors'
+ * arrays (a NumPy array with CUDA tensors, a CuPy array with CPU ones): constants that are
+ * arrays must be on the tensors' device, as PyTorch requires. Python numbers pass cheaply. */
+static int
+raw_arrays_elsewhere(PyObject *first, PyObject *const *inputs, Py_ssize_t n)
+{
+    int cuda = Py_TYPE(first) != ndarray_T;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *a = inputs[i];
+        if (PyObject_TypeCheck(a, Tensor_T) || a == Py_None || PyFloat_CheckExact(a) ||
+            PyLong_CheckExact(a) || PyBool_Check(a) || PyTuple_Check(a) || PyUnicode_Check(a) ||
+            PyObject_TypeCheck(a, generic_T))
+            continue;
+        if (Py_TYPE(a) == ndarray_T) {
+            if (cuda)
+                return 1;
+            continue;
+        }
+        if (!cuda && PyObject_HasAttr(a, s_cuda_array_interface))
+            return 1;
+    }
+    return 0;
+}
 
 /* apply(cls, *inputs, **params), Node.apply: runs forward on the inputs' arrays and,
  * in grad mode with an input that requires grad, records a node (see function.py). */
@@ -480,7 +532,27 @@ tape_apply(PyObject *mod, PyObject *const *args, Py_ssize_t nargsf, PyObject *kw
     for (Py_ssize_t k = 0; k < nkw; k++)
         call[1 + n + k] = args[nargs + k];
 
-    out = PyObject_VectorcallMethod(s_forward, call, 1 + n, kwnames);
+    if (first != NULL && raw_arrays_elsewhere(first, inputs, n)) {
+        PyObject *ins = tuple_of(inputs, n);
+        if (ins != NULL) {
+            Py_XDECREF(PyObject_CallFunctionObjArgs(h_device_mismatch, (PyObject *)cls, ins, NULL));
+            Py_DECREF(ins);
+        }
+        goto done;
+    }
+    if (first != NULL && Py_TYPE(first) != ndarray_T) {  /* a CUDA op: on its tensors' device */
+        PyObject *prev = enter_device(first);
+        if (prev == NULL)
+            goto done;
+        out = PyObject_VectorcallMethod(s_forward, call, 1 + n, kwnames);
+        if (restore_device(prev) < 0)
+            Py_CLEAR(out);
+    }
+    else {
+        out = PyObject_VectorcallMethod(s_forward, call, 1 + n, kwnames);
+    }
+    if (out == NULL && h_forward_oom != NULL && PyErr_ExceptionMatches(PyExc_MemoryError))
+        out = after_oom(h_forward_oom, node, call + 1, n + nkw, kwnames ? kwnames : Py_None);
     if (out == NULL || first == NULL) {  /* no Tensor input: raw arrays out, nothing recorded */
         result = out;
         out = NULL;
@@ -962,8 +1034,71 @@ out:
     return rc;
 }
 
+/* Work on a CUDA array runs on the array's device: enter_device(arr) makes it current and
+ * returns the device to restore afterwards (None when it already was current); see
+ * backend.enter_device_of. NumPy arrays never get here (one type test on the CPU path). */
+static PyObject *
+enter_device(PyObject *arr)
+{
+    if (arr == NULL || Py_TYPE(arr) == ndarray_T) {
+        Py_INCREF(Py_None);
+        return Py_None;
+    }
+    return PyObject_CallOneArg(h_enter_device, arr);
+}
+
+/* Restores the device enter_device left (steals `prev`); keeps a pending exception. */
+static int
+restore_device(PyObject *prev)
+{
+    if (prev == NULL || prev == Py_None) {
+        Py_XDECREF(prev);
+        return 0;
+    }
+    PyObject *et, *ev, *tb;
+    PyErr_Fetch(&et, &ev, &tb);
+    PyObject *r = PyObject_CallOneArg(h_restore_device, prev);
+    Py_DECREF(prev);
+    if (et != NULL) {
+        Py_XDECREF(r);
+        PyErr_Clear();
+        PyErr_Restore(et, ev, tb);
+        return -1;
+    }
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+static PyObject *call_backward_here(PyObject *node, PyObject *grads, int create_graph);
+
+/* node.backward(*grads), on the device of its first CUDA gradient */
 static PyObject *
 call_backward(PyObject *node, PyObject *grads, int create_graph)
+{
+    PyObject *arr = NULL;
+    for (Py_ssize_t j = 0; j < PyList_GET_SIZE(grads); j++) {
+        PyObject *g = PyList_GET_ITEM(grads, j);
+        if (g != Py_None) {
+            arr = PyObject_TypeCheck(g, Tensor_T) ? SLOT(g, off_data) : g;
+            break;
+        }
+    }
+    if (arr == NULL || Py_TYPE(arr) == ndarray_T || PyObject_TypeCheck(arr, generic_T) ||
+        PyFloat_Check(arr))  /* (NumPy scalars and numbers: host values) */
+        return call_backward_here(node, grads, create_graph);
+    PyObject *prev = enter_device(arr);
+    if (prev == NULL)
+        return NULL;
+    PyObject *r = call_backward_here(node, grads, create_graph);
+    if (restore_device(prev) < 0)
+        Py_CLEAR(r);
+    return r;
+}
+
+static PyObject *
+call_backward_here(PyObject *node, PyObject *grads, int create_graph)
 {
     Py_ssize_t k = n_outputs(node);
     if (k < 0 && PyErr_Occurred())
@@ -1269,6 +1404,9 @@ run_loop(PyObject *const *args)
             }
         }
         PyObject *in_grads = call_backward(node, grads, create_graph);
+        if (in_grads == NULL && h_backward_oom != NULL && PyErr_ExceptionMatches(PyExc_MemoryError))
+            in_grads = after_oom(h_backward_oom, node, PySequence_Fast_ITEMS(grads),
+                                 PyList_GET_SIZE(grads), create_graph ? Py_True : Py_False);
         Py_DECREF(grads);
         grads = NULL;
         if (in_grads == NULL)
@@ -1432,6 +1570,8 @@ tape_setup(PyObject *mod, PyObject *args, PyObject *kw)
         keep(&h_materialize, kw, "materialize") < 0 ||
         keep(&h_check_anomaly, kw, "check_anomaly") < 0 ||
         keep(&h_modified_message, kw, "modified_message") < 0 ||
+        keep(&h_enter_device, kw, "enter_device") < 0 ||
+        keep(&h_restore_device, kw, "restore_device") < 0 ||
         keep(&second_backward, kw, "second_backward") < 0)
         goto fail;
     if (!PyType_Check(tensor) || !PyType_Check(acc) || !PyType_Check(ndarray) ||
@@ -1470,7 +1610,24 @@ fail:
     return NULL;
 }
 
+/* set_oom_handlers(forward, backward): the MemoryError handlers (see after_oom). */
+static PyObject *
+tape_set_oom_handlers(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyCallable_Check(args[0]) || !PyCallable_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "set_oom_handlers(forward, backward) takes two callables");
+        return NULL;
+    }
+    Py_INCREF(args[0]);
+    Py_XSETREF(h_forward_oom, args[0]);
+    Py_INCREF(args[1]);
+    Py_XSETREF(h_backward_oom, args[1]);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
+    {"set_oom_handlers", (PyCFunction)(void (*)(void))tape_set_oom_handlers, METH_FASTCALL,
+     "set_oom_handlers(forward, backward): what an op's MemoryError is handed to."},
     {"setup", (PyCFunction)(void (*)(void))tape_setup, METH_VARARGS | METH_KEYWORDS,
      "setup(**objects): hands over the classes, state and helpers the loops use."},
     {"apply", (PyCFunction)(void (*)(void))tape_apply, METH_FASTCALL | METH_KEYWORDS,
@@ -1499,7 +1656,8 @@ static struct PyModuleDef moduledef = {
 PyMODINIT_FUNC
 PyInit__tape(void)
 {
-    if (intern(&s_forward, "forward") < 0 || intern(&s_backward, "backward") < 0 ||
+    if (intern(&s_cuda_array_interface, "__cuda_array_interface__") < 0 ||
+        intern(&s_forward, "forward") < 0 || intern(&s_backward, "backward") < 0 ||
         intern(&s_enabled, "enabled") < 0 || intern(&s_dtype, "dtype") < 0 ||
         intern(&s_kind, "kind") < 0 || intern(&s_next_functions, "next_functions") < 0 ||
         intern(&s_needs_input_grad, "needs_input_grad") < 0 ||

@@ -14,6 +14,7 @@ import warnings
 
 import numpy as _np
 
+from ..backend import device_of as _device_of, on_device as _on_device
 from . import _tape, grad_mode
 from . import node as _node
 from .node import AccumulateGrad as _AccumulateGrad
@@ -43,13 +44,17 @@ def _root_grads(outputs, grad_outputs, create_graph):
                     "that shape, e.g. backward(torch.ones_like(out)), or reduce it with .sum())"
                 )
             d = out._data
-            g = _np.array(1, d.dtype) if type(d) is _np.ndarray and d.ndim == 0 else out._xp().ones(d.shape, d.dtype)
+            if type(d) is _np.ndarray:
+                g = _np.array(1, d.dtype) if d.ndim == 0 else _np.ones(d.shape, d.dtype)
+            else:
+                with _on_device(_device_of(d)):  # (CuPy allocates on the current device)
+                    g = out._xp().ones(d.shape, d.dtype)
             if create_graph:
                 g = _node._new_tensor(g)
         else:
             if not isinstance(g, Tensor):
-                xp = out._xp()
-                g = _node._new_tensor(xp.asarray(g, dtype=out._data.dtype))
+                with _on_device(_device_of(out._data)):
+                    g = _node._new_tensor(out._xp().asarray(g, dtype=out._data.dtype))
             elif g._requires_grad and not create_graph:
                 g = g.detach()
             if g._data.shape != out._data.shape:
@@ -58,7 +63,8 @@ def _root_grads(outputs, grad_outputs, create_graph):
                     f"torch.Size({_shape_str(g._data.shape)}) and output[{i}] has a shape of "
                     f"torch.Size({_shape_str(out._data.shape)})."
                 )
-            if type(g._data) is not type(out._data):
+            if type(g._data) is not type(out._data) or (
+                    type(g._data) is not _np.ndarray and g._data.device != out._data.device):
                 _node._raise_device_mismatch(type(out._grad_fn), (out, g))
             if not create_graph:
                 g = g._data

@@ -245,12 +245,17 @@ def _raise_stale_view(cls, view):
 
 def _raise_device_mismatch(cls, inputs):
     devs = []
-    for a in inputs:
+    for a in inputs:  # tensors first (PyTorch names their devices), then raw arrays
         if isinstance(a, Tensor):
             d = str(device_of(a._data))
             if d not in devs:
                 devs.append(d)
     raise RuntimeError(
+    for a in inputs:
+        if not isinstance(a, Tensor) and (type(a) is _ndarray or hasattr(a, "__cuda_array_interface__")):
+            d = str(device_of(a))
+            if d not in devs:
+                devs.append(d)
         "Expected all tensors to be on the same device, but found at least two devices, "
         f"{devs[0]} and {devs[1]}! (in {cls.name}; move one with .to(device) first)"
     )

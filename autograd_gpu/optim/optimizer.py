@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
+from ..backend import device_of, on_device
 from ..tensor import Tensor, _wrap
 
 class _RequiredParameter:
@@ -164,13 +165,21 @@ class Optimizer:
             if not state:
                 state["step"] = self._new_step()
             t = type(p._data)
-            for name in buffers:
-                b = state.get(name)
-                if b is None:
-                    state[name] = self._buffer(p, initial)
-                elif type(b._data) is not t:
-                    self._check_state_device(p, state, buffers)
-            yield p, g, state, self._incr_step(state)
+            on_cuda = t is not np.ndarray
+            if on_cuda:  # the update runs on the parameter's device (CuPy's current one)
+                scope = on_device(device_of(p._data))
+                scope.__enter__()
+            try:
+                for name in buffers:
+                    b = state.get(name)
+                    if b is None:
+                        state[name] = self._buffer(p, initial)
+                    elif type(b._data) is not t or (on_cuda and b._data.device != p._data.device):
+                        self._check_state_device(p, state, buffers)
+                yield p, g, state, self._incr_step(state)
+            finally:
+                if on_cuda:
+                    scope.__exit__(None, None, None)
             p._version[0] += 1
 
     @staticmethod
@@ -184,7 +193,7 @@ class Optimizer:
     def _check_state_device(p, state, keys):
         for k in keys:
             s = state.get(k)
-            if s is not None and type(s._data) is not type(p._data):
+            if s is not None and s.device != p.device:
                 raise RuntimeError(
                     f"{k} state of a parameter is on {s.device} but the parameter is on "
                     f"{p.device}; expected all tensors to be on the same device. Move the "
