@@ -19,8 +19,6 @@ padded buffer slice by slice: no scatter with repeated indices). Adaptive poolin
 windows of varying size: the average is two small matrix products, the max a gather of
 every window's positions.
 """
-import math
-
 import numpy as np
 
 from ..autograd.node import Node
@@ -549,7 +547,6 @@ class MaxPool2d(Node):
         xp = array_module(x)
         self.geom, self.shape = geom, x.shape
         x3 = _flat3(x)
-        B = x3.shape[0]
         OH, OW = geom.out_hw
         low = -np.inf if x.dtype.kind == "f" else (
             np.iinfo(x.dtype).min if x.dtype.kind in "iu" else False)
@@ -617,7 +614,6 @@ class _MaxPoolScatter(Node):
     name = "MaxPool2DWithIndicesBackwardBackward0"
 
     def forward(self, g, arg, geom, shape):
-        xp = array_module(g)
         self.arg, self.geom, self.out_shape = arg, geom, g.shape
         g3 = g.reshape(arg.shape)
         return _scatter_offsets(g3, geom, lambda k: arg == k).reshape(shape)
@@ -669,7 +665,6 @@ class AvgPool2d(Node):
     name = "AvgPool2DBackward0"
 
     def forward(self, x, geom, divisor):
-        xp = array_module(x)
         self.geom, self.divisor, self.shape = geom, divisor, x.shape
         xpad = _padded(_flat3(x), geom.border())
         acc = None
