@@ -616,6 +616,7 @@ add("scatter_reduce_prod_zeros", lambda M, x, s: M.scatter_reduce(x * M.tensor([
 add("index_add", lambda M, x, s: M.index_add(x, 0, _ix(M, x, [2, 2]), s, alpha=-1.5), fixed_samples((X34, "real"),), SX, f32=True)
 add("index_add_dim1", lambda M, x, s: x.index_add(1, _ix(M, x, [0, 3, 0]), s), fixed_samples(([(2, 4), (2, 3)], "real"),), SX)
 add("index_copy", lambda M, x, s: M.index_copy(x, 0, _ix(M, x, [2, 0]), s), fixed_samples((X34, "real"),), SX)
+add("index_select", lambda M, x: M.index_select(x, -1, _ix(M, x, [2, 0, 2])), fixed_samples(([(3,)], "real"), ([(2, 3)], "real"), ([(3, 2)], "real", (T,))), SX)
 add("index_fill", lambda M, x: M.index_fill(x, 1, _ix(M, x, [0, 2]), -2.0), fixed_samples(([(3, 4)], "real"), ([(4, 3)], "real", (T,))), SX)
 add("index_fill_tensor", lambda M, x, v: x.index_fill(1, _ix(M, x, [0, 2, 2]), v), fixed_samples(([(3, 4), ()], "real"),), SX)
 add("index_put", lambda M, x, v: M.index_put(x, (_ix(M, x, [0, 2]), _ix(M, x, [1, 1])), v), fixed_samples(([(3, 4), (2,)], "real"), ([(3, 4), ()], "real")), SX)

@@ -265,8 +265,25 @@ def masked_fill(input, mask, value):
 
 
 def index_select(input, dim, index):
-    key = (slice(None),) * (dim % input.ndim) + (index,)
-    return getitem(input, key)
+    """Rows `index` of `dim`; indices are checked (never wrapped), as PyTorch."""
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    if idx.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    idx = idx.reshape(-1)
+    if input.ndim == 0:
+        if idx.size != 1:
+            raise RuntimeError(
+                f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
+        return index_select(input.reshape(1), 0, idx).reshape(())
+    from .reduction import normalize_dims
+
+    axis = normalize_dims(dim, input.ndim, "index_select")[0]
+    if _first_out_of_range(idx, input.shape[axis]) is not None:
+        raise IndexError("index out of range in self")
+    key = (slice(None),) * axis + (idx,)
+    return take_at(input, key, name="IndexSelectBackward0")
 
 
 Tensor.__getitem__ = getitem

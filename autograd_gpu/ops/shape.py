@@ -588,7 +588,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         if reps.size and int(reps.min()) < 0:
             raise RuntimeError("repeats can not be negative")
         xp = array_module(reps)
-        return _wrap_array(xp.repeat(xp.arange(reps.size), reps))
+        return _wrap_array(_repeat_index(xp, reps, reps.size))
     if dim is None:
         input, axis = flatten(input), 0
     else:
@@ -611,11 +611,22 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         if repeats < 0:
             raise RuntimeError("Repeats must be non-negative")
         reps = int(repeats)
-    index = xp.repeat(xp.arange(n), reps)
+    index = _repeat_index(xp, reps, n)
     from .indexing import take_at
 
     key = (slice(None),) * axis + (index,)
     return take_at(input, key, name="IndexSelectBackward0")
+
+
+def _repeat_index(xp, reps, n):
+    """0..n-1, each i repeated reps[i] times (reps a number or an array): the row to read for
+    every output position. (CuPy's repeat takes no array of counts: a position p reads the
+    first row whose running count exceeds p.)"""
+    if not hasattr(reps, "shape") or reps.ndim == 0:
+        return xp.repeat(xp.arange(n), int(reps))
+    ends = xp.cumsum(reps)
+    total = int(ends[-1]) if ends.size else 0
+    return xp.searchsorted(ends, xp.arange(total), side="right")
 
 
 def _wrap_array(a):
