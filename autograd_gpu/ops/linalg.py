@@ -149,7 +149,12 @@ class Solve(Node):
         self.vector = b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
         self.shapes = (a.shape, b.shape)
         try:
-            x = xp.linalg.solve(a, b[..., None] if self.vector else b)
+            am, bm = a, (b[..., None] if self.vector else b)
+            if am.shape[:-2] != bm.shape[:-2]:  # (CuPy's solve does not broadcast batches)
+                batch = np.broadcast_shapes(am.shape[:-2], bm.shape[:-2])
+                am = xp.ascontiguousarray(xp.broadcast_to(am, batch + am.shape[-2:]))
+                bm = xp.ascontiguousarray(xp.broadcast_to(bm, batch + bm.shape[-2:]))
+            x = xp.linalg.solve(am, bm)
             if xp is not np and x.size and not bool(xp.isfinite(x).all()):
                 raise ValueError("the solution is not finite")  # (CuPy does not raise itself)
         except Exception as e:
