@@ -166,6 +166,8 @@ OUT_OF_RANGE = {
     "index_select_neg": lambda M, x: x.index_select(0, _i(M, [-1], x)),
     "take_neg": lambda M, x: x.take(_i(M, [-13], x)),
     "put_": lambda M, x: x.clone().put_(_i(M, [12], x), x[0, :1]),
+    "getitem": lambda M, x: x[_i(M, [0, 5], x)],
+    "setitem": lambda M, x: x.clone().__setitem__((_i(M, [3], x),), 1.0),
 }
 
 
@@ -177,6 +179,25 @@ def test_out_of_range_indices_raise_as_torch(name, device, torch):
     with pytest.raises(type(theirs.value)) as ours:
         OUT_OF_RANGE[name](ag, ag.tensor(X, device=device))
     assert str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize("key", ["slice_first", "mask_first", "setitem_ellipsis"])
+def test_index_arrays_after_other_dims_raise(key, device, torch):
+    """An index array behind a slice or a mask: both raise IndexError; we name the indexed
+    dim (PyTorch's message counts from the first index array instead)."""
+    def f(M, x):
+        i = _i(M, [4], x)
+        if key == "slice_first":
+            return x[:, i]
+        if key == "mask_first":
+            return x[_i(M, [True, False, True], x), i]
+        x = x.clone()
+        x[..., i] = 1.0
+
+    with pytest.raises(IndexError):
+        f(torch, torch.tensor(X))
+    with pytest.raises(IndexError, match="index 4 is out of bounds for dimension 1 with size 4"):
+        f(ag, ag.tensor(X, device=device))
 
 
 def test_take_along_dim_checks_its_indices(device):

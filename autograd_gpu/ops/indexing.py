@@ -185,8 +185,32 @@ def _split_ints(raw):
     return tuple(first), tuple(second)
 
 
+def _check_array_bounds(shape, raw):
+    """Integer index arrays in `raw` lie within their dims (CuPy would wrap them around):
+    PyTorch's IndexError otherwise."""
+    def width(k):  # the dims of x an entry of the key consumes
+        if k is None or k is Ellipsis or isinstance(k, (bool, np.bool_)):
+            return 0
+        return k.ndim if getattr(k, "dtype", None) is not None and k.dtype.kind == "b" else 1
+
+    d = 0
+    for k in raw:
+        if k is Ellipsis:
+            d += len(shape) - sum(width(j) for j in raw)
+            continue
+        dt = getattr(k, "dtype", None)
+        if dt is not None and dt.kind in "iu" and getattr(k, "ndim", 0) >= 0 and d < len(shape):
+            bad = _first_out_of_range(k, shape[d], allow_negative=True)
+            if bad is not None:
+                raise IndexError(
+                    f"index {bad} is out of bounds for dimension {d} with size {shape[d]}")
+        d += width(k)
+
+
 def getitem(self, key):
     raw, basic = _raw_key(key)
+    if not basic:
+        _check_array_bounds(self._data.shape, raw)
     if not basic and _split_needed(raw):
         first, second = _split_ints(raw)
         return getitem(getitem(self, first), second)
@@ -229,6 +253,8 @@ def _value_in_numpy_layout(x, raw, value):
 
 def setitem(self, key, value):
     raw, basic = _raw_key(key)
+    if not basic:
+        _check_array_bounds(self._data.shape, raw)
     if not basic and _split_needed(raw):
         value = _value_in_numpy_layout(self._data, raw, value)
     if len(raw) == 1:
