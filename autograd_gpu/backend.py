@@ -383,6 +383,15 @@ def restore_device(prev):
     cupy_module().cuda.runtime.setDevice(prev)
 
 
+def self_overlapping(arr):
+    """True when elements of `arr` share memory (a broadcast or expanded view). Writes through
+    such a view are refused on both devices: NumPy marks it read-only, CuPy would write."""
+    for n, s in zip(arr.shape, arr.strides):
+        if s == 0 and n > 1:
+            return True
+    return False
+
+
 def is_cuda_array(arr):
     return type(arr) is not ndarray
 

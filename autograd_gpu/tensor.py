@@ -440,6 +440,8 @@ class Tensor:
     # ------------------------------------------------------------------ in place
     def _check_inplace(self, other=None):
         """Validates an in-place op; True when it must be recorded on the tape."""
+        if self._base is not None and backend.self_overlapping(self._data):
+            raise RuntimeError(_OVERLAPPING_WRITE)
         record = _state.enabled and (
             self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)
         )
@@ -536,12 +538,8 @@ class Tensor:
             return RuntimeError(
                 f"output with shape {list(d.shape)} doesn't match the broadcast shape {list(shape)}"
             )
-        if not d.flags.writeable:
-            return RuntimeError(
-                "unsupported operation: more than one element of the written-to tensor refers "
-                "to a single memory location. Please clone() the tensor before performing the "
-                "operation."
-            )
+        if backend.self_overlapping(d):
+            return RuntimeError(_OVERLAPPING_WRITE)
         result = _arith._promote(np.empty((), np.result_type(d.dtype, b)), d, b).dtype
         return RuntimeError(
             f"result type {_TORCH_TYPE_NAMES.get(result.name, result.name)} can't be cast to the "
@@ -633,6 +631,11 @@ class Size(tuple):
             n *= s
         return n
 
+
+_OVERLAPPING_WRITE = (
+    "unsupported operation: more than one element of the written-to tensor refers to a single "
+    "memory location. Please clone() the tensor before performing the operation."
+)
 
 _TORCH_TYPE_NAMES = {
     "float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",

@@ -188,9 +188,11 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         needed = _needed_nodes(roots + list(leaf_grads), {n for n, _ in captures})
         results = [None] * len(inputs)
 
-    # (grad mode is create_graph while it runs)
-    _tape.backward_loop(roots, buffers, leaf_grads, captures, needed, results, retain_graph,
-                        create_graph, accumulate, _node.Node._record_trace)
+    # (grad mode is create_graph while it runs; on the outputs' device, where the gradient
+    # sums and .grad writes happen; a node whose gradients live elsewhere enters theirs)
+    with _on_device(_device_of(outputs[0]._data)):
+        _tape.backward_loop(roots, buffers, leaf_grads, captures, needed, results,
+                            retain_graph, create_graph, accumulate, _node.Node._record_trace)
 
     if inputs is None:
         return None

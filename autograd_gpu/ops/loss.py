@@ -107,7 +107,9 @@ class BinaryCrossEntropy(Node):
 
     def forward(self, x, y, reduction, weight):
         xp = array_module(x)
-        if type(x) is np.ndarray and x.size and ((x < 0).any() or (x > 1).any()):
+        # (on a GPU the check is one reduction and one sync per call; PyTorch's CUDA kernel
+        # asserts on the device instead, which leaves the context unusable)
+        if x.size and bool(((x < 0) | (x > 1)).any()):
             raise RuntimeError(
                 "all elements of input should be between 0 and 1 (binary_cross_entropy takes "
                 "probabilities; for logits use binary_cross_entropy_with_logits)"

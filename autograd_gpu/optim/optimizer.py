@@ -186,7 +186,8 @@ class Optimizer:
     def _buffer(p, value=0.0):
         """A state tensor shaped like `p` on its device, filled with `value`."""
         xp = p._xp()
-        arr = xp.zeros_like(p._data) if value == 0 else xp.full_like(p._data, value)
+        with on_device(device_of(p._data)):  # (CuPy allocates on the current device)
+            arr = xp.zeros_like(p._data) if value == 0 else xp.full_like(p._data, value)
         return _wrap(arr)
 
     @staticmethod

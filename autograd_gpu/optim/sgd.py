@@ -1,4 +1,5 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov, weight decay."""
+from ..backend import device_of, on_device
 from . import _functional as F
 from .optimizer import Optimizer, _check_nonneg
 
@@ -50,5 +51,6 @@ class SGD(Optimizer):
                 else:
                     self._check_state_device(p, state, ("momentum_buffer",))
                 buf = b._data
-            F.sgd_update(p._data, g._data, buf, first_step=first, **kw)
+            with on_device(device_of(p._data)):  # (CuPy works on the current device)
+                F.sgd_update(p._data, g._data, buf, first_step=first, **kw)
             p._version[0] += 1
