@@ -104,3 +104,5 @@ from .serialization import load, save  # noqa: E402
 from . import func, viz  # noqa: E402  (transforms and graph drawings on top of the core)
 from . import utils  # noqa: E402  (utils.data: datasets, samplers, DataLoader)
 from . import distributed  # noqa: E402  (torch.distributed's API; loads mpi4py/CuPy only at init)
+from . import random  # noqa: E402  (torch.random: fork_rng, get/set_rng_state, seeds)
+from .backend import OutOfMemoryError  # noqa: E402  (also autograd_gpu.cuda.OutOfMemoryError)

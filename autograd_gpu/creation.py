@@ -239,6 +239,58 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
 
 # ---------------------------------------------------------------- random
 
+_MASK64 = (1 << 64) - 1
+
+
+def _splitmix64(z):
+    z = (z + 0x9E3779B97F4A7C15) & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
+
+
+class _CudaStream:
+    """The draws of a CUDA Generator, with a state that can be read and restored.
+
+    CuPy's RandomState keeps its cuRAND state on the device and cannot hand it out, so the
+    state is defined as PyTorch defines its CUDA generator's: a seed and an offset. Each draw
+    (one call, such as ``random_sample(shape)``) re-keys one cuRAND stream (Philox, whose
+    re-seeding is cheap) from the pair and advances the offset by one; restoring the pair
+    restores every later number. Use it as the RandomState it wraps."""
+
+    __slots__ = ("seed", "offset", "_state")
+
+    def __init__(self, seed, index):
+        cp = backend.cupy_module()
+        try:  # (cupy.cuda.curand loads the cuRAND library on first use)
+            philox = cp.cuda.curand.CURAND_RNG_PSEUDO_PHILOX4_32_10
+        except (AttributeError, ImportError):
+            philox = None
+        with cp.cuda.Device(index):
+            self._state = (cp.random.RandomState(0) if philox is None
+                           else cp.random.RandomState(0, method=philox))
+        self.seed, self.offset = seed, 0
+
+    def __getattr__(self, name):  # a draw: random_sample, standard_normal, randint, ...
+        if name.startswith("_"):
+            raise AttributeError(name)
+        draw = getattr(self._state, name)
+        self._state.seed(_splitmix64(_splitmix64(self.seed) ^ self.offset) >> 1)
+        self.offset += 1
+        return draw
+
+    def get_state(self):
+        raw = self.seed.to_bytes(8, "little") + self.offset.to_bytes(8, "little")
+        return _wrap(np.frombuffer(raw, np.uint8).copy())
+
+    def set_state(self, raw):
+        if len(raw) != 16:
+            raise RuntimeError(
+                f"Expected a CUDA generator state of size 16 (seed and offset) but found the "
+                f"input RNG state size to be {len(raw)}")
+        self.seed = int.from_bytes(raw[:8], "little")
+        self.offset = int.from_bytes(raw[8:], "little")
+
 
 class Generator:
     """A random stream for one device, seeded by `manual_seed`.
@@ -258,9 +310,7 @@ class Generator:
         if self.device.type == "cpu":
             self._rng = np.random.Generator(np.random.PCG64(self._seed))
         else:
-            cp = backend.cupy_module()
-            with cp.cuda.Device(self.device.index or 0):
-                self._rng = cp.random.RandomState(self._seed)
+            self._rng = _CudaStream(self._seed, self.device.index or 0)
         return self
 
     def initial_seed(self):
@@ -272,15 +322,13 @@ class Generator:
     def __repr__(self):
         return f"<autograd_gpu.Generator object on {self.device}>"
 
-    # the stream's state, as PyTorch's get_state()/set_state(): a uint8 tensor. CPU only:
-    # CuPy's RandomState (the CUDA stream) keeps no state it can hand out
+    # the stream's state, as PyTorch's get_state()/set_state(): a uint8 tensor on the CPU.
+    # A CUDA stream's state is its seed and offset (see _CudaStream), 16 bytes as PyTorch's
     _STATE_BYTES = 48  # PCG64's state and increment (16 bytes each), its cached 32-bit half
 
     def get_state(self):
         if self.device.type != "cpu":
-            raise RuntimeError(
-                "get_state is only supported for CPU generators here: CuPy's CUDA random stream "
-                "keeps no readable state; re-seed it with manual_seed to reproduce its numbers")
+            return self._rng.get_state()
         s = self._rng.bit_generator.state
         raw = (s["state"]["state"].to_bytes(16, "little") + s["state"]["inc"].to_bytes(16, "little")
                + int(s["has_uint32"]).to_bytes(8, "little") + int(s["uinteger"]).to_bytes(8, "little"))
@@ -293,7 +341,8 @@ class Generator:
                 if not isinstance(new_state, Tensor) else
                 f"expected a torch.ByteTensor, but got a tensor of dtype {new_state.dtype}")
         if self.device.type != "cpu":
-            raise RuntimeError("set_state is only supported for CPU generators here")
+            self._rng.set_state(bytes(backend.to_device(new_state._data, backend.CPU).reshape(-1)))
+            return self
         raw = bytes(backend.to_device(new_state._data, backend.CPU).reshape(-1))
         if len(raw) != self._STATE_BYTES:
             raise RuntimeError(

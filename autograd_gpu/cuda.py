@@ -24,10 +24,84 @@ def current_device():
     return backend.cupy_module().cuda.runtime.getDevice()
 
 
+# ---------------------------------------------------------------- random state
+# As torch.cuda: each device has its own stream (creation._generator); seeding functions are
+# silently ignored where CUDA is not usable (so a CPU run of a CUDA script proceeds), and
+# set_rng_state is too, as PyTorch queues it for a CUDA that never comes; reading a state
+# or a seed needs a device. A state is a CPU uint8 tensor of 16 bytes: the stream's seed
+# and offset (the number of draws so far), which is what it restores (see creation.py).
+
+OutOfMemoryError = backend.OutOfMemoryError
+
+
+def _stream(device="cuda"):
+    from .creation import _generator
+
+    if isinstance(device, int) and not isinstance(device, bool):
+        device = backend.device("cuda", device)
+    dev = backend.normalize_device(device)
+    if dev.type != "cuda":
+        raise ValueError(f"Expected a cuda device, but got: {dev}")
+    return _generator(dev)
+
+
+def _seed_streams(devices, seed):
+    if not is_available():
+        return
+    for i in devices:
+        _stream(i).manual_seed(seed)
+
+
+def get_rng_state(device="cuda"):
+    """The random state of a CUDA device (the current one by default), a uint8 tensor."""
+    return _stream(device).get_state()
+
+
+def get_rng_state_all():
+    return [get_rng_state(i) for i in range(device_count())]
+
+
+def set_rng_state(new_state, device="cuda"):
+    """Restores a CUDA device's random stream to a state from ``get_rng_state``."""
+    if is_available():
+        _stream(device).set_state(new_state)
+
+
+def set_rng_state_all(new_states):
+    for i, state in enumerate(new_states):
+        set_rng_state(state, i)
+
+
 def manual_seed(seed):
-    from .creation import manual_seed as _seed
+    """Seeds the current CUDA device's stream (``autograd_gpu.manual_seed`` seeds all)."""
+    from .creation import _check_seed
 
-    _seed(seed)
+    seed = _check_seed(seed)
+    if is_available():
+        _seed_streams([current_device()], seed)
 
 
-manual_seed_all = manual_seed
+def manual_seed_all(seed):
+    """Seeds every CUDA device's stream."""
+    from .creation import _check_seed
+
+    seed = _check_seed(seed)
+    if is_available():
+        _seed_streams(range(device_count()), seed)
+
+
+def seed():
+    """Seeds the current CUDA device's stream with a non-deterministic number."""
+    if is_available():
+        _stream().seed()
+
+
+def seed_all():
+    """Seeds every CUDA device's stream with one non-deterministic number."""
+    if is_available():
+        manual_seed_all(_stream().seed())
+
+
+def initial_seed():
+    """The seed of the current CUDA device's stream."""
+    return _stream().initial_seed()

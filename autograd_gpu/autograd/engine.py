@@ -158,7 +158,10 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         _tape.backward_scalar(outputs[0], retain_graph, _node.Node._record_trace)
     ):  # the common loss.backward() (a 0-d CPU output with a grad_fn) ran whole in C
         return None
-    grads = _root_grads(outputs, grad_outputs, create_graph)
+    try:
+        grads = _root_grads(outputs, grad_outputs, create_graph)
+    except MemoryError as error:  # (making the seed gradients: before anything has run)
+        grads = _root_grads_after_oom(error, outputs, grad_outputs, create_graph)
 
     buffers = {}
     roots = []
@@ -266,3 +269,43 @@ def warn_nonleaf_grad():
         UserWarning,
         stacklevel=3,
     )
+
+
+def _backward_out_of_memory(error, node, grads, create_graph):
+    """A node's backward raised MemoryError (called by the C loop on that failure only):
+    frees the cached memory and runs the backward once more (as the loop calls it); if that
+    fails too, raises OutOfMemoryError naming the node. Nothing has been written to any
+    .grad yet (the loop writes the leaves' gradients at its end). One raised by an op inside
+    the backward has had its retry: it passes on, with the node named in a note."""
+    if isinstance(error, _node._OutOfMemoryError):
+        error.add_note(f"(raised while computing the gradients of {node.name})")
+        raise error
+    grads = list(grads)
+    _node._release_free_memory()
+    try:
+        with _node.retry_device([g for g in grads if g is not None][:1]):
+            if node._n_outputs == 1 and len(grads) == 1:
+                return node.backward(grads[0])
+            return node.backward(*_materialize(node, grads))
+    except MemoryError as again:
+        if isinstance(again, _node._OutOfMemoryError):
+            raise
+        raise _node.out_of_memory(node.name, "backward", grads, again) from error
+
+
+def _root_grads_after_oom(error, outputs, grad_outputs, create_graph):
+    """_root_grads once more after freeing the cached memory, else OutOfMemoryError."""
+    if isinstance(error, _node._OutOfMemoryError):
+        raise error
+    _node._release_free_memory()
+    try:
+        return _root_grads(outputs, grad_outputs, create_graph)
+    except MemoryError as again:
+        if isinstance(again, _node._OutOfMemoryError):
+            raise
+        raise _node.out_of_memory("backward (the output gradients)", "backward", outputs,
+                                  again) from error
+
+
+if hasattr(_tape, "set_oom_handlers"):  # (an extension built before them has none)
+    _tape.set_oom_handlers(_node._forward_out_of_memory, _backward_out_of_memory)

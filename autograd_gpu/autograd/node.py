@@ -15,7 +15,8 @@ therefore uses Python operators and the library's functions, which take either k
 import itertools
 import weakref
 
-from ..backend import device_of
+from ..backend import OutOfMemoryError as _OutOfMemoryError, device_of
+from ..backend import release_free_memory as _release_free_memory
 from . import _tape
 
 _sequence = itertools.count()
@@ -250,15 +251,67 @@ def _raise_device_mismatch(cls, inputs):
             d = str(device_of(a._data))
             if d not in devs:
                 devs.append(d)
-    raise RuntimeError(
     for a in inputs:
         if not isinstance(a, Tensor) and (type(a) is _ndarray or hasattr(a, "__cuda_array_interface__")):
             d = str(device_of(a))
             if d not in devs:
                 devs.append(d)
+    raise RuntimeError(
         "Expected all tensors to be on the same device, but found at least two devices, "
         f"{devs[0]} and {devs[1]}! (in {cls.name}; move one with .to(device) first)"
     )
+
+
+def _forward_out_of_memory(error, node, values, kwnames):
+    """An op's forward raised MemoryError (called by _tape.apply on that failure only): frees
+    the cached memory and runs forward once more; if that fails too, raises OutOfMemoryError
+    naming the op. Forward writes nothing the caller sees until it returns, so the inputs are
+    as they were. One from an op inside this one has had its retry and passes unchanged."""
+    if isinstance(error, _OutOfMemoryError):
+        raise error
+    n = len(values) - (len(kwnames) if kwnames is not None else 0)
+    arrays, params = values[:n], dict(zip(kwnames, values[n:])) if kwnames is not None else {}
+    _release_free_memory()
+    try:
+        with retry_device(arrays):  # (the tape ran forward there; the retry must too)
+            return node.forward(*arrays, **params)
+    except MemoryError as again:
+        if isinstance(again, _OutOfMemoryError):
+            raise
+        raise out_of_memory(type(node).__name__, "forward", arrays, again) from error
+
+
+def retry_device(items):
+    """The device an op's retry runs on, as the tape chose it: that of the first CUDA array
+    (or Tensor) among `items`; the CPU (nothing to enter) when there is none."""
+    from .. import backend
+
+    for x in items:
+        a = getattr(x, "_data", x)
+        if hasattr(a, "__cuda_array_interface__") and not isinstance(a, (_ndarray, _np.generic)):
+            return backend.on_device(device_of(a))
+    return backend.on_device(backend.CPU)
+
+
+def out_of_memory(op, phase, arrays, error):
+    """The library's OutOfMemoryError for `op` (its `phase`, forward or backward), given the
+    arrays it worked on and the MemoryError of its second try."""
+    from .. import backend
+
+    found = [getattr(a, "_data", a) for a in arrays]
+    found = [a for a in found if hasattr(a, "shape") and hasattr(a, "dtype")]
+    dev = device_of(found[0]) if found else None
+    asked = backend.requested_bytes(error)
+    what = "CUDA" if dev is not None and dev.type == "cuda" else "CPU"
+    shapes = ", ".join(f"{a.dtype} {tuple(a.shape)}" for a in found) or "none"
+    noun = "gradients" if phase == "backward" else "inputs"
+    msg = (f"{what} out of memory in {op} ({phase}{'' if dev is None else ' on ' + str(dev)}): "
+           + (f"tried to allocate {backend.format_bytes(asked)} ({asked} bytes)" if asked is not None
+              else "an allocation failed")
+           + f"; {noun}: {shapes}. The library's cached free memory was released and the op "
+           f"tried once more. Now {backend.memory_held(dev)}. ({type(error).__name__}: {error}) "
+           "Free tensors you no longer need (and the graphs they hold), or use smaller batches.")
+    return _OutOfMemoryError(msg, op=op, phase=phase, device=dev, requested_bytes=asked)
 
 
 import numpy as _np  # noqa: E402

@@ -80,8 +80,8 @@ def linear(input, weight, bias=None):
 class Dropout(Node):
     name = "NativeDropoutBackward0"
 
-    def forward(self, x, p, rng):
-        u = rng.random(x.shape) if hasattr(rng, "random") else rng.random_sample(x.shape)  # NumPy / CuPy
+    def forward(self, x, p, generator):
+        u = generator._uniform(x.shape)  # the device's stream: get/set_rng_state restore masks
         keep = u >= p
         self.mask = keep.astype(x.dtype) * (1.0 / (1.0 - p)) if p < 1 else keep.astype(x.dtype)
         return x * self.mask
@@ -100,7 +100,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
         return input
     from ..creation import _generator
 
-    out = Dropout.apply(input, p=float(p), rng=_generator(device_of(input._data))._rng)
+    out = Dropout.apply(input, p=float(p), generator=_generator(device_of(input._data)))
     if inplace:
         from ..autograd.grad_mode import no_grad
 
