@@ -176,11 +176,33 @@ def _logcumsumexp_raw(xp, x, axis):
         return inclusive_scan(xp, (x,), axis, _logaddexp_combine)[0]
 
 
+def _small_range(xp, x, axis):
+    """True when every row's values are finite and within log(max float)/4 of each other:
+    then exp(x - row max) and exp(row max - x) are normal numbers, and the shifted cumsum
+    forms below are exact to rounding (else the log-space scans are used)."""
+    if x.size == 0:
+        return True
+    limit = float(np.log(np.finfo(x.dtype).max)) / 4
+    with np.errstate(invalid="ignore"):
+        spread = xp.amax(x, axis=axis) - xp.amin(x, axis=axis)
+    return bool(xp.all(spread < limit))  # (False for inf and NaN spreads)
+
+
+def _last(x, axis):
+    return x[_slice(axis, x.shape[axis] - 1, None, x.ndim)]
+
+
 class Logcumsumexp(Node):
     def forward(self, x, axis):
         xp = array_module(x)
         self.axis = axis
-        y = x.copy() if x.ndim == 0 else _logcumsumexp_raw(xp, x, axis)
+        if x.ndim == 0:
+            y = x.copy()
+        elif _small_range(xp, x, axis):  # one cumsum instead of log2(n) logaddexp passes
+            m = xp.amax(x, axis=axis, keepdims=True)
+            y = xp.log(xp.cumsum(xp.exp(x - m), axis=axis)) + m
+        else:
+            y = _logcumsumexp_raw(xp, x, axis)
         self.save_for_backward(x, y)
         return y
 
@@ -194,6 +216,12 @@ class Logcumsumexp(Node):
         # grad_k = sum_{i>=k} g_i exp(x_k - y_i), the positive and negative parts of g
         # separately in log space: exp(x_k + logsumexp_{i>=k}(log|g_i| - y_i))
         xp = array_module(x)
+        if _small_range(xp, x, axis):
+            # shifted by the row's last (largest) y: exp(x_k - y_n) * sum_{i>=k} g_i exp(y_n - y_i)
+            top = _last(y, axis)
+            rest = xp.exp(top - y) * g
+            tail = xp.flip(xp.cumsum(xp.flip(rest, axis), axis=axis), axis)
+            return (xp.exp(x - top) * tail).astype(x.dtype, copy=False)
         terms = []
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             for part in (xp.maximum(g, 0), xp.maximum(-g, 0)):
