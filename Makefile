@@ -7,11 +7,14 @@ BIN    := $(VENV)/bin
 ORACLE ?= 1
 TORCH  ?= torch==2.13.0
 # CuPy is installed even on machines without a GPU, so the "CuPy present, no GPU" fallback
-# is exercised for real. On a CUDA 12 machine use CUPY=cupy-cuda12x; CUPY= skips it.
-CUPY   ?= cupy-cuda13x
+# is exercised for real. The wheel follows the driver's CUDA major version (nvidia-smi's
+# "CUDA Version"): cupy-cuda12x on a CUDA 12 driver, cupy-cuda13x otherwise (and without a
+# driver). CUPY=... picks one by hand; CUPY= skips it.
+CUDA_MAJOR := $(shell nvidia-smi 2>/dev/null | sed -n 's/.*CUDA Version: *\([0-9]*\)\..*/\1/p' | head -n 1)
+CUPY   ?= $(if $(filter 12,$(CUDA_MAJOR)),cupy-cuda12x,cupy-cuda13x)
 STAMP  := $(VENV)/.installed-oracle$(ORACLE)-$(CUPY)
 
-.PHONY: test test-simd bench bench-quick fuzz report venv clean
+.PHONY: test test-simd gpu-check bench bench-quick fuzz report venv clean
 
 venv: $(STAMP)
 
@@ -38,6 +41,14 @@ test-simd: $(STAMP)
 	  NPY_DISABLE_CPU_FEATURES="$$features" AUTOGRAD_GPU_ORACLE=$(ORACLE) \
 	    $(BIN)/python -m pytest -q -p no:cacheprovider -m simd tests || exit 1; \
 	done
+
+# For a lent CUDA machine with no network: its own python (PYTHON=, default python3) already
+# has CuPy, PyTorch with CUDA, NumPy and pytest. No venv, no download: installs this checkout,
+# runs the cuda tests, the examples on cuda, the bench and the kernel bench, memcheck, and
+# writes it all under bench/results/gpu-check-*/ (see bench/gpu_check.py; under 8 minutes).
+# GPU_CHECK_STANDIN=1 rehearses it on a machine without a GPU, on the CuPy stand-in.
+gpu-check:
+	$(PYTHON) -m bench.gpu_check $(if $(GPU_CHECK_STANDIN),--standin,)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

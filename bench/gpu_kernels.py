@@ -103,10 +103,17 @@ def bench_backward(cp, sizes, dtype, repeat):
 
 
 class _NoKernels:
-    """Stands in for autograd_gpu.fused._optim: every kernel launch declines (returns False)."""
+    """The fused-kernel module with its kernel entry points (the *_update functions) switched
+    off: each returns False, so the optimizer runs its array code with CuPy ufuncs. Its other
+    helpers (adam_scalars, ...) stay the module's own."""
+
+    def __init__(self, real):
+        self._real = real
 
     def __getattr__(self, name):
-        return lambda *args, **kwargs: False
+        if name.endswith("_update"):
+            return lambda *args, **kwargs: False
+        return getattr(self._real, name)
 
 
 def bench_adam(cp, n, dtype, repeat):
@@ -121,7 +128,7 @@ def bench_adam(cp, n, dtype, repeat):
               amsgrad=False, maximize=False, decoupled_weight_decay=False)
     t_fused = _time(cp, lambda: fused.adam_update(p, g, m, v, None, **kw), repeat)
     saved = F._fused
-    F._fused = _NoKernels()  # the library's array path, run with CuPy ufuncs
+    F._fused = _NoKernels(saved)  # the library's array path, run with CuPy ufuncs
     try:
         t_unfused = _time(cp, lambda: F.adam_update(p, g, m, v, None, **kw), repeat)
     finally:

@@ -109,6 +109,15 @@ def test_default_device_from_environment():
         assert "CUDA was requested but is not available" in proc.stderr
 
 
+def test_the_default_device_is_the_cpu_even_where_cuda_is_usable(monkeypatch):
+    """As PyTorch's: a program's .numpy() and printouts do not depend on the machine."""
+    monkeypatch.delenv("AUTOGRAD_GPU_DEVICE", raising=False)
+    assert backend._initial_default() == ag.device("cpu")
+    if ag.cuda.is_available():
+        monkeypatch.setenv("AUTOGRAD_GPU_DEVICE", "cuda")
+        assert backend._initial_default().type == "cuda"
+
+
 def test_set_default_device_applies_to_creation_functions():
     before = ag.get_default_device()
     try:

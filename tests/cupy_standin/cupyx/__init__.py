@@ -1,6 +1,5 @@
-"""cupyx for the stand-in: scatter_add and scipy.special."""
-from cupy import _core
-from . import scipy  # noqa: F401
+"""cupyx for the stand-in: scatter_add, profiler and scipy.special."""
+from . import profiler, scipy  # noqa: F401
 
 
 def scatter_add(a, slices, value):
