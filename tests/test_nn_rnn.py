@@ -301,3 +301,115 @@ def test_input_dtype_must_match_weights(torch):
 def test_not_supported_say_so():
     with pytest.raises(NotImplementedError, match="proj_size"):
         nn.LSTM(3, 4, proj_size=2)
+
+
+# ---------------------------------------------------------------- PackedSequence
+
+from autograd_gpu.nn.utils import rnn as rnn_utils  # noqa: E402
+
+PACK_CASES = [([4, 2, 3], False, False), ([4, 3, 1], True, False), ([2, 4, 3], False, True),
+              ([3, 3, 3], True, True), ([1, 4, 2, 4], False, False)]
+
+
+@pytest.mark.parametrize("lengths,enforce_sorted,batch_first", PACK_CASES)
+def test_pack_and_pad_match_torch(torch, lengths, enforce_sorted, batch_first):
+    tu = torch.nn.utils.rnn
+    if enforce_sorted and lengths != sorted(lengths, reverse=True):
+        pytest.skip("unsorted lengths with enforce_sorted: an error, tested below")
+    rng = np.random.default_rng(0)
+    shape = (len(lengths), 4, 2) if batch_first else (4, len(lengths), 2)
+    x = rng.standard_normal(shape)
+    a, t = ag.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    p = rnn_utils.pack_padded_sequence(a, lengths, batch_first, enforce_sorted)
+    tp = tu.pack_padded_sequence(t, lengths, batch_first, enforce_sorted)
+    np.testing.assert_array_equal(to_numpy(p.data), tp.data.detach().numpy())
+    assert p.batch_sizes.tolist() == tp.batch_sizes.tolist() and p.batch_sizes.dtype == ag.int64
+    for mine, theirs in ((p.sorted_indices, tp.sorted_indices), (p.unsorted_indices, tp.unsorted_indices)):
+        assert (mine is None) == (theirs is None)
+        if mine is not None:
+            assert mine.tolist() == theirs.tolist()
+    o, n = rnn_utils.pad_packed_sequence(p, batch_first, padding_value=-2.0, total_length=5)
+    to, tn = tu.pad_packed_sequence(tp, batch_first, padding_value=-2.0, total_length=5)
+    np.testing.assert_array_equal(to_numpy(o), to.detach().numpy())
+    assert n.tolist() == tn.tolist() == lengths
+    g = rng.standard_normal(tuple(to.shape))
+    o.backward(ag.tensor(g))
+    to.backward(torch.tensor(g))
+    np.testing.assert_array_equal(to_numpy(a.grad), t.grad.numpy())
+
+
+def test_pad_sequence_pack_sequence_unpack(torch):
+    tu = torch.nn.utils.rnn
+    rng = np.random.default_rng(1)
+    seqs = [rng.standard_normal((n, 2)) for n in (2, 4, 3)]
+    ours, theirs = [ag.tensor(s) for s in seqs], [torch.tensor(s) for s in seqs]
+    for kw in ({}, {"batch_first": True, "padding_value": 7.0}, {"padding_side": "left"}):
+        np.testing.assert_array_equal(to_numpy(rnn_utils.pad_sequence(ours, **kw)),
+                                      tu.pad_sequence(theirs, **kw).numpy())
+    p, tp = rnn_utils.pack_sequence(ours, enforce_sorted=False), tu.pack_sequence(theirs, enforce_sorted=False)
+    np.testing.assert_array_equal(to_numpy(p.data), tp.data.numpy())
+    for u, v in zip(rnn_utils.unpack_sequence(p), seqs):
+        np.testing.assert_array_equal(to_numpy(u), v)
+
+
+@pytest.mark.parametrize("name,kw", [("LSTM", {"num_layers": 2, "bidirectional": True}),
+                                     ("GRU", {"bidirectional": True}), ("RNN", {"num_layers": 2}),
+                                     ("LSTM", {"batch_first": True})])
+@pytest.mark.parametrize("with_state", [False, True])
+def test_packed_input_matches_torch(torch, name, kw, with_state):
+    """Outputs (packed), final states (each sequence's state at its own last step, in the
+    caller's batch order) and gradients w.r.t. input, states and parameters, as PyTorch."""
+    tu = torch.nn.utils.rnn
+    ours, theirs = _pair(torch, name, (3, 4), kw)
+    rng = np.random.default_rng(2)
+    lengths, bf = [2, 5, 3, 5], kw.get("batch_first", False)
+    x = rng.standard_normal((4, 5, 3) if bf else (5, 4, 3))
+    layers = kw.get("num_layers", 1) * (2 if kw.get("bidirectional") else 1)
+    states = [rng.standard_normal((layers, 4, 4)) for _ in range(2 if name == "LSTM" else 1)]
+    a = [ag.tensor(v, requires_grad=True) for v in [x] + states]
+    t = [torch.tensor(v, requires_grad=True) for v in [x] + states]
+    results = []
+    for lib, utils, mod, xs in ((ag, rnn_utils, ours, a), (torch, tu, theirs, t)):
+        packed = utils.pack_padded_sequence(xs[0], lengths, bf, enforce_sorted=False)
+        hx = None if not with_state else ((xs[1], xs[2]) if name == "LSTM" else xs[1])
+        out, hn = mod(packed, hx)
+        assert type(out).__name__ == "PackedSequence"
+        padded, _ = utils.pad_packed_sequence(out, bf)
+        flat = [padded] + (list(hn) if name == "LSTM" else [hn])
+        w = np.random.default_rng(3)
+        loss = sum((f * lib.tensor(w.standard_normal(tuple(f.shape)))).sum() for f in flat)
+        loss.backward()
+        results.append(flat)
+    for u, v in zip(*results):
+        np.testing.assert_allclose(to_numpy(u), v.detach().numpy(), **F64)
+    for u, v in zip(a if with_state else a[:1], t if with_state else t[:1]):
+        np.testing.assert_allclose(to_numpy(u.grad), v.grad.numpy(), **F64)
+    for (n, p), (m, q) in zip(ours.named_parameters(), theirs.named_parameters()):
+        np.testing.assert_allclose(to_numpy(p.grad), q.grad.numpy(), **F64, err_msg=n)
+
+
+def test_packed_gradcheck():
+    ag.manual_seed(0)
+    m = nn.GRU(2, 3, bidirectional=True).double()
+    x = ag.tensor(np.random.default_rng(0).standard_normal((3, 3, 2)), requires_grad=True)
+
+    def fn(x):
+        out, h = m(rnn_utils.pack_padded_sequence(x, [1, 3, 2], enforce_sorted=False))
+        return rnn_utils.pad_packed_sequence(out)[0], h
+
+    assert gradcheck(fn, [x])
+    assert gradgradcheck(fn, [x])
+
+
+PACK_ERRORS = [
+    lambda m: m.nn.utils.rnn.pack_padded_sequence(m.zeros(4, 3, 2), [4, 2, 3]),
+    lambda m: m.nn.utils.rnn.pack_padded_sequence(m.zeros(4, 3, 2), [4, 0, 3], enforce_sorted=False),
+    lambda m: m.nn.utils.rnn.pack_padded_sequence(m.zeros(4, 3, 2), [4, 2]),
+    lambda m: m.nn.utils.rnn.pad_packed_sequence(
+        m.nn.utils.rnn.pack_padded_sequence(m.zeros(4, 3, 2), [4, 2, 1]), total_length=2),
+]
+
+
+@pytest.mark.parametrize("i", range(len(PACK_ERRORS)))
+def test_pack_errors_as_torch(torch, i):
+    _same_error(torch, PACK_ERRORS[i])

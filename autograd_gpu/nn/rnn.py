@@ -14,7 +14,9 @@ Gate order and formulas are PyTorch's:
   GRU   r, z, n from x W_ih^T + b_ih and h W_hh^T + b_hh;  r, z = s(x_r + h_r), s(x_z + h_z),
         n = tanh(x_n + r (W_hn h + b_hn)),  h' = (1 - z) n + z h
   RNN   h' = tanh or relu(x W_ih^T + b_ih + h W_hh^T + b_hh)
-proj_size (LSTM projections) and PackedSequence inputs are not supported.
+A PackedSequence input (nn.utils.rnn) runs each step on the sequences still running (the
+first batch_sizes[t] rows); a sequence's final state is its state at its own last step.
+proj_size (LSTM projections) is not supported.
 """
 import math
 import numbers
@@ -22,11 +24,13 @@ import warnings
 
 from ..creation import empty, zeros
 from ..ops.elementwise import relu, sigmoid, tanh
+from ..ops.indexing import index_select
 from ..ops.linalg import addmm, matmul
 from ..ops.shape import cat, split, stack
 from . import functional as F
 from . import init
 from .module import Module, Parameter
+from .utils.rnn import PackedSequence
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
@@ -68,23 +72,57 @@ def _input_bias(mode, b_ih, b_hh):
     return b_ih + b_hh
 
 
-def _run_direction(mode, gi, h, c, w_hh, b_hh, reverse):
-    """One layer in one direction. gi: the input projections of all steps, (L * N, G), step
-    after step; h, c: (N, H); b_hh: GRU's hidden bias (None for the others, whose gi has
-    it). Returns (outputs (L * N, H), h_n, c_n)."""
-    n_batch = h.shape[0]
-    steps = split(gi, n_batch, 0) if gi.shape[0] > n_batch else (gi,)
-    order = range(len(steps) - 1, -1, -1) if reverse else range(len(steps))
+def _step(mode, gi, h, c, w_hh_t, b_hh):
+    if mode == "LSTM":
+        return _lstm_step(gi, h, c, w_hh_t)
+    if mode == "GRU":
+        return _gru_step(gi, h, w_hh_t, b_hh), None
+    return _rnn_step(gi, h, w_hh_t, tanh if mode == "RNN_TANH" else relu), None
+
+
+def _cut(x, sizes):
+    """x split along dim 0 into pieces of `sizes` rows (x itself when one piece)."""
+    return split(x, sizes, 0) if len(sizes) > 1 else (x,)
+
+
+def _run_direction(mode, gi, h, c, w_hh, b_hh, reverse, batch_sizes):
+    """One layer in one direction. gi: the input projections of all steps, step after step,
+    batch_sizes[t] rows at step t (all N for a padded batch; decreasing for a packed one,
+    whose running sequences are the first rows); h, c: (N, H); b_hh: GRU's hidden bias
+    (None for the others, whose gi has it). Returns (outputs, rows as gi's; h_n; c_n)."""
+    steps = _cut(gi, batch_sizes)
     w_hh_t = w_hh.t()  # once: its gradient is transposed back once, not per step
     outs = [None] * len(steps)
-    for t in order:
-        if mode == "LSTM":
-            h, c = _lstm_step(steps[t], h, c, w_hh_t)
-        elif mode == "GRU":
-            h = _gru_step(steps[t], h, w_hh_t, b_hh)
-        else:
-            h = _rnn_step(steps[t], h, w_hh_t, tanh if mode == "RNN_TANH" else relu)
-        outs[t] = h
+    n_batch = h.shape[0]
+    if batch_sizes[-1] == n_batch:  # every sequence runs every step
+        order = range(len(steps) - 1, -1, -1) if reverse else range(len(steps))
+        for t in order:
+            h, c = _step(mode, steps[t], h, c, w_hh_t, b_hh)
+            outs[t] = h
+    elif not reverse:  # sequences end as the batch shrinks: their last states are final
+        done_h, done_c = [], []
+        for t, b in enumerate(batch_sizes):
+            if b < h.shape[0]:
+                h, end = split(h, [b, h.shape[0] - b], 0)
+                done_h.append(end)
+                if c is not None:
+                    c, end = split(c, [b, c.shape[0] - b], 0)
+                    done_c.append(end)
+            h, c = _step(mode, steps[t], h, c, w_hh_t, b_hh)
+            outs[t] = h
+        h = cat([h] + done_h[::-1], 0)
+        c = cat([c] + done_c[::-1], 0) if c is not None else None
+    else:  # backwards, sequences start (from their initial state) as the batch grows
+        cuts = sorted(set(batch_sizes))
+        sizes = [cuts[0]] + [b - a for a, b in zip(cuts, cuts[1:])]
+        h_parts, c_parts = list(_cut(h, sizes)), (list(_cut(c, sizes)) if c is not None else None)
+        h, c = h_parts.pop(0), (c_parts.pop(0) if c is not None else None)
+        for t in range(len(steps) - 1, -1, -1):
+            if batch_sizes[t] > h.shape[0]:
+                h = cat([h, h_parts.pop(0)], 0)
+                c = cat([c, c_parts.pop(0)], 0) if c is not None else None
+            h, c = _step(mode, steps[t], h, c, w_hh_t, b_hh)
+            outs[t] = h
     return (cat(outs, 0) if len(outs) > 1 else outs[0]), h, c
 
 
@@ -168,8 +206,9 @@ class RNNBase(Module):
 
     def forward(self, input, hx=None):
         name = type(self).__name__
-        if hasattr(input, "batch_sizes"):
-            raise NotImplementedError(f"{name}: PackedSequence inputs are not supported")
+        is_lstm = self.mode == "LSTM"
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         if input.dim() not in (2, 3):
             tensor = " tensor" if name == "RNN" else ""  # (PyTorch's wording differs so)
             raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.dim()}D{tensor} instead")
@@ -179,7 +218,6 @@ class RNNBase(Module):
                 f"RNN input dtype ({input.dtype}) does not match weight dtype ({w_dtype}). "
                 f"Convert input: input.to({w_dtype}), or convert model: model.to({input.dtype})")
         batched = input.dim() == 3
-        is_lstm = self.mode == "LSTM"
         if hx is not None:
             want = 3 if batched else 2
             kind = "batched 3-D" if batched else "unbatched 2-D"
@@ -200,12 +238,55 @@ class RNNBase(Module):
             raise RuntimeError(
                 f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "
                 f"got {input.shape[-1]}")
+        n_steps, n_batch = input.shape[0], input.shape[1]
+        # (L * N, H_in): every step's rows at once, so that each step is a 2-D slice
+        output, h_n, c_n = self._run(input.reshape(n_steps * n_batch, input.shape[2]),
+                                     [n_batch] * n_steps, hx)
+        output = output.reshape(n_steps, n_batch, output.shape[1])
+        if not batched:
+            output, h_n = output.squeeze(1), h_n.squeeze(1)
+            c_n = c_n.squeeze(1) if is_lstm else None
+        elif self.batch_first:
+            output = output.transpose(0, 1)
+        return output, ((h_n, c_n) if is_lstm else h_n)
+
+    def _forward_packed(self, packed, hx):
+        """The layers over a PackedSequence: hx in the caller's batch order (permuted to
+        the packed order here), output a PackedSequence, h_n in the caller's order."""
+        is_lstm = self.mode == "LSTM"
+        data = packed.data
+        if data.dtype != self.weight_ih_l0.dtype:
+            w_dtype = self.weight_ih_l0.dtype
+            raise ValueError(
+                f"RNN input dtype ({data.dtype}) does not match weight dtype ({w_dtype}). "
+                f"Convert input: input.to({w_dtype}), or convert model: model.to({data.dtype})")
+        if data.dim() != 2:
+            raise RuntimeError(f"input must have 2 dimensions, got {data.dim()}")
+        if data.shape[-1] != self.input_size:
+            raise RuntimeError(
+                f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "
+                f"got {data.shape[-1]}")
+        order, undo = packed.sorted_indices, packed.unsorted_indices
+        if hx is not None and order is not None:
+            hx = (tuple(index_select(p, 1, order) for p in hx) if is_lstm
+                  else index_select(hx, 1, order))
+        output, h_n, c_n = self._run(data, packed._steps(), hx)
+        if undo is not None:
+            h_n = index_select(h_n, 1, undo)
+            c_n = index_select(c_n, 1, undo) if is_lstm else None
+        output = PackedSequence(output, packed.batch_sizes, order, undo)
+        return output, ((h_n, c_n) if is_lstm else h_n)
+
+    def _run(self, layer_input, batch_sizes, hx):
+        """Every layer and direction over layer_input (the steps' rows, batch_sizes[t] at
+        step t): returns (the last layer's output rows, h_n, c_n)."""
+        is_lstm = self.mode == "LSTM"
         directions = 2 if self.bidirectional else 1
-        n_batch = input.shape[1]
-        expected = (self.num_layers * directions, n_batch, self.hidden_size)
+        expected = (self.num_layers * directions, batch_sizes[0], self.hidden_size)
+        dev, dtype = layer_input.device, layer_input.dtype
         if hx is None:
-            h0 = zeros(*expected, dtype=input.dtype, device=input.device)
-            c0 = zeros(*expected, dtype=input.dtype, device=input.device) if is_lstm else None
+            h0 = zeros(*expected, dtype=dtype, device=dev)
+            c0 = zeros(*expected, dtype=dtype, device=dev) if is_lstm else None
         elif is_lstm:
             h0, c0 = hx
             self._check_hidden(h0, expected, "Expected hidden[0] size")
@@ -215,9 +296,6 @@ class RNNBase(Module):
             self._check_hidden(h0, expected)
         h_states = split(h0, 1, 0) if expected[0] > 1 else (h0,)
         c_states = (split(c0, 1, 0) if expected[0] > 1 else (c0,)) if is_lstm else None
-        n_steps = input.shape[0]
-        # (L * N, H_in): every step's rows at once, so that each step is a 2-D slice
-        layer_input = input.reshape(n_steps * n_batch, input.shape[2])
         h_n, c_n = [], []
         for layer in range(self.num_layers):
             outs = []
@@ -228,22 +306,14 @@ class RNNBase(Module):
                 out, h, c = _run_direction(
                     self.mode, gi, h_states[k].squeeze(0),
                     c_states[k].squeeze(0) if is_lstm else None, w_hh,
-                    b_hh if self.mode == "GRU" else None, direction == 1)
+                    b_hh if self.mode == "GRU" else None, direction == 1, batch_sizes)
                 outs.append(out)
                 h_n.append(h)
                 c_n.append(c)
             layer_input = cat(outs, 1) if directions == 2 else outs[0]
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_input = F.dropout(layer_input, self.dropout, True)
-        output = layer_input.reshape(n_steps, n_batch, layer_input.shape[1])
-        h_n = stack(h_n, 0)
-        c_n = stack(c_n, 0) if is_lstm else None
-        if not batched:
-            output, h_n = output.squeeze(1), h_n.squeeze(1)
-            c_n = c_n.squeeze(1) if is_lstm else None
-        elif self.batch_first:
-            output = output.transpose(0, 1)
-        return output, ((h_n, c_n) if is_lstm else h_n)
+        return layer_input, stack(h_n, 0), (stack(c_n, 0) if is_lstm else None)
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
