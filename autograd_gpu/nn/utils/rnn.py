@@ -106,10 +106,11 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     sorted_lengths = [lengths[b] for b in order]
     batch_sizes = [sum(1 for n in sorted_lengths if n > t) for t in range(sorted_lengths[0])]
     # row (t, order[k]) of the (T * B, *) view for every running sequence k at step t
-    rows = [(t * batch + order[k]) if not batch_first else (order[k] * steps + t)
-            for t, b in enumerate(batch_sizes) for k in range(b)]
+    seq = np.array(order, dtype=np.int64)
+    rows = np.concatenate([seq[:b] * steps + t if batch_first else t * batch + seq[:b]
+                           for t, b in enumerate(batch_sizes)])
     flat = input.reshape((-1,) + tuple(input.shape[2:]))
-    data = flat[tensor(np.array(rows, dtype=np.int64), device=input.device)]
+    data = flat[tensor(rows, device=input.device)]
     return PackedSequence(data, tensor(np.array(batch_sizes, dtype=np.int64)), sorted_indices, None)
 
 
@@ -130,11 +131,10 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     order = list(range(batch)) if sequence.unsorted_indices is None else [
         int(i) for i in sequence.unsorted_indices.tolist()]
     # for the output's (t, b): sequence b of the original order sits at sorted place order[b]
-    rows = np.full((steps, batch), pad_row, dtype=np.int64)
-    for b in range(batch):
-        k = order[b]
-        for t in range(lengths[k]):
-            rows[t, b] = starts[t] + k
+    k = np.array(order, dtype=np.int64)[None, :]
+    t = np.arange(steps)[:, None]
+    running = t < np.array(lengths)[k]
+    rows = np.where(running, starts[np.minimum(t, len(sizes) - 1)] + k, pad_row).astype(np.int64)
     if batch_first:
         rows = rows.T
     fill = full((1,) + tuple(data.shape[1:]), padding_value, dtype=data.dtype, device=data.device)
