@@ -72,3 +72,15 @@ __all__ += [
     "AdaptiveMaxPool2d",
 ]
 __all__ += ["parallel", "DataParallel"]
+from .activation_attention import MultiheadAttention
+from .transformer import (
+    Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
+    TransformerEncoderLayer,
+)
+from .lazy import LazyLinear, UninitializedParameter
+from .. import _deepcopy  # noqa: F401  (copy.deepcopy of tensors, so of modules)
+
+__all__ += [
+    "MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerEncoderLayer",
+    "TransformerDecoder", "TransformerDecoderLayer", "LazyLinear", "UninitializedParameter",
+]

@@ -148,3 +148,10 @@ __all__ += [
     "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
     "adaptive_max_pool1d", "adaptive_max_pool2d",
 ]
+
+# attention (composed of the ops above; nn.activation_attention)
+from .activation_attention import (  # noqa: E402
+    multi_head_attention_forward, scaled_dot_product_attention,
+)
+
+__all__ += ["scaled_dot_product_attention", "multi_head_attention_forward"]

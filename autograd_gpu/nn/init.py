@@ -113,3 +113,97 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return normal_(tensor, 0.0, std, generator)
+
+
+# ---------------------------------------------------------------- orthogonal, truncated normal,
+# sparse, dirac: PyTorch's constructions, drawn from this library's generators
+
+
+def _draw_normal(tensor, shape, generator):
+    from ..creation import _generator
+
+    gen = generator if generator is not None else _generator(tensor.device)
+    return gen._normal(shape)  # float64, on the tensor's device
+
+
+def orthogonal_(tensor, gain=1, generator=None):
+    """A (semi-)orthogonal matrix (the Q of a QR decomposition of a normal matrix, signs
+    fixed by R's diagonal) over the tensor seen as (size(0), -1), times `gain`."""
+    if tensor.dim() < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    flat = _draw_normal(tensor, (rows, cols), generator)
+    if rows < cols:
+        flat = flat.T
+    xp = tensor._xp()
+    q, r = xp.linalg.qr(flat)
+    q = q * xp.sign(xp.diagonal(r))
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, (q * gain).reshape(tuple(tensor.shape)))
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+    """Normal(mean, std) restricted to [a, b], by the inverse CDF of a uniform draw
+    between the CDF's values at a and b (as PyTorch), then clamped to [a, b]."""
+    import warnings
+
+    from ..ops.elementwise import erfinv
+    from ..tensor import _wrap
+
+    def cdf(x):
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    if (mean < a - 2 * std) or (mean > b + 2 * std):
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
+                      "distribution of values may be incorrect.", stacklevel=2)
+    lo, hi = cdf((a - mean) / std), cdf((b - mean) / std)
+    from ..creation import _generator
+
+    gen = generator if generator is not None else _generator(tensor.device)
+    u = gen._uniform(tuple(tensor.shape)) * (2 * hi - 2 * lo) + (2 * lo - 1)
+    with no_grad():
+        z = erfinv(_wrap(u))._data
+    xp = tensor._xp()
+    return _fill(tensor, xp.clip(z * (std * math.sqrt(2.0)) + mean, a, b))
+
+
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """A 2-D tensor drawn from Normal(0, std) with, in each column, ceil(sparsity * rows)
+    entries (at random rows) set to zero."""
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    num_zeros = int(math.ceil(sparsity * rows))
+    from ..creation import _generator
+
+    gen = generator if generator is not None else _generator(tensor.device)
+    values = gen._normal((rows, cols)) * std
+    if num_zeros:
+        # each column's zero rows: the first num_zeros of a random permutation of the rows
+        keys = gen._uniform((rows, cols))
+        order = keys.argsort(axis=0)[:num_zeros]
+        xp = tensor._xp()
+        values[order, xp.arange(cols)[None, :]] = 0.0
+    return _fill(tensor, values)
+
+
+def dirac_(tensor, groups=1):
+    """Conv weights (3-, 4- or 5-D) that pass their input through: per group, output
+    channel d takes input channel d at the kernel's centre."""
+    if tensor.dim() not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    sizes = tuple(tensor.shape)
+    if sizes[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    per_group = sizes[0] // groups
+    xp = tensor._xp()
+    out = xp.zeros(sizes, dtype=tensor._data.dtype)
+    centre = tuple(s // 2 for s in sizes[2:])
+    for g in range(groups):
+        for d in range(min(per_group, sizes[1])):
+            out[(g * per_group + d, d) + centre] = 1
+    return _fill(tensor, out)
