@@ -540,3 +540,216 @@ def hessian(func, argnums=0):
     reverse pass per input element (cheaper here than torch.func's jacfwd(jacrev(f)) on top
     of double-vjp forward mode; the values are the same)."""
     return jacrev(jacrev(func, argnums), argnums)
+
+
+# ---------------------------------------------------------------- vmap
+
+
+def _fn_name(func):
+    return getattr(func, "__name__", type(func).__name__)
+
+
+def _broadcast_dims(in_dims, args, api):
+    """One in_dim per leaf of `args`: an int or None for all, or a tree matching args'
+    structure (a leaf of in_dims may stand for a whole subtree)."""
+    if isinstance(in_dims, int) and not isinstance(in_dims, bool):
+        return [in_dims] * len(tree_flatten(args)[0])
+    if not isinstance(in_dims, (tuple, list)):
+        raise ValueError(
+            f"{api}: expected `in_dims` to be int or a (potentially nested) tuple matching the "
+            f"structure of inputs, got: {type(in_dims)}.")
+    if len(in_dims) != len(args):
+        raise ValueError(
+            f"{api}: in_dims is not compatible with the structure of `inputs`. in_dims has "
+            f"{len(in_dims)} entries but inputs has {len(args)}.")
+    dims = []
+
+    def walk(d, a):
+        if d is None or (isinstance(d, int) and not isinstance(d, bool)):
+            dims.extend([d] * len(tree_flatten(a)[0]))
+        elif isinstance(d, (tuple, list)) and isinstance(a, (tuple, list)) and len(d) == len(a):
+            for dd, aa in zip(d, a):
+                walk(dd, aa)
+        elif isinstance(d, dict) and isinstance(a, dict) and d.keys() == a.keys():
+            for k in a:
+                walk(d[k], a[k])
+        else:
+            raise ValueError(f"{api}: in_dims is not compatible with the structure of `inputs`.")
+
+    for d, a in zip(in_dims, args):
+        walk(d, a)
+    return dims
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """``func`` mapped over a dimension of its inputs, as torch.func.vmap: ``in_dims`` says
+    which dim of each input is mapped (None: passed whole to every call), ``out_dims`` where
+    the mapped dim goes in each output (None: an output that does not vary, taken from the
+    first call). Inputs and outputs may be pytrees.
+
+    It runs ``func`` once per index of the mapped dim, on that slice, and stacks the results:
+    the semantics of vmap for any function (nested vmaps, grad inside or outside, in-place
+    ops on the slices' copies), at the cost of one call per index instead of one batched
+    call. The slices and the stack are differentiable ops, so vmap composes with grad and
+    the other transforms. Random ops draw independently per index (torch's
+    randomness='different'); randomness and chunk_size are accepted and not otherwise used."""
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or "
+                           f"'same'. Got {randomness}")
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        name = _fn_name(func)
+        api = f"vmap({name}, in_dims={in_dims}, ...)(<inputs>)"
+        leaves, spec = tree_flatten(args)
+        dims = _broadcast_dims(in_dims, args, api)
+        size = None
+        sizes = []
+        norm_dims = []
+        for x, d in zip(leaves, dims):
+            if d is None:
+                norm_dims.append(None)
+                continue
+            if not isinstance(x, Tensor):
+                raise ValueError(
+                    f"{api}: Got in_dim={d} for an input but the input is of type "
+                    f"{type(x)}. We cannot vmap over non-Tensor arguments, please use None "
+                    "as the respective in_dim")
+            nd = x.dim()
+            if not -nd <= d < nd:
+                raise ValueError(
+                    f"{api}: Got in_dim={d} for some input, but that input is a Tensor of "
+                    f"dimensionality {nd} so expected in_dim to satisfy -{nd} <= in_dim < {nd}.")
+            d = d % nd
+            norm_dims.append(d)
+            sizes.append(x.shape[d])
+        if not sizes:
+            raise ValueError(
+                f"{api}: at least one input must be batched (in_dims must not be all None, "
+                "and a mapped input must be a Tensor)")
+        if len(set(sizes)) != 1:
+            raise ValueError(
+                "vmap: Expected all tensors to have the same size in the mapped dimension, got "
+                f"sizes {sizes} for the mapped dimension")
+        size = sizes[0]
+        results = []
+        for i in range(size):
+            sliced = [x if d is None else x.select(d, i) for x, d in zip(leaves, norm_dims)]
+            results.append(func(*tree_unflatten(sliced, spec), **kwargs))
+        return _stack_outputs(results, out_dims, name)
+
+    return wrapper
+
+
+def _stack_outputs(results, out_dims, name):
+    out_leaves = [tree_flatten(r) for r in results]
+    spec = out_leaves[0][1] if out_leaves else _LEAF
+    n = len(out_leaves[0][0]) if out_leaves else 0
+    if isinstance(out_dims, (tuple, list)):
+        single = not isinstance(results[0], (tuple, list))
+        odims = _broadcast_dims(out_dims, (results[0],) if single else results[0],
+                                f"vmap({name}, ...)") if not single else list(out_dims)
+    else:
+        odims = [out_dims] * n
+    if len(odims) != n:
+        raise ValueError(f"vmap({name}, ...): out_dims is not compatible with the structure "
+                         "of `outputs`")
+    stacked = []
+    for j in range(n):
+        column = [leaves[j] for leaves, _ in out_leaves]
+        od = odims[j]
+        if od is None:
+            stacked.append(column[0])
+            continue
+        if not isinstance(column[0], Tensor):
+            raise ValueError(
+                f"vmap({name}, ...): `{name}` must only return Tensors, got type "
+                f"{type(column[0])}. Did you mean to set out_dims= to None for output?")
+        from .ops.shape import stack
+
+        nd = column[0].dim() + 1
+        stacked.append(stack(column, od % nd if -nd <= od < nd else _bad_out_dim(od, nd, name)))
+    return tree_unflatten(stacked, spec)
+
+
+def _bad_out_dim(od, nd, name):
+    raise IndexError(f"vmap({name}, ...): Dimension out of range (expected to be in range of "
+                     f"[{-nd}, {nd - 1}], but got {od})")
+
+
+# ---------------------------------------------------------------- functional_call
+
+
+def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *,
+                    tie_weights=True, strict=False):
+    """Calls ``module(*args, **kwargs)`` with its parameters and buffers replaced, for this
+    call only, by the tensors in ``parameter_and_buffer_dicts`` (one dict, or a tuple of
+    dicts, keyed by dotted names as in ``state_dict``); gradients flow to those tensors.
+    ``tie_weights``: a tensor registered under two names (tied weights) is replaced under
+    both when one is given. ``strict``: every parameter and buffer must be given, and
+    nothing else."""
+    if isinstance(parameter_and_buffer_dicts, dict):
+        given = dict(parameter_and_buffer_dicts)
+    else:
+        given = {}
+        seen = set()
+        dup = []
+        for d in parameter_and_buffer_dicts:
+            for k in d:
+                if k in seen:
+                    dup.append(k)
+                seen.add(k)
+            given.update(d)
+        if dup:
+            raise ValueError(f"{sorted(set(dup))} appeared in multiple dictionaries; behavior "
+                             "of functional call is ambiguous")
+    # every (owner module, store, local name) of every dotted name, duplicates included
+    slots = {}
+    for prefix, mod in module.named_modules(remove_duplicate=False):
+        for store in ("_parameters", "_buffers"):
+            for k, v in getattr(mod, store).items():
+                if v is not None:
+                    slots[prefix + ("." if prefix else "") + k] = (mod, store, k, v)
+    if tie_weights:
+        by_tensor = {}
+        for name, (_, _, _, v) in slots.items():
+            by_tensor.setdefault(id(v), []).append(name)
+        for names in by_tensor.values():
+            if len(names) < 2:
+                continue
+            vals = [given[n] for n in names if n in given]
+            if len({id(v) for v in vals}) > 1:
+                raise ValueError(
+                    f"functional_call got multiple values for keys {sorted(n for n in names if n in given)}, "
+                    "which are tied. Consider using tie_weights=False")
+            if vals:
+                for n in names:
+                    given.setdefault(n, vals[0])
+    if strict:
+        missing = sorted(k for k in slots if k not in given)
+        unexpected = sorted(k for k in given if k not in slots)
+        if missing or unexpected:
+            msg = ""
+            if unexpected:
+                msg += "\n\tUnexpected key(s): " + ", ".join(f"'{k}'" for k in unexpected) + "."
+            if missing:
+                msg += "\n\tMissing key(s): " + ", ".join(f"'{k}'" for k in missing) + "."
+            raise RuntimeError(f"Error(s) in reparametrizing for {type(module).__name__}:{msg}")
+    if args is None:
+        args = ()
+    elif not isinstance(args, tuple):
+        args = (args,)
+    swapped = []
+    try:
+        for name, value in given.items():
+            if name in slots:
+                mod, store, k, old = slots[name]
+                getattr(mod, store)[k] = value
+                swapped.append((mod, store, k, old))
+        return module(*args, **(kwargs or {}))
+    finally:
+        for mod, store, k, old in reversed(swapped):
+            getattr(mod, store)[k] = old
+
+
+__all__ += ["vmap", "functional_call"]
