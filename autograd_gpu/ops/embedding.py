@@ -50,8 +50,6 @@ class EmbeddingDenseBackward(Node):
         out = xp.zeros((num_weights, g.shape[-1]), g.dtype)
         xp.add.at(out, flat, rows)
         self.indices, self.factor = indices, factor
-        self.params = dict(num_weights=num_weights, padding_idx=padding_idx,
-                           scale_grad_by_freq=scale_grad_by_freq)
         return out
 
     def backward(self, gg):
