@@ -623,6 +623,24 @@ OPT_CASES = [
     ("adagrad", dict(lr=0.1, lr_decay=0.0, weight_decay=0.1, eps=1e-10, maximize=True)),
     ("adadelta", dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False)),
     ("adadelta", dict(lr=0.5, rho=0.95, eps=1e-6, weight_decay=0.01, maximize=True)),
+    # Values that make each term visible within a few float64 steps: eps comparable to sqrt(v)
+    # (inside vs outside the square root), small beta2/alpha/rho (the averages move, v falls
+    # under AMSGrad), maximize together with weight decay, dampening from the first step, and
+    # lerp weights of exactly 0.5 (1 - beta1, 1 - alpha), where torch.lerp switches form.
+    ("sgd", dict(lr=0.05, momentum=0.8, dampening=0.3, nesterov=False, weight_decay=0.2,
+                 maximize=True)),
+    ("sgd", dict(lr=0.05, momentum=0.7, dampening=0.0, nesterov=True, weight_decay=0.3,
+                 maximize=False)),
+    ("adam", dict(lr=0.02, beta1=0.7, beta2=0.5, eps=0.1, weight_decay=0.2, amsgrad=True,
+                  maximize=True, decoupled_weight_decay=False)),
+    ("adam", dict(lr=0.02, beta1=0.5, beta2=0.6, eps=0.05, weight_decay=0.3, amsgrad=False,
+                  maximize=False, decoupled_weight_decay=True)),
+    ("rmsprop", dict(lr=1e-2, alpha=0.7, eps=0.1, weight_decay=0.0, momentum=0.0,
+                     centered=False, maximize=False)),
+    ("rmsprop", dict(lr=1e-2, alpha=0.5, eps=0.05, weight_decay=0.2, momentum=0.6,
+                     centered=True, maximize=True)),
+    ("adagrad", dict(lr=0.1, lr_decay=0.3, weight_decay=0.2, eps=0.1, maximize=True)),
+    ("adadelta", dict(lr=0.7, rho=0.6, eps=0.1, weight_decay=0.2, maximize=True)),
 ]
 
 
@@ -873,12 +891,22 @@ def test_gpu_fused_unary_grad_matches_unfused(rng, dtype, name, saved, scalars, 
     g = _grads(ct, rng, x.size).astype(dt)
     with np.errstate(all="ignore"):
         v = (saved(x.astype(ct)) if saved is not None else x.astype(ct)).astype(dt)
-        ref = getattr(G, name).raw(v.astype(ct), g.astype(ct), *scalars).astype(dt)
+        vc, gc = v.astype(ct), g.astype(ct)
+        if ct == np.float32:  # CuPy compiles every kernel with -ftz=true (see README)
+            vc, gc = _flushed(vc), _flushed(gc)
+        ref = getattr(G, name).raw(vc, gc, *scalars)
+        ref = (_flushed(ref) if ct == np.float32 else ref).astype(dt)
     fused = getattr(G, name)(cp.asarray(v), cp.asarray(g), *scalars)
     assert isinstance(fused, cp.ndarray) and fused.dtype == dt
     assert (name, dtype) in {(k[0], k[1]) for k in _loader.built()}
     # FMA contraction on the GPU, and its exp/erf/tanh: a few roundings from NumPy
     _assert_close(cp.asnumpy(fused), ref, g, x, dt, 16, scale or _one)
+
+
+def _flushed(a):
+    """`a` with its subnormal values set to zero (keeping their sign), as -ftz=true does to
+    every float32 operand and result."""
+    return np.where(np.abs(a) < np.finfo(a.dtype).tiny, np.copysign(np.zeros_like(a), a), a)
 
 
 @gpu

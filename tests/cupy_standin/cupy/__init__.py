@@ -22,7 +22,7 @@ from . import _core
 from ._core import (  # noqa: F401
     ElementwiseKernel, asarray, asnumpy, array, get_array_module, ndarray, ufunc,
 )
-from . import cuda, fft, lib, linalg, random  # noqa: F401
+from . import cuda, fft, lib, linalg, random, testing  # noqa: F401
 
 __version__ = "14.2.0"
 float16, float32, float64 = _np.float16, _np.float32, _np.float64

@@ -121,7 +121,8 @@ class _MemoryPointer:
 
 def _writeable(a):
     """`a`, or a writeable alias of its memory: CuPy's views (broadcast ones too) always are."""
-    if a.flags.writeable:
+    # (a broadcast view's writeable flag is deprecated and warns when read: alias those)
+    if 0 not in a.strides and a.flags.writeable:
         return a
     root = a
     while isinstance(root.base, np.ndarray):
