@@ -106,3 +106,13 @@ from . import utils  # noqa: E402  (utils.data: datasets, samplers, DataLoader)
 from . import distributed  # noqa: E402  (torch.distributed's API; loads mpi4py/CuPy only at init)
 from . import random  # noqa: E402  (torch.random: fork_rng, get/set_rng_state, seeds)
 from .backend import OutOfMemoryError  # noqa: E402  (also autograd_gpu.cuda.OutOfMemoryError)
+from . import amp, backends, version  # noqa: E402  (mixed precision, backend switches, versions)
+from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402
+from .backends import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: E402
+from ._eager_api import compile, inference_mode, is_inference_mode_enabled  # noqa: E402
+from .amp import _cuda_alias as _cuda_amp  # noqa: E402  (torch.cuda.amp's deprecated names)
+
+cuda.amp = _cuda_amp
+import sys as _sys  # noqa: E402
+
+_sys.modules[__name__ + ".cuda.amp"] = _cuda_amp  # so `from autograd_gpu.cuda.amp import ...` works

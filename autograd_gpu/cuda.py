@@ -105,3 +105,14 @@ def seed_all():
 def initial_seed():
     """The seed of the current CUDA device's stream."""
     return _stream().initial_seed()
+
+
+# ---------------------------------------------------------------- device utilities
+# names and properties, set_device / device(i), memory statistics, streams and events
+from ._cuda_utils import (  # noqa: E402
+    Event, Stream, current_stream, default_stream, device, device_of, empty_cache,
+    get_device_capability, get_device_name, get_device_properties, init, is_bf16_supported,
+    is_initialized, max_memory_allocated, max_memory_reserved, mem_get_info, memory_allocated,
+    memory_reserved, memory_stats, reset_max_memory_allocated, reset_peak_memory_stats,
+    set_device, set_stream, stream,
+)

@@ -1,0 +1,65 @@
+"""``inference_mode`` and ``compile``, as torch's, for programs that use them.
+
+``inference_mode(mode=True)`` (a context manager and a decorator) is ``no_grad`` here: ops
+inside record nothing and their results do not require grad. PyTorch's inference tensors
+(``is_inference()`` True, refused later by autograd) are not made: results are ordinary
+tensors, so using one in a later graph works here where PyTorch raises.
+
+``compile(model_or_fn, **options)`` returns its argument unchanged: the program runs
+eagerly, exactly as without it (the library has no graph capture yet). Used as a decorator,
+with or without options, it returns the function.
+"""
+import functools
+import threading
+
+from .autograd import grad_mode
+
+_state = grad_mode._state
+
+
+class inference_mode:
+    def __init__(self, mode=True):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self._prev = _state.enabled
+        if self.mode:
+            _state.enabled = False
+        _modes.stack.append(self.mode)
+        return self
+
+    def __exit__(self, *exc):
+        _state.enabled = self._prev
+        _modes.stack.pop()
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(self.mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+    def clone(self):
+        return inference_mode(self.mode)
+
+
+class _Modes(threading.local):
+    def __init__(self):
+        self.stack = []
+
+
+_modes = _Modes()  # per thread, as grad mode
+
+
+def is_inference_mode_enabled():
+    return bool(_modes.stack) and _modes.stack[-1]
+
+
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None,
+            options=None, disable=False):
+    """Returns `model` (a module or a function) unchanged: it runs eagerly."""
+    if model is None:
+        return lambda m: m
+    return model
