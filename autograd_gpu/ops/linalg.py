@@ -210,10 +210,12 @@ class Pinverse(Node):
         gt = g.swapaxes(-1, -2)
         eye_m = xp.eye(m, dtype=a.dtype if not isinstance(a, Tensor) else a._data.dtype)
         eye_n = xp.eye(n, dtype=eye_m.dtype)
+        # (-(a @ p) + I rather than I - a @ p: the same values, and a Tensor on the left
+        # under create_graph, where a raw CuPy array would try to convert the Tensor)
         return (
             -(pt @ g @ pt)
-            + (eye_m - a @ p) @ gt @ p @ pt
-            + pt @ p @ gt @ (eye_n - p @ a)
+            + (-(a @ p) + eye_m) @ gt @ p @ pt
+            + pt @ p @ gt @ (-(p @ a) + eye_n)
         )
 
 
