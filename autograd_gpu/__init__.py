@@ -116,3 +116,5 @@ cuda.amp = _cuda_amp
 import sys as _sys  # noqa: E402
 
 _sys.modules[__name__ + ".cuda.amp"] = _cuda_amp  # so `from autograd_gpu.cuda.amp import ...` works
+from .ops.special import digamma, lgamma, mvlgamma, polygamma  # noqa: E402  (gamma-function family)
+from . import linalg, distributions  # noqa: E402  (torch.linalg, torch.distributions)
