@@ -15,16 +15,14 @@ class UninitializedParameter(Parameter):
     cls_to_become = Parameter
 
     def __new__(cls, requires_grad=True, device=None, dtype=None):
-        p = super().__new__(cls, empty(0, device=device, dtype=dtype), requires_grad)
-        p.__dict__["_factory"] = (device, dtype)
-        return p
+        return super().__new__(cls, empty(0, device=device, dtype=dtype), requires_grad)
 
     def __init__(self, requires_grad=True, device=None, dtype=None):
         pass
 
     def materialize(self, shape, device=None, dtype=None):
-        fdev, fdtype = self.__dict__.pop("_factory", (None, None))
-        data = empty(*shape, device=device or fdev, dtype=dtype or fdtype)
+        # the placeholder's device and dtype (module.to() moves and casts it) by default
+        data = empty(*shape, device=device or self.device, dtype=dtype or self.dtype)
         self._data = data._data
         self._version[0] += 1
         self.__class__ = self.cls_to_become
