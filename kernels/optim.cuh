@@ -1,10 +1,11 @@
 // Optimizer updates, one parameter element per call: the parameter and every state
-// buffer are read once and written once. The operation order is that of the array path
-// (autograd_gpu/optim/_functional.py), which is PyTorch's single-tensor (for-loop) order
-// except where that would cost the array path an extra pass (Adam's bias corrections, a
-// scaling after a division: a few ulp apart); scalars that PyTorch computes in Python
-// double precision (bias corrections, 1 - beta, ...) are computed on the host too
-// and arrive here already rounded to T.
+// buffer are read once and written once. The operations and their order are those of the
+// array path (autograd_gpu/optim/_functional.py), which are PyTorch's CPU implementation's
+// (torch.optim's single-tensor path) rounded as its ATen kernels round them: add(alpha=),
+// addcmul and lerp are fused multiply-adds there (`fmadd` below), addcdiv is
+// self + (value * t1) / t2. Scalars that PyTorch computes in Python double precision (bias
+// corrections, 1 - beta, -lr / c1, ...) are computed on the host too and arrive here
+// already rounded to T.
 #pragma once
 #ifndef AG_OPTIM_CUH
 #define AG_OPTIM_CUH
@@ -12,10 +13,33 @@
 
 namespace ag {
 
-// torch.lerp: start + w (end - start) for |w| < 0.5, else end - (end - start)(1 - w).
+// a * b rounded on its own: NVRTC and nvcc contract a product feeding an addition into a
+// fused multiply-add unless told otherwise; the host build does not (-ffp-contract=off),
+// and neither does NumPy or PyTorch where these formulas multiply and add apart.
+#if defined(__CUDACC__)
+AG_FN float rmul(float a, float b) { return __fmul_rn(a, b); }
+AG_FN double rmul(double a, double b) { return __dmul_rn(a, b); }
+#else
+AG_FN float rmul(float a, float b) { return a * b; }
+AG_FN double rmul(double a, double b) { return a * b; }
+#endif
+
+// c + a * b as PyTorch's vectorized CPU kernels compute add(alpha=), addcmul and lerp: a
+// fused multiply-add. float: computed as the NumPy path computes it (the product of two
+// floats is exact in double, so only the sum rounds, to double and then to float: one
+// rounding but where the double sum lands exactly on a float rounding midpoint). double:
+// product and sum rounded apart, as NumPy, which has no wider type to fuse them in.
+AG_FN float fmadd(float a, float b, float c) {
+    return (float)fma((double)a, (double)b, (double)c);
+}
+AG_FN double fmadd(double a, double b, double c) { return rmul(a, b) + c; }
+
+// torch.lerp with a number weight, as its vectorized CPU kernel: start + w (end - start)
+// for |w| < 0.5, else end + (w - 1)(end - start), a fused multiply-add either way.
 template <typename T>
 AG_FN T lerp(T start, T end, T w) {
-    return xfabs(w) < T(0.5) ? start + w * (end - start) : end - (end - start) * (T(1) - w);
+    T d = end - start;
+    return xfabs(w) < T(0.5) ? fmadd(w, d, start) : fmadd(w - T(1), d, end);
 }
 
 // SGD with momentum, dampening, nesterov, weight decay and maximize.
@@ -24,37 +48,36 @@ template <typename T>
 AG_FN void sgd_step(T& p, T g, T& buf, T neg_lr, T momentum, T one_minus_dampening, T wd,
                     bool has_wd, bool has_momentum, bool nesterov, bool maximize, bool first_step) {
     if (maximize) g = -g;
-    if (has_wd) g = g + wd * p;
+    if (has_wd) g = fmadd(p, wd, g);
     if (has_momentum) {
-        buf = first_step ? g : buf * momentum + one_minus_dampening * g;
-        g = nesterov ? g + momentum * buf : buf;
+        buf = first_step ? g : fmadd(g, one_minus_dampening, rmul(buf, momentum));
+        g = nesterov ? fmadd(buf, momentum, g) : buf;
     }
-    p = p + neg_lr * g;
+    p = fmadd(g, neg_lr, p);
 }
 
 // Adam and AdamW (decoupled weight decay: p *= 1 - lr wd first), with amsgrad.
-// With c1 = 1 - beta1^step and c2 = sqrt(1 - beta2^step): eps_c2 = eps c2 and
-// step_c2 = lr c2 / c1, so that p -= m / (sqrt(v) + eps_c2) * step_c2 equals PyTorch's
-// p -= lr / c1 * m / (sqrt(v) / c2 + eps) to a few ulp, in one pass fewer on the host.
+// lerp_w = 1 - beta1, bc2_sqrt = sqrt(1 - beta2^step), neg_step_size = -lr / (1 - beta1^step).
 template <typename T>
-AG_FN void adam_step(T& p, T g, T& m, T& v, T& vmax, T decay, T wd, T one_minus_beta1, T beta2,
-                     T one_minus_beta2, T eps_c2, T step_c2, bool has_wd,
+AG_FN void adam_step(T& p, T g, T& m, T& v, T& vmax, T decay, T wd, T lerp_w, T beta2,
+                     T one_minus_beta2, T bc2_sqrt, T eps, T neg_step_size, bool has_wd,
                      bool decoupled, bool amsgrad, bool maximize) {
     if (maximize) g = -g;
     if (has_wd) {
         if (decoupled)
             p = p * decay;
         else
-            g = g + wd * p;
+            g = fmadd(p, wd, g);
     }
-    m = lerp(m, g, one_minus_beta1);
-    v = v * beta2 + one_minus_beta2 * g * g;
+    m = lerp(m, g, lerp_w);
+    v = fmadd(rmul(one_minus_beta2, g), g, rmul(v, beta2));
     T vv = v;
     if (amsgrad) {
         vmax = nan_max(vmax, v);
         vv = vmax;
     }
-    p = p - m / (xsqrt(vv) + eps_c2) * step_c2;
+    T denom = xsqrt(vv) / bc2_sqrt + eps;
+    p = p + rmul(neg_step_size, m) / denom;
 }
 
 // RMSprop, optionally centered and with momentum.
@@ -63,21 +86,21 @@ AG_FN void rmsprop_step(T& p, T g, T& sq, T& buf, T& gavg, T neg_lr, T alpha, T 
                         T eps, T wd, T momentum, bool has_wd, bool centered, bool has_momentum,
                         bool maximize) {
     if (maximize) g = -g;
-    if (has_wd) g = g + wd * p;
-    sq = sq * alpha + one_minus_alpha * g * g;
+    if (has_wd) g = fmadd(p, wd, g);
+    sq = fmadd(rmul(one_minus_alpha, g), g, rmul(sq, alpha));
     T avg;
     if (centered) {
         gavg = lerp(gavg, g, one_minus_alpha);
-        avg = xsqrt(sq - gavg * gavg);
+        avg = xsqrt(fmadd(-gavg, gavg, sq));
     } else {
         avg = xsqrt(sq);
     }
     avg = avg + eps;
     if (has_momentum) {
-        buf = buf * momentum + g / avg;
-        p = p + neg_lr * buf;
+        buf = rmul(buf, momentum) + g / avg;
+        p = fmadd(buf, neg_lr, p);
     } else {
-        p = p + g / avg * neg_lr;
+        p = p + rmul(neg_lr, g) / avg;
     }
 }
 
@@ -85,10 +108,10 @@ AG_FN void rmsprop_step(T& p, T g, T& sq, T& buf, T& gavg, T neg_lr, T alpha, T 
 template <typename T>
 AG_FN void adagrad_step(T& p, T g, T& sum, T neg_clr, T eps, T wd, bool has_wd, bool maximize) {
     if (maximize) g = -g;
-    if (has_wd) g = g + wd * p;
-    sum = sum + g * g;
+    if (has_wd) g = fmadd(p, wd, g);
+    sum = fmadd(g, g, sum);
     T std = xsqrt(sum) + eps;
-    p = p + g / std * neg_clr;
+    p = p + rmul(neg_clr, g) / std;
 }
 
 // Adadelta.
@@ -96,12 +119,12 @@ template <typename T>
 AG_FN void adadelta_step(T& p, T g, T& sq, T& acc, T neg_lr, T rho, T one_minus_rho, T eps, T wd,
                          bool has_wd, bool maximize) {
     if (maximize) g = -g;
-    if (has_wd) g = g + wd * p;
-    sq = sq * rho + one_minus_rho * g * g;
+    if (has_wd) g = fmadd(p, wd, g);
+    sq = fmadd(rmul(one_minus_rho, g), g, rmul(sq, rho));
     T std = xsqrt(sq + eps);
-    T delta = xsqrt(acc + eps) / std * g;
-    acc = acc * rho + one_minus_rho * delta * delta;
-    p = p + neg_lr * delta;
+    T delta = rmul(xsqrt(acc + eps) / std, g);
+    acc = fmadd(rmul(one_minus_rho, delta), delta, rmul(acc, rho));
+    p = fmadd(delta, neg_lr, p);
 }
 
 }  // namespace ag

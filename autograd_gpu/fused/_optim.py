@@ -4,8 +4,9 @@ Raw arrays in (the parameter, its gradient and its state buffers; buffers a vari
 not use are None). Each entry point runs the kernel from kernels/optim.cuh and returns
 True when every array is a CuPy array of one float dtype, and returns False (touching
 nothing) otherwise: the caller, autograd_gpu.optim._functional, then runs the same
-operations, in the same order, with array ufuncs. The scalars PyTorch computes in Python
-double precision (bias corrections, 1 - beta, ...) are computed here the same way.
+operations, in the same order (PyTorch's), with array ufuncs. The scalars PyTorch computes
+in Python double precision (bias corrections, 1 - beta, -lr / c1, ...) are computed here the
+same way.
 """
 from . import _loader
 from ._grad import _fused_dtype
@@ -20,10 +21,12 @@ _OPT = {
             "ag::sgd_step<C>(p_, g_, buf_, neg_lr, momentum, one_minus_dampening, wd, has_wd, "
             "has_momentum, nesterov, maximize, first_step);"),
     "adam": (("m", "v", "vmax"),
-             ("decay", "wd", "one_minus_beta1", "beta2", "one_minus_beta2", "eps_c2", "step_c2"),
+             ("decay", "wd", "lerp_w", "beta2", "one_minus_beta2", "bc2_sqrt", "eps",
+              "neg_step_size"),
              ("has_wd", "decoupled", "amsgrad", "maximize"),
-             "ag::adam_step<C>(p_, g_, m_, v_, vmax_, decay, wd, one_minus_beta1, beta2, "
-             "one_minus_beta2, eps_c2, step_c2, has_wd, decoupled, amsgrad, maximize);"),
+             "ag::adam_step<C>(p_, g_, m_, v_, vmax_, decay, wd, lerp_w, beta2, "
+             "one_minus_beta2, bc2_sqrt, eps, neg_step_size, has_wd, decoupled, amsgrad, "
+             "maximize);"),
     "rmsprop": (("sq", "buf", "gavg"),
                 ("neg_lr", "alpha", "one_minus_alpha", "eps", "wd", "momentum"),
                 ("has_wd", "centered", "has_momentum", "maximize"),
@@ -74,11 +77,10 @@ def sgd_update(param, grad, momentum_buffer, *, lr, momentum, dampening, nestero
                   (weight_decay != 0, momentum != 0, nesterov, maximize, first_step))
 
 
-def adam_scalars(lr, beta1, beta2, eps, step):
-    """Adam's step scalars for both paths, in double precision: (eps c2, lr c2 / c1) with
-    c1 = 1 - beta1^step and c2 = sqrt(1 - beta2^step)."""
-    bc2_sqrt = (1 - beta2 ** step) ** 0.5
-    return eps * bc2_sqrt, lr / (1 - beta1 ** step) * bc2_sqrt
+def adam_scalars(lr, beta1, beta2, step):
+    """Adam's step scalars for both paths, in double precision as torch.optim.Adam computes
+    them: (sqrt(1 - beta2^step), -lr / (1 - beta1^step))."""
+    return (1 - beta2 ** step) ** 0.5, -(lr / (1 - beta1 ** step))
 
 
 def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, beta1, beta2,
@@ -86,10 +88,11 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, b
     """torch.optim.Adam's (decoupled_weight_decay=False) or AdamW's update; `step` counts
     from 1 and includes this step; max_exp_avg_sq is None unless amsgrad."""
     vmax = max_exp_avg_sq if amsgrad else None
-    eps_c2, step_c2 = adam_scalars(lr, beta1, beta2, eps, step)
+    bc2_sqrt, neg_step_size = adam_scalars(lr, beta1, beta2, step)
     decay = 1 - lr * weight_decay
     return _fused("adam", param, grad, (exp_avg, exp_avg_sq, vmax),
-                  (decay, weight_decay, 1 - beta1, beta2, 1 - beta2, eps_c2, step_c2),
+                  (decay, weight_decay, 1 - beta1, beta2, 1 - beta2, bc2_sqrt, eps,
+                   neg_step_size),
                   (weight_decay != 0, decoupled_weight_decay, amsgrad, maximize))
 
 

@@ -4,23 +4,41 @@ Every function takes the parameter, its gradient and its state buffers as arrays
 buffers are None) and the hyper-parameters as Python numbers, and updates `param` and the
 buffers in place. CuPy arrays of one float dtype go to the fused kernel of
 `autograd_gpu.fused` (one pass over the data); anything else runs the array code below,
-with NumPy or CuPy ufuncs. The formulas are PyTorch's (torch.optim, single-tensor path),
-and the code below performs the very operations of kernels/optim.cuh in the same order,
-so the CPU and the GPU agree to rounding (bit for bit where the host build of the kernel
-is compared with it, in tests/test_kernels.py). Where PyTorch's order would cost an extra
-pass over the data here (Adam's bias corrections, the scaling after a division), both
-this code and the kernel take the cheaper order, a few ulp from PyTorch.
+with NumPy or CuPy ufuncs. The code below performs the very operations of
+kernels/optim.cuh in the same order, so the CPU and the GPU agree (bit for bit where the
+host build of the kernel is compared with it, in tests/test_kernels.py).
+
+The operations and their order are those of PyTorch's CPU implementation (torch.optim's
+single-tensor path, `_single_tensor_*`), rounded as its ATen kernels round them:
+
+* ``add(x, alpha=a)``, ``addcmul`` and ``lerp`` are vectorized with fused multiply-adds on
+  AVX2/AVX-512 machines (``self + (value * t1) * t2`` and ``start + w (end - start)`` with the
+  last product unrounded; a lerp weight >= 0.5 gives ``end + (w - 1)(end - start)``). For
+  float32 (and float16) arrays `_fma_` computes them the same way: the product of two
+  float32 numbers is exact in float64, so only the sum rounds, once to float64 and once to
+  float32 (a true fused multiply-add rounds once; the two differ only when the float64 sum
+  lands exactly on a float32 rounding midpoint). float64 arrays have no wider type to do
+  this in: there the product and the sum round separately (within an ulp of PyTorch's).
+* ``addcdiv(self, t1, t2, value=v)`` is ``self + (v * t1) / t2``, three roundings.
+* scalars are rounded to the array's type before use, as ATen does with a Python number.
+
+torch.sqrt on the CPU goes through MKL's vector math where PyTorch is built with it (the
+x86-64 wheels), which is not correctly rounded on every CPU (up to 0.75 ulp measured on an
+AMD EPYC); NumPy's sqrt is. That is the one operation of these formulas where a float32 step
+can differ from PyTorch's (tests/test_optim.py names it and bounds it).
 
 Each update allocates at most two temporaries of the parameter's size (one more when
-`maximize` meets weight decay); those of a large parameter come from the host buffer pool
-(see backend.pooled_out), so they cost no page faults.
+`maximize` meets weight decay), plus, for float32, one float64 scratch array per thread
+that is kept between calls (up to `_SCRATCH_KEEP_BYTES`); those of a large parameter come
+from the host buffer pool (see backend.pooled_out), so they cost no page faults.
 
 A large NumPy parameter is updated block by block (`_blocked`), the blocks spread across the
-host threads: the formula's dozen passes then run over one block while it sits in cache, and
+host threads: the formula's passes then run over one block while it sits in cache, and
 main memory sees each array about once. Every operation is elementwise, so the result is the
 same bit for bit.
 """
 import functools
+import threading
 
 import numpy as np
 
@@ -28,6 +46,9 @@ from ..backend import array_module, host_blockwise, pooled_out
 from ..fused import _optim as _fused
 
 _ndarray = np.ndarray
+_float64 = np.dtype(np.float64)
+_SCRATCH_KEEP_BYTES = 1 << 23  # a float64 scratch up to this size is kept per thread
+_scratch = threading.local()
 
 
 def _blocked(update):
@@ -42,47 +63,102 @@ def _blocked(update):
     return run
 
 
+def _compute_type(a):
+    """The type PyTorch's CPU kernels (and kernels/optim.cuh) compute `a`'s dtype in."""
+    return np.float64 if a.dtype == _float64 else np.float32
+
+
+def _rounded(a, c):
+    """Python number `c` rounded to `a`'s compute type, as ATen rounds a scalar argument."""
+    return float(_compute_type(a)(c))
+
+
+def _wide(xp, like):
+    """A float64 scratch array shaped like `like` (for NumPy, this thread's kept one)."""
+    n = like.size
+    if xp is not np or n * 8 > _SCRATCH_KEEP_BYTES:
+        return xp.empty(like.shape, _float64)
+    buf = getattr(_scratch, "buf", None)
+    if buf is None or buf.size < n:
+        buf = _scratch.buf = np.empty(n, _float64)
+    return buf[:n].reshape(like.shape)
+
+
+def _fma_(xp, out, a, b, c, sub=False, tmp=None):
+    """out = c + a * b (c - a * b when `sub`), with PyTorch's rounding: `a` an array, `b` an
+    array or a Python number (rounded to the arrays' type first), `c` an array; `out` may be
+    `c` or `a`. float32/float16: the product unrounded (a fused multiply-add, see the module
+    docstring); float64: product and sum rounded separately (`tmp`, an array like `c` other
+    than `out`, is used when `out` is `c`)."""
+    scalar = not hasattr(b, "dtype")
+    if scalar:
+        b = _rounded(c, b)
+        if b == 1.0 or b == -1.0:  # (no product to round)
+            (xp.add if (b == 1.0) != sub else xp.subtract)(c, a, out=out)
+            return
+    if c.dtype == _float64:
+        if out is c:
+            t = xp.multiply(a, b, out=pooled_out(a) if tmp is None else tmp)
+        else:
+            t = xp.multiply(a, b, out=out)
+        if sub:
+            xp.subtract(c, t, out=out)
+        else:
+            xp.add(c, t, out=out)
+        return
+    w = _wide(xp, c)
+    xp.multiply(a, b, out=w, dtype=_float64)  # exact: two float32 factors
+    if sub:
+        xp.subtract(c, w, out=w, dtype=_float64)
+    else:
+        xp.add(c, w, out=w, dtype=_float64)
+    xp.copyto(out, w, casting="same_kind")  # the one rounding to float32 (after float64's)
+
+
 def _effective_grad(xp, param, grad, weight_decay, maximize):
-    """-grad if maximizing, plus weight_decay * param (L2); a new array only when needed."""
+    """-grad if maximizing, then + weight_decay * param (``grad.add(param, alpha=wd)``, a
+    fused multiply-add); a new array only when needed."""
     if maximize:
         grad = xp.negative(grad, out=pooled_out(grad))
         if weight_decay:
-            grad += weight_decay * param
+            _fma_(xp, grad, param, weight_decay, grad)
         return grad
     if weight_decay:
-        t = xp.multiply(param, weight_decay, out=pooled_out(param))
-        t += grad  # (grad + weight_decay * param: the same sum)
+        t = pooled_out(param)
+        if t is None:
+            t = xp.empty_like(param)
+        _fma_(xp, t, param, weight_decay, grad)
         return t
     return grad
 
 
-def _scaled(xp, a, c):
-    """c * a in a new array (from the host pool when `a` is large: no page faults)."""
-    return xp.multiply(a, c, out=pooled_out(a))
+def _new_like(xp, a):
+    out = pooled_out(a)
+    return xp.empty_like(a) if out is None else out
 
 
 def _decay_add_square_(xp, v, g, decay, tmp=None):
-    """v = decay * v + (1 - decay) * g * g in place, rounded as the kernel computes it
-    (((1 - decay) * g) * g); returns the scratch array it used (`tmp`, or a new one)."""
+    """v = decay * v + (1 - decay) * g * g in place, as ``v.mul_(decay).addcmul_(g, g,
+    value=1 - decay)`` rounds it (``v * decay + ((1 - decay) * g) * g``, the last product
+    unrounded); returns the scratch array it used (`tmp`, or a new one)."""
     v *= decay
-    tmp = xp.multiply(g, 1 - decay, out=pooled_out(g) if tmp is None else tmp)
-    tmp *= g
-    v += tmp
+    tmp = xp.multiply(g, 1 - decay, out=_new_like(xp, g) if tmp is None else tmp)
+    _fma_(xp, v, tmp, g, v, tmp=tmp)
     return tmp
 
 
 def _lerp_(xp, start, end, weight, tmp=None):
-    """start = lerp(start, end, weight) in place, rounded as torch.lerp (which switches form
-    at weight 0.5): start + w (end - start), or end - (end - start)(1 - w) with 1 - w taken
-    in the array's precision as the kernel does. Returns the scratch array it used."""
-    tmp = xp.subtract(end, start, out=pooled_out(start) if tmp is None else tmp)
-    if weight < 0.5:
-        tmp *= weight  # (a Python float: rounded to the array's type, as the kernel's w)
-        start += tmp
+    """start = lerp(start, end, weight) in place, as torch.lerp_ with a number weight rounds
+    it: start + w (end - start) for |w| < 0.5, else end + (w - 1)(end - start), each a fused
+    multiply-add, w rounded to the array's type and w - 1 computed in it. Returns the
+    scratch array it used."""
+    tmp = xp.subtract(end, start, out=_new_like(xp, start) if tmp is None else tmp)
+    ct = _compute_type(start)
+    w = ct(weight)
+    if abs(w) < 0.5:
+        _fma_(xp, start, tmp, float(w), start, tmp=tmp)
     else:
-        ct = np.float64 if start.dtype == np.float64 else np.float32  # the kernel's type
-        tmp *= ct(1) - ct(weight)
-        xp.subtract(end, tmp, out=start)
+        _fma_(xp, start, tmp, float(w - ct(1)), end)
     return tmp
 
 
@@ -91,11 +167,11 @@ def sgd_update(param, grad, momentum_buffer, *, lr, momentum, dampening, nestero
                weight_decay, maximize, first_step):
     """SGD with momentum (PyTorch's convention: the buffer holds velocity without lr).
 
-        g = (maximize ? -grad : grad) + weight_decay * param
+        g = (maximize ? -grad : grad) + weight_decay * param        (fma)
         buf = g                                 on the first step
-        buf = momentum * buf + (1 - dampening) * g      afterwards
-        g = g + momentum * buf   (nesterov)   or   g = buf
-        param = param + (-lr) * g
+        buf = momentum * buf + (1 - dampening) * g      afterwards  (fma)
+        g = g + momentum * buf   (nesterov)   or   g = buf          (fma)
+        param = param + (-lr) * g                                   (fma)
     """
     if momentum != 0 and momentum_buffer is None:
         raise ValueError("sgd_update: momentum != 0 needs a momentum_buffer array")
@@ -114,30 +190,29 @@ def sgd_update(param, grad, momentum_buffer, *, lr, momentum, dampening, nestero
             xp.copyto(buf, g)
         else:
             buf *= momentum
-            buf += _scaled(xp, g, 1 - dampening)
+            _fma_(xp, buf, g, 1 - dampening, buf)
         if nesterov:
-            t = _scaled(xp, buf, momentum)
-            t += g  # (g + momentum * buf: the same sum)
+            t = _new_like(xp, buf)
+            _fma_(xp, t, buf, momentum, g)
             g = t
         else:
             g = buf
-    param += _scaled(xp, g, -lr)
+    _fma_(xp, param, g, -lr, param)
 
 
 @_blocked
 def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, beta1, beta2,
                 eps, weight_decay, amsgrad, maximize, decoupled_weight_decay):
-    """Adam (and AdamW when `decoupled_weight_decay`), PyTorch's formula; `step` counts from 1
-    and includes this step:
+    """Adam (and AdamW when `decoupled_weight_decay`), PyTorch's formula and order; `step`
+    counts from 1 and includes this step:
 
         g = maximize ? -grad : grad
-        param *= 1 - lr * weight_decay              (AdamW)  or  g += weight_decay * param
-        m = lerp(m, g, 1 - beta1)
-        v = beta2 * v + (1 - beta2) * g * g
-        vmax = max(vmax, v)                          (amsgrad; then v := vmax below)
-        c1, c2 = 1 - beta1^step, sqrt(1 - beta2^step)
-        param -= m / (sqrt(v) + eps * c2) * (lr * c2 / c1)
-                 (= lr / c1 * m / (sqrt(v) / c2 + eps), PyTorch's form, to a few ulp)
+        param *= 1 - lr * weight_decay            (AdamW)  or  g += weight_decay * param (fma)
+        m = lerp(m, g, 1 - beta1)                                                       (fma)
+        v = beta2 * v + ((1 - beta2) * g) * g                                           (fma)
+        vmax = max(vmax, v)                        (amsgrad; then v := vmax below)
+        denom = sqrt(v) / sqrt(1 - beta2^step) + eps
+        param = param + (-lr / (1 - beta1^step)) * m / denom
     """
     if amsgrad and max_exp_avg_sq is None:
         raise ValueError("adam_update: amsgrad=True needs a max_exp_avg_sq array")
@@ -151,7 +226,7 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, b
         xp = array_module(param)
     if weight_decay and decoupled_weight_decay:
         param *= 1 - lr * weight_decay
-        g = xp.negative(grad) if maximize else grad
+        g = xp.negative(grad, out=pooled_out(grad)) if maximize else grad
     else:
         g = _effective_grad(xp, param, grad, weight_decay, maximize)
     tmp = _lerp_(xp, exp_avg, g, 1 - beta1)
@@ -160,28 +235,27 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, b
     if amsgrad:
         xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         v = max_exp_avg_sq
-    # m / (sqrt(v) / c2 + eps) * lr / c1 == m / (sqrt(v) + eps c2) * (lr c2 / c1): one
-    # pass fewer than PyTorch's order (a few ulp apart; the kernel computes the same)
-    eps_c2, step_c2 = _fused.adam_scalars(lr, beta1, beta2, eps, step)
+    bc2_sqrt, neg_step_size = _fused.adam_scalars(lr, beta1, beta2, step)
     xp.sqrt(v, out=tmp)
-    tmp += eps_c2
-    xp.divide(exp_avg, tmp, out=tmp)
-    tmp *= step_c2
-    param -= tmp
+    tmp /= bc2_sqrt
+    tmp += eps  # denom
+    num = xp.multiply(exp_avg, neg_step_size, out=_new_like(xp, exp_avg))
+    xp.divide(num, tmp, out=tmp)
+    param += tmp
 
 
 @_blocked
 def rmsprop_update(param, grad, square_avg, momentum_buffer, grad_avg, *, lr, alpha, eps,
                    weight_decay, momentum, centered, maximize):
-    """RMSprop, PyTorch's formula (eps is added OUTSIDE the square root, as in PyTorch and
-    unlike TensorFlow/Keras, which add it inside):
+    """RMSprop, PyTorch's formula and order (eps is added OUTSIDE the square root, as in
+    PyTorch and unlike TensorFlow/Keras, which add it inside):
 
-        g = (maximize ? -grad : grad) + weight_decay * param
-        v = alpha * v + (1 - alpha) * g * g
-        gbar = lerp(gbar, g, 1 - alpha)                       (centered)
-        avg = sqrt(v - gbar * gbar) + eps   (centered)   or   sqrt(v) + eps
-        buf = momentum * buf + g / avg;  param = param + (-lr) * buf     (momentum > 0)
-        param = param + g / avg * (-lr)                                   (otherwise)
+        g = (maximize ? -grad : grad) + weight_decay * param                  (fma)
+        v = alpha * v + ((1 - alpha) * g) * g                                 (fma)
+        gbar = lerp(gbar, g, 1 - alpha)                       (centered)      (fma)
+        avg = sqrt(v - gbar * gbar) + eps   (centered, fma)   or   sqrt(v) + eps
+        buf = momentum * buf + g / avg;  param = param + (-lr) * buf    (momentum > 0; fma)
+        param = param + ((-lr) * g) / avg                                (otherwise)
     """
     if momentum > 0 and momentum_buffer is None:
         raise ValueError("rmsprop_update: momentum > 0 needs a momentum_buffer array")
@@ -198,30 +272,30 @@ def rmsprop_update(param, grad, square_avg, momentum_buffer, grad_avg, *, lr, al
     tmp = _decay_add_square_(xp, square_avg, g, alpha)
     if centered:
         _lerp_(xp, grad_avg, g, 1 - alpha, tmp)
-        xp.multiply(grad_avg, grad_avg, out=tmp)
-        xp.subtract(square_avg, tmp, out=tmp)
+        _fma_(xp, tmp, grad_avg, grad_avg, square_avg, sub=True)  # (addcmul, value=-1)
         xp.sqrt(tmp, out=tmp)
     else:
         xp.sqrt(square_avg, out=tmp)
     tmp += eps  # avg
-    xp.divide(g, tmp, out=tmp)
     if momentum > 0:
         momentum_buffer *= momentum
+        xp.divide(g, tmp, out=tmp)
         momentum_buffer += tmp
-        xp.multiply(momentum_buffer, -lr, out=tmp)
+        _fma_(xp, param, momentum_buffer, -lr, param, tmp=tmp)
     else:
-        tmp *= -lr
-    param += tmp
+        num = xp.multiply(g, -lr, out=_new_like(xp, g))
+        xp.divide(num, tmp, out=tmp)
+        param += tmp
 
 
 @_blocked
 def adagrad_update(param, grad, state_sum, *, step, lr, lr_decay, weight_decay, eps, maximize):
-    """Adagrad, PyTorch's formula; `step` counts from 1 and includes this step:
+    """Adagrad, PyTorch's formula and order; `step` counts from 1 and includes this step:
 
-        g = (maximize ? -grad : grad) + weight_decay * param
+        g = (maximize ? -grad : grad) + weight_decay * param      (fma)
         clr = lr / (1 + (step - 1) * lr_decay)
-        sum = sum + g * g
-        param = param + g / (sqrt(sum) + eps) * (-clr)
+        sum = sum + g * g                                         (fma)
+        param = param + ((-clr) * g) / (sqrt(sum) + eps)
     """
     xp = np
     if type(param) is not _ndarray:
@@ -231,25 +305,25 @@ def adagrad_update(param, grad, state_sum, *, step, lr, lr_decay, weight_decay, 
             return  # (one fused kernel)
         xp = array_module(param)
     g = _effective_grad(xp, param, grad, weight_decay, maximize)
-    tmp = xp.multiply(g, g, out=pooled_out(g))
-    state_sum += tmp
+    tmp = _new_like(xp, g)
+    _fma_(xp, state_sum, g, g, state_sum, tmp=tmp)
     xp.sqrt(state_sum, out=tmp)
     tmp += eps  # std
-    xp.divide(g, tmp, out=tmp)
-    tmp *= -(lr / (1 + (step - 1) * lr_decay))
+    num = xp.multiply(g, -(lr / (1 + (step - 1) * lr_decay)), out=_new_like(xp, g))
+    xp.divide(num, tmp, out=tmp)
     param += tmp
 
 
 @_blocked
 def adadelta_update(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight_decay,
                     maximize):
-    """Adadelta, PyTorch's formula:
+    """Adadelta, PyTorch's formula and order:
 
-        g = (maximize ? -grad : grad) + weight_decay * param
-        v = rho * v + (1 - rho) * g * g
+        g = (maximize ? -grad : grad) + weight_decay * param      (fma)
+        v = rho * v + ((1 - rho) * g) * g                         (fma)
         delta = sqrt(u + eps) / sqrt(v + eps) * g
-        u = rho * u + (1 - rho) * delta * delta
-        param = param + (-lr) * delta
+        u = rho * u + ((1 - rho) * delta) * delta                 (fma)
+        param = param + (-lr) * delta                             (fma)
     """
     xp = np
     if type(param) is not _ndarray:
@@ -267,5 +341,4 @@ def adadelta_update(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight_
     delta /= tmp
     delta *= g
     _decay_add_square_(xp, acc_delta, delta, rho, tmp)
-    delta *= -lr
-    param += delta
+    _fma_(xp, param, delta, -lr, param, tmp=tmp)

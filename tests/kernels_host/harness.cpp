@@ -82,7 +82,8 @@ typedef long long i64;
                                const int* f) {                                         \
         for (i64 i = 0; i < n; ++i)                                                    \
             ag::adam_step<T>(p[i], g[i], m[i], v[i], vmax[i], (T)s[0], (T)s[1], (T)s[2], \
-                             (T)s[3], (T)s[4], (T)s[5], (T)s[6], f[0], f[1], f[2], f[3]); \
+                             (T)s[3], (T)s[4], (T)s[5], (T)s[6], (T)s[7], f[0], f[1], f[2], \
+                             f[3]);                                                    \
     }                                                                                  \
     extern "C" void rmsprop_##SUF(T* p, const T* g, T* sq, T* buf, T* gavg, i64 n,     \
                                   const double* s, const int* f) {                     \
