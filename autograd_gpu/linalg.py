@@ -193,8 +193,11 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     if dim is None:
         x, dim = x.reshape(-1), 0
     ord = float(ord)
-    if ord == 0:
-        out = _sum((x != 0).to(x.dtype), dim, keepdim)
+    if ord == 0:  # the count, with the zero gradient PyTorch gives it
+        from .ops.elementwise import where
+
+        never = x._xp().zeros((), dtype=bool)
+        out = _sum((x != 0).to(x.dtype), dim, keepdim) + _sum(where(never, x, 0.0), dim, keepdim)
     elif ord == 1:
         from .ops.elementwise import abs as _abs
 
@@ -421,7 +424,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
     xp = A._xp()
     a = A._data
     s = xp.abs(xp.linalg.eigvalsh(a)) if hermitian else xp.linalg.svd(a, compute_uv=False)
-    return _wrap((s > _dec._cutoff(xp, s, atol_raw, rtol_raw)).sum(axis=-1).astype(np.int64))
+    return _wrap(xp.asarray((s > _dec._cutoff(xp, s, atol_raw, rtol_raw)).sum(axis=-1)).astype(np.int64))
 
 
 _DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
@@ -460,7 +463,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     solution = _dec.LstsqSolution.apply(A, B, rcond=rcond, vector=vector)
     xp = A._xp()
     s = xp.linalg.svd(A._data, compute_uv=False)
-    rank = (s > _dec._cutoff(xp, s, None, rcond)).sum(axis=-1).astype(np.int64)
+    rank = xp.asarray((s > _dec._cutoff(xp, s, None, rcond)).sum(axis=-1)).astype(np.int64)
     empty = xp.zeros((0,), dtype=A._data.dtype)
     residuals = _wrap(empty)
     if driver != "gelsy" and m > n and bool((rank == n).all()):

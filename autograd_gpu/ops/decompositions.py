@@ -51,6 +51,17 @@ def _tri_mask(x, n, lower, strict=False):
     return m if lower else m.T.copy()
 
 
+def _zeros_like(x):
+    """Zeros of x's shape, dtype and kind (a Tensor for a Tensor: the pass's own type)."""
+    raw = _raw(x)
+    z = array_module(raw).zeros(raw.shape, dtype=raw.dtype)
+    if isinstance(x, Tensor):
+        from ..tensor import _wrap
+
+        return _wrap(z)
+    return z
+
+
 def _diag_embed(v):
     """(..., n) -> (..., n, n) diagonal matrices, for arrays and Tensors alike."""
     n = v.shape[-1]
@@ -391,11 +402,11 @@ class Qr(Node):
         if self.mode == "complete" and m > n:
             raise RuntimeError(
                 "The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
-        xp = _xp(a)
         if gq is None:
-            gq = xp.zeros(q.shape, dtype=_raw(q).dtype)
+            gq = _zeros_like(q)
         if gr is None:
-            gr = xp.zeros(r.shape, dtype=_raw(r).dtype)
+            gr = _zeros_like(r)
+        xp = _xp(a)
         if m >= n:
             return _qr_backward_tall(q, r, gq, gr)
         y = a[..., m:]
@@ -478,8 +489,10 @@ class LstsqSolution(Node):
             gp = g @ _mT(b)
             pt, gpt = _mT(p), _mT(gp)
             m, n = a.shape[-2], a.shape[-1]
-            ga = (-(pt @ gp @ pt) + (_eye(a, m) - a @ p) @ gpt @ p @ pt
-                  + pt @ p @ gpt @ (_eye(a, n) - p @ a))
+            # (the Tensor on the left of I - A P: a raw CuPy identity first would try to
+            # convert a Tensor under create_graph)
+            ga = (-(pt @ gp @ pt) + (-(a @ p) + _eye(a, m)) @ gpt @ p @ pt
+                  + pt @ p @ gpt @ (-(p @ a) + _eye(a, n)))
             ga = sum_to(ga, self.shapes[0])
         if gb is not None:
             if self.vector:
