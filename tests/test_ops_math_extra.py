@@ -579,3 +579,24 @@ def test_names_of_the_nodes_match_torch(torch):
     ]
     for call in calls:
         assert call(ag, x, m).grad_fn.name() == type(call(torch, tx, tm).grad_fn).__name__
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("dtype", ["float32", "int64"])
+def test_python_mod_and_floordiv_operators_match_torch(torch, device, dtype):
+    """t % b, b % t, t // b, b // t as torch.Tensor's, zero's sign included (remainder is fmod
+    moved by b where the signs differ, so 5 % -2.5 is +0, -5 % 2.5 is -0)."""
+    a = np.array([5, -7, 3, 0, -5, 9], dtype=dtype)
+    if dtype == "float32":
+        a = np.concatenate([a, np.array([3.5, -0.0], dtype)])
+    ours, ref = ag.tensor(a, device=device), torch.tensor(a)
+    divisors = [3, -2] if dtype == "int64" else [3.0, -2.5, 2.5]
+    for b in divisors:
+        for f in (lambda t: t % b, lambda t: t // b):
+            got, want = f(ours), f(ref)
+            np.testing.assert_array_equal(to_numpy(got), want.numpy())
+            np.testing.assert_array_equal(np.signbit(to_numpy(got)), np.signbit(want.numpy()))
+            assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
+    nz = ours[ours != 0]
+    for f in (lambda t: 7 % t, lambda t: 7 // t):
+        np.testing.assert_array_equal(to_numpy(f(nz)), f(ref[ref != 0]).numpy())

@@ -1078,6 +1078,12 @@ class _FmodRemainder(Node):
         out = _binary("remainder" if floor else "fmod", a, b, xp.remainder if floor else xp.fmod)
         if out.dtype == np.float64 and a.dtype != np.float64 and getattr(b, "dtype", None) != np.float64:
             out = out.astype(np.float32 if a.dtype.kind != "f" else a.dtype)  # (int (op) float)
+        if floor and out.dtype.kind == "f":
+            # PyTorch's remainder is fmod moved by b where the signs differ, so a zero keeps
+            # a's sign (NumPy's remainder gives b's: 5 % -2.5 would print as -0.)
+            m = _binary("fmod", a, b, xp.fmod).astype(out.dtype, copy=False)
+            out = xp.where((m != 0) & ((xp.asarray(b) < 0) != (m < 0)), m + b, m).astype(
+                out.dtype, copy=False)
         return out
 
     def backward(self, g):
@@ -1325,6 +1331,16 @@ def equal(input, other):
     return bool((input._data == other._data).all())
 
 
+def _reflected(number, like):
+    """The Python number on the left of `number % tensor` as a 0-d tensor on the tensor's
+    device, of the dtype the pair computes in (PyTorch's promotion of a wrapped number)."""
+    from ..creation import tensor
+
+    t = tensor(number, device=like.device)
+    return t if t.dtype.is_floating_point and not like.dtype.is_floating_point else t.to(
+        like.dtype if like.dtype.is_floating_point or not t.dtype.is_floating_point else t.dtype)
+
+
 def _bind_math():
     names = (
         "log2", "log10", "exp2", "expm1", "asin", "acos", "atan", "sinh", "cosh", "asinh",
@@ -1341,6 +1357,13 @@ def _bind_math():
         globals()[alias] = globals()[name]
         if not alias.startswith("special"):
             setattr(Tensor, alias, globals()[name])
+    # Python's % and // (as torch.Tensor: remainder, which takes the divisor's sign, and
+    # floor_divide)
+    Tensor.__mod__ = remainder
+    Tensor.__rmod__ = lambda self, other: remainder(_reflected(other, self), self)
+    Tensor.__floordiv__ = floor_divide
+    Tensor.__rfloordiv__ = lambda self, other: floor_divide(_reflected(other, self), self)
+
     # the in-place forms: computed out of place, written back (recorded on non-leaf tensors)
     def _inplace_method(f):
         def method(self, *args, **kwargs):
