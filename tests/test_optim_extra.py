@@ -12,6 +12,7 @@ optim/_functional.py and then require PyTorch's parameters and state bit for bit
 single steps and over 1,600-step runs, and (2) with NumPy's own sqrt, bound one step's
 difference by one rounding of the sqrt carried through the update.
 """
+import io
 import math
 
 import numpy as np
@@ -227,3 +228,227 @@ def test_1600_steps_of_a_sensitive_fit_are_pytorchs_bit_for_bit(torch_sqrt, name
                              _poly_grad, 1600)
     bad = np.flatnonzero((ours != theirs).any(1))
     assert bad.size == 0, f"first differs after step {bad[0] + 1}"
+
+
+# ---------------------------------------------------------------- the other optimizers
+
+from test_optim import _mlp, _quadratic, _start  # noqa: E402
+from conftest import to_numpy  # noqa: E402
+
+NEW_CASES = [
+    ("NAdam", dict(lr=0.01)),
+    ("NAdam", dict(lr=0.02, betas=(0.8, 0.9), eps=1e-3, weight_decay=0.1, momentum_decay=0.1)),
+    ("NAdam", dict(lr=0.02, weight_decay=0.2, decoupled_weight_decay=True, maximize=True)),
+    ("RAdam", dict(lr=0.01)),
+    ("RAdam", dict(lr=0.02, betas=(0.7, 0.9), eps=1e-3, weight_decay=0.1)),
+    ("RAdam", dict(lr=0.02, weight_decay=0.2, decoupled_weight_decay=True, maximize=True)),
+    ("Adamax", dict(lr=0.01)),
+    ("Adamax", dict(lr=0.02, betas=(0.6, 0.8), eps=1e-2, weight_decay=0.1, maximize=True)),
+    ("ASGD", dict(lr=0.01)),
+    ("ASGD", dict(lr=0.02, lambd=1e-2, alpha=0.6, t0=5, weight_decay=0.1, maximize=True)),
+    ("Rprop", dict(lr=0.01)),
+    ("Rprop", dict(lr=0.02, etas=(0.3, 1.5), step_sizes=(1e-3, 0.05), maximize=True)),
+]
+NEW_IDS = [f"{n}-{','.join(f'{k}={v}' for k, v in kw.items())}" for n, kw in NEW_CASES]
+
+
+@pytest.mark.parametrize("name,kw", NEW_CASES, ids=NEW_IDS)
+@pytest.mark.parametrize("problem", [_quadratic, _mlp], ids=["quadratic", "mlp"])
+def test_new_optimizers_match_torch_float64_step_by_step(torch, name, kw, problem):
+    ours, oloss = problem(ag, _start(0))
+    theirs, tloss = problem(torch, _start(0))
+    oo, to = getattr(ag.optim, name)(ours, **kw), getattr(torch.optim, name)(theirs, **kw)
+    sign = -1.0 if kw.get("maximize") else 1.0
+    start = [to_numpy(p).copy() for p in ours]
+    for step in range(60):
+        for opt, loss in ((oo, oloss), (to, tloss)):
+            opt.zero_grad()
+            (sign * loss()).backward()
+            opt.step()
+        for p, q in zip(ours, theirs):
+            np.testing.assert_allclose(to_numpy(p), q.detach().numpy(), rtol=1e-9, atol=1e-12,
+                                       err_msg=f"after step {step + 1}")
+    assert any(not np.allclose(to_numpy(p), s) for p, s in zip(ours, start))
+    so, st = oo.state[ours[0]], to.state[theirs[0]]
+    assert set(so) == set(st)
+    for k in so:
+        np.testing.assert_allclose(to_numpy(so[k]), st[k].numpy(), rtol=1e-9, atol=1e-12,
+                                   err_msg=k)
+
+
+@pytest.mark.parametrize("name,kw", NEW_CASES, ids=NEW_IDS)
+def test_new_optimizers_float32_steps_are_pytorchs(torch_sqrt, name, kw):
+    """As the table above: three float32 steps bit for bit (torch's sqrt swapped in)."""
+    torch = torch_sqrt
+    p0, grads = _draws(1003, 3, seed=4)
+    ours, theirs = _pair(torch, name, kw, p0)
+    for i, g in enumerate(grads):
+        _step_both(torch, ours, theirs, g)
+        np.testing.assert_array_equal(ours[0].detach().numpy(), theirs[0].detach().numpy(),
+                                      err_msg=f"step {i + 1}")
+        _assert_same_state(ours, theirs)
+        for k in ("mu_product", "eta", "mu"):
+            if k in ours[1].state[ours[0]]:
+                assert ours[1].state[ours[0]][k].numpy() == theirs[1].state[theirs[0]][k].numpy()
+
+
+def test_new_optimizers_state_dict_round_trip(torch):
+    """state_dict after 10 NAdam steps (saved), into a fresh optimizer, 10 more steps: as
+    PyTorch's same round trip (whose load casts the float32 mu_product to the parameters'
+    float64, as ours does), and within rounding of 20 uninterrupted steps."""
+    def run(lib):
+        s = _start(0)
+        straight, loss = _mlp(lib, s)
+        opt = lib.optim.NAdam(straight, lr=0.01)
+        for i in range(20):
+            opt.zero_grad()
+            loss().backward()
+            opt.step()
+            if i == 9:  # (a state_dict holds the live state tensors, as PyTorch's: save it)
+                buf = io.BytesIO()
+                lib.save(opt.state_dict(), buf)
+                mid = [p.detach().clone() for p in straight]
+        resumed, loss2 = _mlp(lib, s)
+        with lib.no_grad():
+            for p, q in zip(resumed, mid):
+                p.copy_(q)
+        opt2 = lib.optim.NAdam(resumed, lr=0.01)
+        buf.seek(0)
+        opt2.load_state_dict(lib.load(buf))
+        assert opt2.state[resumed[0]]["mu_product"].dtype == lib.float64
+        for _ in range(10):
+            opt2.zero_grad()
+            loss2().backward()
+            opt2.step()
+        return [p.detach().numpy() for p in resumed], [p.detach().numpy() for p in straight]
+
+    (ours, ours_straight), (theirs, _) = run(ag), run(torch)
+    for a, b, c in zip(ours, theirs, ours_straight):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(a, c, rtol=1e-9, atol=1e-12)
+
+
+def _lbfgs_problem(lib, dtype):
+    rng = np.random.default_rng(11)
+    A = rng.standard_normal((8, 5))
+    b = rng.standard_normal(8)
+    T = lambda a, g=False: lib.tensor(a, dtype=dtype(lib), requires_grad=g)  # noqa: E731
+    A, b = T(A), T(b)
+    w = T(np.zeros(5), True)
+    M = T(np.full((2, 2), 0.5), True)
+
+    def loss():  # a least-squares term and a Rosenbrock-like valley
+        return ((A @ w - b) ** 2).sum() + ((1 - M[0]) ** 2).sum() + 10 * ((M[1] - M[0] ** 2) ** 2).sum()
+
+    return [w, M], loss
+
+
+@pytest.mark.parametrize("kw", [
+    dict(),
+    dict(lr=0.5, max_iter=7, history_size=3),
+    dict(line_search_fn="strong_wolfe"),
+    dict(line_search_fn="strong_wolfe", history_size=2, max_iter=5, max_eval=9,
+         tolerance_change=1e-12),
+    dict(tolerance_grad=1e-2, line_search_fn="strong_wolfe"),
+], ids=["defaults", "lr-history", "wolfe", "wolfe-short", "wolfe-tolerance-grad"])
+def test_lbfgs_matches_torch(torch, kw):
+    f64 = lambda lib: lib.float64  # noqa: E731
+    results = []
+    for lib in (ag, torch):
+        params, loss = _lbfgs_problem(lib, f64)
+        opt = lib.optim.LBFGS(params, **kw)
+        losses = []
+
+        def closure():
+            opt.zero_grad()
+            l = loss()
+            l.backward()
+            return l
+
+        for _ in range(4):
+            losses.append(float(opt.step(closure).detach()))
+        st = opt.state[params[0]]
+        results.append(([to_numpy(p) if lib is ag else p.detach().numpy() for p in params],
+                        losses, st["func_evals"], st["n_iter"]))
+    (po, lo, fo, no), (pt, lt, ft, nt) = results
+    assert (fo, no) == (ft, nt)  # the same iterations and evaluations
+    np.testing.assert_allclose(lo, lt, rtol=1e-9, atol=1e-12)
+    for a, b in zip(po, pt):
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-10)
+    assert lt[-1] < lt[0] - 1  # (it made progress)
+
+
+def test_lbfgs_float32_and_its_errors(torch):
+    f32 = lambda lib: lib.float32  # noqa: E731
+    out = []
+    for lib in (ag, torch):
+        params, loss = _lbfgs_problem(lib, f32)
+        opt = lib.optim.LBFGS(params, line_search_fn="strong_wolfe")
+
+        def closure():
+            opt.zero_grad()
+            l = loss()
+            l.backward()
+            return l
+
+        opt.step(closure)
+        out.append(float(loss().detach()))
+    assert out[0] == pytest.approx(out[1], rel=1e-4)
+    p = ag.zeros(2, requires_grad=True)
+    with pytest.raises(ValueError, match="doesn't support per-parameter options"):
+        ag.optim.LBFGS([{"params": [p]}, {"params": [ag.zeros(1, requires_grad=True)]}])
+    with pytest.raises(RuntimeError, match="only 'strong_wolfe' is supported"):
+        ag.optim.LBFGS([p], line_search_fn="armijo").step(lambda: (p * p).sum())
+
+
+@pytest.mark.parametrize("cls,kw,msg", [
+    ("NAdam", dict(betas=(1.0, 0.9)), "Invalid beta parameter at index 0"),
+    ("RAdam", dict(betas=(0.9, -0.1)), "Invalid beta parameter at index 1"),
+    ("Adamax", dict(eps=-1.0), "Invalid epsilon value"),
+    ("NAdam", dict(momentum_decay=-1.0), "Invalid momentum_decay value"),
+    ("ASGD", dict(weight_decay=-1.0), "Invalid weight_decay value"),
+    ("Rprop", dict(etas=(0.5, 0.9)), "Invalid eta values: 0.5, 0.9"),
+    ("Rprop", dict(lr=-1.0), "Invalid learning rate"),
+])
+def test_new_optimizers_bad_options(torch, cls, kw, msg):
+    with pytest.raises(ValueError, match=msg):
+        getattr(torch.optim, cls)([torch.zeros(2, requires_grad=True)], **kw)
+    with pytest.raises(ValueError, match=msg):
+        getattr(ag.optim, cls)([ag.zeros(2, requires_grad=True)], **kw)
+
+
+@pytest.mark.parametrize("name,kw", NEW_CASES, ids=NEW_IDS)
+def test_new_optimizers_on_each_device(device, name, kw):
+    """The same 10 steps on `device` as on the CPU (on cuda: CuPy's ufuncs, with the state
+    on the parameter's device and the 0-d scalars on the host, as PyTorch keeps them)."""
+    runs = []
+    for dev in ("cpu", device):
+        params, loss = _quadratic(ag, _start(0), dev)
+        opt = getattr(ag.optim, name)(params, **kw)
+        for _ in range(10):
+            opt.zero_grad()
+            (-loss() if kw.get("maximize") else loss()).backward()
+            opt.step()
+        runs.append([to_numpy(p) for p in params])
+        assert all(v.device == params[0].device for k, v in opt.state[params[0]].items()
+                   if k not in ("step", "mu_product", "eta", "mu"))
+    for a, b in zip(*runs):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_lbfgs_on_each_device(device):
+    runs = []
+    for dev in ("cpu", device):
+        params, loss = _quadratic(ag, _start(0), dev)
+        opt = ag.optim.LBFGS(params, line_search_fn="strong_wolfe", max_iter=10)
+
+        def closure():
+            opt.zero_grad()
+            l = loss()
+            l.backward()
+            return l
+
+        opt.step(closure)
+        runs.append([to_numpy(p) for p in params])
+    for a, b in zip(*runs):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

@@ -63,6 +63,12 @@ def _blocked(update):
     return run
 
 
+def _xp(a):
+    """The array module the update math of array `a` runs with (this module's `np` for
+    NumPy arrays: the one name the tests swap to give these formulas torch's sqrt)."""
+    return np if type(a) is _ndarray else array_module(a)
+
+
 def _compute_type(a):
     """The type PyTorch's CPU kernels (and kernels/optim.cuh) compute `a`'s dtype in."""
     return np.float64 if a.dtype == _float64 else np.float32

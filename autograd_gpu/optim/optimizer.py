@@ -34,6 +34,13 @@ def _check_beta(beta, index):
         raise ValueError(f"Invalid beta parameter at index {index}: {beta} (must be in [0, 1))")
 
 
+def _check_betas(betas):
+    if len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    _check_beta(betas[0], 0)
+    _check_beta(betas[1], 1)
+
+
 class Optimizer:
     """Base of all optimizers, as ``torch.optim.Optimizer``.
 
@@ -205,6 +212,12 @@ class Optimizer:
     @staticmethod
     def _new_step():
         return _wrap(np.zeros((), dtype=np.float32))
+
+    @staticmethod
+    def _scalar_state(value):
+        """A 0-d float32 state value on the host (PyTorch's scalar state tensors: NAdam's
+        mu_product, ASGD's eta and mu), rounded to float32 as PyTorch's are."""
+        return _wrap(np.array(value, dtype=np.float32))
 
     @staticmethod
     def _incr_step(state):
