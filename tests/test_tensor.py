@@ -225,3 +225,15 @@ def test_random_fills_in_place(torch):
         y.uniform_()
         (y * 1).sum().backward()
         assert x.grad.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_casting_beyond_float16s_range_gives_inf_without_a_warning(device):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = ag.tensor([1e6, -1e6, 1.0], device=device, requires_grad=True)
+        y = x.half()
+    assert y.tolist() == [float("inf"), float("-inf"), 1.0]
+    y.float().backward(ag.ones(3, device=device))
+    assert x.grad.tolist() == [1.0, 1.0, 1.0]

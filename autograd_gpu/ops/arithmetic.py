@@ -237,6 +237,9 @@ class Cast(Node):
 
     def forward(self, a, dtype):
         self.in_dtype = a.dtype
+        if a.dtype.kind == "f" and np.dtype(dtype).kind == "f":
+            with np.errstate(over="ignore"):  # (beyond float16's range is inf, silently, as PyTorch)
+                return a.astype(dtype)
         return a.astype(dtype)
 
     def backward(self, g):
