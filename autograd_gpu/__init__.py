@@ -86,14 +86,38 @@ __version__ = "0.1.0"
 
 
 def is_tensor(obj):
+    """True if obj is an autograd_gpu Tensor.
+
+    Args:
+        obj: any object.
+
+    Returns:
+        bool.
+    """
     return isinstance(obj, Tensor)
 
 
 def numel(input):
+    """The number of elements of input.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        int.
+    """
     return input.numel()
 
 
 def detach(input):
+    """A new tensor sharing input's data, cut off from the graph (``input.detach()``).
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return input.detach()
 
 

@@ -53,6 +53,14 @@ class _CudaDeviceProperties:
 
 
 def get_device_properties(device=None):
+    """The properties of a CUDA device (name, memory, compute capability).
+
+    Args:
+        device: a device, its index or None for the current one.
+
+    Returns:
+        the device's properties.
+    """
     i = _index(device)
     n = backend.cuda_device_count()
     if not 0 <= i < n:
@@ -61,10 +69,26 @@ def get_device_properties(device=None):
 
 
 def get_device_name(device=None):
+    """The name of a CUDA device.
+
+    Args:
+        device: a device, its index or None for the current one.
+
+    Returns:
+        str.
+    """
     return get_device_properties(device).name
 
 
 def get_device_capability(device=None):
+    """The compute capability of a CUDA device.
+
+    Args:
+        device: a device, its index or None for the current one.
+
+    Returns:
+        tuple: (major, minor)
+    """
     p = get_device_properties(device)
     return p.major, p.minor
 
@@ -145,6 +169,14 @@ def memory_reserved(device=None):
 
 
 def max_memory_allocated(device=None):
+    """The peak bytes held by tensors on a CUDA device since start or the last reset.
+
+    Args:
+        device: a device, its index or None for the current one.
+
+    Returns:
+        int.
+    """
     i = _stat_index(device)
     if i is None:
         return 0
@@ -153,6 +185,14 @@ def max_memory_allocated(device=None):
 
 
 def max_memory_reserved(device=None):
+    """The peak bytes held by the memory pool on a CUDA device since start or the last reset.
+
+    Args:
+        device: a device, its index or None for the current one.
+
+    Returns:
+        int.
+    """
     i = _stat_index(device)
     if i is None:
         return 0
@@ -161,6 +201,14 @@ def max_memory_reserved(device=None):
 
 
 def reset_peak_memory_stats(device=None):
+    """Reset the peak memory statistics of a CUDA device.
+
+    Args:
+        device: a device, its index or None for the current one.
+
+    Returns:
+        None.
+    """
     i = _stat_index(device)
     if i is None:
         return
@@ -269,12 +317,28 @@ class Stream:
 
 
 def current_stream(device=None):
+    """The current CUDA stream of a device.
+
+    Args:
+        device: a device, its index or None for the current one.
+
+    Returns:
+        the stream.
+    """
     cp = _cp()
     i = _index(device)
     return Stream._wrap(cp.cuda.get_current_stream(i), i)
 
 
 def default_stream(device=None):
+    """The default CUDA stream of a device.
+
+    Args:
+        device: a device, its index or None for the current one.
+
+    Returns:
+        the stream.
+    """
     cp = _cp()
     return Stream._wrap(cp.cuda.Stream.null, _index(device))
 
@@ -300,6 +364,14 @@ class stream:
 
 
 def set_stream(stream):
+    """Make stream the current CUDA stream.
+
+    Args:
+        stream: the stream to use.
+
+    Returns:
+        None.
+    """
     if stream is not None:
         stream.cupy_stream.use()
 
@@ -342,10 +414,20 @@ class Event:
 
 
 def is_initialized():
+    """True once CUDA has been probed and set up in this process.
+
+    Returns:
+        bool.
+    """
     return backend.cupy_if_loaded() is not None
 
 
 def init():
+    """Probe and set up CUDA now (it is otherwise done lazily on first use).
+
+    Returns:
+        None.
+    """
     _cp()
 
 

@@ -254,15 +254,30 @@ def _probe_cuda():
 
 
 def cuda_is_available():
+    """True if a CUDA device is usable (probed once, lazily).
+
+    Returns:
+        bool.
+    """
     return _probe_cuda()[0] is not None
 
 
 def cuda_device_count():
+    """The number of usable CUDA devices (0 without CuPy, driver or device).
+
+    Returns:
+        int.
+    """
     cp = _probe_cuda()[0]
     return 0 if cp is None else cp.cuda.runtime.getDeviceCount()
 
 
 def cuda_unavailable_reason():
+    """Why CUDA is not usable (CuPy missing, no driver, no device), or None when it is.
+
+    Returns:
+        str or None.
+    """
     return _probe_cuda()[1]
 
 
@@ -303,6 +318,11 @@ def _initial_default():
 
 
 def get_default_device():
+    """The device new tensors are created on (the CPU unless set otherwise).
+
+    Returns:
+        device.
+    """
     global _global_default
     d = getattr(_default, "device", None)
     if d is not None:
@@ -337,6 +357,14 @@ def normalize_device(dev):
 
 
 def check_device(dev):
+    """Check that a device is usable, raising the reason when it is not.
+
+    Args:
+        dev: a device or its name.
+
+    Returns:
+        device.
+    """
     cp = cupy_module()
     n = cp.cuda.runtime.getDeviceCount()
     if dev.index is not None and not 0 <= dev.index < n:
@@ -359,10 +387,26 @@ def array_module(arr):
 
 
 def xp_for(dev):
+    """The array module (NumPy or CuPy) of a device.
+
+    Args:
+        dev: a device.
+
+    Returns:
+        module.
+    """
     return np if dev.type == "cpu" else cupy_module()
 
 
 def device_of(arr):
+    """The device an array lives on.
+
+    Args:
+        arr: a NumPy or CuPy array.
+
+    Returns:
+        device.
+    """
     if type(arr) is ndarray:
         return CPU
     return device("cuda", arr.device.id)
@@ -382,6 +426,14 @@ def enter_device_of(arr):
 
 
 def restore_device(prev):
+    """Make prev the current CUDA device again (the counterpart of entering an array's device).
+
+    Args:
+        prev: what entering returned.
+
+    Returns:
+        None.
+    """
     cupy_module().cuda.runtime.setDevice(prev)
 
 
@@ -395,6 +447,14 @@ def self_overlapping(arr):
 
 
 def is_cuda_array(arr):
+    """True if arr is a CuPy array.
+
+    Args:
+        arr: an array.
+
+    Returns:
+        bool.
+    """
     return type(arr) is not ndarray
 
 
@@ -578,6 +638,11 @@ def extra_refs(a):
 
 
 def host_pool_stats():
+    """What the host buffer pool holds: counts and bytes of free and handed-out arrays, and its limit.
+
+    Returns:
+        dict.
+    """
     return _host_pool.stats()
 
 

@@ -15,10 +15,23 @@ _default_dtype = [backend.float32]
 
 
 def get_default_dtype():
+    """The default floating-point dtype (float32 unless set).
+
+    Returns:
+        dtype.
+    """
     return _default_dtype[0]
 
 
 def set_default_dtype(d):
+    """Set the default floating-point dtype (float32 or float64).
+
+    Args:
+        d: the new default dtype.
+
+    Returns:
+        None.
+    """
     if not isinstance(d, backend.dtype) or not d.is_floating_point:
         raise TypeError(f"set_default_dtype only supports floating point dtypes, got {d!r}")
     _default_dtype[0] = d
@@ -143,18 +156,63 @@ def _filled(fill, size, dtype, device, requires_grad):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
+    """A tensor filled with zeros.
+
+    Args:
+        size: the shape, as ints or one sequence.
+        dtype: the result's dtype (None: as PyTorch picks it).
+        device: the result's device (None: the default device).
+        requires_grad: record operations on the result for autograd.
+
+    Returns:
+        Tensor.
+    """
     return _filled("zeros", size, dtype, device, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
+    """A tensor filled with ones.
+
+    Args:
+        size: the shape, as ints or one sequence.
+        dtype: the result's dtype (None: as PyTorch picks it).
+        device: the result's device (None: the default device).
+        requires_grad: record operations on the result for autograd.
+
+    Returns:
+        Tensor.
+    """
     return _filled("ones", size, dtype, device, requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False):
+    """An uninitialized tensor.
+
+    Args:
+        size: the shape, as ints or one sequence.
+        dtype: the result's dtype (None: as PyTorch picks it).
+        device: the result's device (None: the default device).
+        requires_grad: record operations on the result for autograd.
+
+    Returns:
+        Tensor.
+    """
     return _filled("empty", size, dtype, device, requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    """A tensor filled with fill_value.
+
+    Args:
+        size: the shape (a sequence).
+        fill_value: the value of every element (its type sets the dtype when dtype is None).
+        dtype: the result's dtype (None: as PyTorch picks it).
+        device: the result's device (None: the default device).
+        requires_grad: record operations on the result for autograd.
+
+    Returns:
+        Tensor.
+    """
     if dtype is None:
         dtype = (backend.bool if isinstance(fill_value, bool) else backend.int64
                  if isinstance(fill_value, int) else _default_dtype[0])
@@ -172,22 +230,80 @@ def _like(fn, input, dtype, device, requires_grad, *extra):
 
 
 def zeros_like(input, dtype=None, device=None, requires_grad=False):
+    """Zeros with input's shape (and its dtype and device unless given).
+
+    Args:
+        input: the input tensor.
+        dtype: the result's dtype (None: as PyTorch picks it).
+        device: the result's device (None: the default device).
+        requires_grad: record operations on the result for autograd.
+
+    Returns:
+        Tensor.
+    """
     return _like(zeros, input, dtype, device, requires_grad)
 
 
 def ones_like(input, dtype=None, device=None, requires_grad=False):
+    """Ones with input's shape (and its dtype and device unless given).
+
+    Args:
+        input: the input tensor.
+        dtype: the result's dtype (None: as PyTorch picks it).
+        device: the result's device (None: the default device).
+        requires_grad: record operations on the result for autograd.
+
+    Returns:
+        Tensor.
+    """
     return _like(ones, input, dtype, device, requires_grad)
 
 
 def empty_like(input, dtype=None, device=None, requires_grad=False):
+    """An uninitialized tensor with input's shape (and its dtype and device unless given).
+
+    Args:
+        input: the input tensor.
+        dtype: the result's dtype (None: as PyTorch picks it).
+        device: the result's device (None: the default device).
+        requires_grad: record operations on the result for autograd.
+
+    Returns:
+        Tensor.
+    """
     return _like(empty, input, dtype, device, requires_grad)
 
 
 def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
+    """fill_value everywhere, with input's shape (and its dtype and device unless given).
+
+    Args:
+        input: the input tensor.
+        fill_value: the value of every element.
+        dtype: the result's dtype (None: as PyTorch picks it).
+        device: the result's device (None: the default device).
+        requires_grad: record operations on the result for autograd.
+
+    Returns:
+        Tensor.
+    """
     return _like(full, input, dtype, device, requires_grad, fill_value)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    """Values from start to end (excluded) in steps of step; ``arange(n)`` is 0 .. n-1.
+
+    Args:
+        start: the first value (or end when end is None).
+        end: the end, excluded.
+        step: the spacing.
+        dtype: the result's dtype (None: as PyTorch picks it).
+        device: the result's device (None: the default device).
+        requires_grad: record operations on the result for autograd.
+
+    Returns:
+        Tensor: 1-D, int64 for integer arguments, else the default dtype
+    """
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -203,6 +319,19 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    """steps values evenly spaced from start to end, both included.
+
+    Args:
+        start: the first value.
+        end: the last value.
+        steps: the number of values.
+        dtype: the result's dtype (None: as PyTorch picks it).
+        device: the result's device (None: the default device).
+        requires_grad: record operations on the result for autograd.
+
+    Returns:
+        Tensor: 1-D
+    """
     dev = backend.normalize_device(device)
     xp = backend.xp_for(dev)
     np_dtype = backend.to_numpy_dtype(dtype or _default_dtype[0])
@@ -225,11 +354,37 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
 
 
 def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False):
+    """steps values base**x for x evenly spaced from start to end.
+
+    Args:
+        start: the first exponent.
+        end: the last exponent.
+        steps: the number of values.
+        base: the base.
+        dtype: the result's dtype (None: as PyTorch picks it).
+        device: the result's device (None: the default device).
+        requires_grad: record operations on the result for autograd.
+
+    Returns:
+        Tensor: 1-D
+    """
     return _finish((base ** linspace(start, end, steps, dtype=backend.float64, device=device))
                    .to(dtype or _default_dtype[0])._data, requires_grad)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    """The identity matrix (ones on the diagonal).
+
+    Args:
+        n: the number of rows.
+        m: the number of columns (n when None).
+        dtype: the result's dtype (None: as PyTorch picks it).
+        device: the result's device (None: the default device).
+        requires_grad: record operations on the result for autograd.
+
+    Returns:
+        Tensor: n x m
+    """
     dev = backend.normalize_device(device)
     xp = backend.xp_for(dev)
     with backend.on_device(dev):
@@ -421,12 +576,22 @@ def manual_seed(seed):
 
 
 def seed():
+    """Seed every device's stream with a non-deterministic seed.
+
+    Returns:
+        int: the seed used
+    """
     s = int(np.random.SeedSequence().entropy % (2**63))
     manual_seed(s)
     return s
 
 
 def initial_seed():
+    """The seed of the global CPU stream.
+
+    Returns:
+        int.
+    """
     return _generator(backend.CPU).initial_seed()
 
 
@@ -460,14 +625,52 @@ def _random(kind, size, dtype, device, requires_grad, generator, low=None, high=
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
+    """Uniform random numbers in [0, 1).
+
+    Args:
+        size: the shape, as ints or one sequence.
+        dtype: the result's dtype (None: as PyTorch picks it).
+        device: the result's device (None: the default device).
+        requires_grad: record operations on the result for autograd.
+        generator: the Generator to draw from (None: the device's global one).
+
+    Returns:
+        Tensor.
+    """
     return _random("rand", size, dtype, device, requires_grad, generator)
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
+    """Standard normal random numbers.
+
+    Args:
+        size: the shape, as ints or one sequence.
+        dtype: the result's dtype (None: as PyTorch picks it).
+        device: the result's device (None: the default device).
+        requires_grad: record operations on the result for autograd.
+        generator: the Generator to draw from (None: the device's global one).
+
+    Returns:
+        Tensor.
+    """
     return _random("randn", size, dtype, device, requires_grad, generator)
 
 
 def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=False, generator=None):
+    """Uniform random integers in [low, high).
+
+    Args:
+        low: the lowest value (or high when high is None).
+        high: one above the highest value.
+        size: the shape (a sequence).
+        dtype: the result's dtype (None: as PyTorch picks it).
+        device: the result's device (None: the default device).
+        requires_grad: record operations on the result for autograd.
+        generator: the Generator to draw from (None: the device's global one).
+
+    Returns:
+        Tensor: int64 unless dtype is given
+    """
     if high is None:
         low, high = 0, low
     if size is None:
@@ -476,16 +679,51 @@ def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=Fa
 
 
 def rand_like(input, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Uniform random numbers in [0, 1) with input's shape (and dtype and device unless given).
+
+    Args:
+        input: the input tensor.
+        generator: the Generator to draw from (None: the device's global one).
+        dtype: the result's dtype (None: as PyTorch picks it).
+        device: the result's device (None: the default device).
+        requires_grad: record operations on the result for autograd.
+
+    Returns:
+        Tensor.
+    """
     return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device,
                 requires_grad=requires_grad, generator=generator)
 
 
 def randn_like(input, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Standard normal random numbers with input's shape (and dtype and device unless given).
+
+    Args:
+        input: the input tensor.
+        generator: the Generator to draw from (None: the device's global one).
+        dtype: the result's dtype (None: as PyTorch picks it).
+        device: the result's device (None: the default device).
+        requires_grad: record operations on the result for autograd.
+
+    Returns:
+        Tensor.
+    """
     return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device,
                  requires_grad=requires_grad, generator=generator)
 
 
 def randperm(n, dtype=None, device=None, generator=None):
+    """A random permutation of 0 .. n-1.
+
+    Args:
+        n: the number of values.
+        dtype: the result's dtype (None: as PyTorch picks it).
+        device: the result's device (None: the default device).
+        generator: the Generator to draw from (None: the device's global one).
+
+    Returns:
+        Tensor: int64 unless dtype is given
+    """
     dev = backend.normalize_device(device)
     gen = generator if generator is not None else _generator(dev)
     with backend.on_device(dev):
@@ -610,6 +848,17 @@ def _float_only(self, kernel):
 
 
 def _uniform_(self, from_=0.0, to=1.0, *, generator=None, **kw):
+    """Fill the tensor in place with uniform numbers in [``from_``, to).
+
+    Args:
+        from_: the lower bound.
+        to: the upper bound.
+        generator: the Generator to draw from (None: the device's global one).
+        kw: ``from`` may be passed by name as in PyTorch.
+
+    Returns:
+        Tensor: self
+    """
     from_ = kw.pop("from", from_)
     _no_extra("uniform_", kw)
     if self._data.dtype.kind != "f":
@@ -623,6 +872,16 @@ def _uniform_(self, from_=0.0, to=1.0, *, generator=None, **kw):
 
 
 def _normal_(self, mean=0.0, std=1.0, *, generator=None):
+    """Fill the tensor in place with normal numbers.
+
+    Args:
+        mean: the mean.
+        std: the standard deviation.
+        generator: the Generator to draw from (None: the device's global one).
+
+    Returns:
+        Tensor: self
+    """
     _float_only(self, "normal_kernel")
     if not std >= 0.0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
@@ -631,6 +890,15 @@ def _normal_(self, mean=0.0, std=1.0, *, generator=None):
 
 
 def _exponential_(self, lambd=1.0, *, generator=None):
+    """Fill the tensor in place with exponential numbers of rate lambd.
+
+    Args:
+        lambd: the rate.
+        generator: the Generator to draw from (None: the device's global one).
+
+    Returns:
+        Tensor: self
+    """
     if self._data.dtype.kind != "f":
         raise RuntimeError(
             "Exponential distribution is a continuous probability distribution. dtype must be a "
@@ -644,6 +912,15 @@ def _exponential_(self, lambd=1.0, *, generator=None):
 
 
 def _geometric_(self, p, *, generator=None):
+    """Fill the tensor in place with geometric numbers (trials until the first success, from 1).
+
+    Args:
+        p: the success probability.
+        generator: the Generator to draw from (None: the device's global one).
+
+    Returns:
+        Tensor: self
+    """
     if self._data.dtype.kind == "b":
         raise _not_implemented("geometric", self.device, self._data.dtype)
     if not 0.0 < p < 1.0:
@@ -657,6 +934,16 @@ def _geometric_(self, p, *, generator=None):
 
 
 def _log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+    """Fill the tensor in place with log-normal numbers (exp of a normal).
+
+    Args:
+        mean: the mean of the underlying normal.
+        std: its standard deviation.
+        generator: the Generator to draw from (None: the device's global one).
+
+    Returns:
+        Tensor: self
+    """
     _float_only(self, "log_normal")
     if not std > 0.0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
@@ -665,6 +952,16 @@ def _log_normal_(self, mean=1.0, std=2.0, *, generator=None):
 
 
 def _cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    """Fill the tensor in place with Cauchy numbers.
+
+    Args:
+        median: the median.
+        sigma: the scale.
+        generator: the Generator to draw from (None: the device's global one).
+
+    Returns:
+        Tensor: self
+    """
     if self._data.dtype.kind != "f":
         raise RuntimeError(
             "Cauchy distribution is a continuous probability distribution. dtype must be a "
@@ -686,6 +983,15 @@ def _check_probabilities(xp, p):
 
 
 def _bernoulli_(self, p=0.5, *, generator=None):
+    """Fill the tensor in place with 0/1 draws that are 1 with probability p.
+
+    Args:
+        p: a number or a tensor broadcastable to self, in [0, 1].
+        generator: the Generator to draw from (None: the device's global one).
+
+    Returns:
+        Tensor: self
+    """
     if isinstance(p, Tensor):
         if type(p._data) is not type(self._data):
             _raise_device_mismatch(_Resampled, (self, p))
@@ -720,6 +1026,16 @@ def _random_bounds(np_dtype):
 def _random_(self, *args, generator=None, **kw):
     # PyTorch's overloads: random_(), random_(to), random_(from, to), to=None meaning the
     # dtype's largest value; `from` may come as a keyword
+    """Fill the tensor in place with random integers in [from, to) (PyTorch's default ranges when omitted).
+
+    Args:
+        args: ``to``, or ``from, to``.
+        generator: the Generator to draw from (None: the device's global one).
+        kw: ``from``/``to`` by name.
+
+    Returns:
+        Tensor: self
+    """
     if len(args) > 2:
         raise TypeError(f"random_() takes at most 2 positional arguments ({len(args)} given)")
     frm, to = 0, None

@@ -8,6 +8,11 @@ def is_available():
 
 
 def device_count():
+    """The number of usable CUDA devices (0 where CUDA is not usable).
+
+    Returns:
+        int.
+    """
     return backend.cuda_device_count()
 
 
@@ -17,10 +22,23 @@ def unavailable_reason():
 
 
 def synchronize(device=None):
+    """Wait until all work queued on a CUDA device has finished.
+
+    Args:
+        device: a device, its index or None for the current one.
+
+    Returns:
+        None.
+    """
     backend.synchronize(device)
 
 
 def current_device():
+    """The index of the current CUDA device.
+
+    Returns:
+        int.
+    """
     return backend.cupy_module().cuda.runtime.getDevice()
 
 
@@ -58,6 +76,11 @@ def get_rng_state(device="cuda"):
 
 
 def get_rng_state_all():
+    """The random states of every CUDA device.
+
+    Returns:
+        list of uint8 Tensor.
+    """
     return [get_rng_state(i) for i in range(device_count())]
 
 
@@ -68,6 +91,14 @@ def set_rng_state(new_state, device="cuda"):
 
 
 def set_rng_state_all(new_states):
+    """Set the random state of every CUDA device.
+
+    Args:
+        new_states: one state per device, as get_rng_state_all returns.
+
+    Returns:
+        None.
+    """
     for i, state in enumerate(new_states):
         set_rng_state(state, i)
 

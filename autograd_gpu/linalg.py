@@ -87,6 +87,16 @@ def _eps(A):
 
 
 def matmul(input, other, *, out=None):
+    """The matrix product of input and other (``torch.matmul``).
+
+    Args:
+        input: the input tensor.
+        other: the second operand: a tensor or a number, broadcast with input.
+        out: accepted for PyTorch's signature and ignored (the result is returned).
+
+    Returns:
+        Tensor.
+    """
     return _la.matmul(input, other)
 
 
@@ -101,6 +111,16 @@ def vecdot(x, y, *, dim=-1):
 
 
 def cross(input, other, *, dim=-1):
+    """The cross product of 3-vectors along dim (inputs broadcast).
+
+    Args:
+        input: the input tensor.
+        other: the second operand: a tensor or a number, broadcast with input.
+        dim: the dimension of size 3.
+
+    Returns:
+        Tensor.
+    """
     return _la.linalg_cross(input, other, dim=dim)
 
 
@@ -164,6 +184,17 @@ def _chain_order(dims):
 
 
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """The diagonal of the last two dimensions (a view).
+
+    Args:
+        A: the input tensor.
+        offset: which diagonal (0 main, >0 above, <0 below).
+        dim1: the first dimension of the matrices.
+        dim2: the second one.
+
+    Returns:
+        Tensor.
+    """
     from .ops.shape import diagonal as _diagonal
 
     return _diagonal(A, offset, dim1, dim2)
@@ -301,6 +332,15 @@ def cond(A, p=None):
 
 
 def inv(A, *, out=None):
+    """The inverse of a square matrix (or a batch).
+
+    Args:
+        A: the matrices, shape (..., n, n).
+        out: accepted for PyTorch's signature and ignored (the result is returned).
+
+    Returns:
+        Tensor.
+    """
     _matrix(A, "linalg.inv")
     try:
         return _la.inverse(A)
@@ -368,6 +408,18 @@ def solve(A, B, *, left=True, out=None):
 
 
 def solve_ex(A, B, *, left=True, check_errors=False, out=None):
+    """solve that also returns an info tensor (zeros where solved).
+
+    Args:
+        A: the matrices (..., n, n).
+        B: the right-hand sides.
+        left: solve A X = B (True) or X A = B.
+        check_errors: raise on a singular matrix.
+        out: accepted for PyTorch's signature and ignored (the result is returned).
+
+    Returns:
+        named tuple (result, info).
+    """
     _matrix(A, "linalg.solve_ex")
     info = _dec.lu_info(A._data)
     if bool((info != 0).any()) and check_errors:
@@ -376,15 +428,43 @@ def solve_ex(A, B, *, left=True, check_errors=False, out=None):
 
 
 def det(A, *, out=None):
+    """The determinant of square matrices.
+
+    Args:
+        A: the matrices (..., n, n).
+        out: accepted for PyTorch's signature and ignored (the result is returned).
+
+    Returns:
+        Tensor.
+    """
     return _la.det(A)
 
 
 def slogdet(A, *, out=None):
+    """The sign and log of the absolute determinant.
+
+    Args:
+        A: the matrices (..., n, n).
+        out: accepted for PyTorch's signature and ignored (the result is returned).
+
+    Returns:
+        named tuple (sign, logabsdet).
+    """
     sign, logabs = _la.slogdet(A)
     return SlogdetResult(sign, logabs)
 
 
 def matrix_power(A, n, *, out=None):
+    """The n-th power of a square matrix (negative n through the inverse).
+
+    Args:
+        A: the matrices (..., m, m).
+        n: the integer power.
+        out: accepted for PyTorch's signature and ignored (the result is returned).
+
+    Returns:
+        Tensor.
+    """
     return _la.matrix_power(A, n)
 
 
@@ -528,6 +608,16 @@ def eigh(A, UPLO="L", *, out=None):
 
 
 def eigvalsh(A, UPLO="L", *, out=None):
+    """The eigenvalues of symmetric matrices, in ascending order.
+
+    Args:
+        A: the symmetric matrices (..., n, n).
+        UPLO: which triangle is read, ``"L"`` or ``"U"``.
+        out: accepted for PyTorch's signature and ignored (the result is returned).
+
+    Returns:
+        Tensor.
+    """
     _matrix(A, "linalg.eigvalsh")
     _uplo(UPLO)
     if not A.requires_grad:

@@ -61,51 +61,114 @@ class Tensor:
 
     @property
     def shape(self):
+        """The shape, a Size (a tuple subclass).
+
+        Returns:
+            Size.
+        """
         return Size(self._data.shape)
 
     def size(self, dim=None):
+        """The shape, or the size of one dimension.
+
+        Args:
+            dim: a dimension.
+
+        Returns:
+            Size, or int with dim.
+        """
         if dim is None:
             return Size(self._data.shape)
         return self._data.shape[dim]
 
     @property
     def ndim(self):
+        """The number of dimensions.
+
+        Returns:
+            int.
+        """
         return self._data.ndim
 
     def dim(self):
+        """The number of dimensions.
+
+        Returns:
+            int.
+        """
         return self._data.ndim
 
     ndimension = dim
 
     def numel(self):
+        """The number of elements.
+
+        Returns:
+            int.
+        """
         return self._data.size
 
     nelement = numel
 
     @property
     def dtype(self):
+        """The element type.
+
+        Returns:
+            dtype.
+        """
         return backend.from_numpy_dtype(self._data.dtype)
 
     @property
     def device(self):
+        """The device the data lives on.
+
+        Returns:
+            device.
+        """
         return backend.device_of(self._data)
 
     @property
     def is_cuda(self):
+        """True if the data lives on a CUDA device.
+
+        Returns:
+            bool.
+        """
         return type(self._data) is not _ndarray
 
     def is_floating_point(self):
+        """True for float16, float32 and float64 tensors.
+
+        Returns:
+            bool.
+        """
         return self._data.dtype.kind == "f"
 
     @property
     def itemsize(self):
+        """The size of one element in bytes.
+
+        Returns:
+            int.
+        """
         return self._data.itemsize
 
     def element_size(self):
+        """The size of one element in bytes.
+
+        Returns:
+            int.
+        """
         return self._data.itemsize
 
     @property
     def nbytes(self):
+        """The size of the data in bytes.
+
+        Returns:
+            int.
+        """
         return self._data.nbytes
 
     def _xp(self):
@@ -114,6 +177,11 @@ class Tensor:
     # ------------------------------------------------------------------ autograd attributes
     @property
     def requires_grad(self):
+        """True if operations on this tensor are recorded for autograd (settable on leaves).
+
+        Returns:
+            bool.
+        """
         return self._requires_grad
 
     @requires_grad.setter
@@ -135,23 +203,51 @@ class Tensor:
         self._requires_grad = value
 
     def requires_grad_(self, requires_grad=True):
+        """Set requires_grad in place (floating-point tensors only).
+
+        Args:
+            requires_grad: the new value.
+
+        Returns:
+            Tensor: self
+        """
         self.requires_grad = requires_grad
         return self
 
     @property
     def is_leaf(self):
+        """True for tensors made by the user (not by a recorded op), whose .grad backward fills.
+
+        Returns:
+            bool.
+        """
         return self._grad_fn is None
 
     @property
     def grad_fn(self):
+        """The node that made this tensor (``MulBackward0``, ...), or None for leaves.
+
+        Returns:
+            Node or None.
+        """
         return self._grad_fn
 
     @property
     def output_nr(self):
+        """Which output of its grad_fn this tensor is.
+
+        Returns:
+            int.
+        """
         return self._output_nr
 
     @property
     def grad(self):
+        """The gradient backward accumulated (leaves and retain_grad tensors), or None.
+
+        Returns:
+            Tensor or None.
+        """
         if self._grad_fn is not None and not self._retains_grad:
             engine.warn_nonleaf_grad()
         return self._grad
@@ -175,6 +271,11 @@ class Tensor:
 
     @property
     def retains_grad(self):
+        """True if retain_grad() was called on this non-leaf tensor.
+
+        Returns:
+            bool.
+        """
         return self._retains_grad
 
     @property
@@ -289,6 +390,11 @@ class Tensor:
         return t
 
     def detach_(self):
+        """Detach this tensor from the graph in place (it becomes a leaf).
+
+        Returns:
+            Tensor: self
+        """
         if self._base is not None and self._grad_fn is not None:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self._grad_fn = None
@@ -297,6 +403,14 @@ class Tensor:
 
     # ------------------------------------------------------------------ conversions
     def numpy(self, force=False):
+        """The data as a NumPy array (sharing memory on the CPU).
+
+        Args:
+            force: copy a CUDA tensor to the host, and allow a tensor that requires grad.
+
+        Returns:
+            numpy.ndarray.
+        """
         if self._requires_grad and not force:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
@@ -320,6 +434,11 @@ class Tensor:
         return a if dtype is None else a.astype(dtype, copy=False)
 
     def item(self):
+        """The value of a one-element tensor as a Python number.
+
+        Returns:
+            int, float or bool.
+        """
         if self._data.size != 1:
             raise RuntimeError(
                 f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
@@ -327,6 +446,11 @@ class Tensor:
         return self._data.item() if type(self._data) is _ndarray else self._data.get().item()
 
     def tolist(self):
+        """The data as (nested) Python lists of numbers.
+
+        Returns:
+            list or number.
+        """
         return self._data.tolist()
 
     def __float__(self):
@@ -406,9 +530,22 @@ class Tensor:
         return out
 
     def cpu(self):
+        """This tensor on the CPU (self when already there).
+
+        Returns:
+            Tensor.
+        """
         return self.to("cpu")
 
     def cuda(self, device=None):
+        """This tensor on a CUDA device (self when already there).
+
+        Args:
+            device: the device (None: the current one).
+
+        Returns:
+            Tensor.
+        """
         return self.to(backend.device("cuda", device) if isinstance(device, int) else (device or "cuda"))
 
     def type(self, dtype=None, non_blocking=False, **kwargs):
@@ -420,21 +557,51 @@ class Tensor:
         return tensor_type(self, dtype, non_blocking)
 
     def float(self):
+        """A float32 copy (self when already float32).
+
+        Returns:
+            Tensor.
+        """
         return self.to(backend.float32)
 
     def double(self):
+        """A float64 copy (self when already float64).
+
+        Returns:
+            Tensor.
+        """
         return self.to(backend.float64)
 
     def half(self):
+        """A float16 copy (self when already float16).
+
+        Returns:
+            Tensor.
+        """
         return self.to(backend.float16)
 
     def long(self):
+        """An int64 copy (self when already int64).
+
+        Returns:
+            Tensor.
+        """
         return self.to(backend.int64)
 
     def int(self):
+        """An int32 copy (self when already int32).
+
+        Returns:
+            Tensor.
+        """
         return self.to(backend.int32)
 
     def bool(self):
+        """A bool copy (self when already bool).
+
+        Returns:
+            Tensor.
+        """
         return self.to(backend.bool)
 
     # ------------------------------------------------------------------ in place
@@ -547,22 +714,64 @@ class Tensor:
         )
 
     def add_(self, other, alpha=1):
+        """In place: self += alpha * other.
+
+        Args:
+            other: a tensor or a number.
+            alpha: the multiplier of other.
+
+        Returns:
+            Tensor: self
+        """
         if alpha != 1:
             other = other * alpha
         return self._inplace(_arith.add, other, np.add)
 
     def sub_(self, other, alpha=1):
+        """In place: self -= alpha * other.
+
+        Args:
+            other: a tensor or a number.
+            alpha: the multiplier of other.
+
+        Returns:
+            Tensor: self
+        """
         if alpha != 1:
             other = other * alpha
         return self._inplace(_arith.sub, other, np.subtract)
 
     def mul_(self, other):
+        """In place: self *= other.
+
+        Args:
+            other: a tensor or a number.
+
+        Returns:
+            Tensor: self
+        """
         return self._inplace(_arith.mul, other, np.multiply)
 
     def div_(self, other):
+        """In place: self /= other.
+
+        Args:
+            other: a tensor or a number.
+
+        Returns:
+            Tensor: self
+        """
         return self._inplace(_arith.div, other, np.true_divide)
 
     def pow_(self, other):
+        """In place: self **= other.
+
+        Args:
+            other: a tensor or a number.
+
+        Returns:
+            Tensor: self
+        """
         return self._inplace(_arith.pow, other, np.power)
 
     __iadd__ = add_
@@ -572,9 +781,22 @@ class Tensor:
     __ipow__ = pow_
 
     def zero_(self):
+        """Fill with zeros in place.
+
+        Returns:
+            Tensor: self
+        """
         return self.fill_(0)
 
     def fill_(self, value):
+        """Fill with value in place.
+
+        Args:
+            value: a number or a 0-d tensor.
+
+        Returns:
+            Tensor: self
+        """
         if self._check_inplace(value):
             from .ops.indexing import Fill
 
@@ -584,6 +806,14 @@ class Tensor:
         return self
 
     def copy_(self, src):
+        """Copy src's values into this tensor in place (broadcast, cast to its dtype, across devices).
+
+        Args:
+            src: the source tensor.
+
+        Returns:
+            Tensor: self
+        """
         src_t = src if isinstance(src, Tensor) else None
         if self._check_inplace(src_t):
             from .ops.indexing import CopyFrom
@@ -601,6 +831,15 @@ class Tensor:
         return self
 
     def clamp_(self, min=None, max=None):
+        """Clamp in place to [min, max].
+
+        Args:
+            min: the lower bound (a number, tensor or None).
+            max: the upper bound (a number, tensor or None).
+
+        Returns:
+            Tensor: self
+        """
         if self._check_inplace(None):
             from .ops.elementwise import clamp
 

@@ -36,6 +36,14 @@ _installed = {}  # op class -> "lower" or "fp32", while patched
 
 
 def is_autocast_available(device_type):
+    """True if autocast supports the device type.
+
+    Args:
+        device_type: ``"cpu"`` or ``"cuda"``.
+
+    Returns:
+        bool.
+    """
     return device_type in _DEVICE_TYPES
 
 
@@ -179,6 +187,14 @@ def is_autocast_enabled(device_type=None):
 
 
 def get_autocast_dtype(device_type):
+    """The dtype autocast casts to on a device type.
+
+    Args:
+        device_type: ``"cpu"`` or ``"cuda"``.
+
+    Returns:
+        dtype.
+    """
     d = _st.state.dtype.get(device_type)
     if d is None:
         return backend.float16 if device_type == "cuda" else backend.bfloat16

@@ -24,6 +24,16 @@ def _new_state():
 
 
 class GradScaler:
+    """Loss scaling for mixed-precision training, as ``torch.amp.GradScaler``: ``scaler.scale(loss).backward()``, ``scaler.step(optimizer)``, ``scaler.update()``.
+
+    Args:
+        device: the device type of the gradients.
+        init_scale: the initial scale factor.
+        growth_factor: the factor the scale grows by after growth_interval steps without inf/NaN.
+        backoff_factor: the factor the scale shrinks by after a step with inf/NaN gradients.
+        growth_interval: the number of clean steps between growths.
+        enabled: if False, every method passes through.
+    """
     def __init__(self, device="cuda", init_scale=2.0 ** 16, growth_factor=2.0,
                  backoff_factor=0.5, growth_interval=2000, enabled=True):
         self._device = str(device)

@@ -11,6 +11,11 @@ _state = _State()
 
 
 def is_grad_enabled():
+    """True if operations are recorded for autograd on this thread.
+
+    Returns:
+        bool.
+    """
     return _state.enabled
 
 
@@ -43,6 +48,7 @@ class no_grad(_GradModeContext):
 
 
 class enable_grad(_GradModeContext):
+    """Context manager and decorator that turns gradient recording on (inside no_grad, too)."""
     def __enter__(self):
         self._prev = _state.enabled
         _state.enabled = True

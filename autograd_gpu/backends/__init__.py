@@ -27,4 +27,9 @@ def set_float32_matmul_precision(precision):
 
 
 def get_float32_matmul_precision():
+    """The float32 matmul precision setting (``"highest"``, ``"high"`` or ``"medium"``).
+
+    Returns:
+        str.
+    """
     return cuda.matmul._precision

@@ -37,14 +37,17 @@ class DistBackendError(DistError):
 
 
 class DistNetworkError(DistError):
+    """A network error of the distributed store or backend (as PyTorch's)."""
     pass
 
 
 class DistStoreError(DistError):
+    """An error of the distributed key-value store, such as a timeout (as PyTorch's)."""
     pass
 
 
 class RedOpType(enum.IntEnum):
+    """The reduce operations of ReduceOp (SUM, PRODUCT, MIN, MAX, AVG, BAND, BOR, BXOR)."""
     SUM = 0
     AVG = 1
     PRODUCT = 2
@@ -251,10 +254,20 @@ _yield = getattr(os, "sched_yield", lambda: time.sleep(0))
 
 
 def is_available():
+    """True: the distributed package is always present (its backends load at init).
+
+    Returns:
+        bool.
+    """
     return True
 
 
 def is_mpi_available():
+    """True if mpi4py can be imported (the ``"mpi"`` and ``"gloo"`` backends).
+
+    Returns:
+        bool.
+    """
     try:
         import mpi4py  # noqa: F401
     except ImportError:
@@ -263,6 +276,11 @@ def is_mpi_available():
 
 
 def is_nccl_available():
+    """True if CuPy's NCCL bindings can be imported (the ``"nccl"`` backend).
+
+    Returns:
+        bool.
+    """
     try:
         from cupy.cuda import nccl  # noqa: F401
     except Exception:
@@ -271,14 +289,29 @@ def is_nccl_available():
 
 
 def is_gloo_available():
+    """True if the ``"gloo"`` backend (run on MPI here) is available.
+
+    Returns:
+        bool.
+    """
     return is_mpi_available()
 
 
 def is_initialized():
+    """True once init_process_group has run.
+
+    Returns:
+        bool.
+    """
     return _state.default is not None
 
 
 def is_torchelastic_launched():
+    """True if the process was started by a torchrun-style launcher (TORCHELASTIC_RUN_ID is set).
+
+    Returns:
+        bool.
+    """
     return os.environ.get("TORCHELASTIC_RUN_ID") is not None
 
 
@@ -398,6 +431,14 @@ def get_rank(group=None):
 
 
 def get_world_size(group=None):
+    """The number of ranks in a group.
+
+    Args:
+        group: the group (None: the default group).
+
+    Returns:
+        int.
+    """
     pg = _group(group)
     if pg is GroupMember.NON_GROUP_MEMBER:
         return -1
@@ -405,6 +446,14 @@ def get_world_size(group=None):
 
 
 def get_backend(group=None):
+    """The name of a group's backend.
+
+    Args:
+        group: the group (None: the default group).
+
+    Returns:
+        str.
+    """
     pg = _group(group)
     if pg is GroupMember.NON_GROUP_MEMBER:
         raise ValueError("Invalid process group specified")
@@ -412,11 +461,28 @@ def get_backend(group=None):
 
 
 def get_process_group_ranks(group):
+    """The global ranks of a group's members.
+
+    Args:
+        group: the group.
+
+    Returns:
+        list of int.
+    """
     pg = _group(group)
     return list(pg._ranks)
 
 
 def get_global_rank(group, group_rank):
+    """The global rank of a group's rank.
+
+    Args:
+        group: the group.
+        group_rank: the rank within the group.
+
+    Returns:
+        int.
+    """
     pg = _group(group)
     if not 0 <= group_rank < len(pg._ranks):
         raise ValueError(f"Group rank {group_rank} is not part of group {pg}")
@@ -424,6 +490,15 @@ def get_global_rank(group, group_rank):
 
 
 def get_group_rank(group, global_rank):
+    """The rank within a group of a global rank.
+
+    Args:
+        group: the group.
+        global_rank: the global rank.
+
+    Returns:
+        int.
+    """
     pg = _group(group)
     if global_rank not in pg._ranks:
         raise ValueError(f"Global rank {global_rank} is not part of group {pg}")
@@ -860,6 +935,18 @@ def irecv(tensor, src=None, group=None, tag=0, group_src=None):
 
 
 def send(tensor, dst=None, group=None, tag=0, group_dst=None):
+    """Send a tensor to rank dst (blocking).
+
+    Args:
+        tensor: the tensor to send.
+        dst: the global destination rank.
+        group: the group (None: the default group).
+        tag: a tag matching the receiver's.
+        group_dst: the destination as a rank within group.
+
+    Returns:
+        None.
+    """
     w = isend(tensor, dst, group, tag, group_dst)
     if w is not None:
         w.wait()

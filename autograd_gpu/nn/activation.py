@@ -13,6 +13,13 @@ def _inplace(m, first=False):
 
 
 class Hardtanh(Module):
+    """Clamps to [min_val, max_val] (``F.hardtanh``).
+
+    Args:
+        min_val: the lower bound.
+        max_val: the upper bound.
+        inplace: write the result into input (PyTorch's in-place rules apply).
+    """
     def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
         super().__init__()
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
@@ -27,6 +34,11 @@ class Hardtanh(Module):
 
 
 class ReLU6(Hardtanh):
+    """min(max(0, x), 6).
+
+    Args:
+        inplace: write the result into input (PyTorch's in-place rules apply).
+    """
     def __init__(self, inplace=False):
         super().__init__(0.0, 6.0, inplace)
 
@@ -48,33 +60,44 @@ class _Simple(Module):
 
 
 class Hardsigmoid(_Simple):
+    """relu6(x + 3) / 6."""
     fn = staticmethod(F.hardsigmoid)
 
 
 class Hardswish(_Simple):
+    """x * relu6(x + 3) / 6."""
     fn = staticmethod(F.hardswish)
 
 
 class Mish(_Simple):
+    """x * tanh(softplus(x))."""
     fn = staticmethod(F.mish)
 
 
 class Softsign(Module):
+    """x / (1 + abs(x))."""
     def forward(self, input):
         return F.softsign(input)
 
 
 class Tanhshrink(Module):
+    """x - tanh(x)."""
     def forward(self, input):
         return F.tanhshrink(input)
 
 
 class LogSigmoid(Module):
+    """log(sigmoid(x)), computed stably."""
     def forward(self, input):
         return F.log_sigmoid(input)
 
 
 class Softmin(Module):
+    """softmax(-x) along dim.
+
+    Args:
+        dim: the dimension the result sums to 1 over.
+    """
     def __init__(self, dim=None):
         super().__init__()
         self.dim = dim
@@ -87,6 +110,12 @@ class Softmin(Module):
 
 
 class CELU(Module):
+    """max(0, x) + min(0, alpha (exp(x / alpha) - 1)).
+
+    Args:
+        alpha: the scale of the negative part.
+        inplace: write the result into input (PyTorch's in-place rules apply).
+    """
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
         self.alpha, self.inplace = alpha, inplace
@@ -99,6 +128,11 @@ class CELU(Module):
 
 
 class SELU(Module):
+    """scale * elu(x, alpha) with SELU's fixed constants.
+
+    Args:
+        inplace: write the result into input (PyTorch's in-place rules apply).
+    """
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = inplace
@@ -111,6 +145,11 @@ class SELU(Module):
 
 
 class Softshrink(Module):
+    """x - lambd above lambd, x + lambd below -lambd, 0 between.
+
+    Args:
+        lambd: the threshold (>= 0).
+    """
     def __init__(self, lambd=0.5):
         super().__init__()
         self.lambd = lambd
@@ -123,11 +162,19 @@ class Softshrink(Module):
 
 
 class Hardshrink(Softshrink):
+    """x where abs(x) > lambd, else 0."""
     def forward(self, input):
         return F.hardshrink(input, self.lambd)
 
 
 class Threshold(Module):
+    """x where x > threshold, else value.
+
+    Args:
+        threshold: the threshold.
+        value: the replacement.
+        inplace: write the result into input (PyTorch's in-place rules apply).
+    """
     def __init__(self, threshold, value, inplace=False):
         super().__init__()
         self.threshold, self.value, self.inplace = threshold, value, inplace
@@ -140,6 +187,11 @@ class Threshold(Module):
 
 
 class GLU(Module):
+    """The gated linear unit: a * sigmoid(b), a and b the halves of the input along dim.
+
+    Args:
+        dim: the dimension split in two (its size must be even).
+    """
     def __init__(self, dim=-1):
         super().__init__()
         self.dim = dim

@@ -4,6 +4,12 @@ from .module import Module
 
 
 class CosineSimilarity(Module):
+    """The cosine similarity of two inputs along dim (``F.cosine_similarity``).
+
+    Args:
+        dim: the dimension of the vectors.
+        eps: the lower bound of each norm.
+    """
     def __init__(self, dim=1, eps=1e-8):
         super().__init__()
         self.dim, self.eps = dim, eps
@@ -13,6 +19,13 @@ class CosineSimilarity(Module):
 
 
 class PairwiseDistance(Module):
+    """The p-norm distance of rows, norm(x1 - x2 + eps) (``F.pairwise_distance``).
+
+    Args:
+        p: the norm's order.
+        eps: added to the difference.
+        keepdim: keep the reduced dimension.
+    """
     def __init__(self, p=2.0, eps=1e-6, keepdim=False):
         super().__init__()
         self.norm, self.eps, self.keepdim = p, eps, keepdim

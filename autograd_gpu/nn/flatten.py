@@ -4,6 +4,12 @@ from .module import Module
 
 
 class Unflatten(Module):
+    """Splits dimension dim into the shape unflattened_size.
+
+    Args:
+        dim: the dimension to split.
+        unflattened_size: the shape it becomes.
+    """
     def __init__(self, dim, unflattened_size):
         super().__init__()
         if not isinstance(dim, int):

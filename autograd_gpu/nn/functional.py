@@ -74,6 +74,16 @@ class Linear(Node):
 
 
 def linear(input, weight, bias=None):
+    """x W^T + b.
+
+    Args:
+        input: the input tensor.
+        weight: the weight, (out_features, in_features).
+        bias: the bias, (out_features,), or None.
+
+    Returns:
+        Tensor: shape (..., out_features)
+    """
     return Linear.apply(input, weight, bias)
 
 
@@ -111,14 +121,44 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """exp(x) / sum(exp(x)) along dim, computed stably.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension that sums to 1.
+        dtype: cast the input to this dtype first.
+
+    Returns:
+        Tensor.
+    """
     return _softmax(input, dim, dtype)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """log(softmax(x)) along dim, computed stably.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension normalized over.
+        dtype: cast the input to this dtype first.
+
+    Returns:
+        Tensor.
+    """
     return _log_softmax(input, dim, dtype)
 
 
 def flatten(input, start_dim=0, end_dim=-1):
+    """Flattens dimensions start_dim .. end_dim into one.
+
+    Args:
+        input: the input tensor.
+        start_dim: the first dimension flattened.
+        end_dim: the last one.
+
+    Returns:
+        Tensor.
+    """
     return _flatten(input, start_dim, end_dim)
 
 

@@ -6,6 +6,15 @@ from ..autograd.grad_mode import no_grad
 
 
 def calculate_gain(nonlinearity, param=None):
+    """The recommended gain for a nonlinearity (PyTorch's values).
+
+    Args:
+        nonlinearity: ``"linear"``, ``"conv2d"``, ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"leaky_relu"``, ``"selu"``, ..
+        param: the negative slope for leaky_relu.
+
+    Returns:
+        float.
+    """
     linear = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
               "conv_transpose3d", "sigmoid")
     if nonlinearity in linear:
@@ -57,16 +66,47 @@ def _fill(tensor, arr):
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
+    """Fill tensor in place with uniform numbers in [a, b).
+
+    Args:
+        tensor: the tensor to fill.
+        a: the lower bound.
+        b: the upper bound.
+        generator: the Generator to draw from (None: the device's global one).
+
+    Returns:
+        Tensor: tensor
+    """
     with no_grad():
         return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
+    """Fill tensor in place with normal numbers.
+
+    Args:
+        tensor: the tensor to fill.
+        mean: the mean.
+        std: the standard deviation.
+        generator: the Generator to draw from (None: the device's global one).
+
+    Returns:
+        Tensor: tensor
+    """
     with no_grad():
         return tensor.normal_(mean, std, generator=generator)
 
 
 def constant_(tensor, val):
+    """Fill tensor in place with val.
+
+    Args:
+        tensor: the tensor to fill.
+        val: the value.
+
+    Returns:
+        Tensor: tensor
+    """
     with no_grad():
         tensor._data.fill(val)
         tensor._version[0] += 1
@@ -74,14 +114,38 @@ def constant_(tensor, val):
 
 
 def zeros_(tensor):
+    """Fill tensor in place with zeros.
+
+    Args:
+        tensor: the tensor to fill.
+
+    Returns:
+        Tensor: tensor
+    """
     return constant_(tensor, 0.0)
 
 
 def ones_(tensor):
+    """Fill tensor in place with ones.
+
+    Args:
+        tensor: the tensor to fill.
+
+    Returns:
+        Tensor: tensor
+    """
     return constant_(tensor, 1.0)
 
 
 def eye_(tensor):
+    """Fill a 2-D tensor in place with the identity matrix.
+
+    Args:
+        tensor: the 2-D tensor to fill.
+
+    Returns:
+        Tensor: tensor
+    """
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     xp = tensor._xp()
@@ -89,18 +153,50 @@ def eye_(tensor):
 
 
 def xavier_uniform_(tensor, gain=1.0, generator=None):
+    """Glorot uniform init: U(-a, a), a = gain sqrt(6 / (fan_in + fan_out)).
+
+    Args:
+        tensor: the tensor to fill (at least 2-D).
+        gain: the scale factor.
+        generator: the Generator to draw from (None: the device's global one).
+
+    Returns:
+        Tensor: tensor
+    """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     a = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return uniform_(tensor, -a, a, generator)
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None):
+    """Glorot normal init: N(0, std²), std = gain sqrt(2 / (fan_in + fan_out)).
+
+    Args:
+        tensor: the tensor to fill (at least 2-D).
+        gain: the scale factor.
+        generator: the Generator to draw from (None: the device's global one).
+
+    Returns:
+        Tensor: tensor
+    """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return normal_(tensor, 0.0, std, generator)
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """He uniform init: U(-b, b), b = gain sqrt(3 / fan).
+
+    Args:
+        tensor: the tensor to fill (at least 2-D).
+        a: the negative slope of the rectifier after this layer (leaky_relu).
+        mode: ``"fan_in"`` or ``"fan_out"``, the fan used.
+        nonlinearity: the nonlinearity, for calculate_gain.
+        generator: the Generator to draw from (None: the device's global one).
+
+    Returns:
+        Tensor: tensor
+    """
     if 0 in tuple(tensor.shape):
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
@@ -109,6 +205,18 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """He normal init: N(0, std²), std = gain / sqrt(fan).
+
+    Args:
+        tensor: the tensor to fill (at least 2-D).
+        a: the negative slope of the rectifier after this layer (leaky_relu).
+        mode: ``"fan_in"`` or ``"fan_out"``, the fan used.
+        nonlinearity: the nonlinearity, for calculate_gain.
+        generator: the Generator to draw from (None: the device's global one).
+
+    Returns:
+        Tensor: tensor
+    """
     if 0 in tuple(tensor.shape):
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))

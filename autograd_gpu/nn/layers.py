@@ -8,6 +8,12 @@ from .module import Module, Parameter
 
 
 class Identity(Module):
+    """Returns its input unchanged (any constructor arguments are ignored).
+
+    Args:
+        args: ignored.
+        kwargs: ignored.
+    """
     def __init__(self, *args, **kwargs):
         super().__init__()
 
@@ -46,6 +52,11 @@ class Linear(Module):
 
 
 class ReLU(Module):
+    """max(x, 0).
+
+    Args:
+        inplace: write the result into input (PyTorch's in-place rules apply).
+    """
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = inplace
@@ -58,6 +69,12 @@ class ReLU(Module):
 
 
 class LeakyReLU(Module):
+    """x where x >= 0, else negative_slope * x.
+
+    Args:
+        negative_slope: the slope below 0.
+        inplace: write the result into input (PyTorch's in-place rules apply).
+    """
     def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
         self.negative_slope = negative_slope
@@ -71,16 +88,23 @@ class LeakyReLU(Module):
 
 
 class Sigmoid(Module):
+    """1 / (1 + exp(-x)), stable at any input."""
     def forward(self, input):
         return F.sigmoid(input)
 
 
 class Tanh(Module):
+    """tanh(x)."""
     def forward(self, input):
         return F.tanh(input)
 
 
 class GELU(Module):
+    """x * Phi(x), Phi the standard normal CDF.
+
+    Args:
+        approximate: ``"none"`` (erf) or ``"tanh"``.
+    """
     def __init__(self, approximate="none"):
         super().__init__()
         self.approximate = approximate
@@ -93,6 +117,11 @@ class GELU(Module):
 
 
 class SiLU(Module):
+    """x * sigmoid(x).
+
+    Args:
+        inplace: write the result into input (PyTorch's in-place rules apply).
+    """
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = inplace
@@ -102,6 +131,12 @@ class SiLU(Module):
 
 
 class ELU(Module):
+    """x where x > 0, else alpha (exp(x) - 1).
+
+    Args:
+        alpha: the scale of the negative part.
+        inplace: write the result into input (PyTorch's in-place rules apply).
+    """
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
         self.alpha = alpha
@@ -114,6 +149,12 @@ class ELU(Module):
 
 
 class Softplus(Module):
+    """log(1 + exp(beta x)) / beta, linear above threshold.
+
+    Args:
+        beta: the sharpness.
+        threshold: above beta x > threshold the result is x.
+    """
     def __init__(self, beta=1.0, threshold=20.0):
         super().__init__()
         self.beta, self.threshold = beta, threshold
@@ -126,6 +167,11 @@ class Softplus(Module):
 
 
 class Softmax(Module):
+    """softmax along dim.
+
+    Args:
+        dim: the dimension that sums to 1.
+    """
     def __init__(self, dim=None):
         super().__init__()
         self.dim = dim
@@ -138,6 +184,11 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
+    """log_softmax along dim.
+
+    Args:
+        dim: the dimension normalized over.
+    """
     def __init__(self, dim=None):
         super().__init__()
         self.dim = dim
@@ -167,6 +218,12 @@ class Dropout(Module):
 
 
 class Flatten(Module):
+    """Flattens dimensions start_dim .. end_dim (by default all but the batch dimension).
+
+    Args:
+        start_dim: the first dimension flattened.
+        end_dim: the last one.
+    """
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim

@@ -41,6 +41,12 @@ class L1Loss(_Loss):
 
 
 class HuberLoss(_Loss):
+    """The Huber loss: 0.5 d² where abs(d) < delta, else delta (abs(d) - 0.5 delta), d = input - target.
+
+    Args:
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+        delta: where the loss turns from quadratic to linear.
+    """
     def __init__(self, reduction="mean", delta=1.0):
         super().__init__(reduction=reduction)
         self.delta = delta
@@ -86,6 +92,15 @@ class CrossEntropyLoss(_WeightedLoss):
 
 
 class NLLLoss(_WeightedLoss):
+    """The negative log-likelihood loss of log-probabilities (N, C, ...) and class indices.
+
+    Args:
+        weight: a weight per class.
+        size_average: deprecated form of reduction, as in PyTorch.
+        ignore_index: a target value that contributes nothing.
+        reduce: deprecated form of reduction, as in PyTorch.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+    """
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
                  reduction="mean"):
         super().__init__(weight, size_average, reduce, reduction)
@@ -129,6 +144,14 @@ class KLDivLoss(_PlainLoss):
 
 
 class MarginRankingLoss(_PlainLoss):
+    """max(0, -y (x1 - x2) + margin).
+
+    Args:
+        margin: the margin.
+        size_average: deprecated form of reduction, as in PyTorch.
+        reduce: deprecated form of reduction, as in PyTorch.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+    """
     def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
@@ -139,6 +162,14 @@ class MarginRankingLoss(_PlainLoss):
 
 
 class HingeEmbeddingLoss(_PlainLoss):
+    """x where y = 1, max(0, margin - x) where y = -1.
+
+    Args:
+        margin: the margin.
+        size_average: deprecated form of reduction, as in PyTorch.
+        reduce: deprecated form of reduction, as in PyTorch.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+    """
     def __init__(self, margin=1.0, size_average=None, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
@@ -148,6 +179,14 @@ class HingeEmbeddingLoss(_PlainLoss):
 
 
 class CosineEmbeddingLoss(_PlainLoss):
+    """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1.
+
+    Args:
+        margin: the margin.
+        size_average: deprecated form of reduction, as in PyTorch.
+        reduce: deprecated form of reduction, as in PyTorch.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+    """
     def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
@@ -158,6 +197,16 @@ class CosineEmbeddingLoss(_PlainLoss):
 
 
 class PoissonNLLLoss(_PlainLoss):
+    """The Poisson negative log-likelihood: exp(input) - target input (log_input), or input - target log(input + eps).
+
+    Args:
+        log_input: the input is the log of the rate.
+        full: add the Stirling term.
+        size_average: deprecated form of reduction, as in PyTorch.
+        eps: keeps log away from 0.
+        reduce: deprecated form of reduction, as in PyTorch.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+    """
     def __init__(self, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                  reduction="mean"):
         super().__init__(size_average, reduce, reduction)
@@ -169,6 +218,13 @@ class PoissonNLLLoss(_PlainLoss):
 
 
 class GaussianNLLLoss(_PlainLoss):
+    """The Gaussian negative log-likelihood 0.5 (log(var) + (input - target)² / var), var clamped at eps.
+
+    Args:
+        full: add the constant 0.5 log(2 pi).
+        eps: the lower bound of var.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+    """
     def __init__(self, *, full=False, eps=1e-6, reduction="mean"):
         super().__init__(None, None, reduction)
         self.full, self.eps = full, eps
@@ -179,11 +235,20 @@ class GaussianNLLLoss(_PlainLoss):
 
 
 class SoftMarginLoss(_PlainLoss):
+    """mean of log(1 + exp(-y x))."""
     def forward(self, input, target):
         return _L.soft_margin_loss(input, target, reduction=self.reduction)
 
 
 class MultiLabelSoftMarginLoss(_PlainLoss):
+    """The multi-label one-versus-all loss: binary cross-entropy with logits, averaged over classes.
+
+    Args:
+        weight: a weight per class.
+        size_average: deprecated form of reduction, as in PyTorch.
+        reduce: deprecated form of reduction, as in PyTorch.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+    """
     def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
@@ -194,6 +259,17 @@ class MultiLabelSoftMarginLoss(_PlainLoss):
 
 
 class TripletMarginLoss(_PlainLoss):
+    """max(d(a, p) - d(a, n) + margin, 0) with the p-norm distance.
+
+    Args:
+        margin: the margin.
+        p: the norm's order.
+        eps: added to differences.
+        swap: use the smaller of d(a, n) and d(p, n).
+        size_average: deprecated form of reduction, as in PyTorch.
+        reduce: deprecated form of reduction, as in PyTorch.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+    """
     def __init__(self, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None, reduce=None,
                  reduction="mean"):
         super().__init__(size_average, reduce, reduction)
@@ -208,6 +284,16 @@ class TripletMarginLoss(_PlainLoss):
 
 
 class MultiMarginLoss(_PlainLoss):
+    """The multi-class hinge loss sum_i max(0, margin - x[y] + x[i])^p / C.
+
+    Args:
+        p: 1 or 2.
+        margin: the margin.
+        weight: a weight per class.
+        size_average: deprecated form of reduction, as in PyTorch.
+        reduce: deprecated form of reduction, as in PyTorch.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+    """
     def __init__(self, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
                  reduction="mean"):
         super().__init__(size_average, reduce, reduction)

@@ -129,14 +129,17 @@ class _InstanceNorm(_NormBase):
 
 
 class InstanceNorm1d(_InstanceNorm):
+    """Normalizes each channel of each sample of (N, C, L) input over L."""
     _spatial = 1
 
 
 class InstanceNorm2d(_InstanceNorm):
+    """Normalizes each channel of each sample of (N, C, H, W) input over H, W."""
     _spatial = 2
 
 
 class InstanceNorm3d(_InstanceNorm):
+    """Normalizes each channel of each sample of (N, C, D, H, W) input over D, H, W."""
     _spatial = 3
 
 

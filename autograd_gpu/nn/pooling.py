@@ -23,18 +23,29 @@ class _MaxPoolNd(Module):
 
 
 class MaxPool1d(_MaxPoolNd):
+    """The maximum over windows of (N, C, L) input (``F.max_pool1d``)."""
     def forward(self, input):
         return _ops.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                                ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
 
 class MaxPool2d(_MaxPoolNd):
+    """The maximum over windows of (N, C, H, W) input (``F.max_pool2d``)."""
     def forward(self, input):
         return _ops.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                                ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
 
 class AvgPool1d(Module):
+    """The mean over windows of (N, C, L) input (``F.avg_pool1d``).
+
+    Args:
+        kernel_size: the window size.
+        stride: the step (kernel_size when None).
+        padding: implicit zero padding on each side.
+        ceil_mode: round the output size up.
+        count_include_pad: count the padding in the divisor.
+    """
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True):
         super().__init__()
@@ -52,6 +63,16 @@ class AvgPool1d(Module):
 
 
 class AvgPool2d(Module):
+    """The mean over windows of (N, C, H, W) input (``F.avg_pool2d``).
+
+    Args:
+        kernel_size: the window size (an int or a pair).
+        stride: the step (kernel_size when None).
+        padding: implicit zero padding on each side.
+        ceil_mode: round the output size up.
+        count_include_pad: count the padding in the divisor.
+        divisor_override: divide by this instead.
+    """
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True, divisor_override=None):
         super().__init__()
@@ -78,11 +99,13 @@ class _AdaptivePool(Module):
 
 
 class AdaptiveAvgPool1d(_AdaptivePool):
+    """Average pooling to a fixed output length."""
     def forward(self, input):
         return _ops.adaptive_avg_pool1d(input, self.output_size)
 
 
 class AdaptiveAvgPool2d(_AdaptivePool):
+    """Average pooling to a fixed output size."""
     def forward(self, input):
         return _ops.adaptive_avg_pool2d(input, self.output_size)
 
@@ -94,10 +117,12 @@ class _AdaptiveMaxPool(_AdaptivePool):
 
 
 class AdaptiveMaxPool1d(_AdaptiveMaxPool):
+    """Max pooling to a fixed output length."""
     def forward(self, input):
         return _ops.adaptive_max_pool1d(input, self.output_size, self.return_indices)
 
 
 class AdaptiveMaxPool2d(_AdaptiveMaxPool):
+    """Max pooling to a fixed output size."""
     def forward(self, input):
         return _ops.adaptive_max_pool2d(input, self.output_size, self.return_indices)

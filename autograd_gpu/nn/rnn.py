@@ -459,6 +459,16 @@ class RNNCellBase(Module):
 
 
 class RNNCell(RNNCellBase):
+    """One step of an Elman RNN: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh).
+
+    Args:
+        input_size: the features of x.
+        hidden_size: the features of h.
+        bias: learn b_ih and b_hh.
+        nonlinearity: ``"tanh"`` or ``"relu"``.
+        device: the result's device (None: the default device).
+        dtype: the result's dtype (None: as PyTorch picks it).
+    """
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None,
                  dtype=None):
         super().__init__(input_size, hidden_size, bias, device, dtype)
@@ -475,6 +485,7 @@ class RNNCell(RNNCellBase):
 
 
 class LSTMCell(RNNCellBase):
+    """One LSTM step: (h, c) -> (h', c'), gates in PyTorch's order i, f, g, o."""
     _gates = 4
 
     def forward(self, input, hx=None):
@@ -486,6 +497,7 @@ class LSTMCell(RNNCellBase):
 
 
 class GRUCell(RNNCellBase):
+    """One GRU step: h -> h', gates in PyTorch's order r, z, n."""
     _gates = 3
 
     def forward(self, input, hx=None):

@@ -8,6 +8,19 @@ from .module import Module, Parameter
 
 
 class Embedding(Module):
+    """A lookup table: row i of weight for index i. The weight starts N(0, 1).
+
+    Args:
+        num_embeddings: the number of rows.
+        embedding_dim: the size of each row.
+        padding_idx: a row that stays zero and gets no gradient.
+        max_norm: rows looked up are rescaled in place to at most this norm.
+        norm_type: the p of that norm.
+        scale_grad_by_freq: divide gradients by the index counts in the batch.
+        sparse: not supported (must be False).
+        device: the result's device (None: the default device).
+        dtype: the result's dtype (None: as PyTorch picks it).
+    """
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
                  norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None,
                  _freeze=False, device=None, dtype=None):

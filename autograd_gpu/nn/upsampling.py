@@ -4,6 +4,15 @@ from .module import Module
 
 
 class Upsample(Module):
+    """Resizes (N, C, ...) input (``F.interpolate``).
+
+    Args:
+        size: the output size.
+        scale_factor: the multiplier of the input size.
+        mode: ``"nearest"``, ``"nearest-exact"``, ``"linear"``, ``"bilinear"`` or ``"trilinear"``.
+        align_corners: align the corner pixels (linear modes).
+        recompute_scale_factor: compute the scale from the output size.
+    """
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
                  recompute_scale_factor=None):
         super().__init__()
@@ -30,10 +39,22 @@ class Upsample(Module):
 
 
 class UpsamplingNearest2d(Upsample):
+    """Nearest-neighbour upsampling of (N, C, H, W) input.
+
+    Args:
+        size: the output size.
+        scale_factor: the multiplier of the input size.
+    """
     def __init__(self, size=None, scale_factor=None):
         super().__init__(size, scale_factor, mode="nearest")
 
 
 class UpsamplingBilinear2d(Upsample):
+    """Bilinear upsampling of (N, C, H, W) input with align_corners=True.
+
+    Args:
+        size: the output size.
+        scale_factor: the multiplier of the input size.
+    """
     def __init__(self, size=None, scale_factor=None):
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)

@@ -255,6 +255,16 @@ _np_f64 = np.float64
 
 
 def add(input, other, alpha=1):
+    """input + alpha * other, broadcast.
+
+    Args:
+        input: the input tensor.
+        other: the second operand: a tensor or a number, broadcast with input.
+        alpha: the multiplier of other.
+
+    Returns:
+        Tensor.
+    """
     if type(other) is _np_f64:
         other = float(other)
     if alpha != 1:  # (a Python-number `other` is scaled directly: Mul needs an array or Tensor)
@@ -263,6 +273,16 @@ def add(input, other, alpha=1):
 
 
 def sub(input, other, alpha=1):
+    """input - alpha * other, broadcast.
+
+    Args:
+        input: the input tensor.
+        other: the second operand: a tensor or a number, broadcast with input.
+        alpha: the multiplier of other.
+
+    Returns:
+        Tensor.
+    """
     if type(other) is _np_f64:
         other = float(other)
     if alpha != 1:  # (a Python-number `other` is scaled directly: Mul needs an array or Tensor)
@@ -271,12 +291,31 @@ def sub(input, other, alpha=1):
 
 
 def mul(input, other):
+    """input * other, broadcast.
+
+    Args:
+        input: the input tensor.
+        other: the second operand: a tensor or a number, broadcast with input.
+
+    Returns:
+        Tensor.
+    """
     if type(other) is _np_f64:
         other = float(other)
     return Mul.apply(input, other)
 
 
 def div(input, other, rounding_mode=None):
+    """input / other, broadcast (true division, or rounded).
+
+    Args:
+        input: the input tensor.
+        other: the second operand: a tensor or a number, broadcast with input.
+        rounding_mode: None (true division), ``"trunc"`` or ``"floor"``.
+
+    Returns:
+        Tensor.
+    """
     if type(other) is _np_f64:
         other = float(other)
     if rounding_mode is None:
@@ -298,12 +337,29 @@ def _is_int(x):
 
 
 def pow(input, exponent):
+    """input ** exponent, broadcast.
+
+    Args:
+        input: the input tensor.
+        exponent: a tensor or a number.
+
+    Returns:
+        Tensor.
+    """
     if type(exponent) is _np_f64:
         exponent = float(exponent)
     return Pow.apply(input, exponent)
 
 
 def neg(input):
+    """-input.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Neg.apply(input)
 
 
@@ -481,10 +537,32 @@ class Lerp(Node):
 
 
 def addcmul(input, tensor1, tensor2, *, value=1):
+    """input + value * tensor1 * tensor2.
+
+    Args:
+        input: the input tensor.
+        tensor1: the first factor.
+        tensor2: the second factor.
+        value: the multiplier.
+
+    Returns:
+        Tensor.
+    """
     return Addcmul.apply(input, tensor1, tensor2, value=_scalar(value))
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1):
+    """input + value * tensor1 / tensor2.
+
+    Args:
+        input: the input tensor.
+        tensor1: the numerator.
+        tensor2: the denominator.
+        value: the multiplier.
+
+    Returns:
+        Tensor.
+    """
     if all(getattr(getattr(t, "_data", None), "dtype", _f32).kind in "biu" for t in (tensor1, tensor2)):
         raise RuntimeError(
             "Integer division with addcdiv is no longer supported, and in a future  release "
@@ -497,6 +575,16 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
 
 
 def lerp(input, end, weight):
+    """input + weight * (end - input), weight 1 giving end exactly.
+
+    Args:
+        input: the input tensor.
+        end: the end points.
+        weight: a number or a tensor.
+
+    Returns:
+        Tensor.
+    """
     from ..tensor import _TORCH_TYPE_NAMES as names
 
     for what, t in (("end", end), ("weight", weight)):

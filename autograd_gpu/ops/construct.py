@@ -34,24 +34,69 @@ def _like_self(self, dtype, device):
 
 
 def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+    """Zeros of the given size, with this tensor's dtype and device unless given.
+
+    Args:
+        size: the shape.
+        dtype: the result's dtype (None: as PyTorch picks it).
+        device: the result's device (None: the default device).
+        requires_grad: record operations on the result for autograd.
+
+    Returns:
+        Tensor.
+    """
     dtype, device = _like_self(self, dtype, device)
     return creation.zeros(_size_arg(size, "new_zeros"), dtype=dtype, device=device,
                           requires_grad=requires_grad)
 
 
 def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+    """Ones of the given size, with this tensor's dtype and device unless given.
+
+    Args:
+        size: the shape.
+        dtype: the result's dtype (None: as PyTorch picks it).
+        device: the result's device (None: the default device).
+        requires_grad: record operations on the result for autograd.
+
+    Returns:
+        Tensor.
+    """
     dtype, device = _like_self(self, dtype, device)
     return creation.ones(_size_arg(size, "new_ones"), dtype=dtype, device=device,
                          requires_grad=requires_grad)
 
 
 def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+    """An uninitialized tensor of the given size, with this tensor's dtype and device unless given.
+
+    Args:
+        size: the shape.
+        dtype: the result's dtype (None: as PyTorch picks it).
+        device: the result's device (None: the default device).
+        requires_grad: record operations on the result for autograd.
+
+    Returns:
+        Tensor.
+    """
     dtype, device = _like_self(self, dtype, device)
     return creation.empty(_size_arg(size, "new_empty"), dtype=dtype, device=device,
                           requires_grad=requires_grad)
 
 
 def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    """fill_value everywhere, with this tensor's dtype and device unless given.
+
+    Args:
+        size: the shape.
+        fill_value: the value.
+        dtype: the result's dtype (None: as PyTorch picks it).
+        device: the result's device (None: the default device).
+        requires_grad: record operations on the result for autograd.
+
+    Returns:
+        Tensor.
+    """
     dtype, device = _like_self(self, dtype, device)
     return creation.full(_size_arg((size,), "new_full"), fill_value, dtype=dtype, device=device,
                          requires_grad=requires_grad)
@@ -102,21 +147,51 @@ def _shape_inplace(self, op):
 
 
 def unsqueeze_(self, dim):
+    """Insert a dimension of size 1 at dim, in place (same object).
+
+    Args:
+        dim: where the new dimension goes.
+
+    Returns:
+        Tensor: self
+    """
     return _shape_inplace(self, lambda t: _shape_ops.unsqueeze(t, dim))
 
 
 def squeeze_(self, dim=None):
+    """Remove dimensions of size 1, in place (same object).
+
+    Args:
+        dim: only this dimension (or these); None: all of size 1.
+
+    Returns:
+        Tensor: self
+    """
     return _shape_inplace(self, lambda t: _shape_ops.squeeze(t) if dim is None
                           else _shape_ops.squeeze(t, dim))
 
 
 def t_(self):
+    """Transpose a matrix in place (same object).
+
+    Returns:
+        Tensor: self
+    """
     if self.ndim > 2:
         raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
     return _shape_inplace(self, _shape_ops.t)
 
 
 def transpose_(self, dim0, dim1):
+    """Swap dimensions dim0 and dim1 in place (same object).
+
+    Args:
+        dim0: the first dimension.
+        dim1: the second.
+
+    Returns:
+        Tensor: self
+    """
     return _shape_inplace(self, lambda t: _shape_ops.transpose(t, dim0, dim1))
 
 
@@ -172,18 +247,38 @@ def stride(self, dim=None):
 
 
 def storage_offset(self):
+    """The offset of the first element in the underlying memory, in elements.
+
+    Returns:
+        int.
+    """
     return backend.storage_offset(self._data)
 
 
 def data_ptr(self):
+    """The address of the first element.
+
+    Returns:
+        int.
+    """
     return backend.data_ptr(self._data)
 
 
 def is_complex(self):
+    """False: complex dtypes do not exist here.
+
+    Returns:
+        bool.
+    """
     return self._data.dtype.kind == "c"
 
 
 def bfloat16(self):
+    """Raises: NumPy and CuPy have no bfloat16 arrays (use float32 or float16).
+
+    Returns:
+        Tensor.
+    """
     return self.to(backend.bfloat16)  # (raises: NumPy has no bfloat16; the error says what to use)
 
 

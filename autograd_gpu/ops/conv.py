@@ -972,6 +972,15 @@ def adaptive_avg_pool2d(input, output_size):
 
 
 def adaptive_avg_pool1d(input, output_size):
+    """Average pooling of (N, C, L) input to output_size positions.
+
+    Args:
+        input: the input tensor.
+        output_size: the output length.
+
+    Returns:
+        Tensor.
+    """
     op = "adaptive_avg_pool1d"
     _check_1d_dims(input, op)
     o = _one_int(output_size, "output_size", op)
@@ -1065,6 +1074,16 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Max pooling of (N, C, L) input to output_size positions.
+
+    Args:
+        input: the input tensor.
+        output_size: the output length.
+        return_indices: also return the indices of the maxima.
+
+    Returns:
+        Tensor, or (Tensor, indices) with return_indices.
+    """
     op = "adaptive_max_pool1d"
     _check_1d_dims(input, op)
     o = _one_int(output_size, "output_size", op)

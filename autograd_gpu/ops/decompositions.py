@@ -204,6 +204,18 @@ def _substitute(xp, t, b):
 
 
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
+    """The solution X of A X = B (or X A = B) for triangular A.
+
+    Args:
+        A: the triangular matrices (..., n, n).
+        B: the right-hand sides.
+        upper: A is upper triangular.
+        left: solve A X = B (True) or X A = B.
+        unitriangular: assume ones on the diagonal.
+
+    Returns:
+        Tensor.
+    """
     return SolveTriangular.apply(A, B, upper=bool(upper), left=bool(left),
                                  unitriangular=bool(unitriangular))
 

@@ -432,50 +432,146 @@ logical_not = _no_grad_unary("logical_not")
 
 
 def exp(input):
+    """exp(x).
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Exp.apply(input)
 
 
 def log(input):
+    """The natural logarithm.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Log.apply(input)
 
 
 def log1p(input):
+    """log(1 + x), accurate near 0.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Log1p.apply(input)
 
 
 def sqrt(input):
+    """The square root.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Sqrt.apply(input)
 
 
 def rsqrt(input):
+    """1 / sqrt(x).
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return 1 / Sqrt.apply(input)
 
 
 def square(input):
+    """x * x.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return input * input
 
 
 def sin(input):
+    """The sine.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Sin.apply(input)
 
 
 def cos(input):
+    """The cosine.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Cos.apply(input)
 
 
 def tan(input):
+    """The tangent.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Tan.apply(input)
 
 
 def tanh(input):
+    """The hyperbolic tangent.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Tanh.apply(input)
 
 
 def sigmoid(input):
+    """1 / (1 + exp(-x)), stable at any input (sigmoid(-1000) is 0 with no warning).
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Sigmoid.apply(input)
 
 
 def relu(input):
+    """max(x, 0); the gradient at 0 is 0.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Relu.apply(input)
 
 
@@ -486,36 +582,107 @@ def _num(v):
 
 
 def leaky_relu(input, negative_slope=0.01):
+    """x where x >= 0, else negative_slope * x.
+
+    Args:
+        input: the input tensor.
+        negative_slope: the slope below 0.
+
+    Returns:
+        Tensor.
+    """
     return LeakyRelu.apply(input, negative_slope=_num(negative_slope))
 
 
 def elu(input, alpha=1.0):
+    """x where x > 0, else alpha (exp(x) - 1).
+
+    Args:
+        input: the input tensor.
+        alpha: the scale of the negative part.
+
+    Returns:
+        Tensor.
+    """
     return Elu.apply(input, alpha=_num(alpha))
 
 
 def silu(input):
+    """x * sigmoid(x).
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Silu.apply(input)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta x)) / beta, x itself where beta x > threshold.
+
+    Args:
+        input: the input tensor.
+        beta: the sharpness.
+        threshold: where the result turns linear.
+
+    Returns:
+        Tensor.
+    """
     return Softplus.apply(input, beta=_num(beta), threshold=_num(threshold))
 
 
 def gelu(input, approximate="none"):
+    """x * Phi(x), Phi the standard normal CDF.
+
+    Args:
+        input: the input tensor.
+        approximate: ``"none"`` (erf) or ``"tanh"``.
+
+    Returns:
+        Tensor.
+    """
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return Gelu.apply(input, approximate=approximate)
 
 
 def abs(input):
+    """The absolute value; the gradient at 0 is 0.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Abs.apply(input)
 
 
 def sign(input):
+    """-1, 0 or 1 by the sign of x (zero gradient).
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Sign.apply(input)
 
 
 def clamp(input, min=None, max=None):
+    """x limited to [min, max]; the gradient passes where min <= x <= max.
+
+    Args:
+        input: the input tensor.
+        min: the lower bound (a number, tensor or None).
+        max: the upper bound (a number, tensor or None).
+
+    Returns:
+        Tensor.
+    """
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -534,14 +701,42 @@ clip = clamp
 
 
 def maximum(input, other):
+    """The elementwise maximum (ties share the gradient).
+
+    Args:
+        input: the input tensor.
+        other: a tensor broadcastable with input.
+
+    Returns:
+        Tensor.
+    """
     return Maximum.apply(input, other)
 
 
 def minimum(input, other):
+    """The elementwise minimum (ties share the gradient).
+
+    Args:
+        input: the input tensor.
+        other: a tensor broadcastable with input.
+
+    Returns:
+        Tensor.
+    """
     return Minimum.apply(input, other)
 
 
 def where(condition, input=None, other=None):
+    """input where condition is True, else other; ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``.
+
+    Args:
+        condition: a bool tensor.
+        input: the values where True (a tensor or a number).
+        other: the values where False (a tensor or a number).
+
+    Returns:
+        Tensor, or a tuple of index tensors.
+    """
     if input is None and other is None:
         from .indexing import nonzero
 
@@ -1128,88 +1323,262 @@ class _Predicate(Node):
 
 
 def log2(input):
+    """The base-2 logarithm.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Log2.apply(input)
 
 
 def log10(input):
+    """The base-10 logarithm.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Log10.apply(input)
 
 
 def exp2(input):
+    """2 ** x.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Exp2.apply(input)
 
 
 def expm1(input):
+    """exp(x) - 1, accurate near 0.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Expm1.apply(input)
 
 
 def asin(input):
+    """The inverse sine.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Asin.apply(input)
 
 
 def acos(input):
+    """The inverse cosine.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Acos.apply(input)
 
 
 def atan(input):
+    """The inverse tangent.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Atan.apply(input)
 
 
 def sinh(input):
+    """The hyperbolic sine.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Sinh.apply(input)
 
 
 def cosh(input):
+    """The hyperbolic cosine.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Cosh.apply(input)
 
 
 def asinh(input):
+    """The inverse hyperbolic sine.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Asinh.apply(input)
 
 
 def acosh(input):
+    """The inverse hyperbolic cosine.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Acosh.apply(input)
 
 
 def atanh(input):
+    """The inverse hyperbolic tangent.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Atanh.apply(input)
 
 
 def erfc(input):
+    """The complementary error function 1 - erf(x).
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Erfc.apply(input)
 
 
 def erfinv(input):
+    """The inverse error function.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Erfinv.apply(input)
 
 
 def reciprocal(input):
+    """1 / x.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Reciprocal.apply(input)
 
 
 def frac(input):
+    """The fractional part x - trunc(x).
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Frac.apply(input)
 
 
 def sinc(input):
+    """sin(pi x) / (pi x), 1 at 0.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Sinc.apply(input)
 
 
 def logit(input, eps=None):
+    """log(p / (1 - p)), p clamped to [eps, 1 - eps] when eps is given.
+
+    Args:
+        input: the input tensor.
+        eps: the clamp bound, or None.
+
+    Returns:
+        Tensor.
+    """
     return Logit.apply(input, eps=None if eps is None or eps < 0 else float(eps))
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """x with NaN, +inf and -inf replaced by numbers.
+
+    Args:
+        input: the input tensor.
+        nan: the value for NaN.
+        posinf: the value for +inf (None: the dtype's largest).
+        neginf: the value for -inf (None: the dtype's lowest).
+
+    Returns:
+        Tensor.
+    """
     return NanToNum.apply(input, nan=nan, posinf=posinf, neginf=neginf)
 
 
 def clamp_min(input, min):
+    """max(x, min).
+
+    Args:
+        input: the input tensor.
+        min: a number or tensor.
+
+    Returns:
+        Tensor.
+    """
     if isinstance(min, Tensor):
         return _ClampBound.apply(input, min, is_min=True)
     return ClampMin.apply(input, lo=_num(min))
 
 
 def clamp_max(input, max):
+    """min(x, max).
+
+    Args:
+        input: the input tensor.
+        max: a number or tensor.
+
+    Returns:
+        Tensor.
+    """
     if isinstance(max, Tensor):
         return _ClampBound.apply(input, max, is_min=False)
     return ClampMax.apply(input, hi=_num(max))
@@ -1237,46 +1606,136 @@ _TORCH_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char
 
 
 def logaddexp(input, other):
+    """log(exp(x) + exp(y)), computed stably.
+
+    Args:
+        input: the input tensor.
+        other: the second operand: a tensor or a number, broadcast with input.
+
+    Returns:
+        Tensor.
+    """
     _integers_refused("logaddexp", input, other)
     return Logaddexp.apply(input, _operand(other))
 
 
 def logaddexp2(input, other):
+    """log2(2**x + 2**y), computed stably.
+
+    Args:
+        input: the input tensor.
+        other: the second operand: a tensor or a number, broadcast with input.
+
+    Returns:
+        Tensor.
+    """
     _integers_refused("logaddexp2", input, other)
     return Logaddexp2.apply(input, _operand(other))
 
 
 def xlogy(input, other):
+    """x * log(y), 0 where x is 0.
+
+    Args:
+        input: the input tensor.
+        other: the second operand: a tensor or a number, broadcast with input.
+
+    Returns:
+        Tensor.
+    """
     _first_tensor("xlogy", input, other)
     return Xlogy.apply(_operand(input), _operand(other))
 
 
 def hypot(input, other):
+    """sqrt(x² + y²).
+
+    Args:
+        input: the input tensor.
+        other: the second operand: a tensor or a number, broadcast with input.
+
+    Returns:
+        Tensor.
+    """
     _integers_refused("hypot", input, other)
     return Hypot.apply(input, other)
 
 
 def atan2(input, other):
+    """The angle of the point (other, input): atan(input / other) in the right quadrant.
+
+    Args:
+        input: the input tensor.
+        other: the second operand: a tensor or a number, broadcast with input.
+
+    Returns:
+        Tensor.
+    """
     return Atan2.apply(input, other)
 
 
 def copysign(input, other):
+    """abs(input) with other's sign.
+
+    Args:
+        input: the input tensor.
+        other: the second operand: a tensor or a number, broadcast with input.
+
+    Returns:
+        Tensor.
+    """
     return Copysign.apply(input, _operand(other))
 
 
 def fmod(input, other):
+    """The remainder of division with the dividend's sign (C's fmod).
+
+    Args:
+        input: the input tensor.
+        other: the second operand: a tensor or a number, broadcast with input.
+
+    Returns:
+        Tensor.
+    """
     return _FmodRemainder.apply(input, _operand(other), floor=False)
 
 
 def remainder(input, other):
+    """The remainder of division with the divisor's sign (Python's %).
+
+    Args:
+        input: the input tensor.
+        other: the second operand: a tensor or a number, broadcast with input.
+
+    Returns:
+        Tensor.
+    """
     return _FmodRemainder.apply(input, _operand(other), floor=True)
 
 
 def floor_divide(input, other):
+    """floor(input / other); recorded without a derivative, as in PyTorch.
+
+    Args:
+        input: the input tensor.
+        other: the second operand: a tensor or a number, broadcast with input.
+
+    Returns:
+        Tensor.
+    """
     return _NotDifferentiable.apply(input, _operand(other), fname="floor_divide")
 
 
 def heaviside(input, values):
+    """0 below 0, 1 above, values at 0; recorded without a derivative.
+
+    Args:
+        input: the input tensor.
+        values: the result where input is 0.
+
+    Returns:
+        Tensor.
+    """
     if isinstance(values, Tensor) and isinstance(input, Tensor) and values.dtype != input.dtype:
         raise RuntimeError(
             "heaviside is not yet implemented for tensors with different dtypes.")
@@ -1284,14 +1743,38 @@ def heaviside(input, values):
 
 
 def signbit(input):
+    """True where the sign bit is set (-0.0 included).
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor: bool
+    """
     return _Predicate.apply(input, test=lambda xp, x: xp.signbit(x))
 
 
 def isposinf(input):
+    """True where x is +inf.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor: bool
+    """
     return _Predicate.apply(input, test=lambda xp, x: x == math.inf)
 
 
 def isneginf(input):
+    """True where x is -inf.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor: bool
+    """
     return _Predicate.apply(input, test=lambda xp, x: x == -math.inf)
 
 
@@ -1315,6 +1798,18 @@ def _same_dtype(op, a, b):
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """True where abs(input - other) <= atol + rtol abs(other).
+
+    Args:
+        input: the input tensor.
+        other: the second operand: a tensor or a number, broadcast with input.
+        rtol: the relative tolerance.
+        atol: the absolute tolerance.
+        equal_nan: count NaN == NaN as close.
+
+    Returns:
+        Tensor: bool
+    """
     _same_dtype("isclose", input, other)
     return _IsClose.apply(input, _operand(other), rtol=rtol, atol=atol, equal_nan=equal_nan)
 
@@ -1393,8 +1888,26 @@ _bind_math()
 
 
 def clamp_min_(input, min):
+    """max(x, min), in place.
+
+    Args:
+        input: the input tensor.
+        min: a number or tensor.
+
+    Returns:
+        Tensor: input
+    """
     return input.clamp_min_(min)
 
 
 def clamp_max_(input, max):
+    """min(x, max), in place.
+
+    Args:
+        input: the input tensor.
+        max: a number or tensor.
+
+    Returns:
+        Tensor: input
+    """
     return input.clamp_max_(max)

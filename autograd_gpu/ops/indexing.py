@@ -277,6 +277,15 @@ def setitem(self, key, value):
 
 
 def nonzero(input, as_tuple=False):
+    """The indices of the nonzero elements.
+
+    Args:
+        input: the input tensor.
+        as_tuple: return one index tensor per dimension.
+
+    Returns:
+        Tensor (count, ndim) of int64, or a tuple of 1-D index tensors with as_tuple.
+    """
     xp = input._xp()
     idx = xp.nonzero(input._data)
     if as_tuple:
@@ -285,6 +294,16 @@ def nonzero(input, as_tuple=False):
 
 
 def masked_fill(input, mask, value):
+    """input with value where mask is True.
+
+    Args:
+        input: the input tensor.
+        mask: a bool tensor broadcastable to input.
+        value: a number or a 0-d tensor.
+
+    Returns:
+        Tensor.
+    """
     from .elementwise import where
 
     return where(mask, value, input)
@@ -684,6 +703,16 @@ class MaskedScatter(Node):
 
 
 def take_along_dim(input, indices, dim=None):
+    """Values at indices along dim (indices broadcast with input).
+
+    Args:
+        input: the input tensor.
+        indices: an int64 tensor.
+        dim: the dimension (None: input flattened).
+
+    Returns:
+        Tensor.
+    """
     from .shape import broadcast_to, reshape
 
     idx = _raw(indices)
@@ -720,6 +749,19 @@ def gather(input, dim, index, *, sparse_grad=False):
 
 
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):
+    """A copy of input with src (or value) written at index along dim.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension indexed.
+        index: an int64 tensor of positions.
+        src: the values written.
+        value: a number written instead of src.
+        reduce: ``"add"`` or ``"multiply"`` to combine instead of overwrite.
+
+    Returns:
+        Tensor.
+    """
     if src is None:
         src = value
     if reduce is not None:
@@ -738,12 +780,36 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
 
 
 def scatter_add(input, dim, index, src):
+    """A copy of input with src added at index along dim.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension indexed.
+        index: an int64 tensor of positions.
+        src: the values added.
+
+    Returns:
+        Tensor.
+    """
     _check_same_dtype(input, src)
     axis, key, idx = _scatter_key("scatter_add", input, dim, index, src)
     return ScatterAdd.apply(input, _src_region(src, index), key=key)
 
 
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    """A copy of input with src reduced into it at index along dim.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension indexed.
+        index: an int64 tensor of positions.
+        src: the values.
+        reduce: ``"sum"``, ``"prod"``, ``"mean"``, ``"amax"`` or ``"amin"``.
+        include_self: include input's own values in the reduction.
+
+    Returns:
+        Tensor.
+    """
     if reduce not in ("sum", "prod", "mean", "amax", "amin"):
         raise RuntimeError(
             f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
@@ -809,6 +875,18 @@ def _on_1d(input, f):
 
 
 def index_add(input, dim, index, source, *, alpha=1):
+    """A copy of input with alpha * source added at rows index along dim.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension indexed.
+        index: a 1-D int64 tensor.
+        source: the values added.
+        alpha: the multiplier.
+
+    Returns:
+        Tensor.
+    """
     axis, idx, size = _index_key("index_add_", input, dim, index)
     _source_rows_check("index_add_", input, axis, idx, source, True)
     _check_bounds(idx, size, axis)
@@ -819,6 +897,17 @@ def index_add(input, dim, index, source, *, alpha=1):
 
 
 def index_copy(input, dim, index, source):
+    """A copy of input with source written at rows index along dim.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension indexed.
+        index: a 1-D int64 tensor.
+        source: the values written.
+
+    Returns:
+        Tensor.
+    """
     axis, idx, size = _index_key("index_copy_", input, dim, index)
     _source_rows_check("index_copy_", input, axis, idx, source, True)
     _check_bounds(idx, size, axis, IndexError, "index_copy_(): ")
@@ -827,6 +916,17 @@ def index_copy(input, dim, index, source):
 
 
 def index_fill(input, dim, index, value):
+    """A copy of input with value at rows index along dim.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension indexed.
+        index: a 1-D int64 tensor.
+        value: the value.
+
+    Returns:
+        Tensor.
+    """
     axis, idx, size = _index_key("index_fill_", input, dim, index, long_only=True)
     if isinstance(value, Tensor) and value.ndim != 0:
         raise RuntimeError(
@@ -856,6 +956,17 @@ def _put_key(input, indices):
 
 
 def index_put(input, indices, values, accumulate=False):
+    """A copy of input with values at input[indices].
+
+    Args:
+        input: the input tensor.
+        indices: a tuple of index tensors.
+        values: the values written.
+        accumulate: add instead of overwrite.
+
+    Returns:
+        Tensor.
+    """
     key = _put_key(input, indices)
     if isinstance(values, Tensor) and values.dtype != input.dtype:
         raise RuntimeError(
@@ -879,6 +990,17 @@ def _flat_key(input, index, op):
 
 
 def put(input, index, source, accumulate=False):
+    """A copy of input with source at flat positions index.
+
+    Args:
+        input: the input tensor.
+        index: int64 flat positions.
+        source: the values.
+        accumulate: add instead of overwrite.
+
+    Returns:
+        Tensor.
+    """
     if source.numel() != _raw(index).size:
         raise IndexError(
             "put_(): Expected source and index to have the same number of elements, but got "
@@ -892,6 +1014,15 @@ def put(input, index, source, accumulate=False):
 
 
 def take(input, index):
+    """The elements of input, seen as 1-D, at index.
+
+    Args:
+        input: the input tensor.
+        index: int64 flat positions.
+
+    Returns:
+        Tensor: index's shape
+    """
     from .shape import reshape
 
     key = _flat_key(input, index, "take")
@@ -925,6 +1056,15 @@ def _broadcast_shape(a, b):
 
 
 def masked_select(input, mask):
+    """The elements where mask is True.
+
+    Args:
+        input: the input tensor.
+        mask: a bool tensor broadcastable to input.
+
+    Returns:
+        Tensor: 1-D
+    """
     from .shape import broadcast_to
 
     m = _bool_mask(mask, "masked_select")
@@ -935,6 +1075,16 @@ def masked_select(input, mask):
 
 
 def masked_scatter(input, mask, source):
+    """A copy of input with source's elements, in order, where mask is True.
+
+    Args:
+        input: the input tensor.
+        mask: a bool tensor broadcastable to input.
+        source: the values, at least as many as True entries.
+
+    Returns:
+        Tensor.
+    """
     m = _bool_mask(mask, "masked_scatter_")
     if source.dtype != input.dtype:
         raise RuntimeError(
@@ -948,6 +1098,14 @@ def masked_scatter(input, mask, source):
 
 
 def argwhere(input):
+    """The indices of the nonzero elements, one row each.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor: (count, ndim), int64
+    """
     return nonzero(input)
 
 
@@ -971,43 +1129,146 @@ def _inplace_from(self, compute, *others):
 
 
 def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
+    """In-place scatter.
+
+    Args:
+        dim: the dimension indexed.
+        index: an int64 tensor of positions.
+        src: the values written.
+        value: a number written instead of src.
+        reduce: ``"add"`` or ``"multiply"``.
+
+    Returns:
+        Tensor: self
+    """
     return _inplace_from(self, lambda t: scatter(t, dim, index, src, value, reduce=reduce), src)
 
 
 def scatter_add_(self, dim, index, src):
+    """In-place scatter_add.
+
+    Args:
+        dim: the dimension indexed.
+        index: an int64 tensor of positions.
+        src: the values added.
+
+    Returns:
+        Tensor: self
+    """
     return _inplace_from(self, lambda t: scatter_add(t, dim, index, src), src)
 
 
 def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
+    """In-place scatter_reduce.
+
+    Args:
+        dim: the dimension indexed.
+        index: an int64 tensor of positions.
+        src: the values.
+        reduce: ``"sum"``, ``"prod"``, ``"mean"``, ``"amax"`` or ``"amin"``.
+        include_self: include the tensor's own values.
+
+    Returns:
+        Tensor: self
+    """
     return _inplace_from(
         self, lambda t: scatter_reduce(t, dim, index, src, reduce, include_self=include_self), src)
 
 
 def index_add_(self, dim, index, source, *, alpha=1):
+    """In-place index_add.
+
+    Args:
+        dim: the dimension indexed.
+        index: a 1-D int64 tensor.
+        source: the values added.
+        alpha: the multiplier.
+
+    Returns:
+        Tensor: self
+    """
     return _inplace_from(self, lambda t: index_add(t, dim, index, source, alpha=alpha), source)
 
 
 def index_copy_(self, dim, index, source):
+    """In-place index_copy.
+
+    Args:
+        dim: the dimension indexed.
+        index: a 1-D int64 tensor.
+        source: the values written.
+
+    Returns:
+        Tensor: self
+    """
     return _inplace_from(self, lambda t: index_copy(t, dim, index, source), source)
 
 
 def index_fill_(self, dim, index, value):
+    """In-place index_fill.
+
+    Args:
+        dim: the dimension indexed.
+        index: a 1-D int64 tensor.
+        value: the value.
+
+    Returns:
+        Tensor: self
+    """
     return _inplace_from(self, lambda t: index_fill(t, dim, index, value), value)
 
 
 def index_put_(self, indices, values, accumulate=False):
+    """In-place index_put.
+
+    Args:
+        indices: a tuple of index tensors.
+        values: the values written.
+        accumulate: add instead of overwrite.
+
+    Returns:
+        Tensor: self
+    """
     return _inplace_from(self, lambda t: index_put(t, indices, values, accumulate), values)
 
 
 def put_(self, index, source, accumulate=False):
+    """In-place put.
+
+    Args:
+        index: int64 flat positions.
+        source: the values.
+        accumulate: add instead of overwrite.
+
+    Returns:
+        Tensor: self
+    """
     return _inplace_from(self, lambda t: put(t, index, source, accumulate), source)
 
 
 def masked_scatter_(self, mask, source):
+    """In-place masked_scatter.
+
+    Args:
+        mask: a bool tensor broadcastable to self.
+        source: the values.
+
+    Returns:
+        Tensor: self
+    """
     return _inplace_from(self, lambda t: masked_scatter(t, mask, source), source)
 
 
 def masked_fill_(self, mask, value):
+    """In-place masked_fill.
+
+    Args:
+        mask: a bool tensor broadcastable to self.
+        value: a number or a 0-d tensor.
+
+    Returns:
+        Tensor: self
+    """
     return _inplace_from(self, lambda t: masked_fill(t, mask, value), value)
 
 

@@ -223,6 +223,15 @@ class Pinverse(Node):
 
 
 def matmul(input, other):
+    """The matrix product with NumPy's rules: 1-D operands are vectors, leading dimensions broadcast.
+
+    Args:
+        input: the input tensor.
+        other: the second operand: a tensor or a number, broadcast with input.
+
+    Returns:
+        Tensor.
+    """
     return MatMul.apply(input, other)
 
 
@@ -231,18 +240,45 @@ def _rmatmul(self, other):
 
 
 def mm(input, mat2):
+    """The product of two matrices.
+
+    Args:
+        input: an (n, m) matrix.
+        mat2: an (m, p) matrix.
+
+    Returns:
+        Tensor: (n, p)
+    """
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm: both arguments must be 2-D, got {input.ndim}D and {mat2.ndim}D")
     return matmul(input, mat2)
 
 
 def bmm(input, mat2):
+    """The batched matrix product.
+
+    Args:
+        input: (b, n, m).
+        mat2: (b, m, p).
+
+    Returns:
+        Tensor: (b, n, p)
+    """
     if input.ndim != 3 or mat2.ndim != 3:
         raise RuntimeError(f"bmm: both arguments must be 3-D, got {input.ndim}D and {mat2.ndim}D")
     return matmul(input, mat2)
 
 
 def mv(input, vec):
+    """The matrix-vector product.
+
+    Args:
+        input: an (n, m) matrix.
+        vec: an (m,) vector.
+
+    Returns:
+        Tensor: (n,)
+    """
     if input.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(
             f"vector + matrix @ vector expected, got {input.ndim}D and {vec.ndim}D (in mv)"
@@ -251,6 +287,15 @@ def mv(input, vec):
 
 
 def dot(input, other):
+    """The inner product of two 1-D tensors.
+
+    Args:
+        input: the input tensor.
+        other: the second operand: a tensor or a number, broadcast with input.
+
+    Returns:
+        Tensor: 0-d
+    """
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(
             f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors (in dot)"
@@ -268,6 +313,15 @@ inner = dot
 
 
 def outer(input, vec2):
+    """The outer product of two 1-D tensors.
+
+    Args:
+        input: the input tensor.
+        vec2: the second vector.
+
+    Returns:
+        Tensor: (n, m)
+    """
     return input.reshape((-1, 1)) * vec2.reshape((1, -1))
 
 
@@ -275,14 +329,40 @@ ger = outer
 
 
 def inverse(input):
+    """The inverse of square matrices.
+
+    Args:
+        input: (..., n, n).
+
+    Returns:
+        Tensor.
+    """
     return Inverse.apply(input)
 
 
 def solve(A, B):
+    """The solution X of A X = B (batch dimensions broadcast).
+
+    Args:
+        A: (..., n, n).
+        B: (..., n) or (..., n, k).
+
+    Returns:
+        Tensor.
+    """
     return Solve.apply(A, B)
 
 
 def pinverse(input, rcond=1e-15):
+    """The Moore-Penrose pseudo-inverse, through the SVD.
+
+    Args:
+        input: (..., m, n).
+        rcond: singular values below rcond times the largest count as zero.
+
+    Returns:
+        Tensor: (..., n, m)
+    """
     return Pinverse.apply(input, rcond=rcond)
 
 
@@ -383,6 +463,18 @@ def _matrix_arg(t, what):
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """beta * input + alpha * (mat1 @ mat2).
+
+    Args:
+        input: the input tensor.
+        mat1: (n, m).
+        mat2: (m, p).
+        beta: the multiplier of input (0 ignores it, NaN included).
+        alpha: the multiplier of the product.
+
+    Returns:
+        Tensor.
+    """
     _matrix_arg(mat1, "mat1")
     _matrix_arg(mat2, "mat2")
     if mat1.shape[1] != mat2.shape[0]:
@@ -393,6 +485,18 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):
+    """beta * input + alpha * (mat @ vec).
+
+    Args:
+        input: the input tensor.
+        mat: (n, m).
+        vec: (m,).
+        beta: the multiplier of input (0 ignores it).
+        alpha: the multiplier of the product.
+
+    Returns:
+        Tensor.
+    """
     if mat.ndim != 2 or vec.ndim != 1 or input.ndim > 1:
         raise RuntimeError(
             f"vector + matrix @ vector expected, got {input.ndim}, {mat.ndim}, {vec.ndim}")
@@ -423,11 +527,35 @@ def _batches_arg(b1, b2, op):
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta * input + alpha * (batch1 @ batch2), batch by batch.
+
+    Args:
+        input: the input tensor.
+        batch1: (b, n, m).
+        batch2: (b, m, p).
+        beta: the multiplier of input (0 ignores it).
+        alpha: the multiplier of the product.
+
+    Returns:
+        Tensor.
+    """
     _batches_arg(batch1, batch2, "baddbmm")
     return _AddProduct.apply(input, batch1, batch2, beta=beta, alpha=alpha, kind="bmm")
 
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta * input + alpha * sum of batch1[i] @ batch2[i].
+
+    Args:
+        input: the input tensor.
+        batch1: (b, n, m).
+        batch2: (b, m, p).
+        beta: the multiplier of input (0 ignores it).
+        alpha: the multiplier of the product.
+
+    Returns:
+        Tensor.
+    """
     _batches_arg(batch1, batch2, "addbmm")
     return _AddProduct.apply(input, batch1, batch2, beta=beta, alpha=alpha, kind="sum_bmm")
 
@@ -785,11 +913,27 @@ SlogdetResult = collections.namedtuple("slogdet", ["sign", "logabsdet"])
 
 
 def det(input):
+    """The determinant of square matrices.
+
+    Args:
+        input: (..., n, n).
+
+    Returns:
+        Tensor.
+    """
     _square_check(input, "linalg.det")
     return Det.apply(input)
 
 
 def slogdet(input):
+    """The sign and log of the absolute determinant.
+
+    Args:
+        input: (..., n, n).
+
+    Returns:
+        named tuple (sign, logabsdet).
+    """
     _square_check(input, "linalg.slogdet")
     return SlogdetResult(*Slogdet.apply(input))
 

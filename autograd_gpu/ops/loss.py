@@ -397,18 +397,49 @@ def _warn_shapes(input, target, op):
 
 
 def mse_loss(input, target, reduction="mean"):
+    """The mean squared error (input - target)².
+
+    Args:
+        input: the input tensor.
+        target: the targets, input's shape.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Returns:
+        Tensor.
+    """
     _check_reduction(reduction, "mse_loss")
     _warn_shapes(input, target, "mse_loss")
     return MseLoss.apply(input, target, reduction=reduction)
 
 
 def l1_loss(input, target, reduction="mean"):
+    """The mean absolute error abs(input - target).
+
+    Args:
+        input: the input tensor.
+        target: the targets, input's shape.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Returns:
+        Tensor.
+    """
     _check_reduction(reduction, "l1_loss")
     _warn_shapes(input, target, "l1_loss")
     return L1Loss.apply(input, target, reduction=reduction)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0):
+    """The Huber loss (quadratic below delta, linear above).
+
+    Args:
+        input: the input tensor.
+        target: the targets, input's shape.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+        delta: where the loss turns linear.
+
+    Returns:
+        Tensor.
+    """
     _check_reduction(reduction, "huber_loss")
     _warn_shapes(input, target, "huber_loss")
     if delta <= 0:
@@ -417,6 +448,17 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
 
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """-(t log(x) + (1 - t) log(1 - x)), logs clamped at -100.
+
+    Args:
+        input: probabilities in [0, 1].
+        target: targets in [0, 1], input's shape.
+        weight: a weight per element (broadcast).
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Returns:
+        Tensor.
+    """
     _check_reduction(reduction, "binary_cross_entropy")
     if tuple(_shape(input)) != tuple(_shape(target)):
         raise ValueError(
@@ -427,6 +469,18 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+    """Binary cross-entropy of sigmoid(input), in the stable form (finite at any logit).
+
+    Args:
+        input: logits.
+        target: targets in [0, 1], input's shape.
+        weight: a weight per element (broadcast).
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+        pos_weight: a weight of the positive term per class.
+
+    Returns:
+        Tensor.
+    """
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     if tuple(_shape(input)) != tuple(_shape(target)):
         raise ValueError(
@@ -451,6 +505,21 @@ def _check_class_input(input, target, op):
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
+    """log_softmax over classes (dim 1) and the negative log-likelihood, fused.
+
+    Args:
+        input: logits (N, C, ...) or (C,).
+        target: class indices (N, ...) or class probabilities of input's shape.
+        weight: a weight per class.
+        size_average: deprecated form of reduction, as in PyTorch.
+        ignore_index: a target index that contributes nothing.
+        reduce: deprecated form of reduction, as in PyTorch.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+        label_smoothing: the amount of probability spread over all classes.
+
+    Returns:
+        Tensor.
+    """
     _check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
@@ -475,6 +544,20 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean"):
+    """The negative log-likelihood of log-probabilities and class indices.
+
+    Args:
+        input: log-probabilities (N, C, ...) or (C,).
+        target: class indices.
+        weight: a weight per class.
+        size_average: deprecated form of reduction, as in PyTorch.
+        ignore_index: a target index that contributes nothing.
+        reduce: deprecated form of reduction, as in PyTorch.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Returns:
+        Tensor.
+    """
     _check_reduction(reduction, "nll_loss")
     t = _raw(target)
     if not hasattr(t, "dtype") or t.dtype.kind not in "iu":
@@ -554,6 +637,19 @@ class SoftMarginLoss(Node):
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """0.5 d² / beta where abs(d) < beta, else abs(d) - 0.5 beta.
+
+    Args:
+        input: the input tensor.
+        target: the targets.
+        size_average: deprecated form of reduction, as in PyTorch.
+        reduce: deprecated form of reduction, as in PyTorch.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+        beta: the threshold (0: the L1 loss).
+
+    Returns:
+        Tensor.
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _size_warning(input, target)
     _valid_reduction(reduction)
@@ -565,6 +661,18 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """log(1 + exp(-target * input)), stable at any margin.
+
+    Args:
+        input: the input tensor.
+        target: labels 1 or -1.
+        size_average: deprecated form of reduction, as in PyTorch.
+        reduce: deprecated form of reduction, as in PyTorch.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Returns:
+        Tensor.
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _size_warning(input, target)
     _valid_reduction(reduction)

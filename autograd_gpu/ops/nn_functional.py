@@ -223,6 +223,14 @@ class Glu(Node):
 
 
 def log_sigmoid(input):
+    """log(sigmoid(x)) = min(x, 0) - log1p(exp(-abs(x))).
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return LogSigmoid.apply(input)
 
 
@@ -230,6 +238,17 @@ logsigmoid = log_sigmoid
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """clamp(x, min_val, max_val).
+
+    Args:
+        input: the input tensor.
+        min_val: the lower bound.
+        max_val: the upper bound.
+        inplace: write the result into input (PyTorch's in-place rules apply).
+
+    Returns:
+        Tensor.
+    """
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
     return _maybe_inplace(input, Hardtanh.apply(input, lo=_num(min_val), hi=_num(max_val)), inplace)
@@ -240,18 +259,55 @@ def relu6(input, inplace=False):
 
 
 def hardsigmoid(input, inplace=False):
+    """relu6(x + 3) / 6.
+
+    Args:
+        input: the input tensor.
+        inplace: write the result into input (PyTorch's in-place rules apply).
+
+    Returns:
+        Tensor.
+    """
     return _maybe_inplace(input, Hardsigmoid.apply(input), inplace)
 
 
 def hardswish(input, inplace=False):
+    """x * relu6(x + 3) / 6.
+
+    Args:
+        input: the input tensor.
+        inplace: write the result into input (PyTorch's in-place rules apply).
+
+    Returns:
+        Tensor.
+    """
     return _maybe_inplace(input, Hardswish.apply(input), inplace)
 
 
 def mish(input, inplace=False):
+    """x * tanh(softplus(x)).
+
+    Args:
+        input: the input tensor.
+        inplace: write the result into input (PyTorch's in-place rules apply).
+
+    Returns:
+        Tensor.
+    """
     return _maybe_inplace(input, Mish.apply(input), inplace)
 
 
 def celu(input, alpha=1.0, inplace=False):
+    """max(0, x) + min(0, alpha (exp(x / alpha) - 1)).
+
+    Args:
+        input: the input tensor.
+        alpha: the scale of the negative part (not 0).
+        inplace: write the result into input (PyTorch's in-place rules apply).
+
+    Returns:
+        Tensor.
+    """
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     # PyTorch's CELU backward takes 1 / alpha with alpha rounded to float32 (its formula
@@ -267,12 +323,30 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def selu(input, inplace=False):
+    """scale * elu(x, alpha) with SELU's constants.
+
+    Args:
+        input: the input tensor.
+        inplace: write the result into input (PyTorch's in-place rules apply).
+
+    Returns:
+        Tensor.
+    """
     out = ScaledElu.apply(input, alpha=_SELU_ALPHA, scale=_SELU_SCALE, input_scale=1.0,
                           name="EluBackward0")
     return _maybe_inplace(input, out, inplace)
 
 
 def softshrink(input, lambd=0.5):
+    """x - lambd above lambd, x + lambd below -lambd, 0 between.
+
+    Args:
+        input: the input tensor.
+        lambd: the threshold (>= 0).
+
+    Returns:
+        Tensor.
+    """
     if lambd < 0:
         big, kind = ("1.79769e+308", "Double") if _raw(input).dtype == np.float64 else (
             "3.40282e+38", "Float")
@@ -282,31 +356,86 @@ def softshrink(input, lambd=0.5):
 
 
 def hardshrink(input, lambd=0.5):
+    """x where abs(x) > lambd, else 0.
+
+    Args:
+        input: the input tensor.
+        lambd: the threshold.
+
+    Returns:
+        Tensor.
+    """
     return Hardshrink.apply(input, lambd=_num(lambd))
 
 
 def threshold(input, threshold, value, inplace=False):
+    """x where x > threshold, else value.
+
+    Args:
+        input: the input tensor.
+        threshold: the threshold.
+        value: the replacement.
+        inplace: write the result into input (PyTorch's in-place rules apply).
+
+    Returns:
+        Tensor.
+    """
     return _maybe_inplace(input, Threshold.apply(input, threshold=_num(threshold),
                                                  value=_num(value)), inplace)
 
 
 def softsign(input):
+    """x / (1 + abs(x)).
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     from .elementwise import abs as _abs
 
     return input / (_abs(input) + 1)
 
 
 def tanhshrink(input):
+    """x - tanh(x).
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return input - tanh(input)
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(-x) along dim.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension that sums to 1.
+        dtype: cast the input to this dtype first.
+
+    Returns:
+        Tensor.
+    """
     if dtype is not None:
         input = input.to(dtype)
     return softmax(-input, dim)
 
 
 def prelu(input, weight):
+    """x where x >= 0, else weight * x (one slope, or one per channel of dim 1).
+
+    Args:
+        input: the input tensor.
+        weight: the slopes, a scalar or 1-D tensor.
+
+    Returns:
+        Tensor.
+    """
     w = _raw(weight)
     if w.ndim > 1:
         raise RuntimeError(
@@ -321,6 +450,15 @@ def prelu(input, weight):
 
 
 def glu(input, dim=-1):
+    """a * sigmoid(b), a and b the halves of input along dim.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension split (its size must be even).
+
+    Returns:
+        Tensor: half the size along dim
+    """
     if input.ndim == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
     axis = normalize_dims(dim, input.ndim)[0]
@@ -443,6 +581,17 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
 
 
 def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Alpha dropout of whole channels (see AlphaDropout).
+
+    Args:
+        input: the input tensor.
+        p: the drop probability.
+        training: apply dropout (False returns input).
+        inplace: write the result into input (PyTorch's in-place rules apply).
+
+    Returns:
+        Tensor.
+    """
     _check_p(p)
     if input.ndim < 2:
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")

@@ -301,6 +301,19 @@ def _check(x, op):
 
 
 def sum(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+    """The sum of the elements, over dim or all of them.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension, or a tuple of them (None: all).
+        keepdim: keep reduced dimensions with size 1.
+        dtype: the result's dtype (None: as PyTorch picks it).
+        axis: NumPy's name of dim.
+        keepdims: NumPy's name of keepdim.
+
+    Returns:
+        Tensor.
+    """
     if dim is None and axis is None and dtype is None and not keepdim and not keepdims:
         return Sum.apply(input, axes=None, keepdim=False)  # the common x.sum()
     dim, keepdim = _dim_args(dim, axis, keepdim, keepdims)
@@ -311,6 +324,19 @@ def sum(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None)
 
 
 def mean(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+    """The mean of the elements, over dim or all of them.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension, or a tuple of them (None: all).
+        keepdim: keep reduced dimensions with size 1.
+        dtype: the result's dtype (None: as PyTorch picks it).
+        axis: NumPy's name of dim.
+        keepdims: NumPy's name of keepdim.
+
+    Returns:
+        Tensor.
+    """
     if dim is None and axis is None and dtype is None and not keepdim and not keepdims:
         return Mean.apply(input, axes=None, keepdim=False)  # the common x.mean()
     dim, keepdim = _dim_args(dim, axis, keepdim, keepdims)
@@ -321,6 +347,20 @@ def mean(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+    """The variance over dim (or all elements), with Bessel's correction by default.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension, or a tuple of them (None: all).
+        unbiased: the old form of correction (True: 1, False: 0).
+        keepdim: keep reduced dimensions with size 1.
+        correction: the difference between the count and the divisor (default 1).
+        axis: NumPy's name of dim.
+        keepdims: NumPy's name of keepdim.
+
+    Returns:
+        Tensor.
+    """
     dim, keepdim = _dim_args(dim, axis, keepdim, keepdims)
     if isinstance(dim, bool):  # var(x, False): the old positional `unbiased`
         unbiased, dim = dim, None
@@ -332,6 +372,20 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+    """The standard deviation over dim (or all elements), with Bessel's correction by default.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension, or a tuple of them (None: all).
+        unbiased: the old form of correction (True: 1, False: 0).
+        keepdim: keep reduced dimensions with size 1.
+        correction: the difference between the count and the divisor (default 1).
+        axis: NumPy's name of dim.
+        keepdims: NumPy's name of keepdim.
+
+    Returns:
+        Tensor.
+    """
     v = var(input, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
     raw = v._data if isinstance(v, Tensor) else v
     zero = raw == 0
@@ -344,6 +398,19 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
 
 
 def prod(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+    """The product of the elements, over dim or all of them (its gradient exact with zeros).
+
+    Args:
+        input: the input tensor.
+        dim: the dimension, or a tuple of them (None: all).
+        keepdim: keep reduced dimensions with size 1.
+        dtype: the result's dtype (None: as PyTorch picks it).
+        axis: NumPy's name of dim.
+        keepdims: NumPy's name of keepdim.
+
+    Returns:
+        Tensor.
+    """
     dim, keepdim = _dim_args(dim, axis, keepdim, keepdims)
     if dtype is not None:
         input = input.to(dtype)
@@ -370,19 +437,63 @@ def _maxmin(input, dim, keepdim, is_max, axis, keepdims):
 
 
 def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """The maximum of all elements; with dim, the maxima and their indices.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension, or a tuple of them (None: all).
+        keepdim: keep reduced dimensions with size 1.
+        axis: NumPy's name of dim.
+        keepdims: NumPy's name of keepdim.
+
+    Returns:
+        Tensor, or named tuple (values, indices) with dim.
+    """
     return _maxmin(input, dim, keepdim, True, axis, keepdims)
 
 
 def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """The minimum of all elements; with dim, the minima and their indices.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension, or a tuple of them (None: all).
+        keepdim: keep reduced dimensions with size 1.
+        axis: NumPy's name of dim.
+        keepdims: NumPy's name of keepdim.
+
+    Returns:
+        Tensor, or named tuple (values, indices) with dim.
+    """
     return _maxmin(input, dim, keepdim, False, axis, keepdims)
 
 
 def amax(input, dim=(), keepdim=False):
+    """The maximum over dim (all dims by default); ties share the gradient.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension, or a tuple of them (None: all).
+        keepdim: keep reduced dimensions with size 1.
+
+    Returns:
+        Tensor.
+    """
     axes = _reduce_axes(dim, input.ndim, "amax") if dim != () else None
     return MaxMin.apply(input, axes=axes, keepdim=keepdim, is_max=True, with_indices=False)
 
 
 def amin(input, dim=(), keepdim=False):
+    """The minimum over dim (all dims by default); ties share the gradient.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension, or a tuple of them (None: all).
+        keepdim: keep reduced dimensions with size 1.
+
+    Returns:
+        Tensor.
+    """
     axes = _reduce_axes(dim, input.ndim, "amin") if dim != () else None
     return MaxMin.apply(input, axes=axes, keepdim=keepdim, is_max=False, with_indices=False)
 
@@ -398,18 +509,52 @@ class _ArgReduce(Node):
 
 
 def argmax(input, dim=None, keepdim=False, *, axis=None):
+    """The index of the maximum, over dim or of the flattened input.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension, or a tuple of them (None: all).
+        keepdim: keep reduced dimensions with size 1.
+        axis: NumPy's name of dim.
+
+    Returns:
+        Tensor: int64
+    """
     dim = axis if axis is not None else dim
     axes = normalize_dims(dim, input.ndim, "argmax")
     return _ArgReduce.apply(input, axis=None if axes is None else axes[0], keepdim=keepdim, is_max=True)
 
 
 def argmin(input, dim=None, keepdim=False, *, axis=None):
+    """The index of the minimum, over dim or of the flattened input.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension, or a tuple of them (None: all).
+        keepdim: keep reduced dimensions with size 1.
+        axis: NumPy's name of dim.
+
+    Returns:
+        Tensor: int64
+    """
     dim = axis if axis is not None else dim
     axes = normalize_dims(dim, input.ndim, "argmin")
     return _ArgReduce.apply(input, axis=None if axes is None else axes[0], keepdim=keepdim, is_max=False)
 
 
 def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """log(sum(exp(x))) over dim, computed stably.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension, or a tuple of them (None: all).
+        keepdim: keep reduced dimensions with size 1.
+        axis: NumPy's name of dim.
+        keepdims: NumPy's name of keepdim.
+
+    Returns:
+        Tensor.
+    """
     dim, keepdim = _dim_args(dim, axis, keepdim, keepdims)
     axes = _reduce_axes(dim, input.ndim, "logsumexp") if not isinstance(dim, tuple) or dim else None
     return LogSumExp.apply(input, axes=axes, keepdim=keepdim)
@@ -425,12 +570,34 @@ def _softmax_dim(input, dim, axis, op):
 
 
 def softmax(input, dim=None, dtype=None, *, axis=None):
+    """exp(x) / sum(exp(x)) along dim, computed stably.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension that sums to 1.
+        dtype: the result's dtype (None: as PyTorch picks it).
+        axis: NumPy's name of dim.
+
+    Returns:
+        Tensor.
+    """
     if dtype is not None:
         input = input.to(dtype)
     return Softmax.apply(input, axis=_softmax_dim(input, dim, axis, "softmax"))
 
 
 def log_softmax(input, dim=None, dtype=None, *, axis=None):
+    """log(softmax(x)) along dim, computed stably.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension normalized over.
+        dtype: the result's dtype (None: as PyTorch picks it).
+        axis: NumPy's name of dim.
+
+    Returns:
+        Tensor.
+    """
     if dtype is not None:
         input = input.to(dtype)
     return LogSoftmax.apply(input, axis=_softmax_dim(input, dim, axis, "log_softmax"))
@@ -507,6 +674,17 @@ def _axes_of(input, dim, op):
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    """The sum treating NaN as zero (NaNs get a zero gradient).
+
+    Args:
+        input: the input tensor.
+        dim: the dimension, or a tuple of them (None: all).
+        keepdim: keep reduced dimensions with size 1.
+        dtype: the result's dtype (None: as PyTorch picks it).
+
+    Returns:
+        Tensor.
+    """
     if dtype is not None:
         input = input.to(dtype)
     return Nansum.apply(input, axes=_axes_of(input, dim, "nansum"), keepdim=bool(keepdim))
@@ -531,16 +709,45 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
 
 
 def count_nonzero(input, dim=None):
+    """The number of nonzero elements, over dim or in total.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension, or a tuple of them (None: all).
+
+    Returns:
+        Tensor: int64
+    """
     return _BoolReduce.apply(input, axes=_axes_of(input, dim, "count_nonzero"), keepdim=False,
                              fname="count_nonzero")
 
 
 def all(input, dim=None, keepdim=False):
+    """True where every element (over dim) is nonzero.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension, or a tuple of them (None: all).
+        keepdim: keep reduced dimensions with size 1.
+
+    Returns:
+        Tensor: bool
+    """
     return _BoolReduce.apply(input, axes=_axes_of(input, dim, "all"), keepdim=bool(keepdim),
                              fname="all")
 
 
 def any(input, dim=None, keepdim=False):
+    """True where some element (over dim) is nonzero.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension, or a tuple of them (None: all).
+        keepdim: keep reduced dimensions with size 1.
+
+    Returns:
+        Tensor: bool
+    """
     return _BoolReduce.apply(input, axes=_axes_of(input, dim, "any"), keepdim=bool(keepdim),
                              fname="any")
 

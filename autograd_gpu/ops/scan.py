@@ -263,24 +263,73 @@ def _scan_dtype(input, dtype):
 
 
 def cumsum(input, dim, *, dtype=None, axis=None):
+    """The cumulative sum along dim (integers accumulate in int64).
+
+    Args:
+        input: the input tensor.
+        dim: the dimension, or a tuple of them (None: all).
+        dtype: the result's dtype (None: as PyTorch picks it).
+        axis: NumPy's name of dim.
+
+    Returns:
+        Tensor.
+    """
     dim = axis if axis is not None else dim
     return Cumsum.apply(input, axis=_axis(input, dim, "cumsum"), dtype=_scan_dtype(input, dtype))
 
 
 def cumprod(input, dim, *, dtype=None, axis=None):
+    """The cumulative product along dim (its gradient exact with zeros).
+
+    Args:
+        input: the input tensor.
+        dim: the dimension, or a tuple of them (None: all).
+        dtype: the result's dtype (None: as PyTorch picks it).
+        axis: NumPy's name of dim.
+
+    Returns:
+        Tensor.
+    """
     dim = axis if axis is not None else dim
     return Cumprod.apply(input, axis=_axis(input, dim, "cumprod"), dtype=_scan_dtype(input, dtype))
 
 
 def cummax(input, dim):
+    """The running maximum along dim and its index (ties go to the later index).
+
+    Args:
+        input: the input tensor.
+        dim: the dimension, or a tuple of them (None: all).
+
+    Returns:
+        named tuple (values, indices).
+    """
     return _cum_extreme(input, dim, True)
 
 
 def cummin(input, dim):
+    """The running minimum along dim and its index (ties go to the later index).
+
+    Args:
+        input: the input tensor.
+        dim: the dimension, or a tuple of them (None: all).
+
+    Returns:
+        named tuple (values, indices).
+    """
     return _cum_extreme(input, dim, False)
 
 
 def logcumsumexp(input, dim):
+    """log(cumsum(exp(x))) along dim, computed stably.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension, or a tuple of them (None: all).
+
+    Returns:
+        Tensor.
+    """
     dt = input._data.dtype
     if dt.kind not in "fc":
         from ..tensor import _TORCH_TYPE_NAMES
@@ -291,12 +340,30 @@ def logcumsumexp(input, dim):
 
 
 def _cumsum_(self, dim, *, dtype=None):
+    """The cumulative sum along dim, in place.
+
+    Args:
+        dim: the dimension, or a tuple of them (None: all).
+        dtype: the result's dtype (None: as PyTorch picks it).
+
+    Returns:
+        Tensor: self
+    """
     from .indexing import _inplace_from
 
     return _inplace_from(self, lambda t: cumsum(t, dim, dtype=dtype))
 
 
 def _cumprod_(self, dim, *, dtype=None):
+    """The cumulative product along dim, in place.
+
+    Args:
+        dim: the dimension, or a tuple of them (None: all).
+        dtype: the result's dtype (None: as PyTorch picks it).
+
+    Returns:
+        Tensor: self
+    """
     from .indexing import _inplace_from
 
     return _inplace_from(self, lambda t: cumprod(t, dim, dtype=dtype))

@@ -156,11 +156,30 @@ class ToDevice(Node):
 
 
 def reshape(input, *shape, **kw):
+    """input with a new shape (a view when possible); one size may be -1.
+
+    Args:
+        input: the input tensor.
+        shape: the new shape, as ints or one sequence.
+        kw: ``shape=`` by name.
+
+    Returns:
+        Tensor.
+    """
     shape = _shape_arg(shape or (_kwarg(kw, "shape", "reshape") if kw else ()))
     return _view_of(Reshape.apply(input, shape=shape), input)
 
 
 def view(input, *shape):
+    """A view of the same data with a new shape (the tensor must be contiguous enough); one size may be -1.
+
+    Args:
+        input: the input tensor.
+        shape: the new shape, as ints or one sequence.
+
+    Returns:
+        Tensor.
+    """
     shape = _shape_arg(shape)
     if shape and isinstance(shape[0], backend.dtype):
         raise NotImplementedError("view(dtype) is not supported; use .to(dtype)")
@@ -168,6 +187,16 @@ def view(input, *shape):
 
 
 def flatten(input, start_dim=0, end_dim=-1):
+    """Flattens dimensions start_dim .. end_dim into one.
+
+    Args:
+        input: the input tensor.
+        start_dim: the first dimension flattened.
+        end_dim: the last one.
+
+    Returns:
+        Tensor.
+    """
     shape = input.shape
     if not shape:
         return reshape(input, (1,))
@@ -182,12 +211,32 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 
 def unflatten(input, dim, sizes):
+    """Splits dimension dim into sizes.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension split.
+        sizes: the shape it becomes (one may be -1).
+
+    Returns:
+        Tensor.
+    """
     shape = list(input.shape)
     d = dim % len(shape)
     return reshape(input, tuple(shape[:d]) + tuple(sizes) + tuple(shape[d + 1 :]))
 
 
 def transpose(input, dim0, dim1):
+    """Swaps dimensions dim0 and dim1 (a view).
+
+    Args:
+        input: the input tensor.
+        dim0: the first dimension.
+        dim1: the second.
+
+    Returns:
+        Tensor.
+    """
     nd = input.ndim
     d0, d1 = (normalize_dims(d, nd, "transpose")[0] if nd else 0 for d in (dim0, dim1))
     if not nd:  # a 0-d tensor: dims 0/-1 are allowed and change nothing
@@ -199,12 +248,30 @@ swapaxes = swapdims = transpose
 
 
 def t(input):
+    """The transpose of a matrix (0-d and 1-D tensors unchanged).
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
     return input if input.ndim < 2 else transpose(input, 0, 1)
 
 
 def permute(input, *dims, **kw):
+    """Reorders the dimensions (a view).
+
+    Args:
+        input: the input tensor.
+        dims: the new order, as ints or one sequence.
+        kw: ``dims=`` by name.
+
+    Returns:
+        Tensor.
+    """
     dims = _shape_arg(dims or (_kwarg(kw, "dims", "permute") if kw else ()))
     nd = len(input.shape)
     if len(dims) != nd:
@@ -220,6 +287,15 @@ def permute(input, *dims, **kw):
 
 
 def squeeze(input, dim=None):
+    """Removes dimensions of size 1 (all, or dim).
+
+    Args:
+        input: the input tensor.
+        dim: an int or tuple; None: all of size 1.
+
+    Returns:
+        Tensor.
+    """
     shape = input.shape
     if dim is None:
         new = tuple(n for n in shape if n != 1)
@@ -230,6 +306,15 @@ def squeeze(input, dim=None):
 
 
 def unsqueeze(input, dim):
+    """Inserts a dimension of size 1 at dim.
+
+    Args:
+        input: the input tensor.
+        dim: the position of the new dimension.
+
+    Returns:
+        Tensor.
+    """
     nd = len(input.shape) + 1
     if not -nd <= dim < nd:
         raise IndexError(
@@ -242,6 +327,15 @@ def unsqueeze(input, dim):
 
 
 def expand(input, *sizes):
+    """A broadcast view with the given sizes (-1 keeps a size).
+
+    Args:
+        input: the input tensor.
+        sizes: the new sizes, as ints or one sequence.
+
+    Returns:
+        Tensor.
+    """
     sizes = _shape_arg(sizes)
     shape = input.shape
     lead = len(sizes) - len(shape)
@@ -252,14 +346,40 @@ def expand(input, *sizes):
 
 
 def broadcast_to(input, shape):
+    """A broadcast view with the given shape.
+
+    Args:
+        input: the input tensor.
+        shape: the shape.
+
+    Returns:
+        Tensor.
+    """
     return Expand.apply(input, shape=tuple(shape))
 
 
 def expand_as(input, other):
+    """expand to other's shape.
+
+    Args:
+        input: the input tensor.
+        other: the tensor whose shape is used.
+
+    Returns:
+        Tensor.
+    """
     return expand(input, other.shape)
 
 
 def broadcast_tensors(*tensors):
+    """The tensors broadcast to one shape.
+
+    Args:
+        tensors: the tensors.
+
+    Returns:
+        tuple of Tensor.
+    """
     shape = np.broadcast_shapes(*(tuple(t.shape) for t in tensors))
     return tuple(broadcast_to(t, shape) for t in tensors)
 
@@ -272,6 +392,16 @@ def _tensors_arg(tensors, op):
 
 
 def cat(tensors, dim=0, *, axis=None):
+    """Concatenates tensors along an existing dimension.
+
+    Args:
+        tensors: a sequence of tensors of equal shapes except in dim.
+        dim: the dimension.
+        axis: NumPy's name of dim.
+
+    Returns:
+        Tensor.
+    """
     tensors = _tensors_arg(tensors, "cat")
     dim = axis if axis is not None else dim
     axis = normalize_dims(dim, tensors[0].ndim, "cat")[0]
@@ -282,6 +412,16 @@ concatenate = concat = cat
 
 
 def stack(tensors, dim=0, *, axis=None):
+    """Stacks tensors of one shape along a new dimension.
+
+    Args:
+        tensors: a sequence of tensors of one shape.
+        dim: the position of the new dimension.
+        axis: NumPy's name of dim.
+
+    Returns:
+        Tensor.
+    """
     tensors = _tensors_arg(tensors, "stack")
     dim = axis if axis is not None else dim
     axis = normalize_dims(dim, tensors[0].ndim + 1, "stack")[0]
@@ -289,6 +429,17 @@ def stack(tensors, dim=0, *, axis=None):
 
 
 def split(tensor, split_size_or_sections=None, dim=0, *, split_size=None):
+    """Splits into chunks of split_size (the last may be smaller) or of the given sizes, as views.
+
+    Args:
+        tensor: the input tensor.
+        split_size_or_sections: an int size or a list of sizes.
+        dim: the dimension split.
+        split_size: ``split_size_or_sections`` by another name.
+
+    Returns:
+        tuple of Tensor.
+    """
     if split_size_or_sections is None:  # Tensor.split(split_size=...), PyTorch's keyword
         split_size_or_sections = split_size
     axis = normalize_dims(dim, tensor.ndim, "split")[0]
@@ -311,6 +462,16 @@ def split(tensor, split_size_or_sections=None, dim=0, *, split_size=None):
 
 
 def chunk(input, chunks, dim=0):
+    """Splits into chunks pieces (the last may be smaller), as views.
+
+    Args:
+        input: the input tensor.
+        chunks: the number of pieces.
+        dim: the dimension split.
+
+    Returns:
+        tuple of Tensor.
+    """
     axis = normalize_dims(dim, input.ndim, "chunk")[0]
     n = input.shape[axis]
     step = -(-n // chunks)
@@ -318,6 +479,14 @@ def chunk(input, chunks, dim=0):
 
 
 def clone(input):
+    """A copy of input, recorded on the graph (its gradient flows back).
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Clone.apply(input)
 
 
@@ -326,6 +495,11 @@ def to_device(input, dev):
 
 
 def _contiguous(self):
+    """self if it is C-contiguous, else a contiguous copy.
+
+    Returns:
+        Tensor.
+    """
     if type(self._data) is np.ndarray and self._data.flags.c_contiguous:
         return self
     if type(self._data) is not np.ndarray and self._data.flags.c_contiguous:
@@ -334,15 +508,30 @@ def _contiguous(self):
 
 
 def _is_contiguous(self):
+    """True if the elements are laid out in C order without gaps.
+
+    Returns:
+        bool.
+    """
     return bool(self._data.flags.c_contiguous)
 
 
 def _T(self):
+    """The dimensions reversed (a view).
+
+    Returns:
+        Tensor.
+    """
     nd = self.ndim
     return self if nd < 2 else permute(self, tuple(range(nd - 1, -1, -1)))
 
 
 def _mT(self):
+    """The last two dimensions transposed (a view).
+
+    Returns:
+        Tensor.
+    """
     return transpose(self, -2, -1)
 
 
@@ -505,6 +694,15 @@ class BlockDiag(Node):
 
 
 def flip(input, *dims):
+    """Reverses the order along dims (a copy).
+
+    Args:
+        input: the input tensor.
+        dims: the dimensions, as ints or one sequence.
+
+    Returns:
+        Tensor.
+    """
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
     axes = _axes(dims, input.ndim, "flip")
@@ -517,18 +715,44 @@ def flip(input, *dims):
 
 
 def fliplr(input):
+    """Reverses the order along dim 1.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     if input.ndim < 2:
         raise RuntimeError("Input must be >= 2-d.")
     return flip(input, 1)
 
 
 def flipud(input):
+    """Reverses the order along dim 0.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     if input.ndim < 1:
         raise RuntimeError("Input must be >= 1-d.")
     return flip(input, 0)
 
 
 def roll(input, shifts, dims=None):
+    """Shifts elements along dims, wrapping around (a copy).
+
+    Args:
+        input: the input tensor.
+        shifts: an int or a tuple, one per dim.
+        dims: the dimensions (None: the flattened tensor).
+
+    Returns:
+        Tensor.
+    """
     if dims is None or (isinstance(dims, (tuple, list)) and len(dims) == 0):
         if isinstance(shifts, (tuple, list)) and len(shifts) != 1:
             raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
@@ -543,6 +767,16 @@ def roll(input, shifts, dims=None):
 
 
 def rot90(input, k=1, dims=(0, 1)):
+    """Rotates by 90 degrees k times in the plane of dims.
+
+    Args:
+        input: the input tensor.
+        k: the number of rotations.
+        dims: the two dimensions of the plane.
+
+    Returns:
+        Tensor.
+    """
     dims = tuple(dims)
     if len(dims) != 2:
         raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
@@ -563,6 +797,15 @@ def rot90(input, k=1, dims=(0, 1)):
 
 
 def repeat(input, *sizes):
+    """Tiles the tensor sizes[i] times along each dimension (a copy).
+
+    Args:
+        input: the input tensor.
+        sizes: the repeats per dimension, as ints or one sequence.
+
+    Returns:
+        Tensor.
+    """
     reps = _shape_arg(sizes)
     if len(reps) < input.ndim:
         raise RuntimeError(
@@ -574,6 +817,15 @@ def repeat(input, *sizes):
 
 
 def tile(input, *dims):
+    """Like repeat, with dims padded by ones in front when shorter than the tensor's.
+
+    Args:
+        input: the input tensor.
+        dims: the repeats per dimension.
+
+    Returns:
+        Tensor.
+    """
     reps = _shape_arg(dims)
     if len(reps) < input.ndim:
         reps = (1,) * (input.ndim - len(reps)) + reps
@@ -581,6 +833,17 @@ def tile(input, *dims):
 
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Repeats each element (or each slice along dim) repeats times.
+
+    Args:
+        input: the input tensor.
+        repeats: an int or a tensor of counts.
+        dim: the dimension (None: the flattened input).
+        output_size: the total length, if known.
+
+    Returns:
+        Tensor.
+    """
     if repeats is None:  # repeat_interleave(repeats): the indices 0.., each repeated
         reps = input._data
         if reps.ndim > 1:
@@ -636,12 +899,30 @@ def _wrap_array(a):
 
 
 def tril(input, diagonal=0):
+    """The lower triangle of the last two dimensions, the rest zero.
+
+    Args:
+        input: the input tensor.
+        diagonal: the diagonal the triangle ends at (0 main, >0 above).
+
+    Returns:
+        Tensor.
+    """
     if input.ndim < 2:
         raise RuntimeError("tril: input tensor must have at least 2 dimensions")
     return Tri.apply(input, k=int(diagonal), lower=True)
 
 
 def triu(input, diagonal=0):
+    """The upper triangle of the last two dimensions, the rest zero.
+
+    Args:
+        input: the input tensor.
+        diagonal: the diagonal the triangle starts at (0 main, >0 above).
+
+    Returns:
+        Tensor.
+    """
     if input.ndim < 2:
         raise RuntimeError("triu: input tensor must have at least 2 dimensions")
     return Tri.apply(input, k=int(diagonal), lower=False)
@@ -668,14 +949,49 @@ def _tri_indices(row, col, offset, dtype, device, lower):
 
 
 def tril_indices(row, col, offset=0, *, dtype=None, device=None):
+    """The indices of the lower triangle of a row x col matrix.
+
+    Args:
+        row: the number of rows.
+        col: the number of columns.
+        offset: the diagonal the triangle ends at.
+        dtype: the result's dtype (None: as PyTorch picks it).
+        device: the result's device (None: the default device).
+
+    Returns:
+        Tensor: (2, count), int64
+    """
     return _tri_indices(row, col, offset, dtype, device, True)
 
 
 def triu_indices(row, col, offset=0, *, dtype=None, device=None):
+    """The indices of the upper triangle of a row x col matrix.
+
+    Args:
+        row: the number of rows.
+        col: the number of columns.
+        offset: the diagonal the triangle starts at.
+        dtype: the result's dtype (None: as PyTorch picks it).
+        device: the result's device (None: the default device).
+
+    Returns:
+        Tensor: (2, count), int64
+    """
     return _tri_indices(row, col, offset, dtype, device, False)
 
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
+    """A view of a diagonal of dims dim1 and dim2 (moved to the last dimension).
+
+    Args:
+        input: the input tensor.
+        offset: which diagonal (0 main, >0 above, <0 below).
+        dim1: the first dimension.
+        dim2: the second.
+
+    Returns:
+        Tensor.
+    """
     d1, d2 = _axes((dim1, dim2), input.ndim, "diagonal")
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
@@ -683,6 +999,17 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """Matrices whose diagonal (in dims dim1, dim2) is the last dimension of input.
+
+    Args:
+        input: the input tensor.
+        offset: which diagonal.
+        dim1: the first dimension of the matrices.
+        dim2: the second.
+
+    Returns:
+        Tensor.
+    """
     nd = input.ndim + 1
     d1, d2 = _axes((dim1, dim2), nd, "diag_embed")
     if d1 == d2:
@@ -695,6 +1022,15 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
 
 
 def diag(input, diagonal=0):
+    """A 1-D input as the diagonal of a matrix, or a matrix's diagonal as 1-D.
+
+    Args:
+        input: the input tensor.
+        diagonal: which diagonal (0 main, >0 above, <0 below).
+
+    Returns:
+        Tensor.
+    """
     if input.ndim == 1:
         return diag_embed(input, diagonal, 0, 1)
     if input.ndim == 2:
@@ -703,12 +1039,31 @@ def diag(input, diagonal=0):
 
 
 def trace(input):
+    """The sum of a matrix's diagonal.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor: 0-d
+    """
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
     return Trace.apply(input)
 
 
 def narrow(input, dim, start, length):
+    """The slice start .. start + length along dim (a view).
+
+    Args:
+        input: the input tensor.
+        dim: the dimension.
+        start: the first index.
+        length: the number of elements.
+
+    Returns:
+        Tensor.
+    """
     axis = normalize_dims(dim, input.ndim, "narrow")[0]
     n = input.shape[axis]
     start = int(start)
@@ -724,6 +1079,16 @@ def narrow(input, dim, start, length):
 
 
 def select(input, dim, index):
+    """The slice at index along dim, that dimension removed (a view).
+
+    Args:
+        input: the input tensor.
+        dim: the dimension.
+        index: the index.
+
+    Returns:
+        Tensor.
+    """
     axis = normalize_dims(dim, input.ndim, "select")[0]
     n = input.shape[axis]
     if not -n <= index < n:
@@ -734,11 +1099,30 @@ def select(input, dim, index):
 
 
 def unbind(input, dim=0):
+    """The slices along dim, that dimension removed (views).
+
+    Args:
+        input: the input tensor.
+        dim: the dimension.
+
+    Returns:
+        tuple of Tensor.
+    """
     axis = normalize_dims(dim, input.ndim, "unbind")[0]
     return tuple(select(input, axis, i) for i in range(input.shape[axis]))
 
 
 def movedim(input, source, destination):
+    """Moves dimensions source to positions destination (a view).
+
+    Args:
+        input: the input tensor.
+        source: an int or a sequence.
+        destination: an int or a sequence of the same length.
+
+    Returns:
+        Tensor.
+    """
     src = (source,) if isinstance(source, (int, np.integer)) else tuple(source)
     dst = (destination,) if isinstance(destination, (int, np.integer)) else tuple(destination)
     if len(src) != len(dst):
@@ -785,23 +1169,63 @@ def _atleast(n, tensors):
 
 
 def atleast_1d(*tensors):
+    """Each tensor with at least 1 dimension.
+
+    Args:
+        tensors: tensors, or one sequence of them.
+
+    Returns:
+        Tensor, or a tuple for several.
+    """
     return _atleast(1, tensors)
 
 
 def atleast_2d(*tensors):
+    """Each tensor with at least 2 dimensions.
+
+    Args:
+        tensors: tensors, or one sequence of them.
+
+    Returns:
+        Tensor, or a tuple for several.
+    """
     return _atleast(2, tensors)
 
 
 def atleast_3d(*tensors):
+    """Each tensor with at least 3 dimensions.
+
+    Args:
+        tensors: tensors, or one sequence of them.
+
+    Returns:
+        Tensor, or a tuple for several.
+    """
     return _atleast(3, tensors)
 
 
 def hstack(tensors):
+    """Concatenates horizontally (dim 1, or dim 0 for 1-D tensors).
+
+    Args:
+        tensors: a sequence of tensors.
+
+    Returns:
+        Tensor.
+    """
     ts = atleast_1d(*tensors) if len(tensors) != 1 else (atleast_1d(tensors[0]),)
     return cat(list(ts), 0 if ts[0].ndim == 1 else 1)
 
 
 def vstack(tensors):
+    """Concatenates vertically (dim 0, 1-D tensors as rows).
+
+    Args:
+        tensors: a sequence of tensors.
+
+    Returns:
+        Tensor.
+    """
     return cat(list(_atleast(2, tuple(tensors))) if len(tensors) > 1 else [atleast_2d(tensors[0])], 0)
 
 
@@ -809,15 +1233,39 @@ row_stack = vstack
 
 
 def dstack(tensors):
+    """Concatenates along dim 2 (after atleast_3d).
+
+    Args:
+        tensors: a sequence of tensors.
+
+    Returns:
+        Tensor.
+    """
     return cat(list(_atleast(3, tuple(tensors))) if len(tensors) > 1 else [atleast_3d(tensors[0])], 2)
 
 
 def column_stack(tensors):
+    """Stacks 1-D tensors as columns, concatenating 2-D ones horizontally.
+
+    Args:
+        tensors: a sequence of tensors.
+
+    Returns:
+        Tensor.
+    """
     cols = [reshape(t, (t.numel(), 1)) if t.ndim <= 1 else t for t in tensors]
     return cat(cols, 1)
 
 
 def block_diag(*tensors):
+    """A block-diagonal matrix of the inputs.
+
+    Args:
+        tensors: 0-, 1- or 2-D tensors.
+
+    Returns:
+        Tensor: 2-D
+    """
     blocks = []
     for i, t in enumerate(tensors):
         if t.ndim > 2:
@@ -834,6 +1282,16 @@ def block_diag(*tensors):
 
 
 def tensor_split(input, indices_or_sections, dim=0):
+    """Splits into pieces at the given indices, or into n near-equal pieces, as views.
+
+    Args:
+        input: the input tensor.
+        indices_or_sections: an int n or a sequence of split indices.
+        dim: the dimension split.
+
+    Returns:
+        tuple of Tensor.
+    """
     axis = normalize_dims(dim, input.ndim, "tensor_split")[0]
     n = input.shape[axis]
     if isinstance(indices_or_sections, Tensor):
@@ -876,18 +1334,54 @@ def _split_along(input, sections, dim, op, need):
 
 
 def hsplit(input, sections):
+    """tensor_split along dim 1 (dim 0 for 1-D tensors).
+
+    Args:
+        input: the input tensor.
+        sections: an int or a sequence of indices.
+
+    Returns:
+        tuple of Tensor.
+    """
     return _split_along(input, sections, 1 if input.ndim > 1 else 0, "hsplit", 1)
 
 
 def vsplit(input, sections):
+    """tensor_split along dim 0.
+
+    Args:
+        input: the input tensor.
+        sections: an int or a sequence of indices.
+
+    Returns:
+        tuple of Tensor.
+    """
     return _split_along(input, sections, 0, "vsplit", 2)
 
 
 def dsplit(input, sections):
+    """tensor_split along dim 2.
+
+    Args:
+        input: the input tensor.
+        sections: an int or a sequence of indices.
+
+    Returns:
+        tuple of Tensor.
+    """
     return _split_along(input, sections, 2, "dsplit", 3)
 
 
 def meshgrid(*tensors, indexing=None):
+    """Coordinate grids from 1-D tensors.
+
+    Args:
+        tensors: 1-D tensors, or one sequence of them.
+        indexing: ``"ij"`` (matrix) or ``"xy"`` (Cartesian); None warns and uses ``"ij"``.
+
+    Returns:
+        tuple of Tensor.
+    """
     if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
         tensors = tuple(tensors[0])
     if not tensors:
@@ -923,6 +1417,14 @@ def meshgrid(*tensors, indexing=None):
 
 
 def cartesian_prod(*tensors):
+    """The Cartesian product of 1-D tensors, one row per combination.
+
+    Args:
+        tensors: 1-D tensors.
+
+    Returns:
+        Tensor.
+    """
     for t in tensors:
         if t.ndim != 1:
             raise RuntimeError(f"Expect a 1D vector, but got shape {list(t.shape)}")
@@ -933,6 +1435,16 @@ def cartesian_prod(*tensors):
 
 
 def combinations(input, r=2, with_replacement=False):
+    """The r-element combinations of a 1-D tensor's elements, one row each.
+
+    Args:
+        input: a 1-D tensor.
+        r: the size of each combination.
+        with_replacement: allow repeated elements.
+
+    Returns:
+        Tensor.
+    """
     import itertools
 
     if input.ndim != 1:

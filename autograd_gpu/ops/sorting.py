@@ -62,6 +62,18 @@ def _pick(input, idx, axis, name, keepdim=True):
 
 
 def sort(input, dim=-1, descending=False, stable=False, *, out=None):
+    """Sorts along dim, stably (NaN last, first when descending).
+
+    Args:
+        input: the input tensor.
+        dim: the dimension.
+        descending: largest first.
+        stable: accepted; every sort here is stable.
+        out: accepted for PyTorch's signature and ignored.
+
+    Returns:
+        named tuple (values, indices).
+    """
     axis = _axis(input, dim, "sort")
     if input.ndim == 0:
         return _on_1d(input, lambda x, a: sort(x, a, descending))
@@ -71,6 +83,17 @@ def sort(input, dim=-1, descending=False, stable=False, *, out=None):
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
+    """The indices that sort input along dim.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension.
+        descending: largest first.
+        stable: accepted; every sort here is stable.
+
+    Returns:
+        Tensor: int64
+    """
     axis = _axis(input, dim, "argsort")
     if input.ndim == 0:
         return _wrap(array_module(input._data).zeros((), np.int64))
@@ -78,10 +101,30 @@ def argsort(input, dim=-1, descending=False, stable=False):
 
 
 def msort(input):
+    """Sorts along dim 0.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return sort(input, 0).values
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
+    """The k largest (or smallest) elements along dim and their indices.
+
+    Args:
+        input: the input tensor.
+        k: how many.
+        dim: the dimension.
+        largest: largest (True) or smallest.
+        sorted: return them in order.
+
+    Returns:
+        named tuple (values, indices).
+    """
     axis = _axis(input, dim, "topk")
     n = input.shape[axis] if input.ndim else 1
     if not 0 <= k <= n:
@@ -100,6 +143,17 @@ def _check_nonempty(input, axis, op):
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
+    """The k-th smallest element along dim and its index.
+
+    Args:
+        input: the input tensor.
+        k: which one, from 1.
+        dim: the dimension.
+        keepdim: keep the dimension, with size 1.
+
+    Returns:
+        named tuple (values, indices).
+    """
     axis = _axis(input, dim, "kthvalue")
     _check_nonempty(input, axis, "kthvalue")
     n = input.shape[axis] if input.ndim else 1
@@ -150,10 +204,30 @@ def _median(input, dim, keepdim, ignore_nan):
 
 
 def median(input, dim=None, keepdim=False):
+    """The lower median of all elements, or along dim with its index (NaN if the row has one).
+
+    Args:
+        input: the input tensor.
+        dim: the dimension, or a tuple of them (None: all).
+        keepdim: keep reduced dimensions with size 1.
+
+    Returns:
+        Tensor, or named tuple (values, indices) with dim.
+    """
     return _median(input, dim, keepdim, False)
 
 
 def nanmedian(input, dim=None, keepdim=False):
+    """The lower median ignoring NaN, of all elements or along dim.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension, or a tuple of them (None: all).
+        keepdim: keep reduced dimensions with size 1.
+
+    Returns:
+        Tensor, or named tuple (values, indices) with dim.
+    """
     return _median(input, dim, keepdim, True)
 
 
@@ -266,10 +340,34 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
 
 
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """The q-th quantiles, of all elements or along dim.
+
+    Args:
+        input: the input tensor.
+        q: a number or 1-D tensor in [0, 1].
+        dim: the dimension, or a tuple of them (None: all).
+        keepdim: keep reduced dimensions with size 1.
+        interpolation: ``"linear"``, ``"lower"``, ``"higher"``, ``"midpoint"`` or ``"nearest"``.
+
+    Returns:
+        Tensor (a leading dimension per q when q is 1-D).
+    """
     return _quantile(input, q, dim, keepdim, interpolation, False)
 
 
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """quantile ignoring NaN.
+
+    Args:
+        input: the input tensor.
+        q: a number or 1-D tensor in [0, 1].
+        dim: the dimension, or a tuple of them (None: all).
+        keepdim: keep reduced dimensions with size 1.
+        interpolation: ``"linear"``, ``"lower"``, ``"higher"``, ``"midpoint"`` or ``"nearest"``.
+
+    Returns:
+        Tensor.
+    """
     return _quantile(input, q, dim, keepdim, interpolation, True)
 
 
@@ -330,6 +428,17 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 
 
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """Drops consecutive duplicates.
+
+    Args:
+        input: the input tensor.
+        return_inverse: also return where each element went.
+        return_counts: also return each run's length.
+        dim: the dimension (None: flattened).
+
+    Returns:
+        Tensor, with inverse indices and counts as asked.
+    """
     return _unique_result(*_unique_rows(input, dim, False), return_inverse, return_counts)
 
 
@@ -348,6 +457,19 @@ def _count_before(xp, seq, values, right):
 
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,
                  sorter=None):
+    """The indices where input's values would be inserted into sorted_sequence to keep it sorted.
+
+    Args:
+        sorted_sequence: 1-D, or batched with input's leading dimensions.
+        input: the values (a tensor or a number).
+        out_int32: return int32.
+        right: take the last suitable index.
+        side: ``"left"`` or ``"right"`` (as right).
+        sorter: indices that sort sorted_sequence.
+
+    Returns:
+        Tensor: int64 (int32 with out_int32)
+    """
     if side is not None:
         if side not in ("left", "right"):
             raise RuntimeError(
@@ -377,6 +499,17 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
 
 
 def bucketize(input, boundaries, *, out_int32=False, right=False):
+    """The index of the bucket of each value, boundaries a sorted 1-D tensor.
+
+    Args:
+        input: the input tensor.
+        boundaries: sorted 1-D tensor.
+        out_int32: return int32.
+        right: which side is closed.
+
+    Returns:
+        Tensor: int64 (int32 with out_int32)
+    """
     if boundaries.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)

@@ -131,14 +131,39 @@ class Polygamma(Node):
 
 
 def lgamma(input):
+    """log(abs(Gamma(x))).
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Lgamma.apply(input)
 
 
 def digamma(input):
+    """The derivative of lgamma.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     return Digamma.apply(input)
 
 
 def polygamma(n, input):
+    """The n-th derivative of digamma.
+
+    Args:
+        n: the order (>= 0).
+        input: the input tensor.
+
+    Returns:
+        Tensor.
+    """
     if isinstance(n, Tensor) or not isinstance(n, (int, np.integer)) or isinstance(n, bool):
         raise TypeError(f"polygamma(): argument 'n' (position 1) must be int, not {type(n).__name__}")
     if n < 0:

@@ -76,6 +76,18 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 
 
 def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """The deprecated name of ``clip_grad_norm_`` (warns, then clips).
+
+    Args:
+        parameters: tensors or one tensor.
+        max_norm: the largest total norm allowed.
+        norm_type: the p of the norm.
+        error_if_nonfinite: raise when the total norm is inf or NaN.
+        foreach: accepted, changes nothing.
+
+    Returns:
+        Tensor: the total norm
+    """
     warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
                   "`torch.nn.utils.clip_grad_norm_`.", FutureWarning, stacklevel=2)
     return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
