@@ -119,7 +119,16 @@ def _finish(arr, requires_grad):
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
-    """A new tensor holding a copy of `data`."""
+    """A new tensor holding a copy of `data`.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> torch.tensor([[1, 2], [3, 4]])
+        tensor([[1, 2],
+                [3, 4]])
+        >>> torch.tensor(2.5, dtype=torch.float64)
+        tensor(2.5000, dtype=autograd_gpu.float64)
+    """
     return _finish(_make_array(data, dtype, device, copy=True), requires_grad)
 
 

@@ -276,7 +276,14 @@ def grad(func, argnums=0, has_aux=False):
 
     ``argnums`` (int or tuple of ints) picks the positional arguments to differentiate; with
     ``has_aux=True`` f returns ``(output, aux)`` and ``grad(f)(x)`` is ``(gradient, aux)``.
-    Composes: ``grad(grad(f))`` is the second derivative."""
+    Composes: ``grad(grad(f))`` is the second derivative.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> from autograd_gpu.func import grad
+        >>> grad(lambda x: (x ** 2).sum())(torch.tensor([1.0, 2.0]))
+        tensor([2., 4.])
+    """
     gv = grad_and_value(func, argnums, has_aux)
 
     @functools.wraps(func)

@@ -373,7 +373,18 @@ class Tensor:
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Computes the gradient of this tensor with respect to graph leaves.
 
-        The gradients are accumulated (added) into the leaves' ``.grad``."""
+        The gradients are accumulated (added) into the leaves' ``.grad``.
+
+        Examples:
+            >>> import autograd_gpu as torch
+            >>> x = torch.tensor([1.0, 2.0], requires_grad=True)
+            >>> (x ** 2).sum().backward()
+            >>> x.grad
+            tensor([2., 4.])
+            >>> (x ** 2).sum().backward()      # accumulates
+            >>> x.grad
+            tensor([4., 8.])
+        """
         if inputs is not None:
             inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
             if not inputs:

@@ -28,7 +28,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
          allow_unused=False, materialize_grads=False):
     """The gradients of `outputs` with respect to `inputs`, returned (``.grad`` untouched).
 
-    With ``create_graph=True`` the results are themselves differentiable."""
+    With ``create_graph=True`` the results are themselves differentiable.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> y = torch.tensor(3.0, requires_grad=True)
+        >>> torch.autograd.grad(y ** 2, y)
+        (tensor(6.),)
+    """
     outputs = _as_list(outputs)
     inputs_list = _as_list(inputs)
     grad_outputs = _as_list(grad_outputs)

@@ -39,7 +39,16 @@ class _GradModeContext:
 
 
 class no_grad(_GradModeContext):
-    """Ops inside do not record; their results do not require grad."""
+    """Ops inside do not record; their results do not require grad.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> x = torch.ones(2, requires_grad=True)
+        >>> with torch.no_grad():
+        ...     y = x * 2
+        >>> y.requires_grad
+        False
+    """
 
     def __enter__(self):
         self._prev = _state.enabled

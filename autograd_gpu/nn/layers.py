@@ -24,7 +24,16 @@ class Identity(Module):
 class Linear(Module):
     """y = x W^T + b, with W of shape (out_features, in_features). PyTorch's default
     initialization: W ~ U(-1/sqrt(in), 1/sqrt(in)) (kaiming_uniform_ with a = sqrt(5)),
-    b ~ U(-1/sqrt(in), 1/sqrt(in))."""
+    b ~ U(-1/sqrt(in), 1/sqrt(in)).
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> layer = torch.nn.Linear(3, 2)
+        >>> layer
+        Linear(in_features=3, out_features=2, bias=True)
+        >>> layer.weight.shape, layer(torch.ones(5, 3)).shape
+        (autograd_gpu.Size([2, 3]), autograd_gpu.Size([5, 2]))
+    """
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()

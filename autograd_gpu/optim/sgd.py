@@ -14,6 +14,15 @@ class SGD(Optimizer):
 
     The momentum buffer holds velocity without the learning rate (PyTorch's convention,
     unlike Sutskever et al., who fold lr into it).
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> w = torch.tensor([1.0], requires_grad=True)
+        >>> opt = torch.optim.SGD([w], lr=0.1)
+        >>> (2 * w).sum().backward()
+        >>> opt.step()
+        >>> w
+        tensor([0.8000], requires_grad=True)
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,

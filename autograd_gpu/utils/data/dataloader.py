@@ -43,7 +43,14 @@ class DataLoader:
     collation), in order or shuffled (``shuffle=True``: a new permutation each pass, from
     `generator` or the global CPU stream), or in the order of `sampler` / `batch_sampler`;
     `collate_fn` merges a list of samples (default_collate, or default_convert without
-    batching)."""
+    batching).
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> from autograd_gpu.utils.data import DataLoader
+        >>> [batch.tolist() for batch in DataLoader(torch.arange(5.0), batch_size=2)]
+        [[0.0, 1.0], [2.0, 3.0], [4.0]]
+    """
 
     _initialized = False
 
