@@ -14,7 +14,7 @@ CUDA_MAJOR := $(shell nvidia-smi 2>/dev/null | sed -n 's/.*CUDA Version: *\([0-9
 CUPY   ?= $(if $(filter 12,$(CUDA_MAJOR)),cupy-cuda12x,cupy-cuda13x)
 STAMP  := $(VENV)/.installed-oracle$(ORACLE)-$(CUPY)
 
-.PHONY: test test-simd gpu-check bench bench-quick fuzz report venv clean
+.PHONY: test test-simd gpu-check bench bench-quick fuzz report venv clean docs
 
 venv: $(STAMP)
 
@@ -59,8 +59,20 @@ bench-quick: $(STAMP)
 report: $(STAMP)
 	$(BIN)/python -m bench.report
 
+# The documentation site (Sphinx; docs/_build/html/index.html), warnings as errors. The API
+# reference, the PyTorch compatibility table (from the oracle torch), README's reference
+# sections and the benchmark report are generated from the tree at build time (docs/_ext/).
+DOCS_STAMP := $(VENV)/.installed-docs
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/pip install -q -e '.[docs]'
+	touch $@
+
+docs: $(DOCS_STAMP)
+	$(BIN)/sphinx-build -b html -E -W --keep-going -j auto -q docs docs/_build/html
+	@echo "docs: open docs/_build/html/index.html"
+
 fuzz: $(STAMP)
 	AUTOGRAD_GPU_FUZZ=long $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache docs/_build docs/generated docs/api/generated

@@ -753,7 +753,7 @@ class Tensor:
         return self._inplace(_arith.sub, other, np.subtract)
 
     def mul_(self, other):
-        """In place: self *= other.
+        """In place: ``self *= other``.
 
         Args:
             other: a tensor or a number.
@@ -775,7 +775,7 @@ class Tensor:
         return self._inplace(_arith.div, other, np.true_divide)
 
     def pow_(self, other):
-        """In place: self **= other.
+        """In place: ``self **= other``.
 
         Args:
             other: a tensor or a number.
