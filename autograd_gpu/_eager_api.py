@@ -18,6 +18,12 @@ _state = grad_mode._state
 
 
 class inference_mode:
+    """Context manager and decorator that turns gradient recording off, as
+    ``torch.inference_mode`` (here the same as no_grad, and also recorded as inference mode).
+
+    Args:
+        mode: turn inference mode on (True) or leave recording as it is (False).
+    """
     def __init__(self, mode=True):
         self.mode = bool(mode)
 
@@ -54,6 +60,11 @@ _modes = _Modes()  # per thread, as grad mode
 
 
 def is_inference_mode_enabled():
+    """True inside an enabled inference_mode block on this thread.
+
+    Returns:
+        bool.
+    """
     return bool(_modes.stack) and _modes.stack[-1]
 
 

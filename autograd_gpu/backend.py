@@ -638,7 +638,8 @@ def extra_refs(a):
 
 
 def host_pool_stats():
-    """What the host buffer pool holds: counts and bytes of free and handed-out arrays, and its limit.
+    """What the host buffer pool holds: counts and bytes of free and handed-out arrays, and its
+    limit.
 
     Returns:
         dict.

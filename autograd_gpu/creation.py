@@ -1035,7 +1035,8 @@ def _random_bounds(np_dtype):
 def _random_(self, *args, generator=None, **kw):
     # PyTorch's overloads: random_(), random_(to), random_(from, to), to=None meaning the
     # dtype's largest value; `from` may come as a keyword
-    """Fill the tensor in place with random integers in [from, to) (PyTorch's default ranges when omitted).
+    """Fill the tensor in place with random integers in [from, to) (PyTorch's default ranges
+    when omitted).
 
     Args:
         args: ``to``, or ``from, to``.

@@ -13,6 +13,16 @@ _ndarray = np.ndarray
 
 
 class Tensor:
+    """A multi-dimensional array on a device (a NumPy or CuPy array) that records the operations
+    applied to it for autograd, as ``torch.Tensor``. Make one with
+    ``autograd_gpu.tensor(data)``; ``Tensor(data)`` copies data as float32, ``Tensor(2, 3)`` is
+    an uninitialized 2x3 float32 tensor.
+
+    Args:
+        args: the data, or the sizes of an uninitialized tensor.
+        device: the result's device (None: the default device).
+        dtype: the result's dtype (None: as PyTorch picks it).
+    """
     __slots__ = (
         "_data",
         "_requires_grad",
@@ -817,7 +827,8 @@ class Tensor:
         return self
 
     def copy_(self, src):
-        """Copy src's values into this tensor in place (broadcast, cast to its dtype, across devices).
+        """Copy src's values into this tensor in place (broadcast, cast to its dtype, across
+        devices).
 
         Args:
             src: the source tensor.

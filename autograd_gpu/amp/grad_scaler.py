@@ -24,7 +24,8 @@ def _new_state():
 
 
 class GradScaler:
-    """Loss scaling for mixed-precision training, as ``torch.amp.GradScaler``: ``scaler.scale(loss).backward()``, ``scaler.step(optimizer)``, ``scaler.update()``.
+    """Loss scaling for mixed-precision training, as ``torch.amp.GradScaler``:
+    ``scaler.scale(loss).backward()``, ``scaler.step(optimizer)``, ``scaler.update()``.
 
     Args:
         device: the device type of the gradients.

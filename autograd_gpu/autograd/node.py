@@ -26,7 +26,9 @@ _new_tensor = None
 
 class Node:
     # defaults live on the class: a node only stores what differs (cheap to create)
-    """Base class of the backward nodes: ``forward(self, *arrays, **params)`` on raw arrays, ``backward(self, *grads)`` returning one gradient per input; call an op as ``MyOp.apply(*inputs, **params)``."""
+    """Base class of the backward nodes: ``forward(self, *arrays, **params)`` on raw arrays,
+    ``backward(self, *grads)`` returning one gradient per input; call an op as
+    ``MyOp.apply(*inputs, **params)``."""
     _saved = None
     _freed = False
     _pre_hooks = None

@@ -10,6 +10,13 @@ __all__ = ["Bernoulli"]
 
 
 class Bernoulli(Distribution):
+    """The Bernoulli distribution: 1 with probability probs, else 0.
+
+    Args:
+        probs: the probability of 1 (give this or logits).
+        logits: the log-odds of 1.
+        validate_args: check the arguments against their constraints.
+    """
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
     has_enumerate_support = True

@@ -66,6 +66,13 @@ def _standard_gamma(concentration):
 
 
 class Gamma(Distribution):
+    """The Gamma distribution with shape concentration and rate rate.
+
+    Args:
+        concentration: the shape parameter (> 0).
+        rate: the rate, 1 / scale (> 0).
+        validate_args: check the arguments against their constraints.
+    """
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
@@ -131,6 +138,13 @@ def _as_tensor_like(value, like):
 
 
 class Beta(Distribution):
+    """The Beta distribution on [0, 1].
+
+    Args:
+        concentration1: the first shape parameter, alpha (> 0).
+        concentration0: the second, beta (> 0).
+        validate_args: check the arguments against their constraints.
+    """
     arg_constraints = {"concentration1": constraints.positive,
                        "concentration0": constraints.positive}
     support = constraints.unit_interval

@@ -8,6 +8,14 @@ __all__ = ["Independent"]
 
 
 class Independent(Distribution):
+    """Reinterprets batch dimensions of a distribution as event dimensions (their
+    log-probabilities are summed).
+
+    Args:
+        base_distribution: the distribution.
+        reinterpreted_batch_ndims: how many rightmost batch dimensions become event dimensions.
+        validate_args: check the arguments against their constraints.
+    """
     arg_constraints = {}
 
     def __init__(self, base_distribution, reinterpreted_batch_ndims, validate_args=None):

@@ -45,6 +45,16 @@ def _precision_to_scale_tril(P):
 
 
 class MultivariateNormal(Distribution):
+    """The multivariate normal distribution, parameterized by one of the covariance matrix, its
+    inverse or its Cholesky factor.
+
+    Args:
+        loc: the mean, (..., k).
+        covariance_matrix: positive-definite (..., k, k).
+        precision_matrix: the inverse covariance.
+        scale_tril: the lower-triangular Cholesky factor of the covariance.
+        validate_args: check the arguments against their constraints.
+    """
     arg_constraints = {"loc": constraints.real_vector,
                        "covariance_matrix": constraints.positive_definite,
                        "precision_matrix": constraints.positive_definite,

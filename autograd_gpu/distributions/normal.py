@@ -11,6 +11,13 @@ __all__ = ["Normal"]
 
 
 class Normal(Distribution):
+    """The normal distribution N(loc, scale²); rsample is reparameterized.
+
+    Args:
+        loc: the mean.
+        scale: the standard deviation (> 0).
+        validate_args: check the arguments against their constraints.
+    """
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True

@@ -10,6 +10,13 @@ __all__ = ["Uniform"]
 
 
 class Uniform(Distribution):
+    """The uniform distribution on [low, high).
+
+    Args:
+        low: the lower bound.
+        high: the upper bound.
+        validate_args: check the arguments against their constraints.
+    """
     arg_constraints = {"low": constraints.dependent(is_discrete=False, event_dim=0),
                        "high": constraints.dependent(is_discrete=False, event_dim=0)}
     has_rsample = True

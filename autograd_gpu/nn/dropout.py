@@ -17,25 +17,29 @@ class _DropoutNd(Module):
 
 
 class Dropout1d(_DropoutNd):
-    """Zeros whole channels of (N, C, L) input with probability p in training, scaling the rest by 1/(1-p)."""
+    """Zeros whole channels of (N, C, L) input with probability p in training, scaling the rest
+    by 1/(1-p)."""
     def forward(self, input):
         return F.dropout1d(input, self.p, self.training, self.inplace)
 
 
 class Dropout2d(_DropoutNd):
-    """Zeros whole channels of (N, C, H, W) input with probability p in training, scaling the rest by 1/(1-p)."""
+    """Zeros whole channels of (N, C, H, W) input with probability p in training, scaling the
+    rest by 1/(1-p)."""
     def forward(self, input):
         return F.dropout2d(input, self.p, self.training, self.inplace)
 
 
 class Dropout3d(_DropoutNd):
-    """Zeros whole channels of (N, C, D, H, W) input with probability p in training, scaling the rest by 1/(1-p)."""
+    """Zeros whole channels of (N, C, D, H, W) input with probability p in training, scaling the
+    rest by 1/(1-p)."""
     def forward(self, input):
         return F.dropout3d(input, self.p, self.training, self.inplace)
 
 
 class AlphaDropout(_DropoutNd):
-    """Dropout for SELU networks: dropped values are set to SELU's saturation value and the result is rescaled so mean and variance stay."""
+    """Dropout for SELU networks: dropped values are set to SELU's saturation value and the
+    result is rescaled so mean and variance stay."""
     def forward(self, input):
         return F.alpha_dropout(input, self.p, self.training)
 

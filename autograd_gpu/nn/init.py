@@ -9,7 +9,8 @@ def calculate_gain(nonlinearity, param=None):
     """The recommended gain for a nonlinearity (PyTorch's values).
 
     Args:
-        nonlinearity: ``"linear"``, ``"conv2d"``, ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"leaky_relu"``, ``"selu"``, ..
+        nonlinearity: ``"linear"``, ``"conv2d"``, ``"sigmoid"``, ``"tanh"``, ``"relu"``,
+            ``"leaky_relu"``, ``"selu"``, ..
         param: the negative slope for leaky_relu.
 
     Returns:

@@ -41,7 +41,8 @@ class L1Loss(_Loss):
 
 
 class HuberLoss(_Loss):
-    """The Huber loss: 0.5 d² where abs(d) < delta, else delta (abs(d) - 0.5 delta), d = input - target.
+    """The Huber loss: 0.5 d² where abs(d) < delta, else delta (abs(d) - 0.5 delta), d = input -
+    target.
 
     Args:
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
@@ -197,7 +198,8 @@ class CosineEmbeddingLoss(_PlainLoss):
 
 
 class PoissonNLLLoss(_PlainLoss):
-    """The Poisson negative log-likelihood: exp(input) - target input (log_input), or input - target log(input + eps).
+    """The Poisson negative log-likelihood: exp(input) - target input (log_input), or input -
+    target log(input + eps).
 
     Args:
         log_input: the input is the log of the rate.
@@ -218,7 +220,8 @@ class PoissonNLLLoss(_PlainLoss):
 
 
 class GaussianNLLLoss(_PlainLoss):
-    """The Gaussian negative log-likelihood 0.5 (log(var) + (input - target)² / var), var clamped at eps.
+    """The Gaussian negative log-likelihood 0.5 (log(var) + (input - target)² / var), var
+    clamped at eps.
 
     Args:
         full: add the constant 0.5 log(2 pi).
