@@ -117,3 +117,75 @@ def test_grad_mode_is_restored_when_a_backward_raises():
         with pytest.raises(ValueError, match="boom"):
             y3.backward()
         assert not ag.is_grad_enabled()
+
+
+# ------------------------------------------------ the in-place gradient-sum rule (_tape.c summed)
+# A second gradient for a slot that already holds an array is summed into that array in place
+# only when the table holds the array's one reference and it is a plain NumPy array, not a
+# view; otherwise into a new array. Each test below gives the loop a held, shared or view array
+# and fails if the sum is always taken in place.
+
+def _loop(roots, buffers, leaf_grads=None):
+    """The engine's C loop, called as run_backward calls it (first order, into .grad)."""
+    _tape.backward_loop(roots, buffers, {} if leaf_grads is None else leaf_grads, None, None,
+                        None, False, False, True, Node._record_trace)
+
+
+def test_a_seed_held_by_the_caller_is_never_summed_into():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    b = x * 2.0
+    a = b * 3.0
+    ga, gb = ag.tensor([1.0, 10.0]), ag.tensor([100.0, 1000.0])
+    # b's slot starts with gb's own array; a's backward adds 3 * ga into that slot
+    ag.autograd.backward([a, b], [ga, gb])
+    assert gb.tolist() == [100.0, 1000.0]
+    assert x.grad.tolist() == [2 * (100.0 + 3.0), 2 * (1000.0 + 30.0)]
+
+
+def test_a_seed_held_only_through_the_table_is_summed_and_correct():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    b = x * 2.0
+    a = b * 3.0
+    _loop([a.grad_fn, b.grad_fn], {a.grad_fn: [np.ones(2)], b.grad_fn: [np.full(2, 5.0)]})
+    assert x.grad.tolist() == [2 * (5.0 + 3.0)] * 2
+
+
+def test_a_view_in_the_table_is_not_summed_into_its_base():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    b = x * 2.0
+    a = b * 3.0
+    base = np.array([[5.0, 7.0], [11.0, 13.0]])
+    # the table holds the view's only reference, but the view writes into `base`
+    _loop([a.grad_fn, b.grad_fn], {a.grad_fn: [np.ones(2)], b.grad_fn: [base[0]]})
+    assert base.tolist() == [[5.0, 7.0], [11.0, 13.0]]
+    assert x.grad.tolist() == [2 * (5.0 + 3.0), 2 * (7.0 + 3.0)]
+
+
+def test_one_array_given_to_two_slots_is_not_summed_into():
+    # AddBackward returns its output gradient itself for both inputs: u's and v's slots hold
+    # one array; u's second gradient (from u * 5) must not change v's
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    u, v = x * 2.0, x * 3.0
+    d = (u * 5.0).sum() + (u + v).sum()
+    d.backward()
+    assert x.grad.tolist() == [6.0 * 2 + 1.0 * 3] * 2
+
+
+def test_a_leafs_first_gradient_held_by_the_caller_is_never_summed_into():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    b = x * 2.0
+    gx, gb = ag.tensor([100.0, 1000.0]), ag.tensor([1.0, 10.0])
+    ag.autograd.backward([x, b], [gx, gb], retain_graph=True)  # x's sink starts with gx's array; then 2 * gb
+    assert gx.tolist() == [100.0, 1000.0]
+    assert x.grad.tolist() == [102.0, 1020.0]
+    g = ag.autograd.grad([b, b], [x], [gb, gb])[0]  # (the Python set-up sums the same root twice)
+    assert gb.tolist() == [1.0, 10.0] and g.tolist() == [4.0, 40.0]
+
+
+def test_a_leaf_sink_holding_a_view_is_not_summed_into_its_base():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    b = x * 2.0
+    base = np.array([[5.0, 7.0], [11.0, 13.0]])
+    _loop([b.grad_fn], {b.grad_fn: [np.ones(2)]}, {x._get_accumulator(): base[1]})
+    assert base.tolist() == [[5.0, 7.0], [11.0, 13.0]]
+    assert x.grad.tolist() == [13.0, 15.0]
