@@ -748,3 +748,45 @@ def by_family(family):
 def case_samples(case):
     """The samples of a case, the same on every run (seeded by the case's name)."""
     return case.samples(np.random.default_rng(zlib.crc32(case.name.encode())))
+
+
+# --- ties in max/amax/min/amin (the rows above never tie). Each reduced group holds its
+# largest and its smallest value exactly twice, the rest distinct and 0.1 apart. PyTorch splits
+# the gradient of a tie evenly between the tied entries (amax/amin, and max()/min() without a
+# dim); central differences see 1/2 per entry of a two-way tie, so gradcheck checks the split
+# (sending it all to one entry, or 1 to each, fails). Second order is not checked here: a
+# perturbation of eps breaks the tie, so numerically the gradient jumps.
+def tied_samples(shapes, dims=None, views=False):
+    """`dims`: the reduced dims (None: the whole tensor); every group needs 4+ entries."""
+
+    def groups_tied(rng, shape):
+        axes = tuple(range(len(shape))) if dims is None else tuple(d % len(shape) for d in dims)
+        kept = [d for d in range(len(shape)) if d not in axes]
+        moved = np.empty([shape[d] for d in kept] + [int(np.prod([shape[d] for d in axes]))])
+        for idx in np.ndindex(*moved.shape[:-1]):
+            m = moved.shape[-1]
+            vals = (np.arange(m - 2) * 0.1 - 0.05 * m + rng.uniform(0, 0.01))
+            vals = np.concatenate([vals[:1], vals, vals[-1:]])  # smallest and largest twice
+            moved[idx] = rng.permutation(vals)
+        full = moved.reshape([shape[d] for d in kept] + [shape[d] for d in axes])
+        return np.ascontiguousarray(np.moveaxis(full, range(len(kept), len(shape)), axes))
+
+    def gen(rng):
+        out = [Sample((groups_tied(rng, s),), desc=f"{s} ties") for s in shapes]
+        if views:  # the op sees the transpose of a (4, 2) leaf: ties along the view's groups
+            base = groups_tied(rng, (2, 4)).T.copy()
+            out.append(Sample((base,), (T,), "(4,2).T ties"))
+        return out
+
+    return gen
+
+
+_TIE = "reduction"
+add("max_ties", lambda M, x: M.max(x), tied_samples([(4,), (2, 3), (2, 3, 2)], views=True), _TIE, gradgrad=False, f32=True)
+add("min_ties", lambda M, x: x.min(), tied_samples([(5,), (2, 3)], views=True), _TIE, gradgrad=False)
+add("amax_ties", lambda M, x: M.amax(x), tied_samples([(4,), (2, 3, 2)], views=True), _TIE, gradgrad=False, f32=True)
+add("amin_ties", lambda M, x: M.amin(x), tied_samples([(4,), (2, 3)], views=True), _TIE, gradgrad=False)
+add("amax_dim_ties", lambda M, x: M.amax(x, dim=1, keepdim=True), tied_samples([(2, 4), (2, 5, 3)], dims=(1,)), _TIE, gradgrad=False)
+add("amax_dims_ties", lambda M, x: x.amax((0, 2)), tied_samples([(2, 3, 2)], dims=(0, 2)), _TIE, gradgrad=False)
+add("amin_dim_ties", lambda M, x: x.amin(-1), tied_samples([(4,), (3, 4)], dims=(-1,), views=False), _TIE, gradgrad=False)
+add("amin_dims_ties", lambda M, x: M.amin(x, (0, 1), keepdim=True), tied_samples([(2, 2, 3)], dims=(0, 1)), _TIE, gradgrad=False)

@@ -176,7 +176,12 @@ def test_random_shapes_and_dims_match_torch(spec, name, torch):
     elif name == "max":
         y, ty = x.max(dims[0], keepdim)[0], tx.max(dims[0], keepdim)[0]
     elif name == "var" and int(np.prod([shape[d] for d in dims])) < 2:
-        return  # no degrees of freedom: covered above
+        # no degrees of freedom: NaN values and gradients, as PyTorch's (both warn)
+        with pytest.warns(UserWarning):
+            y = x.var(dim=dims, keepdim=keepdim)
+        with pytest.warns(UserWarning):
+            ty = tx.var(dim=dims, keepdim=keepdim)
+        assert np.isnan(to_numpy(y)).all()
     elif name == "norm":  # (p=2 explicitly: torch's default 'fro' takes at most two dims)
         y, ty = x.norm(2, dim=dims, keepdim=keepdim), tx.norm(2, dim=dims, keepdim=keepdim)
     else:
@@ -197,3 +202,33 @@ def test_mean_of_an_empty_tensor_has_an_empty_gradient():
         y = x.mean()
     y.backward()
     assert x.grad.shape == (0,) and x.grad.dtype == x.dtype
+
+
+# Ties: PyTorch splits the gradient of amax/amin, and of max()/min() without a dim, evenly
+# among the tied entries; max/min with a dim return the first tied index and send the whole
+# gradient there. Two-way, three-way and all-equal ties, against PyTorch.
+TIED = np.array([[[1.5, -0.5, 1.5, 0.2], [0.7, 0.7, 0.7, -2.0], [-1.0, -1.0, 0.3, 0.3]],
+                 [[2.0, 2.0, 2.0, 2.0], [-0.4, 0.9, -0.4, 0.9], [1.5, 0.1, -3.0, -3.0]]])
+
+
+@pytest.mark.parametrize("name,dim", [(n, d) for n in ("max", "min", "amax", "amin")
+                                      for d in (None, 0, 1, -1, (0, 2), (1, 2))
+                                      if n in ("amax", "amin") or not isinstance(d, tuple)])
+def test_ties_split_the_gradient_as_torch(name, dim, device, torch):
+    x = ag.tensor(TIED, device=device, requires_grad=True)
+    tx = torch.tensor(TIED, requires_grad=True)
+    args = () if dim is None else (dim,)
+    out, tout = getattr(x, name)(*args), getattr(tx, name)(*args)
+    if name in ("max", "min") and dim is not None:
+        np.testing.assert_array_equal(to_numpy(out[1]), tout[1].numpy())  # the first tied index
+        out, tout = out[0], tout[0]
+    np.testing.assert_array_equal(to_numpy(out), tout.detach().numpy())
+    v = np.random.default_rng(1).standard_normal(tuple(tout.shape)) + 2.0
+    (g,) = ag.autograd.grad(out, x, ag.tensor(v, device=device))
+    (tg,) = torch.autograd.grad(tout, tx, torch.tensor(v))
+    np.testing.assert_allclose(to_numpy(g), tg.numpy(), rtol=1e-14, atol=0)
+    # (the split itself, by hand, for the whole-tensor reductions: 2.0 is the max four times
+    # (1/4 each), -3.0 the min twice (1/2 each))
+    if dim is None:
+        expect = np.where(TIED == (TIED.max() if name in ("max", "amax") else TIED.min()), 1.0, 0.0)
+        np.testing.assert_allclose(to_numpy(g), v * expect / expect.sum(), rtol=1e-14)
