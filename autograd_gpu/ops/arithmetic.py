@@ -116,6 +116,8 @@ class Add(Node):
 class Sub(Node):
     def forward(self, a, b):
         self.shapes = (_shape(a), _shape(b))
+        if _is_number(a):  # number - tensor: PyTorch's rsub
+            self.name = "RsubBackward1"
         try:
             return _sub(a, b, True)
         except ValueError:
@@ -150,6 +152,8 @@ class Mul(Node):
 class Div(Node):
     def forward(self, a, b):
         self.save_for_backward(a, b)
+        if _is_number(a):  # number / tensor: PyTorch records reciprocal(b) * a
+            self.name = "MulBackward0"
         try:
             return _div(a, b, True)
         except ValueError:
@@ -178,6 +182,8 @@ class Pow(Node):
     kernel's NumPy twin."""
 
     def forward(self, a, b):
+        if not _is_number(b):  # PyTorch's overloads: Tensor ** Tensor, number ** Tensor
+            self.name = "PowBackward2" if _is_number(a) else "PowBackward1"
         if type(b) is float and b == 2.0 or type(b) is int and b == 2:
             self.save_for_backward(a, b)
             return _mul(a, a)

@@ -17,6 +17,7 @@ from ..backend import (
 from ..fused import _grad
 from ..tensor import Tensor
 from .arithmetic import _broadcast_error, _shape, sum_to
+from ._names import named
 
 
 def _map(f, x, *args, floating=True):
@@ -69,6 +70,8 @@ class Log(Node):
 
 
 class Log1p(Node):
+    name = "Log1PBackward0"
+
     def forward(self, x):
         self.save_for_backward(x)
         return _map(np.log1p, x)
@@ -291,6 +294,8 @@ class Sign(Node):
 
 
 class Clamp(Node):
+    name = "ClampBackward1"  # (PyTorch's overload with number bounds)
+
     def forward(self, x, lo, hi):
         xp = array_module(x)
         self.save_for_backward(x)
@@ -693,7 +698,7 @@ def clamp(input, min=None, max=None):
             out = where(input < min, min, out)
         if max is not None:
             out = where(input > max, max, out)
-        return out
+        return named(out, "ClampBackward0")
     return Clamp.apply(input, lo=_num(min), hi=_num(max))
 
 

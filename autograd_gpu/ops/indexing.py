@@ -36,17 +36,48 @@ def _index_error(x, key, e):
     return IndexError(f"{e} (indexing a tensor of shape {tuple(x.shape)})")
 
 
+def _width(k):
+    """How many dims of the indexed array a key component consumes."""
+    if k is None or k is Ellipsis or isinstance(k, (bool, np.bool_)):
+        return 0
+    return k.ndim if getattr(k, "dtype", None) is not None and k.dtype.kind == "b" else 1
+
+
+def _view_step_name(shape, key):
+    """PyTorch's node for the view that the basic components of `key` make: that of the last
+    component that changes the view (an integer selects, None unsqueezes, a slice that does
+    not cover its whole dim slices); None when full slices and Ellipsis leave it as it is."""
+    key = key if isinstance(key, tuple) else (key,)
+    name, d = None, 0
+    for k in key:
+        if k is None:
+            name = "UnsqueezeBackward0"
+        elif k is Ellipsis:
+            d += len(shape) - sum(_width(j) for j in key)
+        elif isinstance(k, slice):
+            if d < len(shape) and k.indices(shape[d]) != (0, shape[d], 1):
+                name = "SliceBackward0"
+            d += 1
+        elif _is_int(k):
+            name = "SelectBackward0"
+            d += 1
+        else:  # an index array (advanced indexing, not a view)
+            d += _width(k)
+    return name
+
+
 class GetItem(Node):
     name = "IndexBackward0"
 
     def forward(self, x, key, basic):
         self.in_shape, self.key, self.basic = x.shape, key, basic
-        if basic:
-            self.name = "SliceBackward0"
         try:
-            return x[key]
+            y = x[key]
         except IndexError as e:
             raise _index_error(x, key, e) from None
+        if basic:
+            self.name = _view_step_name(x.shape, key) or "AliasBackward0"
+        return y
 
     def backward(self, g):
         return IndexAdd.apply(g, key=self.key, basic=self.basic, shape=self.in_shape)
@@ -81,6 +112,12 @@ class IndexPut(Node):
     def forward(self, x, v, key, basic):
         self.key, self.basic = key, basic
         self.v_shape = getattr(v, "shape", ())
+        # PyTorch writes through the view the key's basic part makes (CopySlices); a key
+        # without one fills or copies (basic) or index_puts (advanced) the tensor itself
+        if _view_step_name(x.shape, key) is not None:
+            self.name = "CopySlices"
+        elif basic:
+            self.name = "CopyBackwards" if getattr(v, "ndim", 0) else "FillBackward3"
         out = x.copy()
         try:
             out[key] = v

@@ -10,6 +10,7 @@ import numpy as np
 from ..autograd.node import Node
 from ..backend import array_module
 from ..tensor import Tensor
+from ._names import named
 from .arithmetic import sum_to
 
 _ndarray = np.ndarray
@@ -43,10 +44,10 @@ class MatMul(Node):
             self.name = "MvBackward0"
         elif na == 2 and nb == 2:
             self.name = "MmBackward0"
-        elif na <= 2 and nb <= 2:
-            self.name = "MmBackward0"
-        else:
-            self.name = "BmmBackward0"
+        elif na <= 2 and nb <= 2:  # vector @ matrix: PyTorch's unsqueeze, mm, squeeze(0)
+            self.name = "SqueezeBackward4"
+        else:  # a batch: PyTorch folds it into one mm or bmm and views the result back
+            self.name = "UnsafeViewBackward0"
         try:
             return _mm(a, b)
         except ValueError:
@@ -194,7 +195,7 @@ class Pinverse(Node):
     of constant rank (Golub and Pereyra): with P = A+ and G the output gradient,
     gA = -P^T G P^T + (I - A P) G^T P P^T + P^T P G^T (I - P A)."""
 
-    name = "PinverseBackward0"
+    name = "LinalgPinvBackward0"  # (torch.pinverse is linalg.pinv)
 
     def forward(self, a, rcond):
         xp = array_module(a)
@@ -223,7 +224,8 @@ class Pinverse(Node):
 
 
 def matmul(input, other):
-    """The matrix product with NumPy's rules: 1-D operands are vectors, leading dimensions broadcast.
+    """The matrix product with NumPy's rules: 1-D operands are vectors, leading dimensions
+    broadcast.
 
     Args:
         input: the input tensor.
@@ -232,11 +234,23 @@ def matmul(input, other):
     Returns:
         Tensor.
     """
-    return MatMul.apply(input, other)
+    return _matmul_named(MatMul.apply(input, other), input, other)
+
+
+def _matmul_named(out, a, b):
+    """PyTorch computes a matrix that requires grad times a batch transposed, b^T a^T, and
+    returns that made contiguous: a copy (CloneBackward0), or the transpose itself where it
+    is contiguous already (TransposeBackward0). (Its node names only; the math is one op.)"""
+    sa, sb = a.shape, getattr(b, "shape", ())
+    matrix = len(sa) == 2 or (len(sa) == 3 and sa[0] == 1 and len(sb) == 3)
+    if matrix and len(sb) >= 3 and getattr(a, "requires_grad", False):
+        m, n = sa[-2], sb[-1]
+        named(out, "TransposeBackward0" if 1 in (m, n) or out.numel() == 0 else "CloneBackward0")
+    return out
 
 
 def _rmatmul(self, other):
-    return MatMul.apply(other, self)
+    return _matmul_named(MatMul.apply(other, self), other, self)
 
 
 def mm(input, mat2):
@@ -266,7 +280,7 @@ def bmm(input, mat2):
     """
     if input.ndim != 3 or mat2.ndim != 3:
         raise RuntimeError(f"bmm: both arguments must be 3-D, got {input.ndim}D and {mat2.ndim}D")
-    return matmul(input, mat2)
+    return named(MatMul.apply(input, mat2), "BmmBackward0")
 
 
 def mv(input, vec):
@@ -739,7 +753,13 @@ def einsum(equation, *operands):
         full = tuple(sizes[c] for c in t)
         if tuple(o.shape) != full:  # size-1 broadcasting, made explicit (and differentiable)
             operands[i] = o.expand(*full)
-    return Einsum.apply(*operands, subs=tuple(terms), out=out)
+    result = Einsum.apply(*operands, subs=tuple(terms), out=out)
+    # PyTorch's einsum ends in the op its plan ends with: a sum or a permute for one operand,
+    # a product when nothing is summed, else the view of a bmm
+    summed = set("".join(terms)) - set(out)
+    if len(operands) == 1:
+        return named(result, "SumBackward1" if summed else "PermuteBackward0")
+    return named(result, "ViewBackward0" if summed else "MulBackward0")
 
 
 # ---------------------------------------------------------------- tensordot, kron, cross
@@ -783,7 +803,10 @@ def kron(input, other):
     sb = (1,) * (n - other.ndim) + tuple(other.shape)
     a = input.reshape(*[v for s in sa for v in (s, 1)]) if n else input
     b = other.reshape(*[v for s in sb for v in (1, s)]) if n else other
-    return (a * b).reshape(*[p * q for p, q in zip(sa, sb)]) if n else a * b
+    if not n:
+        return a * b
+    # (PyTorch's kron ends in a reshape that copies: UnsafeViewBackward0)
+    return named((a * b).reshape(*[p * q for p, q in zip(sa, sb)]), "UnsafeViewBackward0")
 
 
 class Cross(Node):
@@ -961,7 +984,12 @@ def matrix_power(input, n):
         from .elementwise import where
 
         xp = array_module(input._data)
-        return where(xp.zeros((), dtype=bool), input, xp.eye(input.shape[-1], dtype=input._data.dtype))
+        eye = xp.eye(input.shape[-1], dtype=input._data.dtype)
+        return named(where(xp.zeros((), dtype=bool), input, eye), "CopyBackwards")
+    if n == 1:  # a copy, as PyTorch's
+        from .shape import clone
+
+        return clone(input)
     base = inverse(input) if n < 0 else input
     n = abs(n)
     result = None

@@ -944,7 +944,10 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """||x1 - x2 + eps||_p over the last dimension."""
     _broadcast_check(x1, x2)
     nd = max(x1.ndim, x2.ndim)
-    return norm(x1 - x2 + eps, p, nd - 1 if nd else None, keepdim)
+    from ._names import named
+
+    # (PyTorch's pairwise_distance calls the old at::norm: NormBackward1)
+    return named(norm(x1 - x2 + eps, p, nd - 1 if nd else None, keepdim), "NormBackward1")
 
 
 __all__ = [

@@ -153,6 +153,8 @@ class Var(Node):
 class Prod(Node):
     def forward(self, x, axes, keepdim):
         self.axes, self.keepdim = axes, keepdim
+        if axes is not None:  # PyTorch's prod(dim) overload
+            self.name = "ProdBackward1"
         y = x.prod(axis=axes, keepdims=keepdim)
         self.save_for_backward(x, y)
         return y
@@ -217,6 +219,8 @@ class MaxMin(Node):
 
 
 class LogSumExp(Node):
+    name = "LogsumexpBackward0"
+
     def forward(self, x, axes, keepdim):
         xp = array_module(x)
         m = xp.amax(x, axis=axes, keepdims=True)
@@ -275,7 +279,7 @@ class LogSoftmax(Node):
 class Norm2(Node):
     """The 2-norm (Frobenius for matrices); its gradient is 0 where the norm is 0."""
 
-    name = "NormBackward1"
+    name = "LinalgVectorNormBackward0"  # (torch.norm is linalg.vector_norm in PyTorch 2)
 
     def forward(self, x, axes, keepdim):
         xp = array_module(x)
@@ -390,11 +394,11 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
     raw = v._data if isinstance(v, Tensor) else v
     zero = raw == 0
     if not zero.any():
-        return sqrt(v)
+        return named(sqrt(v), "StdBackward0")
     # where the variance is 0, sqrt(v + 1) - 1 is the same 0 with a finite derivative: the
     # gradient there is 0, as PyTorch's std gives (plain sqrt would give 0 * inf = nan)
     zero = zero.astype(raw.dtype)
-    return sqrt(v + zero) - zero
+    return named(sqrt(v + zero) - zero, "StdBackward0")
 
 
 def prod(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
@@ -480,7 +484,8 @@ def amax(input, dim=(), keepdim=False):
         Tensor.
     """
     axes = _reduce_axes(dim, input.ndim, "amax") if dim != () else None
-    return MaxMin.apply(input, axes=axes, keepdim=keepdim, is_max=True, with_indices=False)
+    return named(MaxMin.apply(input, axes=axes, keepdim=keepdim, is_max=True, with_indices=False),
+                 "AmaxBackward0")
 
 
 def amin(input, dim=(), keepdim=False):
@@ -495,7 +500,8 @@ def amin(input, dim=(), keepdim=False):
         Tensor.
     """
     axes = _reduce_axes(dim, input.ndim, "amin") if dim != () else None
-    return MaxMin.apply(input, axes=axes, keepdim=keepdim, is_max=False, with_indices=False)
+    return named(MaxMin.apply(input, axes=axes, keepdim=keepdim, is_max=False, with_indices=False),
+                 "AminBackward0")
 
 
 class _ArgReduce(Node):
@@ -615,17 +621,19 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keep
     if p in ("fro", 2, 2.0, None):
         return Norm2.apply(input, axes=axes, keepdim=keepdim)
     if p in (float("inf"), "inf"):
-        return amax(_abs(input), axes if axes is not None else (), keepdim)
-    if p in (float("-inf"), "-inf"):
-        return amin(_abs(input), axes if axes is not None else (), keepdim)
-    if p == 1:
-        return sum(_abs(input), axes, keepdim)
-    if p == 0:
-        return sum((input != 0).to(input.dtype), axes, keepdim)
-    s = sum(_abs(input) ** p, axes, keepdim)
-    # zero gradient where the norm is 0, as PyTorch (s ** (1/p) has an infinite slope there)
-    zero = s == 0
-    return where(zero, 0.0, where(zero, 1.0, s) ** (1.0 / p))
+        out = amax(_abs(input), axes if axes is not None else (), keepdim)
+    elif p in (float("-inf"), "-inf"):
+        out = amin(_abs(input), axes if axes is not None else (), keepdim)
+    elif p == 1:
+        out = sum(_abs(input), axes, keepdim)
+    elif p == 0:
+        out = sum((input != 0).to(input.dtype), axes, keepdim)
+    else:
+        s = sum(_abs(input) ** p, axes, keepdim)
+        # zero gradient where the norm is 0, as PyTorch (s ** (1/p) has an infinite slope there)
+        zero = s == 0
+        out = where(zero, 0.0, where(zero, 1.0, s) ** (1.0 / p))
+    return named(out, "LinalgVectorNormBackward0")
 
 
 for _name in ("sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin", "argmax",

@@ -18,6 +18,7 @@ import numpy as np
 from ..autograd.node import Node
 from ..backend import array_module
 from ..tensor import Tensor, _wrap
+from ._names import named
 from .indexing import along_key, take_at
 from .reduction import normalize_dims
 
@@ -154,8 +155,9 @@ def _cum_extreme(input, dim, is_max):
     xp = array_module(raw)
     if raw.ndim == 0:
         idx = xp.zeros((), np.int64)
-        values = take_at(input.reshape(1), (xp.zeros(1, np.int64),),
-                         name="CummaxBackward0" if is_max else "CumminBackward0").reshape(())
+        name = "CummaxBackward0" if is_max else "CumminBackward0"
+        values = named(take_at(input.reshape(1), (xp.zeros(1, np.int64),), name=name).reshape(()),
+                       name)
         return _CumResult[op](values, _wrap(idx))
     shape = [1] * raw.ndim
     shape[axis] = raw.shape[axis]

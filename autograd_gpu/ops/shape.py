@@ -8,6 +8,7 @@ from ..autograd.node import Node
 from ..backend import array_module
 from ..tensor import Tensor
 from .arithmetic import sum_to
+from ._names import named
 from .reduction import normalize_dims
 
 
@@ -31,17 +32,49 @@ def _view_of(out, base):
     return out._as_view_of(base) if isinstance(out, Tensor) else out
 
 
+def _viewable(shape, strides, new_shape):
+    """Whether an array of `shape` and `strides` can take `new_shape` without a copy: each
+    run of old dims that merges into new dims must be laid out contiguously."""
+    if 0 in shape:
+        return True
+    old = [(n, st) for n, st in zip(shape, strides) if n != 1]
+    new = [n for n in new_shape if n != 1]
+    i = j = 0
+    while i < len(old) and j < len(new):
+        p, q, i2, j2 = old[i][0], new[j], i + 1, j + 1
+        while p != q:
+            if p < q:
+                p, i2 = p * old[i2][0], i2 + 1
+            else:
+                q, j2 = q * new[j2], j2 + 1
+        if any(old[k][1] != old[k + 1][1] * old[k + 1][0] for k in range(i, i2 - 1)):
+            return False
+        i, j = i2, j2
+    return True
+
+
 class Reshape(Node):
+    """Every reshaping view (view, reshape, flatten, squeeze, unsqueeze, ...); `name` is the
+    node PyTorch records for the calling op. reshape() itself names it as PyTorch does: a
+    view of a contiguous input, an alias of a strided one that can take the shape, else a
+    copy (UnsafeViewBackward0)."""
+
     name = "ViewBackward0"
 
-    def forward(self, x, shape):
+    def forward(self, x, shape, name=None):
         self.in_shape = x.shape
         try:
-            return x.reshape(shape)
+            y = x.reshape(shape)
         except ValueError:
             raise RuntimeError(
                 f"shape '{list(shape)}' is invalid for input of size {x.size}"
             ) from None
+        if name is not None:
+            self.name = name
+        elif not x.flags.c_contiguous:
+            self.name = ("ReshapeAliasBackward0" if _viewable(x.shape, x.strides, y.shape)
+                         else "UnsafeViewBackward0")
+        return y
 
     def backward(self, g):
         return g.reshape(self.in_shape)
@@ -121,8 +154,10 @@ class Stack(Node):
 
 
 class Split(Node):
-    def forward(self, x, sizes, axis):
+    def forward(self, x, sizes, axis, with_sizes=False):
         self.axis = axis
+        if with_sizes:  # split([sizes]) is PyTorch's split_with_sizes
+            self.name = "SplitWithSizesBackward0"
         xp = array_module(x)
         bounds = np.cumsum(sizes)[:-1].tolist()
         outs = tuple(xp.split(x, bounds, axis=axis))
@@ -170,6 +205,11 @@ def reshape(input, *shape, **kw):
     return _view_of(Reshape.apply(input, shape=shape), input)
 
 
+def _reshaped(input, shape, name):
+    """A reshaping view recorded under PyTorch's node name for the calling op."""
+    return _view_of(Reshape.apply(input, shape=tuple(shape), name=name), input)
+
+
 def view(input, *shape):
     """A view of the same data with a new shape (the tensor must be contiguous enough); one size may be -1.
 
@@ -183,7 +223,7 @@ def view(input, *shape):
     shape = _shape_arg(shape)
     if shape and isinstance(shape[0], backend.dtype):
         raise NotImplementedError("view(dtype) is not supported; use .to(dtype)")
-    return reshape(input, shape)
+    return _reshaped(input, shape, "ViewBackward0")
 
 
 def flatten(input, start_dim=0, end_dim=-1):
@@ -204,6 +244,8 @@ def flatten(input, start_dim=0, end_dim=-1):
     e = end_dim % len(shape)
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:  # nothing to merge: the input itself, as PyTorch returns it
+        return input
     n = 1
     for k in shape[s : e + 1]:
         n *= k
@@ -240,7 +282,7 @@ def transpose(input, dim0, dim1):
     nd = input.ndim
     d0, d1 = (normalize_dims(d, nd, "transpose")[0] if nd else 0 for d in (dim0, dim1))
     if not nd:  # a 0-d tensor: dims 0/-1 are allowed and change nothing
-        return reshape(input, ())
+        return _reshaped(input, (), "TransposeBackward0")
     return _view_of(Transpose.apply(input, d0=d0, d1=d1), input)
 
 
@@ -258,7 +300,9 @@ def t(input):
     """
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
-    return input if input.ndim < 2 else transpose(input, 0, 1)
+    if input.ndim < 2:  # a new view all the same, as PyTorch's
+        return _reshaped(input, input.shape, "TBackward0")
+    return named(transpose(input, 0, 1), "TBackward0")
 
 
 def permute(input, *dims, **kw):
@@ -302,7 +346,9 @@ def squeeze(input, dim=None):
     else:
         axes = normalize_dims(dim, len(shape), "squeeze") or ()
         new = tuple(n for i, n in enumerate(shape) if not (i in axes and n == 1))
-    return reshape(input, new)
+    # PyTorch's overloads: squeeze(), squeeze(int), squeeze(tuple of ints)
+    form = "0" if dim is None else "2" if isinstance(dim, (tuple, list)) else "1"
+    return _reshaped(input, new, "SqueezeBackward" + form)
 
 
 def unsqueeze(input, dim):
@@ -323,7 +369,7 @@ def unsqueeze(input, dim):
     d = dim % nd
     shape = list(input.shape)
     shape.insert(d, 1)
-    return reshape(input, tuple(shape))
+    return _reshaped(input, shape, "UnsqueezeBackward0")
 
 
 def expand(input, *sizes):
@@ -456,9 +502,8 @@ def split(tensor, split_size_or_sections=None, dim=0, *, split_size=None):
                 f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
                 f"at dimension {dim}), but got split_sizes={sizes}"
             )
-    if len(sizes) == 1:
-        return (tensor,)
-    return Split.apply(tensor, sizes=sizes, axis=axis)
+    return Split.apply(tensor, sizes=sizes, axis=axis,
+                       with_sizes=not isinstance(split_size_or_sections, int))
 
 
 def chunk(input, chunks, dim=0):
@@ -757,7 +802,8 @@ def roll(input, shifts, dims=None):
         if isinstance(shifts, (tuple, list)) and len(shifts) != 1:
             raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
         s = int(shifts[0] if isinstance(shifts, (tuple, list)) else shifts)
-        return reshape(Roll.apply(flatten(input), shifts=s, axes=0), tuple(input.shape))
+        return named(reshape(Roll.apply(flatten(input), shifts=s, axes=0), tuple(input.shape)),
+                     "RollBackward0")
     shifts_t = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
     axes = _axes(dims, input.ndim, "roll")
     if len(shifts_t) != len(axes):
@@ -788,12 +834,14 @@ def rot90(input, k=1, dims=(0, 1)):
             f"expected rotation dims to be different, but got dim0 = {dims[0]} and dim1 = {dims[1]}")
     k %= 4
     if k == 1:
-        return transpose(flip(input, d1), d0, d1)
-    if k == 2:
-        return flip(input, d0, d1)
-    if k == 3:
-        return flip(transpose(input, d0, d1), d1)
-    return clone(input)
+        out = transpose(flip(input, d1), d0, d1)
+    elif k == 2:
+        out = flip(input, d0, d1)
+    elif k == 3:
+        out = flip(transpose(input, d0, d1), d1)
+    else:
+        out = clone(input)
+    return named(out, "Rot90Backward0")
 
 
 def repeat(input, *sizes):
@@ -878,7 +926,9 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     from .indexing import take_at
 
     key = (slice(None),) * axis + (index,)
-    return take_at(input, key, name="IndexSelectBackward0")
+    # (PyTorch repeats by a number through expand and a reshape: ViewBackward0)
+    return take_at(input, key, name="IndexSelectBackward0" if isinstance(repeats, Tensor)
+                   else "ViewBackward0")
 
 
 def _repeat_index(xp, reps, n):
@@ -1034,7 +1084,7 @@ def diag(input, diagonal=0):
     if input.ndim == 1:
         return diag_embed(input, diagonal, 0, 1)
     if input.ndim == 2:
-        return clone(globals()["diagonal"](input, diagonal))
+        return named(clone(globals()["diagonal"](input, diagonal)), "DiagonalBackward0_copy")
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
 
 
@@ -1109,7 +1159,7 @@ def unbind(input, dim=0):
         tuple of Tensor.
     """
     axis = normalize_dims(dim, input.ndim, "unbind")[0]
-    return tuple(select(input, axis, i) for i in range(input.shape[axis]))
+    return tuple(named(select(input, axis, i), "UnbindBackward0") for i in range(input.shape[axis]))
 
 
 def movedim(input, source, destination):
@@ -1163,7 +1213,8 @@ def _atleast(n, tensors):
                 shape = (1,) + shape + (1,)
             else:
                 shape = (1,) * (n - len(shape)) + shape
-            t = reshape(t, shape)
+            # PyTorch reshapes a 0-d tensor and unsqueezes the others
+            t = _reshaped(t, shape, "ViewBackward0" if t.ndim == 0 else "UnsqueezeBackward0")
         out.append(t)
     return out[0] if single else tuple(out)
 
@@ -1457,7 +1508,7 @@ def combinations(input, r=2, with_replacement=False):
     rows = list(pick(range(input.shape[0]), r))
     xp = array_module(input._data)
     if not rows:
-        return reshape(input[xp.zeros(0, np.int64)], (0, r))
+        return named(reshape(input[xp.zeros(0, np.int64)], (0, r)), "StackBackward0")
     idx = np.array(rows, dtype=np.int64)
     cols = [input[xp.asarray(idx[:, j])] for j in range(r)]
     return stack(cols, 1)

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..backend import array_module
 from ..tensor import Tensor, _wrap
+from ._names import named
 from .indexing import along_key, take_at
 from .reduction import normalize_dims
 
@@ -46,7 +47,9 @@ def stable_argsort(xp, x, axis, descending=False):
 def _on_1d(input, f):
     """Runs f(input as a 1-element vector, axis 0) for a 0-d input, reshaping results back."""
     outs = f(input.reshape(1), 0)
-    return type(outs)(*(o.reshape(()) for o in outs))
+    # each result's node shown under the name of the op that made it (SortBackward0, ...)
+    return type(outs)(*(named(o.reshape(()), o._grad_fn.name) if o._grad_fn is not None
+                        else o.reshape(()) for o in outs))
 
 
 def _pick(input, idx, axis, name, keepdim=True):
@@ -336,7 +339,7 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
             out = out.unsqueeze(axis + 1) if input.ndim else out
     if scalar_q:
         out = out.reshape(tuple(out.shape[1:]))
-    return out
+    return named(out, "SqueezeBackward4")  # (PyTorch's quantile ends in a squeeze)
 
 
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
