@@ -56,7 +56,6 @@ def _train(device, steps=5):
 
 
 def test_training_steps_twice_are_bit_identical(device):
-    pytest.importorskip("autograd_gpu.nn")
     assert _train(device) == _train(device)
 
 

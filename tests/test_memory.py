@@ -245,30 +245,21 @@ def _rss():
 
 
 def _two_layer_net(seed=0):
-    """The seed's two-layer net (N=64, D_in=1000, H=100, D_out=10, sum MSE, Adam). With
-    autograd_gpu.nn present it is built from nn.Linear/ReLU/MSELoss, otherwise from tensors."""
+    """The seed's two-layer net (N=64, D_in=1000, H=100, D_out=10, sum MSE, Adam), built from
+    nn.Linear/ReLU/MSELoss (a broken nn fails this test; it never falls back)."""
+    from autograd_gpu import nn
+
     ag.manual_seed(seed)
     N, D_in, H, D_out = 64, 1000, 100, 10
     x = ag.randn(N, D_in)
     y = ag.randn(N, D_out)
-    try:
-        from autograd_gpu import nn
+    model = nn.Sequential(nn.Linear(D_in, H), nn.ReLU(), nn.Linear(H, D_out))
+    loss_fn = nn.MSELoss(reduction="sum")
+    params = list(model.parameters())
 
-        model = nn.Sequential(nn.Linear(D_in, H), nn.ReLU(), nn.Linear(H, D_out))
-        loss_fn = nn.MSELoss(reduction="sum")
-        params = list(model.parameters())
+    def step_loss():
+        return loss_fn(model(x), y)
 
-        def step_loss():
-            return loss_fn(model(x), y)
-    except (ImportError, AttributeError):
-        w1 = (ag.randn(D_in, H) * (1 / D_in ** 0.5)).requires_grad_()
-        b1 = ag.zeros(H, requires_grad=True)
-        w2 = (ag.randn(H, D_out) * (1 / H ** 0.5)).requires_grad_()
-        b2 = ag.zeros(D_out, requires_grad=True)
-        params = [w1, b1, w2, b2]
-
-        def step_loss():
-            return (((x @ w1 + b1).relu() @ w2 + b2 - y) ** 2).sum()
     from autograd_gpu import optim
 
     opt = optim.Adam(params, lr=1e-4)
