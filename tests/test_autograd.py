@@ -98,7 +98,7 @@ def test_detach_shares_data_and_data_attribute():
     assert not x.data.requires_grad
 
 
-def test_backward_with_gradient_argument_and_inputs(torch):
+def test_backward_with_gradient_argument_and_inputs():
     x = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
     w = ag.tensor([0.5, 0.5, 0.5], requires_grad=True)
     y = x * w
@@ -134,7 +134,7 @@ def test_second_backward_fails_with_pytorch_message_unless_retained():
         y.backward()
 
 
-def test_autograd_grad_returns_without_touching_grad(torch):
+def test_autograd_grad_returns_without_touching_grad():
     x = ag.tensor([1.0, 2.0], requires_grad=True)
     z = ag.tensor([1.0], requires_grad=True)
     y = (x ** 3).sum()
@@ -181,7 +181,7 @@ def test_gradient_of_gradient_norm_matches_pytorch(torch):
     np.testing.assert_allclose(run(ag), run(torch), rtol=1e-12)
 
 
-def test_hooks_can_replace_gradients(torch):
+def test_hooks_can_replace_gradients():
     x = ag.tensor([1.0, 2.0], requires_grad=True)
     seen = []
     h = x.register_hook(lambda g: seen.append(g.tolist()))

@@ -25,7 +25,9 @@ import numpy as np
 import pytest
 
 import autograd_gpu as ag
+from conftest import to_numpy
 from autograd_gpu.fused import _grad as G
+from conftest import to_numpy
 from autograd_gpu.fused import _loader, _optim
 from autograd_gpu.optim import _functional as F
 
@@ -1303,3 +1305,20 @@ def test_fused_binary_grad_kernels_match_hand_derived_gradients(rng):
     np.testing.assert_allclose(cp.asnumpy(gb), g * y * np.log(a), rtol=1e-12)
     gx = G.pow_base(A, Gd, 3.0)
     np.testing.assert_allclose(cp.asnumpy(gx), g * 3.0 * a ** 2, rtol=1e-13)
+
+
+@gpu
+@pytest.mark.oracle
+@pytest.mark.parametrize("name", CASE_NAMES)
+def test_fused_elementwise_backward_on_cuda_matches_torch(torch, rng, name):
+    """The elementwise backward kernels (on CUDA tensors) against PyTorch's autograd, not
+    against this library's NumPy formulas."""
+    f, tf = _cases(torch)[name]
+    x0 = rng.standard_normal((3, 4)) * 2
+    w0 = rng.standard_normal((3, 4))
+    x = ag.tensor(x0, requires_grad=True, device="cuda")
+    tx = torch.tensor(x0, requires_grad=True)
+    (f(x) * ag.tensor(w0, device="cuda")).sum().backward()
+    (tf(tx) * torch.tensor(w0)).sum().backward()
+    assert x.grad.device.type == "cuda"
+    np.testing.assert_allclose(to_numpy(x.grad), tx.grad.numpy(), rtol=1e-12, atol=1e-14)

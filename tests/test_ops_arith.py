@@ -113,8 +113,14 @@ def test_ndarray_on_the_left_defers_to_the_tensor(device):
     if device != "cpu":
         pytest.skip("a NumPy array is a host array")
     x = ag.tensor([1.0, 2.0], dtype=ag.float64, requires_grad=True)
-    for y in (np.array([3.0, 4.0]) * x, np.array([3.0, 4.0]) + x, np.ones((2, 2)) @ x):
+    ys = (np.array([3.0, 4.0]) * x, np.array([3.0, 4.0]) + x, np.ones((2, 2)) @ x)
+    for y in ys:
         assert isinstance(y, ag.Tensor) and y.requires_grad
+    # the values and gradients of each, by hand
+    for y, value, grad in zip(ys, ([3.0, 8.0], [4.0, 6.0], [3.0, 3.0]), ([3.0, 4.0], [1.0, 1.0], [2.0, 2.0])):
+        np.testing.assert_array_equal(to_numpy(y), value)
+        (g,) = ag.autograd.grad(y.sum(), x)
+        np.testing.assert_array_equal(to_numpy(g), grad)
 
 
 shapes = st.lists(st.integers(1, 3), min_size=0, max_size=3).map(tuple)

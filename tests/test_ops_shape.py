@@ -23,6 +23,15 @@ def test_chunk_sizes_match_torch(chunks, dim, device, torch):
     ours = ag.chunk(ag.tensor(X, device=device), chunks, dim)
     theirs = torch.chunk(torch.tensor(X), chunks, dim)
     assert [tuple(o.shape) for o in ours] == [tuple(t.shape) for t in theirs]
+    for o, t in zip(ours, theirs):  # the right pieces, not just the right sizes
+        np.testing.assert_array_equal(to_numpy(o), t.numpy())
+    # and the gradient of each piece lands in its place
+    x = ag.tensor(X, device=device, requires_grad=True)
+    tx = torch.tensor(X, requires_grad=True)
+    w = [float(k + 1) for k in range(len(theirs))]
+    sum(p.sum() * c for p, c in zip(ag.chunk(x, chunks, dim), w)).backward()
+    sum(p.sum() * c for p, c in zip(torch.chunk(tx, chunks, dim), w)).backward()
+    np.testing.assert_array_equal(to_numpy(x.grad), tx.grad.numpy())
 
 
 @pytest.mark.parametrize("shape,dim", [((1, 3, 1), None), ((1, 3, 1), 0), ((1, 3, 1), -1), ((1, 3, 1), 1),
@@ -70,7 +79,7 @@ def test_shape_errors(device):
 # ---------------------------------------------------------------- indexing
 
 
-def test_repeated_indices_accumulate(device, torch):
+def test_repeated_indices_accumulate(device):
     idx = [0, 2, 2, 2, 1, 0]
     x = ag.tensor([1.0, 2.0, 3.0], dtype=ag.float64, device=device, requires_grad=True)
     x[ag.tensor(idx, device=device)].sum().backward()

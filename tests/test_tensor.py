@@ -34,7 +34,7 @@ def test_tensor_copies_and_from_numpy_shares():
     assert ag.as_tensor(a).numpy() is a or np.shares_memory(ag.as_tensor(a).numpy(), a)
 
 
-def test_Tensor_constructor_is_float32(torch):
+def test_Tensor_constructor_is_float32():
     assert ag.Tensor([4.0]).dtype == ag.float32
     assert ag.Tensor([1, 2]).dtype == ag.float32
     assert ag.Tensor(np.ones(3)).dtype == ag.float32
