@@ -680,6 +680,8 @@ def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=Fa
     Returns:
         Tensor: int64 unless dtype is given
     """
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size), as torch
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     if size is None:

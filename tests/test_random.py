@@ -506,3 +506,47 @@ def test_generator_must_match_the_device():
         ag.zeros(3).normal_(generator=cuda_gen)
     with pytest.raises(RuntimeError, match="Expected a 'cpu' device type for generator"):
         ag.multinomial(ag.ones(3), 1, generator=cuda_gen)
+
+
+# ------------------------------------- the plain constructors: rand, randn, randint, randperm
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_rand_and_randn_fit_their_laws(device, dtype):
+    ag.manual_seed(3)
+    dt = getattr(ag, dtype)
+    u = to_numpy(ag.rand(N, dtype=dt, device=device)).astype(np.float64)
+    assert u.min() >= 0 and u.max() < 1
+    assert ks_pvalue(u, lambda v: np.clip(v, 0, 1)) > ALPHA
+    z = to_numpy(ag.randn(N // 100, 100, dtype=dt, device=device)).ravel().astype(np.float64)
+    assert ks_pvalue(z, normal_cdf) > ALPHA
+    like = ag.zeros(N, dtype=dt, device=device)
+    assert ks_pvalue(to_numpy(ag.rand_like(like)).astype(np.float64), lambda v: np.clip(v, 0, 1)) > ALPHA
+    assert ks_pvalue(to_numpy(ag.randn_like(like)).astype(np.float64), normal_cdf) > ALPHA
+
+
+def test_the_fit_tests_reject_a_uniform_with_the_normals_mean_and_variance():
+    """A sampler with the right mean and variance but the wrong law (the uniform on
+    [-sqrt 3, sqrt 3]) fails the KS test that randn passes above."""
+    u = np.random.default_rng(0).uniform(-math.sqrt(3), math.sqrt(3), N)
+    assert ks_pvalue(u, normal_cdf) < 1e-12
+
+
+def test_randint_and_randperm_fit_their_laws(device):
+    ag.manual_seed(4)
+    lo, hi = -3, 9
+    v = to_numpy(ag.randint(lo, hi, (N,), device=device))
+    assert v.min() >= lo and v.max() < hi
+    assert chi2_fits(np.bincount(v - lo, minlength=hi - lo), np.ones(hi - lo))
+    w = to_numpy(ag.randint(5, (N,), device=device))  # (high only)
+    assert chi2_fits(np.bincount(w, minlength=5), np.ones(5))
+    n, draws = 6, 3000
+    perms = np.stack([to_numpy(ag.randperm(n, device=device)) for _ in range(draws)])
+    assert (np.sort(perms, axis=1) == np.arange(n)).all()  # each a permutation
+    for pos in (0, n - 1):  # each value equally likely at a position
+        assert chi2_fits(np.bincount(perms[:, pos], minlength=n), np.ones(n))
+    # and the position pair (0, 1): all 30 ordered pairs equally likely
+    pair = perms[:, 0] * n + perms[:, 1]
+    counts = np.bincount(pair, minlength=n * n)
+    off_diagonal = np.arange(n * n) % (n + 1) != 0
+    assert (counts[~off_diagonal] == 0).all()
+    assert chi2_fits(counts[off_diagonal], np.ones(n * (n - 1)))
