@@ -44,6 +44,7 @@ from .ops.sorting import (
     argsort, bucketize, kthvalue, median, mode, msort, nanmedian, nanquantile, quantile,
     searchsorted, sort, topk, unique, unique_consecutive,
 )
+from .ops.sorting import bincount, histc  # noqa: E402  (counts and histograms)
 from .ops.linalg import bmm, dot, ger, inner, inverse, matmul, mm, mv, outer, pinv, pinverse, solve
 from .ops.arithmetic import addcdiv, addcmul, lerp  # fused multiply-adds, interpolation
 from .ops.elementwise import (  # more math, tests and comparisons
@@ -95,6 +96,10 @@ def is_tensor(obj):
         bool.
     """
     return isinstance(obj, Tensor)
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
 
 
 def numel(input):

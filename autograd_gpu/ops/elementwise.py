@@ -404,9 +404,13 @@ lt = _compare(lambda a, b: a < b)
 le = _compare(lambda a, b: a <= b)
 gt = _compare(lambda a, b: a > b)
 ge = _compare(lambda a, b: a >= b)
-logical_and = bitwise_and = _compare(lambda a, b: a & b)
-logical_or = bitwise_or = _compare(lambda a, b: a | b)
-logical_xor = bitwise_xor = _compare(lambda a, b: a ^ b)
+bitwise_and = _compare(lambda a, b: a & b)
+bitwise_or = _compare(lambda a, b: a | b)
+bitwise_xor = _compare(lambda a, b: a ^ b)
+# the logical forms take any dtype as PyTorch does (nonzero is true) and give bool
+logical_and = _compare(lambda a, b: (a != 0) & (b != 0))
+logical_or = _compare(lambda a, b: (a != 0) | (b != 0))
+logical_xor = _compare(lambda a, b: (a != 0) ^ (b != 0))
 
 
 class _Unary(Node):

@@ -518,7 +518,36 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
+
+def bincount(input, weights=None, minlength=0):
+    """The count of each value 0..max of a 1-D tensor of non-negative integers (the sum of
+    `weights` at each value, if given), at least `minlength` long; no gradient."""
+    x = input._data
+    if x.ndim != 1 or x.dtype.kind not in "iub":
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    xp = array_module(x)
+    if x.size and int(x.min()) < 0:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    w = None if weights is None else weights._data
+    out = xp.bincount(x.astype(np.int64), w, minlength=int(minlength))
+    return _wrap(out.astype(w.dtype if w is not None else np.int64))
+
+
+def histc(input, bins=100, min=0, max=0):
+    """A histogram of `bins` equal bins over [min, max] (the data's range when both are 0);
+    values outside are ignored, the top edge counts in the last bin; no gradient."""
+    x = input._data
+    xp = array_module(x)
+    lo, hi = float(min), float(max)
+    if lo == hi and x.size:
+        lo, hi = float(x.min()), float(x.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    counts, _edges = xp.histogram(x, bins=int(bins), range=(lo, hi))
+    return _wrap(counts.astype(x.dtype))
+
+
 for _name in ("sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode",
-              "quantile", "nanquantile", "unique", "unique_consecutive"):
+              "quantile", "nanquantile", "unique", "unique_consecutive", "bincount", "histc"):
     setattr(Tensor, _name, globals()[_name])
 del _name
