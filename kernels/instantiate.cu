@@ -85,14 +85,14 @@
                                 wd, has_wd, has_momentum, nesterov, maximize, first_step);   \
     }                                                                                        \
     extern "C" __global__ void adam_##SUF(T* p, const T* g, T* m, T* v, T* vmax, T decay,   \
-                                          T wd, T one_minus_beta1, T beta2,                  \
-                                          T one_minus_beta2, T eps_c2, T step_c2,            \
+                                          T wd, T lerp_w, T beta2, T one_minus_beta2,        \
+                                          T bc2_sqrt, T eps, T neg_step_size,                \
                                           int has_wd, int decoupled, int amsgrad,            \
                                           int maximize, long long n) {                       \
         AG_LOOP {                                                                            \
             T vm = amsgrad ? vmax[i] : T(0);                                                 \
-            ag::adam_step<T>(p[i], g[i], m[i], v[i], vm, decay, wd, one_minus_beta1, beta2,  \
-                             one_minus_beta2, eps_c2, step_c2, has_wd,                       \
+            ag::adam_step<T>(p[i], g[i], m[i], v[i], vm, decay, wd, lerp_w, beta2,           \
+                             one_minus_beta2, bc2_sqrt, eps, neg_step_size, has_wd,          \
                              decoupled, amsgrad, maximize);                                  \
             if (amsgrad) vmax[i] = vm;                                                       \
         }                                                                                    \

@@ -16,13 +16,22 @@ namespace ag {
 // a * b rounded on its own: NVRTC and nvcc contract a product feeding an addition into a
 // fused multiply-add unless told otherwise; the host build does not (-ffp-contract=off),
 // and neither does NumPy or PyTorch where these formulas multiply and add apart.
-#if defined(__CUDACC__)
-AG_FN float rmul(float a, float b) { return __fmul_rn(a, b); }
-AG_FN double rmul(double a, double b) { return __dmul_rn(a, b); }
+// (__fmul_rn exists in device code only: nvcc's host pass of these __host__ __device__
+// functions takes the plain product, which the host compiler does not contract either)
+AG_FN float rmul(float a, float b) {
+#if defined(__CUDA_ARCH__)
+    return __fmul_rn(a, b);
 #else
-AG_FN float rmul(float a, float b) { return a * b; }
-AG_FN double rmul(double a, double b) { return a * b; }
+    return a * b;
 #endif
+}
+AG_FN double rmul(double a, double b) {
+#if defined(__CUDA_ARCH__)
+    return __dmul_rn(a, b);
+#else
+    return a * b;
+#endif
+}
 
 // c + a * b as PyTorch's vectorized CPU kernels compute add(alpha=), addcmul and lerp: a
 // fused multiply-add. float: computed as the NumPy path computes it (the product of two
