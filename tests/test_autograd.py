@@ -329,3 +329,75 @@ def test_grad_fn_name_is_a_string_and_callable_as_in_pytorch(torch):
                                             tlin(tx), torch.nn.functional.linear(tx, tlin.weight))]
     assert names == expected
     assert (x * 2).grad_fn.next_functions[0][0].name() == "AccumulateGrad"
+
+
+def test_nonleaf_grad_warning_is_pytorchs_and_points_at_the_caller(torch):
+    msgs = []
+    for lib in (ag, torch):
+        y = lib.ones(2, requires_grad=True) * 2
+        with pytest.warns(UserWarning) as rec:
+            assert y.grad is None
+        msgs.append(str(rec[0].message))
+        if lib is ag:  # (stacklevel: the user's line, not the library's)
+            assert rec[0].filename == __file__
+    # (PyTorch's message ends with a link to its pull request and the C++ source line)
+    assert msgs[1].startswith(msgs[0] + " See github.com/pytorch/pytorch/pull/30531")
+
+
+def test_post_accumulate_grad_hooks_run_after_every_leaf_is_written_as_pytorch(torch):
+    def run(lib, inputs_arg):
+        a = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        b = lib.tensor([3.0], dtype=lib.float64, requires_grad=True)
+        a.grad = lib.tensor([10.0, 10.0], dtype=lib.float64)
+        log = []
+        a.register_post_accumulate_grad_hook(lambda t: log.append(("a1", t.grad.tolist())))
+        a.register_post_accumulate_grad_hook(lambda t: log.append(("a2", t.grad.tolist())))
+        b.register_post_accumulate_grad_hook(lambda t: log.append(("b", t.grad.tolist())))
+        loss = (a * a).sum() * b.sum()
+        if inputs_arg:
+            loss.backward(inputs=[b])
+        else:
+            loss.backward()
+        lib.autograd.grad((a * 3).sum(), a)  # autograd.grad writes no .grad: no hook runs
+        return log
+
+    for inputs_arg in (False, True):
+        ours, theirs = run(ag, inputs_arg), run(torch, inputs_arg)
+        assert sorted(ours) == sorted(theirs), (inputs_arg, ours, theirs)
+        assert [e for e in ours if e[0] != "b"] == [e for e in theirs if e[0] != "b"]  # a1 then a2
+    assert sorted(run(ag, False)) == [("a1", [16.0, 22.0]), ("a2", [16.0, 22.0]), ("b", [5.0])]
+
+
+def test_hooks_on_a_multi_output_node_and_retain_grad_order_as_pytorch(torch):
+    def run(lib):
+        x = lib.tensor([[1.0, 5.0], [4.0, 2.0]], dtype=lib.float64, requires_grad=True)
+        v, i = x.max(dim=1)  # output 1 (indices) gets no gradient: hooks of output 0 still run
+        v.retain_grad()  # registered first, but retain_grad sees what the later hooks return
+        v.register_hook(lambda g: g * 2)
+        v.register_hook(lambda g: g + 1)
+        (v * lib.tensor([1.0, 3.0], dtype=lib.float64)).sum().backward()
+        return x.grad.tolist(), v.grad.tolist()
+
+    assert run(ag) == run(torch)
+
+
+def test_a_hook_under_create_graph_gets_the_differentiable_gradient(torch):
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        y = x * x
+        y.register_hook(lambda g: g * x)  # (the hook's result stays on the graph)
+        (g,) = lib.autograd.grad(y.sum(), x, create_graph=True)
+        (h,) = lib.autograd.grad(g.sum(), x)
+        return g.tolist(), h.tolist()
+
+    assert run(ag) == run(torch)
+
+
+def test_gradient_shape_mismatch_message_names_every_dim(torch):
+    msgs = []
+    for lib in (ag, torch):
+        y = lib.ones(2, 3, requires_grad=True) * 2
+        with pytest.raises(RuntimeError) as e:
+            y.backward(lib.ones(3, 2))
+        msgs.append(str(e.value))
+    assert msgs[0] == msgs[1]

@@ -190,3 +190,19 @@ def test_number_exponent_pow_backward_gives_torch_values(torch):
         (want ** e).sum().backward()
         np.testing.assert_allclose(to_numpy(got.grad), want.grad.numpy(), rtol=1e-14,
                                    equal_nan=True, err_msg=f"exponent {e}")
+
+
+@pytest.mark.parametrize("name", ["addcmul", "addcdiv"])
+@pytest.mark.parametrize("needs", [(True, False, False), (False, True, False), (False, False, True),
+                                   (False, True, True)])
+def test_addcmul_addcdiv_with_some_inputs_not_requiring_grad_match_torch(name, needs, device, torch):
+    rng = np.random.default_rng(5)
+    vals = [rng.standard_normal((2, 3)), rng.standard_normal(3), rng.standard_normal((2, 1)) + 3]
+    ours = [ag.tensor(v, device=device, requires_grad=n) for v, n in zip(vals, needs)]
+    theirs = [torch.tensor(v, requires_grad=n) for v, n in zip(vals, needs)]
+    getattr(ag, name)(*ours, value=0.5).sum().backward()
+    getattr(torch, name)(*theirs, value=0.5).sum().backward()
+    for o, t in zip(ours, theirs):
+        assert (o.grad is None) == (t.grad is None)
+        if t.grad is not None:
+            np.testing.assert_allclose(to_numpy(o.grad), t.grad.numpy(), rtol=1e-12)
