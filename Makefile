@@ -14,7 +14,7 @@ CUDA_MAJOR := $(shell nvidia-smi 2>/dev/null | sed -n 's/.*CUDA Version: *\([0-9
 CUPY   ?= $(if $(filter 12,$(CUDA_MAJOR)),cupy-cuda12x,cupy-cuda13x)
 STAMP  := $(VENV)/.installed-oracle$(ORACLE)-$(CUPY)
 
-.PHONY: test test-simd gpu-check bench bench-quick fuzz report venv clean docs
+.PHONY: test test-simd gpu-check bench bench-quick fuzz report venv clean docs mutate
 
 venv: $(STAMP)
 
@@ -73,6 +73,23 @@ docs: $(DOCS_STAMP)
 
 fuzz: $(STAMP)
 	AUTOGRAD_GPU_FUZZ=long $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz.py
+
+# Mutation testing (mutmut, the extra 'mutation'): mutmut mutates a staged copy of the package
+# (build/mutation, made by tests/mutation/stage.py; the checkout is never touched) and runs,
+# for each mutant, the tests of tests/mutation/setup.cfg that reach the mutated function.
+# MUTANTS: mutmut's name globs; by default the backward methods of ops/, the optimizer
+# updates, the engine and tape rules and serialization. A narrower run:
+# make mutate MUTANTS='autograd_gpu.ops.reduction.*'. Survivors are listed in
+# build/mutation/survivors.txt; `cd build/mutation && ../../.venv/bin/mutmut show NAME` shows one.
+MUTANTS ?= 'autograd_gpu.ops.*ǁbackward__mutmut_*' 'autograd_gpu.optim._functional.*' \
+           'autograd_gpu.autograd.engine.*' 'autograd_gpu.autograd.node.*' 'autograd_gpu.serialization.*'
+MUTATE_DIR ?= build/mutation
+mutate: $(STAMP)
+	$(BIN)/pip install -q -e '.[mutation]'
+	mkdir -p $(MUTATE_DIR)
+	$(BIN)/python tests/mutation/stage.py $(MUTATE_DIR)
+	cd $(MUTATE_DIR) && AUTOGRAD_GPU_ORACLE=1 $(abspath $(BIN))/mutmut run --max-children 2 $(MUTANTS) > mutmut-run.log 2>&1; \
+	  $(abspath $(BIN))/mutmut results | grep -v ': killed' | tee survivors.txt
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache docs/_build docs/generated docs/api/generated
