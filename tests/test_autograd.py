@@ -1,8 +1,7 @@
 """The tape: leaves, grad accumulation, retain_grad, hooks, grad mode, retain_graph,
 create_graph and higher derivatives, autograd.grad, deep graphs, and PyTorch's errors."""
-import threading
-
 import os
+import threading
 
 import numpy as np
 import pytest
