@@ -1,8 +1,9 @@
 """Timing, machine description and the terminal table of the benchmark suite.
 
-Every cell of a result is measured the same way: one warm-up call (which also picks how many
-calls make one repeat, so that tiny workloads are timed over a loop rather than one call
-lost in timer noise), then `repeats` timed repeats; the figure is the median per call.
+Every cell of a result is measured the same way: one warm-up call, then warm calls for at
+least a repeat's length (their mean picks how many calls make one repeat, so that tiny
+workloads are timed over a loop rather than one call lost in timer noise), then `repeats`
+timed repeats; the figure is the median per call.
 GPU implementations pass a `sync` that waits for the device, so a repeat ends when the
 work is done, not when it was queued.
 """
@@ -83,12 +84,27 @@ def measure_row(runs, timing):
             sync()
             first = time.perf_counter() - t0
             number = 1
-            if first < timing.min_repeat_s:
-                number = min(100_000, max(1, math.ceil(timing.min_repeat_s / max(first, 1e-7))))
-                # A second warm-up at the chosen loop length settles caches and allocators.
-                for _ in range(number):
-                    run()
+            if first < timing.budget_s:
+                # The first call pays one-time costs (PyTorch's first backward starts its
+                # engine: ~5 ms against ~80 us later), so the loop length comes from warm
+                # calls. Sized from the first call, PyTorch's tiny rows looped 3-10 calls
+                # per repeat, each repeat starting cold after the other columns' repeats.
+                t0 = time.perf_counter()
+                value = run()
                 sync()
+                first = time.perf_counter() - t0
+            if first < timing.min_repeat_s:
+                # warm calls until min_repeat_s has passed; the loop is sized from their mean
+                calls, t0 = 0, time.perf_counter()
+                while True:
+                    run()
+                    calls += 1
+                    sync()
+                    warm = (time.perf_counter() - t0) / calls
+                    if calls * warm >= timing.min_repeat_s or calls >= 100_000:
+                        break
+                number = min(100_000, max(1, math.ceil(timing.min_repeat_s / max(warm, 1e-7))))
+                first = warm
             plan[key] = [run, sync, number, max(first * number, 1e-9), [], value]
         except Exception as e:  # a failure is a result, shown as ERROR; the suite goes on
             cells[key] = _error(e)

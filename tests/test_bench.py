@@ -173,12 +173,28 @@ def test_measure_row_times_and_isolates_failures():
     c = cells["ours_cpu"]
     assert 0.003 <= c["min"] <= c["median"] <= c["max"]  # (no upper limit: load varies)
     assert c["value"] == 7.0 and c["repeats"] >= timing.min_repeats
-    assert len(calls) == 1 + c["repeats"] * c["number"]
+    assert len(calls) == 2 + c["repeats"] * c["number"]  # (two warm-up calls)
 
 
 def test_measure_row_loops_tiny_calls():
     cells = harness.measure_row({"numpy": (lambda: None, harness._noop)}, harness.Timing(quick=True))
     assert cells["numpy"]["number"] > 1 and "value" not in cells["numpy"]
+
+
+def test_measure_row_sizes_the_loop_from_warm_calls_not_the_first():
+    # PyTorch's first backward costs ~5 ms, later ones ~80 us: a loop sized from the first
+    # call would time a handful of cold calls per repeat.
+    state = {"calls": 0}
+
+    def slow_first():
+        state["calls"] += 1
+        if state["calls"] == 1:
+            time.sleep(0.008)  # (longer than a quick repeat, shorter than its budget)
+
+    timing = harness.Timing(quick=True)
+    cells = harness.measure_row({"torch_cpu": (slow_first, harness._noop)}, timing)
+    c = cells["torch_cpu"]
+    assert c["number"] > 10 and c["median"] < 0.001
 
 
 def _doc(ratio, gpu=None):
