@@ -29,12 +29,11 @@ extensions = [
     "compat",
     "benchreport",
     "docstring_check",
-    "readme_sections",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "_ext", "generated/readme", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "_ext", "Thumbs.db", ".DS_Store"]
 templates_path = []
 
 # autodoc: signatures from the code, members in source order, no import of CuPy at build.
