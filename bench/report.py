@@ -42,8 +42,11 @@ RATIO_HEADERS = (("gpu_speedup", "GPU speedup"), ("ours_vs_torch_cpu", "ours/tor
 
 
 def load(results_dir, include_quick=False):
-    """The latest full (not quick) run per machine, oldest machine first."""
-    latest = {}
+    """The latest full (not quick) run per machine, oldest machine first.
+
+    A later partial run (`python -m bench --only ...`, its `only` field set) replaces the
+    workloads it ran in the machine's latest full run and adds those it lacks."""
+    docs = []
     for path in sorted(glob.glob(os.path.join(results_dir, "*.json"))):
         try:
             with open(path) as f:
@@ -53,10 +56,26 @@ def load(results_dir, include_quick=False):
         if (doc.get("quick") and not include_quick) or doc.get("schema") != 1:
             continue
         doc["_file"] = os.path.basename(path)
+        docs.append(doc)
+    latest = {}
+    for doc in sorted(docs, key=lambda d: (d["created"], bool(d.get("only")))):
         m = doc["machine"]
         key = (m["host"], m.get("gpu"), _threads(m))
-        if key not in latest or doc["created"] >= latest[key]["created"]:
+        base = latest.get(key)
+        if not doc.get("only") or base is None:
             latest[key] = doc
+            continue
+        ids = [w["id"] for w in doc["workloads"]]
+        merged = dict(base, _file=f"{base['_file']}, {doc['_file']}")
+        merged["workloads"] = [doc["workloads"][ids.index(w["id"])] if w["id"] in ids else w
+                               for w in base["workloads"]]
+        merged["workloads"] += [w for w in doc["workloads"]
+                                if w["id"] not in {v["id"] for v in base["workloads"]}]
+        merged["merged"] = base.get("merged", []) + [
+            {"only": ids, "created": doc["created"], "commit": doc.get("commit"),
+             "dirty": doc.get("dirty"), "load_avg_start": m.get("load_avg_start"),
+             "elapsed_s": doc.get("elapsed_s")}]
+        latest[key] = merged
     return sorted(latest.values(), key=lambda d: d["created"])
 
 
@@ -369,6 +388,12 @@ def build(docs, out_dir, kernel_docs=()):
         lines.append(f"| {machine_name(d)} | {m['cpu']} | {m['cores']} | {m['ram_gb']} GiB | {gpu} | "
                      f"{threads} | {load} | {ver} | {commit} | {d['created'][:16].replace('T', ' ')} UTC | "
                      f"{d.get('elapsed_s', '?')} s |")
+        for p in d.get("merged", []):
+            commit = (p.get("commit") or "?")[:10] + (" (dirty)" if p.get("dirty") else "")
+            load = (p.get("load_avg_start") or ["?"])[0]
+            lines.append(f"| {machine_name(d)}: {', '.join(p['only'])} only | | | | | | {load} / | | "
+                         f"{commit} | {p['created'][:16].replace('T', ' ')} UTC | "
+                         f"{p.get('elapsed_s', '?')} s |")
     lines += ["", "The load average (1 minute) shows how busy the machine was with other work: on a "
               "machine shared with other jobs, timings of multithreaded code (BLAS, PyTorch) swing "
               "widely; `python -m bench --threads 1` gives steadier figures there.", ""]

@@ -97,18 +97,23 @@ def _slug(s):
     return re.sub(r"[^A-Za-z0-9]+", "-", s).strip("-").lower() or "unknown"
 
 
-def result_path(out_dir, machine):
+def result_path(out_dir, machine, only=()):
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
     dev = "cuda-" + _slug(machine["gpu"]) if machine["gpu"] else "cpu"
     threads = (machine.get("thread_env") or {}).get("OMP_NUM_THREADS")
     suffix = f"-threads{threads}" if threads else ""  # a pinned run sits beside the default one
+    if only:  # a partial run sits beside the full one of the day instead of replacing it
+        suffix += "-only-" + "-".join(_slug(w) for w in sorted(only))
     return os.path.join(out_dir, f"{date}-{_slug(machine['host'])}-{dev}{suffix}.json")
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     ap.add_argument("--quick", action="store_true", help="tiny sizes, few repeats (seconds)")
-    ap.add_argument("--only", default="", help="comma-separated workload ids, e.g. overhead,matmul")
+    ap.add_argument("--only", default="",
+                    help="comma-separated workload ids, e.g. overhead,matmul; the result "
+                         "file gets an -only-<ids> suffix and the report shows these workloads "
+                         "from it, the others from the machine's last full run")
     ap.add_argument("--out", default=None,
                     help="directory for the result file (default bench/results, "
                          "bench/results/quick for --quick)")
@@ -144,6 +149,7 @@ def main(argv=None):
         "versions": harness.versions(env),
         "commit": commit,
         "dirty": dirty,
+        "only": [w["id"] for w in suite] if wanted else None,
         "ratios": {k: v[2] for k, v in harness.RATIOS.items()},
         "workloads": [],
     }
@@ -179,7 +185,7 @@ def main(argv=None):
 
     out_dir = args.out or (os.path.join(RESULTS_DIR, "quick") if args.quick else RESULTS_DIR)
     os.makedirs(out_dir, exist_ok=True)
-    path = result_path(out_dir, machine)
+    path = result_path(out_dir, machine, wanted)
     with open(path, "w") as f:
         json.dump(doc, f, indent=1)
         f.write("\n")

@@ -115,6 +115,36 @@ def test_implementations_compute_the_same_thing(quick_run):
     assert checked >= 6
 
 
+def test_partial_run_sits_beside_the_full_one_and_the_report_merges_them(tmp_path):
+    machine = {"host": "h", "gpu": None, "thread_env": {}}
+    full = suite.result_path(str(tmp_path), machine)
+    part = suite.result_path(str(tmp_path), machine, {"models"})
+    assert part != full and part.endswith("-cpu-only-models.json")
+
+    def row(label, ratio):
+        return {"label": label, "size": 1, "ratios": {"ours_vs_torch_cpu": ratio},
+                "results": {"ours_cpu": {"median": ratio}, "torch_cpu": {"median": 1.0}}}
+
+    base = dict(_doc(0.2), schema=1, quick=False, only=None, commit="a" * 40)
+    base["workloads"].append({"id": "models", "rows": [row("old", 9.0)]})
+    later = {"schema": 1, "quick": False, "only": ["models", "matmul"], "commit": "b" * 40,
+             "machine": {"host": "h", "gpu": None}, "created": "2026-01-02T00:00:00+00:00",
+             "workloads": [{"id": "models", "rows": [row("new", 1.2)]},
+                           {"id": "matmul", "rows": [row("m", 0.9)]}]}
+    (tmp_path / "full.json").write_text(json.dumps(base))
+    (tmp_path / "part.json").write_text(json.dumps(later))
+    (doc,) = report.load(str(tmp_path))
+    assert [w["id"] for w in doc["workloads"]] == ["overhead", "models", "matmul"]
+    assert doc["workloads"][0]["rows"][0]["ratios"]["ours_vs_torch_cpu"] == 0.2
+    assert [r["label"] for r in doc["workloads"][1]["rows"]] == ["new"]
+    assert doc["commit"] == "a" * 40 and doc["merged"][0]["commit"] == "b" * 40
+    # a full run after the partial one replaces both
+    newer = dict(base, created="2026-01-03T00:00:00+00:00")
+    (tmp_path / "newer.json").write_text(json.dumps(newer))
+    (doc,) = report.load(str(tmp_path))
+    assert "merged" not in doc and [r["label"] for r in doc["workloads"][1]["rows"]] == ["old"]
+
+
 def test_progress_table_is_printed(quick_run):
     _, doc, out = quick_run
     total = sum(len(w["rows"]) for w in doc["workloads"])
