@@ -28,6 +28,19 @@ GOALS = (
      [("ours_vs_torch_cpu", "<=", 0.5)], False),
     ("4-layer MLP, 50 steps", "PyTorch CPU 1.9 s, NumPy 1.8 s", "training",
      lambda r: "4x1024" in r["label"], [("ours_vs_numpy", "<=", 1.05)], False),
+    # Issue 17: real models, each within 1.5x of PyTorch (oneDNN on the CPU, cuDNN on a GPU).
+    ("conv2d+relu+max_pool2d, batch 32, fwd+bwd", "PyTorch CPU 9.8 ms (1 thread)", "models",
+     lambda r: r["label"].startswith("conv+relu+maxpool 3->16, 32x"),
+     [("ours_vs_torch_cpu", "<=", 1.5)], False),
+    ("LeNet-5 step, batch 64", "PyTorch CPU 24 ms (1 thread)", "models",
+     lambda r: r["label"] == "LeNet-5 SGD step, batch 64", [("ours_vs_torch_cpu", "<=", 1.5)], False),
+    ("LSTM 200, seq 35, batch 20, fwd+bwd", "PyTorch CPU 16 ms (1 thread)", "models",
+     lambda r: r["label"] == "LSTM 200->200, seq 35, batch 20", [("ours_vs_torch_cpu", "<=", 1.5)],
+     False),
+    ("GPU: conv, LeNet-5, LSTM rows", "", "models",
+     lambda r: (r["label"].startswith("conv+relu+maxpool 3->16, 32x")
+                or r["label"] in ("LeNet-5 SGD step, batch 64", "LSTM 200->200, seq 35, batch 20")),
+     [("ours_vs_torch_cuda", "<=", 1.5)], True),
     # Measured by bench.gpu_kernels (each fused backward kernel against a device copy).
     ("GPU: fused backward, >= 1e7", "", "gpu_kernels",
      lambda r: r["n"] >= 10**7, [("fraction_of_copy", ">=", 0.85)], True),
@@ -177,7 +190,7 @@ def load_kernels(results_dir):
 def kernel_tables(kernel_docs):
     if not kernel_docs:
         return []
-    out = ["### 7. Fused GPU kernels (`python -m bench.gpu_kernels`)", "",
+    out = ["### 8. Fused GPU kernels (`python -m bench.gpu_kernels`)", "",
            "Each fused backward kernel's effective bandwidth (bytes it must read and write / time) "
            "against a device-to-device copy, and its speedup over the same formula as separate "
            "CuPy calls; then Adam over 10M parameters.", "",

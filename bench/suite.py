@@ -111,7 +111,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     ap.add_argument("--quick", action="store_true", help="tiny sizes, few repeats (seconds)")
     ap.add_argument("--only", default="",
-                    help="comma-separated workload ids, e.g. overhead,matmul; the result "
+                    help="comma-separated workload ids, e.g. overhead,matmul or models; the result "
                          "file gets an -only-<ids> suffix and the report shows these workloads "
                          "from it, the others from the machine's last full run")
     ap.add_argument("--out", default=None,

@@ -1,10 +1,12 @@
-"""The six workloads. Each row gives, per column, a factory that builds the data (untimed) and
+"""The seven workloads. Each row gives, per column, a factory that builds the data (untimed) and
 returns the callable that is timed.
 
 All implementations of a row do the same math in float32 from the same NumPy data: ours
 (autograd_gpu on cpu and cuda), PyTorch (cpu and cuda), NumPy written by hand (the CPU limit
 for that math: forward and the backward derived on paper), and, for memory-bound rows, a
-plain copy of the bytes the work must at least read and write (the bandwidth limit).
+plain copy of the bytes the work must at least read and write (the bandwidth limit). The
+real-model rows (7) have no NumPy column: a hand-written convolution or LSTM backward would
+be a second library, not a limit to compare with.
 """
 import functools
 import math
@@ -34,7 +36,7 @@ def copy_impls(env, nbytes):
         src = np.ones(n, F32)
         dst = np.empty_like(src)
         share = -(-n // ag.get_num_threads())
-        return lambda: ag.backend.host_for_blocks(
+        return lambda: ag.backend.host_threads.host_for_blocks(
             lambda lo, hi: np.copyto(dst[lo:hi], src[lo:hi]), n, share)
 
     def device():
@@ -583,4 +585,171 @@ def least_squares(env):
     )
 
 
-ALL = (overhead, elementwise, matmul, training, optimizer_step, least_squares)
+# ---------------------------------------------------------------- 7. real models
+
+
+def _nn_of(lib, needs):
+    """(nn, nn.functional, optim) of `lib`; for ours, Unavailable naming what is missing.
+
+    `needs` are names such as "nn.Conv2d", "F.max_pool2d", "optim.SGD"."""
+    if lib is not ag:
+        return lib.nn, lib.nn.functional, lib.optim
+    try:
+        import autograd_gpu.nn as nn
+        import autograd_gpu.nn.functional as F
+        import autograd_gpu.optim as optim
+    except Exception as e:
+        raise Unavailable(f"autograd_gpu.nn/optim not importable ({type(e).__name__}: {e})") from None
+    spaces = {"nn": nn, "F": F, "optim": optim}
+    missing = [n for n in needs if not hasattr(spaces[n.split(".")[0]], n.split(".", 1)[1])]
+    if missing:
+        raise Unavailable("autograd_gpu lacks " + ", ".join(missing))
+    return nn, F, optim
+
+
+def _same_weights(lib, model, dev, seed=1):
+    """Sets every parameter of `model` from NumPy, so that ours and PyTorch start alike.
+
+    Uniform in +-1/sqrt(fan_in), fan_in from the weight (a bias takes its weight's), the
+    bounds of PyTorch's default init for Linear and Conv (and for an LSTM whose input size
+    equals its hidden size). Parameters come in named_parameters order, which is PyTorch's in
+    both libraries. Returns the parameters and their initial values (tensors on `dev`)."""
+    rng, fan = _rng(seed), 1
+    params, start = [], []
+    with lib.no_grad():
+        for _, p in model.named_parameters():
+            shape = tuple(p.shape)
+            if len(shape) > 1:
+                fan = int(np.prod(shape[1:]))
+            bound = 1 / math.sqrt(fan)
+            init = _t(lib, rng.uniform(-bound, bound, shape), dev)
+            p.copy_(init)
+            params.append(p)
+            start.append(init)
+    return params, start
+
+
+def _conv_fwd_bwd(lib, dev, x, cout, pool):
+    """Conv2d(k=3, padding=1) on x (which requires grad), optionally then relu and
+    max_pool2d(2); the sum's backward fills the input's, weight's and bias's gradients."""
+    nn, F, _ = _nn_of(lib, ["nn.Conv2d", "F.relu", "F.max_pool2d"])
+    conv = nn.Conv2d(x.shape[1], cout, 3, padding=1).to(dev)
+    params, _ = _same_weights(lib, conv, dev)
+    X = _t(lib, x, dev, True)
+    relu, max_pool2d = F.relu, F.max_pool2d
+
+    def run():
+        X.grad = None
+        for p in params:
+            p.grad = None
+        y = conv(X)
+        if pool:
+            y = max_pool2d(relu(y), 2)
+        loss = y.sum()
+        loss.backward()
+        return float(loss.item())
+
+    return run
+
+
+def _lenet(nn):
+    """LeNet-5 as it is written today (ReLU and max pooling) for 1x28x28 inputs."""
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),   # 6x28x28 -> 6x14x14
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),             # 16x10x10 -> 16x5x5
+        nn.Flatten(),
+        nn.Linear(16 * 5 * 5, 120), nn.ReLU(),
+        nn.Linear(120, 84), nn.ReLU(),
+        nn.Linear(84, 10),
+    )
+
+
+def _lenet_train(lib, dev, x, y, steps):
+    """`steps` SGD steps (lr 0.01, momentum 0.9) of LeNet-5 under cross_entropy, from the same
+    initial weights every call (as the training rows: weights copied back, optimizer made
+    anew); returns the last loss."""
+    nn, F, optim = _nn_of(lib, ["nn.Conv2d", "nn.MaxPool2d", "nn.Flatten", "nn.Sequential",
+                                "nn.Linear", "nn.ReLU", "F.cross_entropy", "optim.SGD"])
+    model = _lenet(nn).to(dev)
+    params, start = _same_weights(lib, model, dev)
+    X = _t(lib, x, dev)
+    Y = lib.tensor(np.array(y, np.int64), device=dev)
+    cross_entropy, SGD = F.cross_entropy, optim.SGD
+
+    def run():
+        with lib.no_grad():
+            for p, s in zip(params, start):
+                p.copy_(s)
+        opt = SGD(params, lr=0.01, momentum=0.9)
+        for _ in range(steps):
+            loss = cross_entropy(model(X), Y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return float(loss.item())
+
+    return run
+
+
+def _lstm_fwd_bwd(lib, dev, x, hidden):
+    """One-layer nn.LSTM over x (seq, batch, input; requires grad, as an embedding's output
+    would), zero initial state; the sum of the outputs' backward fills every gradient."""
+    nn, _, _ = _nn_of(lib, ["nn.LSTM"])
+    lstm = nn.LSTM(x.shape[2], hidden).to(dev)
+    params, _ = _same_weights(lib, lstm, dev)
+    X = _t(lib, x, dev, True)
+
+    def run():
+        X.grad = None
+        for p in params:
+            p.grad = None
+        out, _ = lstm(X)
+        loss = out.sum()
+        loss.backward()
+        return float(loss.item())
+
+    return run
+
+
+def models(env):
+    rng = _rng()
+    q = env.quick
+    rows = []
+    # conv: batch, in channels, out channels, height = width
+    n, cin, cout, hw = (2, 3, 4, 8) if q else (32, 3, 16, 32)
+    x = rng.standard_normal((n, cin, hw, hw), dtype=F32)
+    shape = f"{n}x{cin}x{hw}x{hw}"
+    for pool, label in ((False, f"Conv2d {cin}->{cout} k3 p1, {shape}"),
+                        (True, f"conv+relu+maxpool {cin}->{cout}, {shape}")):
+        impls = _columns(env, functools.partial(_conv_fwd_bwd, x=x, cout=cout, pool=pool))
+        rows.append(dict(label=label, size=n * cin * hw * hw, impls=impls))
+
+    batch, steps = (4, 2) if q else (64, 1)
+    x = rng.random((batch, 1, 28, 28), dtype=F32)  # MNIST-sized images in [0, 1)
+    y = rng.integers(0, 10, batch)
+    label = f"LeNet-5 SGD step, batch {batch}" if steps == 1 else f"LeNet-5, batch {batch}, {steps} SGD steps"
+    impls = _columns(env, functools.partial(_lenet_train, x=x, y=y, steps=steps))
+    rows.append(dict(label=label, size=batch, impls=impls))
+
+    # LSTM: sequence, batch, input size, hidden size (the issue's word-model step, and a small one)
+    lstm_specs = [(5, 2, 8, 8)] if q else [(35, 20, 200, 200), (35, 16, 32, 64)]
+    for seq, b, n_in, hidden in lstm_specs:
+        x = (0.5 * rng.standard_normal((seq, b, n_in))).astype(F32)
+        impls = _columns(env, functools.partial(_lstm_fwd_bwd, x=x, hidden=hidden))
+        rows.append(dict(label=f"LSTM {n_in}->{hidden}, seq {seq}, batch {b}", size=seq * b * hidden,
+                         impls=impls))
+    return dict(
+        id="models", title="7. Real models: conv layers, a LeNet-5 step, an LSTM (fwd+bwd)",
+        size_name="input elements, batch, or seq*batch*hidden",
+        about="Layers of real programs, from the same initial weights in every column (`value` "
+              "is the loss, which must agree). Conv rows: the sum of Conv2d(k=3, padding=1) "
+              "(then relu and max_pool2d(2)), backward to input, weight and bias. LeNet-5: "
+              "conv5-relu-pool-conv5-relu-pool-linear 400-120-84-10, cross_entropy, one SGD step "
+              "(momentum 0.9) on a batch of 1x28x28 images, weights reset each call. LSTM: one "
+              "layer, zero initial state, the sum of the outputs backward to input and weights. "
+              "No NumPy column: see the module's docstring.",
+        rows=rows, plot=None,
+    )
+
+
+ALL = (overhead, elementwise, matmul, training, optimizer_step, least_squares, models)
