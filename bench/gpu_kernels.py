@@ -43,8 +43,16 @@ def _time(cp, fn, repeat, warmup=3):
     return float(np.median(r.gpu_times[0]))
 
 
-def _backward_cases(cp, G, n, dtype, rng):
-    """(name, fused call, unfused call, bytes moved by the fused kernel)."""
+def _backward_cases(cp, n, dtype, rng):
+    """(name, fused call, unfused call, bytes moved by the fused kernel).
+
+    The fused call is the backward formula as the ops call it (its registered kernel runs on
+    CuPy arrays of one float dtype); the unfused call is the same formula's array code
+    (`fn(xp, ...)`, its NumPy twin) run with CuPy's ufuncs."""
+    from autograd_gpu.ops import arithmetic as A
+    from autograd_gpu.ops import elementwise as E
+    from autograd_gpu.ops import loss as L
+
     x = cp.asarray(rng.standard_normal(n, dtype=np.float32) * 3, dtype=dtype)
     g = cp.asarray(rng.standard_normal(n, dtype=np.float32), dtype=dtype)
     b = cp.asarray(rng.random(n, dtype=np.float32) + 0.5, dtype=dtype)
@@ -61,25 +69,25 @@ def _backward_cases(cp, G, n, dtype, rng):
     ]
     cases = []
     for name, v, s in unary:
-        f = getattr(G, name)
-        npf = getattr(G, "_np_" + name)
+        f = getattr(E, f"_{name}_backward")
+        npf = getattr(E, "_np_" + name)
         cases.append((name, (lambda f=f, v=v, s=s: f(v, g, *s)),
                       (lambda npf=npf, v=v, s=s: npf(cp, v, g, *s)), 3 * n * it))
     cases += [
-        ("mul (both grads)", lambda: G.mul_raw(x, b, g), lambda: G._np_mul(cp, x, b, g), 5 * n * it),
-        ("div (both grads)", lambda: G.div_raw(x, b, g), lambda: G._np_div(cp, x, b, g), 5 * n * it),
-        ("mse_loss (input grad)", lambda: G.mse_raw(x, b, s0, 2.0, need_t=False),
+        ("mul (both grads)", lambda: A.mul_backward(x, b, g),
+         lambda: A.mul_backward.fn(cp, x, b, g), 5 * n * it),
+        ("div (both grads)", lambda: A.div_backward(x, b, g),
+         lambda: A.div_backward.fn(cp, x, b, g), 5 * n * it),
+        ("mse_loss (input grad)", lambda: L.mse_x_backward(x, b, s0, 2.0),
          lambda: 2.0 * (x - b) * s0, 3 * n * it),
         ("bce_with_logits (input grad)",
-         lambda: G.bce_logits_raw(x, b, s0, need_t=False),
+         lambda: L.bce_logits_grads(x, b, s0, need_t=False),
          lambda: (1 / (1 + cp.exp(-x)) - b) * s0, 3 * n * it),
     ]
     return cases
 
 
 def bench_backward(cp, sizes, dtype, repeat):
-    from autograd_gpu.fused import _grad as G
-
     rng = np.random.default_rng(0)
     rows = []
     for n in sizes:
@@ -87,7 +95,7 @@ def bench_backward(cp, sizes, dtype, repeat):
         dst = cp.empty_like(src)
         t_copy = _time(cp, lambda: cp.copyto(dst, src), repeat)
         copy_bw = 2 * n * src.dtype.itemsize / t_copy
-        for name, fused, unfused, nbytes in _backward_cases(cp, G, n, dtype, rng):
+        for name, fused, unfused, nbytes in _backward_cases(cp, n, dtype, rng):
             t_f = _time(cp, fused, repeat)
             t_u = _time(cp, unfused, repeat)
             bw = nbytes / t_f

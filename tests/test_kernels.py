@@ -26,9 +26,12 @@ import pytest
 
 import autograd_gpu as ag
 from conftest import to_numpy
-from autograd_gpu.fused import _grad as G
-from conftest import to_numpy
+from autograd_gpu.backend import execute
+from autograd_gpu.fused import _grad as G  # the kernel Specs, by formula name
 from autograd_gpu.fused import _loader, _optim
+from autograd_gpu.ops import arithmetic as A
+from autograd_gpu.ops import elementwise as E
+from autograd_gpu.ops import loss as L
 from autograd_gpu.optim import _functional as F
 
 from kernels_host import build
@@ -255,12 +258,23 @@ def _one(x):
     return 1.0
 
 
+def _unary_backward(name):
+    """The backward function of unary op `name` (Tensors too: a double-backward node)."""
+    return getattr(E, f"_{name}_backward")
+
+
+def _unary_formula(name):
+    """The formula of unary op `name`'s backward on raw arrays (the fused kernel on CuPy
+    arrays of one float dtype, else its NumPy twin)."""
+    return _unary_backward(name).formula
+
+
 # name, saved value from x, scalars, exact? (pure arithmetic on the saved value), and the
 # scale of the cancellation term otherwise
 UNARY = [
     ("relu", lambda x: np.maximum(x, 0), (), True, None),
     ("leaky_relu", None, (0.01,), True, None),
-    ("sigmoid", lambda x: G._sigmoid(np, x), (), True, None),
+    ("sigmoid", lambda x: E._sigmoid(np, x), (), True, None),
     ("tanh", np.tanh, (), True, None),
     ("exp", np.exp, (), True, None),
     ("log", None, (), True, None),
@@ -282,7 +296,7 @@ def test_host_unary_grad_matches_numpy(lib, rng, dt, name, saved, scalars, exact
     g = _grads(dt, rng, x.size)
     with np.errstate(all="ignore"):
         v = saved(x) if saved is not None else x
-        ref = getattr(G, name).raw(v, g, *scalars)
+        ref = _unary_formula(name)(v, g, *scalars)
     assert ref.dtype == dt
     out = _host_unary(lib, name, v, g, scalars)
     if exact:
@@ -305,7 +319,7 @@ def test_host_clamp_grad_matches_numpy(lib, rng, dt, lo, hi):
     x = _inputs(dt, rng)
     g = _grads(dt, rng, x.size)
     with np.errstate(invalid="ignore"):  # inf gradient times a 0 mask
-        ref = G.clamp.raw(x, g, lo, hi)
+        ref = _unary_formula("clamp")(x, g, lo, hi)
     out = np.empty_like(x)
     lib[f"clamp_grad_{_suffix(dt)}"](
         _ptr(x), _ptr(g), _ptr(out), ctypes.c_longlong(x.size),
@@ -322,7 +336,7 @@ def test_host_joint_binary_grads_match_numpy(lib, rng, dt, op):
     b = rng.permutation(_inputs(dt, rng))
     g = _grads(dt, rng, a.size)
     with np.errstate(all="ignore"):
-        ra, rb = getattr(G, op + "_raw")(a, b, g)
+        ra, rb = getattr(A, op + "_backward")(a, b, g)
     oa, ob = np.empty_like(a), np.empty_like(a)
     lib[f"{op}_grad_{_suffix(dt)}"](_ptr(a), _ptr(b), _ptr(g), _ptr(oa), _ptr(ob),
                                     ctypes.c_longlong(a.size))
@@ -341,7 +355,7 @@ def test_host_pow_grads_match_numpy(lib, rng, dt):
     g = _grads(dt, rng, a.size)
     with np.errstate(all="ignore"):
         y = a ** b
-        ra, rb = G.pow_raw(a, b, y, g)
+        ra, rb = A.pow_backward(a, b, y, g)
     oa, ob = np.empty_like(a), np.empty_like(a)
     lib[f"pow_grad_{_suffix(dt)}"](_ptr(a), _ptr(b), _ptr(y), _ptr(g), _ptr(oa), _ptr(ob),
                                    ctypes.c_longlong(a.size))
@@ -361,7 +375,7 @@ def test_host_pow_scalar_exponent_grad(lib, rng, dt, b):
     a = np.abs(_inputs(dt, rng))
     g = _grads(dt, rng, a.size)
     with np.errstate(all="ignore"):
-        ref = G.pow_base.raw(a, g, b)
+        ref = A.pow_base_backward.formula(a, g, b)
     out = np.empty_like(a)
     lib[f"pow_base_grad_{_suffix(dt)}"](_ptr(a), _ptr(g), _ptr(out), ctypes.c_longlong(a.size),
                                         ctypes.c_double(b))
@@ -383,7 +397,7 @@ def test_host_mse_grad_matches_numpy(lib, rng, dt):
     x, t = _inputs(dt, rng), rng.permutation(_inputs(dt, rng))
     g = _grads(dt, rng, x.size)
     with np.errstate(all="ignore"):
-        rx, rt = G.mse_raw(x, t, g, 2.0 / x.size)
+        rx, rt = L.mse_backward(x, t, g, 2.0 / x.size)
     ox, ot = np.empty_like(x), np.empty_like(x)
     lib[f"mse_grad_{_suffix(dt)}"](_ptr(x), _ptr(t), _ptr(g), _ptr(ox), _ptr(ot),
                                    ctypes.c_longlong(x.size), ctypes.c_double(2.0 / x.size))
@@ -401,7 +415,7 @@ def test_host_bce_with_logits_grad_matches_numpy(lib, rng, dt, has_pw):
     pw = (rng.random(x.size).astype(dt) * 3) if has_pw else np.ones_like(x)
     g = np.full_like(x, 1.0 / x.size)
     with np.errstate(all="ignore"):
-        rx, rt = G.bce_logits_raw(x, t, g, weight=w, pos_weight=pw if has_pw else None)
+        rx, rt = L.bce_logits_grads(x, t, g, weight=w, pos_weight=pw if has_pw else None)
     ox, ot = np.empty_like(x), np.empty_like(x)
     lib[f"bce_logits_grad_{_suffix(dt)}"](_ptr(x), _ptr(t), _ptr(w), _ptr(pw), _ptr(g), _ptr(ox),
                                           _ptr(ot), ctypes.c_longlong(x.size), ctypes.c_int(has_pw))
@@ -431,7 +445,7 @@ def test_host_cross_entropy_grad_matches_numpy(lib, rng, dt, weighted, eps):
     s[3] = 0  # an ignored row
     weight = (rng.random(C) + 0.5).astype(dt) if weighted else None
     with np.errstate(all="ignore"):
-        ref = G.cross_entropy_raw(lp, target, s, weight=weight, label_smoothing=eps)
+        ref = L.cross_entropy_grad(lp, target, s, weight=weight, label_smoothing=eps)
     # the row and class factors exactly as the NumPy path forms them
     wt = weight[target] if weighted else np.ones(N, dt)
     wsum = weight.sum() if weighted else C
@@ -461,7 +475,8 @@ class _LibmOffBy:
     library can differ (2 ulp, tanh 4; see ULPS), within the function's range; zeros,
     infinities, NaN and tanh's and erf's saturated +-1 stay (every implementation
     returns them exactly). The C library's values, not NumPy's,
-    are the starting point, so the verdict is the same on every machine."""
+    are the starting point, so the verdict is the same on every machine. `calls` counts
+    the calls of each."""
 
     MOST = {"exp": 2, "log": 2, "log1p": 2, "tanh": 4, "erf": 2}
     RANGE = {"tanh": 1.0, "erf": 1.0}  # |value| <= 1 in every implementation
@@ -469,14 +484,16 @@ class _LibmOffBy:
     def __init__(self, seed):
         libm = ctypes.CDLL(ctypes.util.find_library("m"))
         self._rng = np.random.default_rng(seed)
+        self.calls = dict.fromkeys(self.MOST, 0)
         for name, most in self.MOST.items():
             f = libm[name]
             f.restype, f.argtypes = ctypes.c_double, [ctypes.c_double]
-            setattr(self, name, self._off_by(np.vectorize(f, otypes=[np.float64]), most,
+            setattr(self, name, self._off_by(name, np.vectorize(f, otypes=[np.float64]), most,
                                              self.RANGE.get(name, np.inf)))
 
-    def _off_by(self, f, most, bound):
+    def _off_by(self, name, f, most, bound):
         def call(x, out=None):
+            self.calls[name] += 1
             x = np.asarray(x)
             assert x.dtype == np.float64, "the float64 formulas only"
             y = f(x) if x.size else x.copy()
@@ -513,28 +530,30 @@ NOT_EXACT = [u for u in UNARY if not u[3]]
 def test_float64_bounds_hold_when_libm_is_two_ulp_off(lib, monkeypatch, seed, check):
     """The float64 comparisons above, with NumPy's transcendental calls in the library's
     formulas replaced by _LibmOffBy: what the bounds must absorb on any machine. (`a ** b`
-    is NumPy's operator and stays as it is; pow's exponent gradient takes the log.)"""
-    from autograd_gpu.ops import elementwise
-
+    is NumPy's operator and stays as it is; pow's exponent gradient takes the log.) The
+    execution layer hands the formulas their array module: `np` for NumPy arrays (and
+    array_module's answer where it asks, as for sigmoid's passes); erf is elementwise's."""
     xp = _LibmOffBy(seed)
-    monkeypatch.setattr(G, "array_module", lambda a: xp)
-    monkeypatch.setattr(elementwise, "erf", xp.erf)
+    monkeypatch.setattr(execute, "np", xp)
+    monkeypatch.setattr(execute, "array_module", lambda a: xp)
+    monkeypatch.setattr(E, "erf", xp.erf)
     check(lib, np.random.default_rng(seed))
+    assert sum(xp.calls.values()), "no transcendental call of the formula went through xp"
 
 
 def _wrong_gelu(x, g):  # 1/sqrt(2 pi) cut to four digits
-    cdf = 0.5 * (1 + G._ops().erf(x * G.SQRT1_2))
+    cdf = 0.5 * (1 + E.erf(x * E.SQRT1_2))
     return g * (cdf + x * (np.exp(x * x * -0.5) * 0.3989))
 
 
 def _wrong_gelu_tanh(x, g):  # 3 * 0.044715 cut to four digits
-    t = np.tanh(G.SQRT_2_OVER_PI * (x + G.GELU_KAPPA * x * x * x))
-    inner_d = G.SQRT_2_OVER_PI * (1 + 0.1341 * x * x)
+    t = np.tanh(E.SQRT_2_OVER_PI * (x + E.GELU_KAPPA * x * x * x))
+    inner_d = E.SQRT_2_OVER_PI * (1 + 0.1341 * x * x)
     return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * inner_d)
 
 
 def _wrong_silu(x, g):  # the s inside 1 + x (1 - s) dropped
-    return g * G._sigmoid(np, x) * (1 + x)
+    return g * E._sigmoid(np, x) * (1 + x)
 
 
 @pytest.mark.parametrize("dt", DTYPES, ids=["float32", "float64"])
@@ -570,7 +589,7 @@ def test_bounds_reject_wrong_loss_and_pow_formulas(lib, rng, dt):
                                           _ptr(ot), ctypes.c_longlong(x.size), ctypes.c_int(1))
     with np.errstate(all="ignore"):
         pt = pw * t
-        wrong = (((pt - t) * G._sigmoid(np, x) - pt) * g).astype(dt)  # the "+ 1" dropped
+        wrong = (((pt - t) * E._sigmoid(np, x) - pt) * g).astype(dt)  # the "+ 1" dropped
     assert _ulps_needed(ox, wrong, g, x, dt, _bce_x_scale) > ULPS[dt]
 
     a = np.abs(rng.standard_normal(n)).astype(dt) + 0.1
@@ -851,13 +870,20 @@ def test_double_backward_nodes_use_pytorch_names():
 
 
 @pytest.mark.oracle
+@pytest.mark.parametrize("path", ["formula", "node"])
 @pytest.mark.parametrize("op", ["mul", "div"])
-def test_joint_binary_grad_nodes_second_order_match_torch(torch, rng, op):
-    """mul/div joint backward as a differentiable node: d(ga, gb)/d(a, b, g) vs PyTorch."""
+def test_joint_binary_grad_nodes_second_order_match_torch(torch, rng, op, path):
+    """mul/div joint backward, differentiable: d(ga, gb)/d(a, b, g) vs PyTorch, from the
+    joint formula called on Tensors (as the Mul/Div nodes call it under create_graph) and
+    from the op's own backward under create_graph."""
     a0, b0, g0 = rng.standard_normal(5), rng.standard_normal(5) + 3, rng.standard_normal(5)
     a, b, g = (ag.tensor(v, requires_grad=True) for v in (a0, b0, g0))
     ta, tb, tg = (torch.tensor(v, requires_grad=True) for v in (a0, b0, g0))
-    ga, gb = getattr(G, op)(a, b, g)
+    if path == "formula":
+        ga, gb = getattr(A, op + "_backward")(a, b, g)
+    else:
+        ga, gb = ag.autograd.grad(a * b if op == "mul" else a / b, (a, b), g, create_graph=True)
+    assert ga.requires_grad and gb.requires_grad
     tout = ta * tb if op == "mul" else ta / tb
     tga, tgb = torch.autograd.grad(tout, (ta, tb), tg, create_graph=True)
     np.testing.assert_allclose(ga.detach().numpy(), tga.detach().numpy(), rtol=1e-12)
@@ -897,9 +923,9 @@ def test_gpu_fused_unary_grad_matches_unfused(rng, dtype, name, saved, scalars, 
         vc, gc = v.astype(ct), g.astype(ct)
         if ct == np.float32:  # CuPy compiles every kernel with -ftz=true (see README)
             vc, gc = _flushed(vc), _flushed(gc)
-        ref = getattr(G, name).raw(vc, gc, *scalars)
+        ref = _unary_formula(name)(vc, gc, *scalars)
         ref = (_flushed(ref) if ct == np.float32 else ref).astype(dt)
-    fused = getattr(G, name)(cp.asarray(v), cp.asarray(g), *scalars)
+    fused = _unary_backward(name)(cp.asarray(v), cp.asarray(g), *scalars)
     assert isinstance(fused, cp.ndarray) and fused.dtype == dt
     assert (name, dtype) in {(k[0], k[1]) for k in _loader.built()}
     # FMA contraction on the GPU, and its exp/erf/tanh: a few roundings from NumPy
@@ -971,8 +997,8 @@ def test_gpu_fused_optimizer_float16_updates_in_place(rng):
 def test_gpu_joint_binary_grad_matches_numpy(rng, op):
     cp = _cp()
     a, b, g = rng.standard_normal(1000), rng.standard_normal(1000) + 3, rng.standard_normal(1000)
-    got = getattr(G, op + "_raw")(cp.asarray(a), cp.asarray(b), cp.asarray(g))
-    ref = getattr(G, op + "_raw")(a, b, g)
+    got = getattr(A, op + "_backward")(cp.asarray(a), cp.asarray(b), cp.asarray(g))
+    ref = getattr(A, op + "_backward")(a, b, g)
     for u, v in zip(got, ref):
         np.testing.assert_allclose(cp.asnumpy(u), v, rtol=1e-14)
 
@@ -982,7 +1008,7 @@ def test_gpu_loss_grads_match_numpy(rng):
     cp = _cp()
     x, t = rng.standard_normal(999), rng.random(999)
     g = np.full(999, 1 / 999)
-    for fn, args in ((G.mse_raw, (x, t, g, 2 / 999)), (G.bce_logits_raw, (x, t, g))):
+    for fn, args in ((L.mse_backward, (x, t, g, 2 / 999)), (L.bce_logits_grads, (x, t, g))):
         got = fn(*[cp.asarray(a) if isinstance(a, np.ndarray) else a for a in args])
         ref = fn(*args)
         for u, v in zip(got, ref):
@@ -990,8 +1016,8 @@ def test_gpu_loss_grads_match_numpy(rng):
     lp = np.log(rng.dirichlet(np.ones(5), 40))
     tgt = rng.integers(0, 5, 40)
     s = np.full(40, 1 / 40)
-    got = G.cross_entropy_raw(cp.asarray(lp), cp.asarray(tgt), cp.asarray(s), label_smoothing=0.1)
-    ref = G.cross_entropy_raw(lp, tgt, s, label_smoothing=0.1)
+    got = L.cross_entropy_grad(cp.asarray(lp), cp.asarray(tgt), cp.asarray(s), label_smoothing=0.1)
+    ref = L.cross_entropy_grad(lp, tgt, s, label_smoothing=0.1)
     np.testing.assert_allclose(cp.asnumpy(got), ref, rtol=1e-13, atol=1e-16)
 
 
@@ -1037,8 +1063,8 @@ def test_gpu_fused_loss_backward_matches_cpu(rng, reduction, dtype):
 
 def test_fusable_is_false_off_the_gpu():
     a = np.ones(3, np.float32)
-    assert not G.fusable(a, a)
-    assert not G.fusable(ag.tensor(a), a)
+    assert not execute.fusable(a, a)
+    assert not execute.fusable(ag.tensor(a), a)
 
 
 # ---------------------------------------------------------------- loss kernels' math vs PyTorch
@@ -1063,7 +1089,7 @@ def test_cross_entropy_grad_formula_matches_torch(torch, rng, weighted, eps, sha
     keep = t0 != -100
     wt = w0[np.where(keep, t0, 0)] if weighted else np.ones(t0.shape)
     s = np.full(t0.shape, 1.0 / (wt * keep).sum())
-    got = G.cross_entropy_raw(lp, t0, s, weight=w0, label_smoothing=eps, ignore_index=-100)
+    got = L.cross_entropy_grad(lp, t0, s, weight=w0, label_smoothing=eps, ignore_index=-100)
     np.testing.assert_allclose(got, tx.grad.numpy(), rtol=1e-10, atol=1e-14)
 
 
@@ -1079,15 +1105,15 @@ def test_mse_and_bce_with_logits_grad_formulas_match_torch(torch, rng, reduction
         tx, tt = torch.tensor(x0, requires_grad=True), torch.tensor(t0, requires_grad=True)
         if kind == "mse":
             F.mse_loss(tx, tt, reduction=reduction).backward()
-            gx, gt = G.mse_raw(x0, t0, np.asarray(1.0), 2.0 * scale)
+            gx, gt = L.mse_backward(x0, t0, np.asarray(1.0), 2.0 * scale)
         elif kind == "bce":
             F.binary_cross_entropy_with_logits(tx, tt, reduction=reduction).backward()
-            gx, gt = G.bce_logits_raw(x0, t0, np.asarray(scale))
+            gx, gt = L.bce_logits_grads(x0, t0, np.asarray(scale))
         else:
             F.binary_cross_entropy_with_logits(tx, tt, weight=torch.tensor(w0),
                                                pos_weight=torch.tensor(pw0),
                                                reduction=reduction).backward()
-            gx, gt = G.bce_logits_raw(x0, t0, np.asarray(scale), weight=w0, pos_weight=pw0)
+            gx, gt = L.bce_logits_grads(x0, t0, np.asarray(scale), weight=w0, pos_weight=pw0)
         np.testing.assert_allclose(gx, tx.grad.numpy(), rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(gt, tt.grad.numpy(), rtol=1e-12, atol=1e-15)
 
@@ -1155,11 +1181,21 @@ class _FakeXP:
 @pytest.fixture
 def fake_gpu(lib, monkeypatch):
     calls = []
-    monkeypatch.setattr(_loader, "get",
-                        lambda spec, dt, fl=(): _FakeKernel(spec, dt, fl, lib, calls))
-    real = G.array_module
-    monkeypatch.setattr(G, "array_module",
-                        lambda a: _FakeXP() if isinstance(a, _FakeCuda) else real(a))
+
+    def kernel(spec, dt, fl=()):
+        return _FakeKernel(spec, dt, fl, lib, calls)
+
+    # the loader's entry point (the optimizers' kernels) and the execution layer's binding
+    # of it (the backward formulas' kernels)
+    monkeypatch.setattr(_loader, "get", kernel)
+    monkeypatch.setattr(execute, "_kernel", kernel)
+    # the array module, where the formulas' callers ask it for a fake CUDA array: the
+    # execution layer (numbers cast to arrays for a kernel) and the losses (cross-entropy's
+    # row and class factors)
+    for mod in (execute, L):
+        real = mod.array_module
+        monkeypatch.setattr(mod, "array_module",
+                            lambda a, real=real: _FakeXP() if isinstance(a, _FakeCuda) else real(a))
     return calls
 
 
@@ -1170,21 +1206,21 @@ def test_glue_calls_each_grad_kernel_with_its_parameter_list(fake_gpu, rng, dtyp
 
     x, g = arr(4, 3), arr(4, 3)
     for name, _s, scalars, _e, _t in UNARY:
-        out = getattr(G, name)(x, g, *scalars)
+        out = _unary_backward(name)(x, g, *scalars)
         assert out.shape == x.shape and out.dtype == np.dtype(dtype)
         if dtype != "float16":
             with np.errstate(all="ignore"):
-                ref = getattr(G, "_np_" + name)(np, np.asarray(x), np.asarray(g), *scalars)
+                ref = getattr(E, "_np_" + name)(np, np.asarray(x), np.asarray(g), *scalars)
             np.testing.assert_allclose(np.asarray(out), ref, rtol=1e-5)
-    G.clamp(x, g, None, 1.0)
-    G.pow_base(x, g, 3.0)
-    G.mul(x, arr(3), g)
-    G.div(x, arr(1, 3), g)
-    G.pow_raw(x, x, x, g)
-    G.mse_raw(x, x, arr(), 0.5)
-    G.mse_raw(x, x, arr(), 0.5, need_t=False)
-    G.bce_logits_raw(x, x, arr())
-    G.bce_logits_raw(x, x, arr(), weight=arr(3), pos_weight=arr(3), need_t=False)
+    E._clamp_backward(x, g, None, 1.0)
+    A.pow_base_backward(x, g, 3.0)
+    A.mul_backward(x, arr(3), g)
+    A.div_backward(x, arr(1, 3), g)
+    A.pow_backward(x, x, x, g)
+    L.mse_backward(x, x, arr(), 0.5)
+    L.mse_x_backward(x, x, arr(), 0.5)
+    L.bce_logits_grads(x, x, arr())
+    L.bce_logits_grads(x, x, arr(), weight=arr(3), pos_weight=arr(3), need_t=False)
     names = {c[0] for c in fake_gpu}
     assert {"clamp", "pow_base", "mul", "div", "pow", "mse", "mse_x", "bce_logits",
             "bce_logits_x"} <= names
@@ -1208,8 +1244,8 @@ def test_glue_cross_entropy_call(fake_gpu, rng, dtype):
     t = rng.integers(0, 4, (5, 2)).view(_FakeCuda)
     s = np.full((5, 2), 0.1, dtype).view(_FakeCuda)
 
-    out = G.cross_entropy_raw(lp, t, s, weight=np.ones(4, dtype).view(_FakeCuda),
-                              label_smoothing=0.1, ignore_index=3)
+    out = L.cross_entropy_grad(lp, t, s, weight=np.ones(4, dtype).view(_FakeCuda),
+                               label_smoothing=0.1, ignore_index=3)
     assert out.shape == lp.shape
     assert fake_gpu[-1][0] == "cross_entropy"
 
@@ -1292,18 +1328,18 @@ def test_fused_binary_grad_kernels_match_hand_derived_gradients(rng):
     a = rng.random((4, 3)) + 0.5
     b = rng.standard_normal((4, 3)) + 3.0
     g = rng.standard_normal((4, 3))
-    A, B, Gd = cp.asarray(a), cp.asarray(b), cp.asarray(g)
-    ga, gb = G.mul(A, B, Gd)
+    Ad, Bd, Gd = cp.asarray(a), cp.asarray(b), cp.asarray(g)
+    ga, gb = A.mul_backward(Ad, Bd, Gd)
     np.testing.assert_allclose(cp.asnumpy(ga), g * b, rtol=1e-15)
     np.testing.assert_allclose(cp.asnumpy(gb), g * a, rtol=1e-15)
-    ga, gb = G.div(A, B, Gd)
+    ga, gb = A.div_backward(Ad, Bd, Gd)
     np.testing.assert_allclose(cp.asnumpy(ga), g / b, rtol=1e-14)
     np.testing.assert_allclose(cp.asnumpy(gb), -g * a / b ** 2, rtol=1e-13)
     y = a ** b
-    ga, gb = G.pow_raw(A, B, cp.asarray(y), Gd)
+    ga, gb = A.pow_backward(Ad, Bd, cp.asarray(y), Gd)
     np.testing.assert_allclose(cp.asnumpy(ga), g * b * a ** (b - 1), rtol=1e-12)
     np.testing.assert_allclose(cp.asnumpy(gb), g * y * np.log(a), rtol=1e-12)
-    gx = G.pow_base(A, Gd, 3.0)
+    gx = A.pow_base_backward(Ad, Gd, 3.0)
     np.testing.assert_allclose(cp.asnumpy(gx), g * 3.0 * a ** 2, rtol=1e-13)
 
 
