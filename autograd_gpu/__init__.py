@@ -12,6 +12,7 @@ from .backend import (
 )
 from .backend import get_default_device, get_num_threads, set_default_device, set_num_threads
 from .tensor import Size, Tensor
+from . import _formatting  # noqa: F401  (Tensor's repr)
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops.arithmetic import add, div, divide, mul, multiply, neg, negative, pow, sub, subtract, true_divide
 from .ops.elementwise import (
@@ -31,10 +32,10 @@ from .ops.shape import (
 from .ops.shape import (  # flips, repeats, triangles, diagonals, stacks and splits
     atleast_1d, atleast_2d, atleast_3d, block_diag, cartesian_prod, column_stack, combinations,
     diag, diag_embed, diagonal, dsplit, dstack, flip, fliplr, flipud, hsplit, hstack, meshgrid,
-    moveaxis, movedim, narrow, repeat_interleave, roll, rot90, row_stack, select, tensor_split,
+    moveaxis, movedim, narrow, roll, rot90, row_stack, select, tensor_split,
     tile, trace, tril, tril_indices, triu, triu_indices, unbind, vsplit, vstack,
 )
-from .ops.indexing import gather, index_select, masked_fill, nonzero
+from .ops.indexing import gather, index_select, masked_fill, nonzero, repeat_interleave
 from .ops.indexing import (  # gather / scatter family
     argwhere, index_add, index_copy, index_fill, index_put, masked_scatter, masked_select, put,
     scatter, scatter_add, scatter_reduce, take, take_along_dim,

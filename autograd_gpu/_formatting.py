@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from . import backend
+from .tensor import Tensor
 
 PRECISION = 4
 THRESHOLD = 1000
@@ -143,3 +144,6 @@ def tensor_repr(t):
     elif t._requires_grad:
         suffixes.append("requires_grad=True")
     return _add_suffixes(prefix + body, suffixes, indent)
+
+
+Tensor.__repr__ = Tensor.__str__ = tensor_repr

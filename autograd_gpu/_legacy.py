@@ -134,3 +134,14 @@ def tensor_type(t, dtype=None, non_blocking=False):
             device = t.device if cuda and t.is_cuda else ("cuda" if cuda else "cpu")
             return t.to(device, cls.dtype)
     raise ValueError(f"invalid type: '{getattr(dtype, '__name__', dtype)}'")
+
+
+def _tensor_type_method(self, dtype=None, non_blocking=False, **kwargs):
+    """``'torch.FloatTensor'`` (PyTorch's legacy type name) with no argument; else this
+    tensor as the type given by name (``'torch.DoubleTensor'``), legacy type
+    (``DoubleTensor``) or dtype (itself if it is of that type already)."""
+    return tensor_type(self, dtype, non_blocking)
+
+
+Tensor.type = _tensor_type_method
+_tensor_type_method.__name__, _tensor_type_method.__qualname__ = "type", "Tensor.type"

@@ -9,7 +9,7 @@ import threading
 import numpy as np
 
 from . import backend
-from .tensor import Tensor, _wrap
+from .tensor import Tensor, _init, _wrap
 
 _default_dtype = [backend.float32]
 
@@ -1181,7 +1181,7 @@ def bernoulli(input, p=None, *, generator=None):
 
 
 def _grad_enabled():
-    from .autograd import is_grad_enabled
+    from .autograd.grad_mode import is_grad_enabled
 
     return is_grad_enabled()
 
@@ -1289,3 +1289,25 @@ def get_rng_state():
 def set_rng_state(new_state):
     """Restores the CPU stream to a state from ``get_rng_state()``."""
     _generator(backend.CPU).set_state(new_state)
+
+
+# ---------------------------------------------------------------- Tensor(...)
+
+
+def _tensor_init(self, *args, device=None, dtype=None):
+    """As ``torch.Tensor``: ``Tensor(data)`` copies data as float32;
+    ``Tensor(2, 3)`` is an uninitialized 2x3 float32 tensor."""
+    if dtype is None:
+        dtype = backend.float32
+    if len(args) == 1 and not isinstance(args[0], int):
+        data = _make_array(args[0], dtype, device, copy=True)
+    else:  # a shape: Tensor(2, 3), or Tensor() for an empty one
+        shape = args if args else (0,)
+        dev = backend.normalize_device(device)
+        with backend.on_device(dev):
+            data = backend.xp_for(dev).empty(tuple(shape), backend.to_numpy_dtype(dtype))
+    _init(self, data)
+
+
+Tensor.__init__ = _tensor_init
+_tensor_init.__name__, _tensor_init.__qualname__ = "__init__", "Tensor.__init__"

@@ -9,7 +9,8 @@ from .autograd import _tape, engine, grad_mode, node
 from .autograd.node import AccumulateGrad
 
 _state = grad_mode._state
-_ndarray = np.ndarray
+_is_cuda_array = backend.is_cuda_array
+_array_module = backend.array_module
 
 
 class Tensor:
@@ -38,22 +39,6 @@ class Tensor:
         "__dict__",  # lets nn.Parameter and users attach attributes
     )
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected op
-
-    def __init__(self, *args, device=None, dtype=None):
-        """As ``torch.Tensor``: ``Tensor(data)`` copies data as float32;
-        ``Tensor(2, 3)`` is an uninitialized 2x3 float32 tensor."""
-        from .creation import _make_array
-
-        if dtype is None:
-            dtype = backend.float32
-        if len(args) == 1 and not isinstance(args[0], int):
-            data = _make_array(args[0], dtype, device, copy=True)
-        else:  # a shape: Tensor(2, 3), or Tensor() for an empty one
-            shape = args if args else (0,)
-            dev = backend.normalize_device(device)
-            with backend.on_device(dev):
-                data = backend.xp_for(dev).empty(tuple(shape), backend.to_numpy_dtype(dtype))
-        _init(self, data)
 
     # ------------------------------------------------------------------ basic attributes
     @property
@@ -145,7 +130,7 @@ class Tensor:
         Returns:
             bool.
         """
-        return type(self._data) is not _ndarray
+        return _is_cuda_array(self._data)
 
     def is_floating_point(self):
         """True for float16, float32 and float64 tensors.
@@ -182,7 +167,7 @@ class Tensor:
         return self._data.nbytes
 
     def _xp(self):
-        return np if type(self._data) is _ndarray else backend.array_module(self._data)
+        return _array_module(self._data)
 
     # ------------------------------------------------------------------ autograd attributes
     @property
@@ -376,7 +361,7 @@ class Tensor:
             self._grad = g if grad is None else grad + g
         elif grad is None:
             d = self._data
-            self._grad = _wrap((np if type(d) is _ndarray else self._xp()).array(g, dtype=d.dtype))
+            self._grad = _wrap(_array_module(d).array(g, dtype=d.dtype))
         else:
             self._grad = _wrap(grad._data + g)
 
@@ -436,7 +421,7 @@ class Tensor:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
             )
-        if type(self._data) is not _ndarray:
+        if _is_cuda_array(self._data):
             if force:
                 return self._data.get()
             raise TypeError(
@@ -446,7 +431,7 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
-        if type(self._data) is not _ndarray:
+        if _is_cuda_array(self._data):
             raise TypeError(
                 f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to "
                 "copy the tensor to host memory first."
@@ -464,7 +449,7 @@ class Tensor:
             raise RuntimeError(
                 f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
             )
-        return self._data.item() if type(self._data) is _ndarray else self._data.get().item()
+        return backend.execute.item(self._data)
 
     def tolist(self):
         """The data as (nested) Python lists of numbers.
@@ -505,13 +490,6 @@ class Tensor:
     def __hash__(self):
         return id(self)
 
-    def __repr__(self):
-        from ._formatting import tensor_repr
-
-        return tensor_repr(self)
-
-    __str__ = __repr__
-
     def __format__(self, spec):
         if self._data.ndim == 0 and spec:
             return format(self.item(), spec)
@@ -524,31 +502,6 @@ class Tensor:
         )
 
     # ------------------------------------------------------------------ devices and dtypes
-    def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
-        """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other_tensor)``."""
-        for a in args:
-            if isinstance(a, Tensor):
-                device, dtype = a.device, a.dtype
-            elif isinstance(a, backend.dtype) or (isinstance(a, type) and a in (float, int, bool)):
-                dtype = a
-            elif isinstance(a, (str, backend.device, int)):
-                device = a
-            else:
-                raise TypeError(f"to() received an invalid argument: {a!r}")
-        out = self
-        if device is not None:
-            dev = backend.normalize_device(device)
-            if dev != self.device:
-                from .ops.shape import to_device
-
-                out = to_device(out, dev)
-        if dtype is not None and backend.to_numpy_dtype(dtype) != out._data.dtype:
-            from .ops.arithmetic import cast
-
-            out = cast(out, backend.to_numpy_dtype(dtype))
-        if copy and out is self:
-            out = self.clone()
-        return out
 
     def cpu(self):
         """This tensor on the CPU (self when already there).
@@ -568,14 +521,6 @@ class Tensor:
             Tensor.
         """
         return self.to(backend.device("cuda", device) if isinstance(device, int) else (device or "cuda"))
-
-    def type(self, dtype=None, non_blocking=False, **kwargs):
-        """``'torch.FloatTensor'`` (PyTorch's legacy type name) with no argument; else this
-        tensor as the type given by name (``'torch.DoubleTensor'``), legacy type
-        (``DoubleTensor``) or dtype (itself if it is of that type already)."""
-        from ._legacy import tensor_type
-
-        return tensor_type(self, dtype, non_blocking)
 
     def float(self):
         """A float32 copy (self when already float32).
@@ -705,7 +650,7 @@ class Tensor:
         if isinstance(other, Tensor) and type(b) is not type(self._data):
             node._raise_device_mismatch(node.Node, (self, other))
         d = self._data
-        if type(d) is not _ndarray:  # the CuPy ufunc of the same name
+        if _is_cuda_array(d):  # the CuPy ufunc of the same name
             ufunc = getattr(self._xp(), ufunc.__name__)
         try:
             ufunc(d, b, out=d)
@@ -809,73 +754,9 @@ class Tensor:
         """
         return self.fill_(0)
 
-    def fill_(self, value):
-        """Fill with value in place.
 
-        Args:
-            value: a number or a 0-d tensor.
 
-        Returns:
-            Tensor: self
-        """
-        if self._check_inplace(value):
-            from .ops.indexing import Fill
 
-            return self._record_inplace(lambda old: Fill.apply(old, value))
-        self._data.fill(value.item() if isinstance(value, Tensor) else value)
-        self._version[0] += 1
-        return self
-
-    def copy_(self, src):
-        """Copy src's values into this tensor in place (broadcast, cast to its dtype, across
-        devices).
-
-        Args:
-            src: the source tensor.
-
-        Returns:
-            Tensor: self
-        """
-        src_t = src if isinstance(src, Tensor) else None
-        if self._check_inplace(src_t):
-            from .ops.indexing import CopyFrom
-
-            s = src_t.to(self.device)
-            return self._record_inplace(lambda old: CopyFrom.apply(old, s))
-        b = src._data if src_t is not None else src
-        if src_t is not None and type(b) is not type(self._data):
-            b = backend.to_device(b, self.device)  # copy_ is the explicit cross-device copy
-        try:
-            self._xp().copyto(self._data, b, casting="unsafe")
-        except ValueError:
-            raise self._inplace_error(b, "copy_") from None
-        self._version[0] += 1
-        return self
-
-    def clamp_(self, min=None, max=None):
-        """Clamp in place to [min, max].
-
-        Args:
-            min: the lower bound (a number, tensor or None).
-            max: the upper bound (a number, tensor or None).
-
-        Returns:
-            Tensor: self
-        """
-        if self._check_inplace(None):
-            from .ops.elementwise import clamp
-
-            return self._record_inplace(lambda old: clamp(old, min, max))
-        self._xp().clip(self._data, min, max, out=self._data)
-        self._version[0] += 1
-        return self
-
-    clip_ = clamp_
-
-    def __setitem__(self, key, value):
-        from .ops.indexing import setitem
-
-        setitem(self, key, value)
 
 
 class Size(tuple):
@@ -945,7 +826,7 @@ _wrap = _tape.wrap
 node.Tensor = Tensor
 node._new_tensor = _wrap
 _tape.setup(
-    Tensor=Tensor, AccumulateGrad=AccumulateGrad, ndarray=np.ndarray, generic=np.generic,
+    Tensor=Tensor, AccumulateGrad=AccumulateGrad, ndarray=backend.ndarray, generic=np.generic,
     asarray=np.asarray, Node=node.Node,
     grad_state=_state, sequence=node._sequence, no_edge=node._NO_EDGE,
     raise_device_mismatch=node._raise_device_mismatch,
@@ -956,5 +837,3 @@ _tape.setup(
     modified_message=node._modified_message, second_backward=node._SECOND_BACKWARD,
     enter_device=backend.enter_device_of, restore_device=backend.restore_device,
 )
-
-from .ops import arithmetic as _arith  # noqa: E402  (ops import Tensor from here)

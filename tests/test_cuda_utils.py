@@ -92,7 +92,7 @@ def test_streams_and_events(device):
 def test_without_cuda_statistics_read_zero(monkeypatch):
     from autograd_gpu import backend
 
-    monkeypatch.setattr(backend, "_cuda_state", (None, "no device here (test)"))
+    monkeypatch.setattr(backend.devices, "_cuda_state", (None, "no device here (test)"))
     assert ag.cuda.memory_allocated() == 0 and ag.cuda.max_memory_allocated() == 0
     assert ag.cuda.memory_reserved() == 0 and ag.cuda.memory_stats() == {}
     ag.cuda.empty_cache()

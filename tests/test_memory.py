@@ -349,12 +349,12 @@ def _addr(a):
 @pytest.fixture
 def pool():
     """A fresh pool with the default limit, restored afterwards."""
-    old = backend._host_pool
-    backend._host_pool = backend._HostPool(1 << 30)
+    old = backend.host_pool._host_pool
+    backend.host_pool._host_pool = backend.host_pool._HostPool(1 << 30)
     try:
-        yield backend._host_pool
+        yield backend.host_pool._host_pool
     finally:
-        backend._host_pool = old
+        backend.host_pool._host_pool = old
 
 
 def test_a_large_result_reuses_the_memory_of_one_nobody_holds(pool):
@@ -456,13 +456,13 @@ def test_a_pool_limit_of_zero_turns_the_pool_off(pool):
 @pytest.mark.parametrize("value,limit", [("0", 0), ("64", 64 << 20), ("0.5", 1 << 19)])
 def test_the_pool_limit_comes_from_the_environment(monkeypatch, value, limit):
     monkeypatch.setenv("AUTOGRAD_GPU_CPU_POOL_MB", value)
-    assert backend._pool_limit_from_env() == limit
+    assert backend.host_pool._pool_limit_from_env() == limit
 
 
 def test_a_bad_pool_limit_in_the_environment_says_what_it_wants(monkeypatch):
     monkeypatch.setenv("AUTOGRAD_GPU_CPU_POOL_MB", "lots")
     with pytest.raises(ValueError, match="AUTOGRAD_GPU_CPU_POOL_MB must be a number of megabytes"):
-        backend._pool_limit_from_env()
+        backend.host_pool._pool_limit_from_env()
 
 
 def test_integer_and_mixed_inputs_are_not_pooled(pool):

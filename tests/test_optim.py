@@ -373,14 +373,14 @@ def test_a_large_parameter_updated_block_by_block_on_threads_matches_the_whole_u
 
     threads_before = ag.get_num_threads()
     shares = []
-    run_share = backend._run_share
-    monkeypatch.setattr(backend, "_run_share", lambda *a: (shares.append(a), run_share(*a)))
+    run_share = backend.host_threads._run_share
+    monkeypatch.setattr(backend.host_threads, "_run_share", lambda *a: (shares.append(a), run_share(*a)))
     try:
         ag.set_num_threads(2)
         blocked = _steps_on_large_params(name, kw, dtype, shape)
         assert len(shares) == 3  # one share a step went to the other thread
         ag.set_num_threads(1)
-        monkeypatch.setattr(backend, "HOST_BLOCK_BYTES", 1 << 40)  # the whole arrays at once
+        monkeypatch.setattr(backend.host_threads, "HOST_BLOCK_BYTES", 1 << 40)  # the whole arrays at once
         whole = _steps_on_large_params(name, kw, dtype, shape)
         assert len(shares) == 3
     finally:
@@ -397,7 +397,7 @@ def test_a_transposed_parameter_is_updated_whole_with_the_same_result(monkeypatc
     kw = dict(lr=0.01, momentum=0.9)
     strided = _steps_on_large_params("SGD", kw, np.float32, (300, 2000), transposed=True)
     assert not strided[0].flags.c_contiguous
-    monkeypatch.setattr(backend, "HOST_BLOCK_BYTES", 1 << 40)
+    monkeypatch.setattr(backend.host_threads, "HOST_BLOCK_BYTES", 1 << 40)
     whole = _steps_on_large_params("SGD", kw, np.float32, (300, 2000), transposed=True)
     np.testing.assert_array_equal(strided[0], whole[0])
     np.testing.assert_array_equal(strided[1][0], whole[1][0])

@@ -157,7 +157,7 @@ def test_float32_updates_on_host_threads_are_pytorchs(torch_sqrt):
     before = ag.get_num_threads()
     ag.set_num_threads(2)
     try:
-        assert backend.host_block_size(np.empty(n, F32))
+        assert backend.host_threads.host_block_size(np.empty(n, F32))
         for name, kw in (("Adam", dict(lr=1e-2, weight_decay=0.1, amsgrad=True)),
                          ("RMSprop", dict(lr=1e-2, centered=True, momentum=0.5)),
                          ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True))):

@@ -14,6 +14,7 @@ import warnings
 
 import numpy as _np
 
+from ..backend import array_module as _array_module
 from ..backend import device_of as _device_of, on_device as _on_device
 from . import _tape, grad_mode
 from . import node as _node
@@ -309,3 +310,48 @@ def _root_grads_after_oom(error, outputs, grad_outputs, create_graph):
 
 if hasattr(_tape, "set_oom_handlers"):  # (an extension built before them has none)
     _tape.set_oom_handlers(_node._forward_out_of_memory, _backward_out_of_memory)
+
+
+# ---------------------------------------------------------------- the public entry points
+
+
+def _as_list(x):
+    if x is None:
+        return None
+    return [x] if isinstance(x, _node.Tensor) else list(x)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulates the gradients of `tensors` into the leaves' ``.grad``."""
+    tensors = _as_list(tensors)
+    grad_tensors = _as_list(grad_tensors)
+    run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=_as_list(inputs),
+                 accumulate=True, allow_unused=True)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False, materialize_grads=False):
+    """The gradients of `outputs` with respect to `inputs`, returned (``.grad`` untouched).
+
+    With ``create_graph=True`` the results are themselves differentiable.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> y = torch.tensor(3.0, requires_grad=True)
+        >>> torch.autograd.grad(y ** 2, y)
+        (tensor(6.),)
+    """
+    outputs = _as_list(outputs)
+    inputs_list = _as_list(inputs)
+    grad_outputs = _as_list(grad_outputs)
+    results = run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=inputs_list,
+                           accumulate=False, allow_unused=allow_unused or materialize_grads)
+    if materialize_grads:
+        results = [_zeros_like(t) if g is None else g for g, t in zip(results, inputs_list)]
+    return tuple(results)
+
+
+def _zeros_like(t):
+    """Zeros like tensor `t`, on its device (an unused input's materialized gradient)."""
+    d = t._data
+    return _node._new_tensor(_array_module(d).zeros_like(d))

@@ -11,7 +11,7 @@ does for ``jvp`` and ``hvp``: J v = d<J^T u, v>/du, exact for every op with a di
 backward. ``vectorize=True`` is accepted; with no vmap here it computes the same values
 one row (or column) at a time.
 """
-from . import grad as _autograd_grad
+from .engine import grad as _autograd_grad
 from .grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
 from .node import Node
 

@@ -59,7 +59,7 @@ def numerical_jacobian(fn, inputs, eps=1e-6):
 
 def analytical_jacobian(fn, inputs):
     """Rows from reverse mode: one backward per output element (autograd.grad)."""
-    from . import grad as autograd_grad
+    from .engine import grad as autograd_grad
 
     inputs, diff = _tensors(inputs)
     outs = _outputs(fn, inputs)
@@ -124,7 +124,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     """gradcheck of the map (inputs, v) -> vector-Jacobian product of `fn`, so second
     derivatives are checked against differences of first derivatives."""
     from ..creation import randn
-    from . import grad as autograd_grad
+    from .engine import grad as autograd_grad
 
     inputs, diff = _tensors(inputs)
     outs = _outputs(fn, inputs)

@@ -12,6 +12,8 @@ import os
 import re
 import threading
 
+from ..backend.devices import cupy_module, ndarray
+
 _KERNEL_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "kernels")
 _INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"\s*$', re.M)
 
@@ -22,9 +24,25 @@ _TYPES = {
     "float64": ("double", "float64", "double"),
 }
 
+_FLOATS = {"float16", "float32", "float64"}
+
 _lock = threading.Lock()
 _kernels = {}
 _sources = {}
+
+
+def fused_dtype(*arrays):
+    """The dtype name a kernel is built for when every array is a CuPy array of one float
+    dtype, else None."""
+    a0 = arrays[0]
+    if a0.__class__ is ndarray or not hasattr(a0, "__cuda_array_interface__"):
+        return None
+    dt = a0.dtype
+    for a in arrays[1:]:
+        if not hasattr(a, "__cuda_array_interface__") or a.dtype != dt:
+            return None
+    name = dt.name
+    return name if name in _FLOATS else None
 
 
 def kernel_dir():
@@ -106,8 +124,6 @@ def get(spec, dtype, flag_values=()):
     with _lock:
         k = _kernels.get(key)
         if k is None:
-            from ..backend import cupy_module
-
             cp = cupy_module()
             in_params, out_params, op = spec.code(dtype, flag_values)
             suffix = "".join("1" if v else "0" for v in flag_values)

@@ -9,8 +9,7 @@ in Python double precision (bias corrections, 1 - beta, -lr / c1, ...) are compu
 same way.
 """
 from . import _loader
-from ._grad import _fused_dtype
-from ._loader import Spec
+from ._loader import Spec, fused_dtype
 
 _specs = {}
 
@@ -60,7 +59,7 @@ def _fused(kind, param, grad, buffers, scalars, flags):
     """Runs the kernel and returns True when every array is CuPy of one float dtype."""
     present = tuple(b is not None for b in buffers)
     arrays = [param, grad] + [b for b in buffers if b is not None]
-    dt = _fused_dtype(*arrays)
+    dt = fused_dtype(*arrays)
     if dt is None:
         return False
     k = _loader.get(optim_spec(kind, present), dt, tuple(bool(f) for f in flags))
@@ -118,3 +117,13 @@ def adadelta_update(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight_
     """torch.optim.Adadelta's update."""
     return _fused("adadelta", param, grad, (square_avg, acc_delta),
                   (-lr, rho, 1 - rho, eps, weight_decay), (weight_decay != 0, maximize))
+
+
+_UPDATES = {"sgd": sgd_update, "adam": adam_update, "rmsprop": rmsprop_update,
+            "adagrad": adagrad_update, "adadelta": adadelta_update}
+
+
+def update(kind, param, grad, buffers, hyper):
+    """Optimizer `kind`'s fused update (buffers in the entry point's order, hyper-parameters
+    by name); True when it ran (every array a CuPy array of one float dtype)."""
+    return _UPDATES[kind](param, grad, *buffers, **hyper)

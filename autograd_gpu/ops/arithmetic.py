@@ -4,15 +4,15 @@ Every binary op's gradient goes through `sum_to`, which sums a gradient over the
 input was broadcast along, so each input's gradient has exactly the input's shape.
 """
 import math
-import operator
 
 import numpy as np
 
 from ..autograd.node import Node
-from ..backend import POOL_MIN_BYTES, array_module, pooled_out
+from ..backend import array_module
+from ..backend.execute import binary, formula
 from ..tensor import Tensor, _wrap
+from ._formula import linear_in_g
 
-_ndarray = np.ndarray
 _f64 = np.dtype(np.float64)
 _f32 = np.dtype(np.float32)
 
@@ -43,31 +43,26 @@ def _is_number(x):
     return x.__class__ in _NUMBER_TYPES or not hasattr(x, "shape")
 
 
-def _pooled(ufunc, op):
-    """`op(a, b)` for arrays, numbers or Tensors; a large NumPy result is written into an
-    array from the host pool (see backend.pooled_out) instead of fresh memory. With
-    `promote` (an op's forward) the result takes PyTorch's dtype (see _promote)."""
+def _binary(ufunc):
+    """`ufunc(a, b)` for arrays, numbers or Tensors, run by the execution layer (a large
+    NumPy result goes into an array from the host pool). With `promote` (an op's forward)
+    the result takes PyTorch's dtype (see _promote)."""
+    run = binary(ufunc)
 
-    def binary(a, b, promote=False):
-        if a.__class__ is _ndarray and a.nbytes >= POOL_MIN_BYTES:
-            out = pooled_out(a, b)
-        elif b.__class__ is _ndarray and b.nbytes >= POOL_MIN_BYTES:
-            out = pooled_out(b, a)
-        else:
-            out = None
-        r = op(a, b) if out is None else ufunc(a, b, out=out)
+    def op(a, b, promote=False):
+        r = run(a, b)
         if promote and (r.dtype is _f64 or r.dtype == _f64):
             return _promote(r, a, b)
         return r
 
-    binary.__name__ = ufunc.__name__
-    return binary
+    op.__name__ = ufunc.__name__
+    return op
 
 
-_add = _pooled(np.add, operator.add)
-_sub = _pooled(np.subtract, operator.sub)
-_mul = _pooled(np.multiply, operator.mul)
-_div = _pooled(np.true_divide, operator.truediv)
+_add = _binary(np.add)
+_sub = _binary(np.subtract)
+_mul = _binary(np.multiply)
+_div = _binary(np.true_divide)
 
 
 def sum_to(g, shape):
@@ -140,8 +135,8 @@ class Mul(Node):
     def backward(self, g):
         a, b = self.saved_tensors
         need = self.needs_input_grad
-        if need[0] and need[1] and g.__class__ is not _ndarray and _grad.fusable(a, b, g):
-            ga, gb = _grad.mul_raw(a, b, g)  # CUDA: both gradients in one kernel
+        if need[0] and need[1]:
+            ga, gb = mul_backward(a, b, g)  # (CUDA: both gradients in one fused kernel)
             return sum_to(ga, _shape(a)), sum_to(gb, _shape(b))
         return (
             sum_to(_mul(g, b), _shape(a)) if need[0] else None,
@@ -162,16 +157,65 @@ class Div(Node):
     def backward(self, g):
         a, b = self.saved_tensors
         need = self.needs_input_grad
-        if need[0] and need[1] and g.__class__ is not _ndarray and _grad.fusable(a, b, g):
-            ga, gb = _grad.div_raw(a, b, g)  # CUDA: both gradients in one kernel
+        if need[0] and need[1]:
+            ga, gb = div_backward(a, b, g)  # (CUDA: both gradients in one fused kernel)
             return sum_to(ga, _shape(a)), sum_to(gb, _shape(b))
         ga = gb = None
         if need[0]:
             ga = sum_to(_div(g, b), _shape(a))
         if need[1]:
-            # (a / b) / b, as PyTorch: a / (b * b) overflows for large |b| in float32
-            gb = sum_to(-g * (a / b / b), _shape(b))
+            gb = sum_to(_div_b_grad(a, b, g), _shape(b))
         return ga, gb
+
+
+@formula
+def mul_backward(xp, a, b, g):
+    """(g * b, g * a): both gradients of a * b (before each is summed to its input's shape)."""
+    return _mul(g, b), _mul(g, a)
+
+
+def _div_b_grad(a, b, g):
+    # (a / b) / b, as PyTorch: a / (b * b) overflows for large |b| in float32
+    return -g * (a / b / b)
+
+
+@formula
+def div_backward(xp, a, b, g):
+    """(g / b, -g (a / b) / b): both gradients of a / b."""
+    return _div(g, b), _div_b_grad(a, b, g)
+
+
+@formula
+def pow_backward(xp, a, b, y, g):
+    """(d/da, d/db) of y = a ** b for array a and b: b a^(b-1) g, 0 where b == 0; and
+    y log(a) g, 0 where a == 0 and b >= 0 (log(a) computed only where it is used)."""
+    ga = xp.where(b == 0, 0, g * (b * a ** (b - 1)))
+    safe = (a == 0) & (b >= 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gb = xp.where(safe, 0, g * (y * xp.log(a)))
+    return ga, gb
+
+
+def _pow_base_grad(xp, a, g, b):
+    """d/da of a ** b for a number b: g b a^(b-1)."""
+    if b == 0:
+        return xp.zeros_like(g * a)
+    if b == 2 and g.dtype == a.dtype and g.shape == a.shape and a.ndim:
+        # g * (2 * a) (a ** 1 is a, exactly), in one new array; a + a is 2 * a exactly,
+        # without NumPy's slower path for a Python-float operand
+        t = _add(a, a)
+        t *= g
+        return t
+    return g * (b * a ** (b - 1))
+
+
+def _pow_base_second(a, g, gg, b):
+    if b == 0 or b == 1:
+        return None
+    return g * gg * (b * (b - 1)) * a ** (b - 2)
+
+
+pow_base_backward = linear_in_g("pow_base", _pow_base_grad, _pow_base_second)
 
 
 class Pow(Node):
@@ -206,11 +250,11 @@ class Pow(Node):
             if not need[0]:
                 return None, None
             if raw:
-                return sum_to(_grad.pow_base(a, g, b), _shape(a)), None
+                return sum_to(pow_base_backward(a, g, b), _shape(a)), None
             ga = g * a * 2.0 if b == 2 else (g * b * a ** (b - 1) if b != 0 else g * 0)
             return sum_to(ga, _shape(a)), None
         if raw and hasattr(a, "shape"):
-            ga, gb = _grad.pow_raw(a, b, saved[2], g)
+            ga, gb = pow_backward(a, b, saved[2], g)
             return (sum_to(ga, _shape(a)) if need[0] else None,
                     sum_to(gb, _shape(b)) if need[1] else None)
         ga = gb = None
@@ -220,10 +264,10 @@ class Pow(Node):
             ga = sum_to(g * b * a ** (b - 1), _shape(a))
         if need[1]:
             if hasattr(a, "shape"):
-                log_a = _ew.log(_ew.where((a == 0) * (b >= 0), 1.0, a))
+                log_a = a.where(((a == 0) * (b >= 0)).logical_not(), 1.0).log()
             else:  # a Python number raised to a tensor power
                 log_a = 0.0 if a == 0 else math.log(a) if a > 0 else math.nan
-                log_a = _ew.where(b >= 0, log_a, -math.inf) if a == 0 else log_a
+                log_a = b.new_zeros(b.shape).masked_fill(b < 0, -math.inf) if a == 0 else log_a
             gb = sum_to(g * saved[2] * log_a, _shape(b))
         return ga, gb
 
@@ -415,8 +459,6 @@ multiply = mul
 divide = true_divide = div
 negative = neg
 
-from . import elementwise as _ew  # noqa: E402  (imports this module; bound late for Pow)
-from ..fused import _grad  # noqa: E402  (fused backward of mul and div on CUDA arrays)
 
 
 # ---------------------------------------------------------------- in-place forms of any op

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..autograd.node import Node
 from ..backend import array_module
+from ..backend.execute import host_copy
 from ..tensor import Tensor
 from .arithmetic import sum_to
 from .linalg import Pinverse
@@ -85,10 +86,7 @@ def _first_index(flags):
     return int(np.flatnonzero(flags.reshape(-1))[0])
 
 
-def _host(a):
-    from ..backend import CPU, to_device
-
-    return np.asarray(to_device(a, CPU)) if type(a) is not np.ndarray else a
+_host = host_copy
 
 
 # ---------------------------------------------------------------- info loops (failure paths)

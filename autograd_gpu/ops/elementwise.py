@@ -10,33 +10,21 @@ import math
 import numpy as np
 
 from ..autograd.node import Node
-from ..backend import (
-    POOL_MIN_BYTES, array_module, host_block_size, host_blockwise, host_ufunc, pooled_empty_like,
-    pooled_out, to_numpy_dtype,
-)
-from ..fused import _grad
+from ..backend import array_module, to_numpy_dtype
+from ..backend.execute import empty_like, in_blocks, scratch_like, special_function, unary
 from ..tensor import Tensor
+from ._formula import linear_in_g
 from .arithmetic import _broadcast_error, _shape, sum_to
 from ._names import named
 
 
 def _map(f, x, *args, floating=True):
-    """The NumPy ufunc `f` (or CuPy's namesake) of `x`; a large NumPy result is written into
-    an array from the host pool (see backend.pooled_out), by the host threads where `f` is
-    costly (see backend.host_ufunc). `floating`: integer and bool inputs are computed in
-    the default float type, as PyTorch does (NumPy gives float64)."""
+    """The NumPy ufunc `f` (or CuPy's namesake) of `x`, run by the execution layer (see
+    backend.execute.unary). `floating`: integer and bool inputs are computed in the default
+    float type, as PyTorch does (NumPy gives float64)."""
     if floating:
         x = _as_float(x)
-    if x.__class__ is np.ndarray:
-        if not args and x.dtype.kind == "f" and host_block_size(x):
-            out = pooled_out(x)  # (None below the pool's size, or with the pool off)
-            return host_ufunc(f, x, np.empty_like(x) if out is None else out)
-        if x.nbytes >= POOL_MIN_BYTES:
-            out = pooled_out(x)  # (None for an integer x, or with the pool off)
-            if out is not None:
-                return f(x, *args, out=out)
-        return f(x, *args)
-    return getattr(array_module(x), f.__name__)(x, *args)
+    return unary(f, x, *args)
 
 
 def _as_float(x):
@@ -48,6 +36,186 @@ def _as_float(x):
     return x.astype(to_numpy_dtype(get_default_dtype()))
 
 
+# ---------------------------------------------------------------- backward formulas
+# (the same operations, in the same order, as the fused kernels of kernels/elementwise_grad.cuh,
+# registered under each formula's name in autograd_gpu/fused/_grad.py)
+
+# the same bits as the AG_* constants in kernels/elementwise_grad.cuh
+SQRT1_2 = 0.7071067811865476
+INV_SQRT_2PI = 0.3989422804014327
+SQRT_2_OVER_PI = 0.7978845608028654
+GELU_KAPPA = 0.044715
+GELU_3KAPPA = 0.134145
+
+
+# NumPy formulas: the same operations, in the same order, as kernels/elementwise_grad.cuh.
+
+
+def _np_relu(xp, y, g):
+    # a mask multiply (far faster than where() in NumPy); y = max(x, 0) is 0, positive or
+    # NaN, and y != 0 lets a NaN input pass its gradient, as PyTorch does
+    return g * (y != 0)
+
+
+def _np_leaky_relu(xp, x, g, slope):
+    return xp.where(x > 0, g, g * slope)
+
+
+def _np_sigmoid(xp, y, g):
+    if g.dtype != y.dtype or g.shape != y.shape or not y.ndim:  # (0-d: NumPy returns scalars)
+        return g * (1 - y) * y
+    t = xp.subtract(1, y, out=scratch_like(y))  # the same operations, in one new array, not three
+    xp.multiply(g, t, out=t)
+    t *= y
+    return t
+
+
+def _np_tanh(xp, y, g):
+    if g.dtype != y.dtype or g.shape != y.shape or not y.ndim:  # (0-d: NumPy returns scalars)
+        return g * (1 - y * y)
+    t = xp.multiply(y, y, out=scratch_like(y))  # the same operations, in one new array, not three
+    xp.subtract(1, t, out=t)
+    t *= g
+    return t
+
+
+def _np_gelu(xp, x, g):
+    cdf = 0.5 * (1 + erf(x * SQRT1_2))
+    pdf = xp.exp(x * x * -0.5) * INV_SQRT_2PI
+    return g * (cdf + x * pdf)
+
+
+def _np_gelu_tanh(xp, x, g):
+    x_sq = x * x
+    x_cube = x_sq * x
+    t = xp.tanh(SQRT_2_OVER_PI * (x + GELU_KAPPA * x_cube))
+    left = 0.5 * x
+    right = 1 + t
+    left_d = 0.5 * right
+    right_d = 1 - t * t
+    inner_d = SQRT_2_OVER_PI * (1 + GELU_3KAPPA * x_sq)
+    return g * (left_d + left * right_d * inner_d)
+
+
+def _np_silu(xp, x, g):
+    s = _sigmoid(xp, x)
+    return g * s * (1 + x * (1 - s))
+
+
+def _np_softplus(xp, x, g, beta, threshold):
+    bx = x * beta
+    return xp.where(bx > threshold, g, g * _sigmoid(xp, bx))
+
+
+def _np_elu(xp, x, g, alpha):
+    # exp of min(x, 0): the branch not taken must not overflow
+    return xp.where(x <= 0, g * alpha * xp.exp(xp.minimum(x, 0)), g)  # (NaN passes g)
+
+
+def _np_exp(xp, y, g):
+    return g * y
+
+
+def _np_log(xp, x, g):
+    return g / x
+
+
+def _np_sqrt(xp, y, g):
+    return g / (2 * y)
+
+
+def _np_abs(xp, x, g):
+    return g * xp.nan_to_num(xp.sign(x), nan=0.0)  # PyTorch's sgn(NaN) is 0, NumPy's NaN
+
+
+def _np_clamp(xp, x, g, lo, hi):
+    if lo is not None and hi is not None:
+        mask = (x >= lo) & (x <= hi)
+    elif lo is not None:
+        mask = x >= lo
+    else:
+        mask = x <= hi
+    return g * mask
+
+
+# Second derivatives (Tensor code under create_graph; `where` and friends take Tensors).
+
+
+def _d_zero(v, g, gg, *s):
+    # piecewise-linear ops: the derivative of g f'(v) in v is zero (zeros, as PyTorch), an
+    # array in a first-order pass and a Tensor under create_graph
+    if not isinstance(v, Tensor):
+        return array_module(v).zeros_like(v)
+    from ..creation import zeros_like
+
+    return zeros_like(v)
+
+
+def _d_sigmoid(y, g, gg):
+    return g * gg * (1 - 2 * y)
+
+
+def _d_tanh(y, g, gg):
+    return g * gg * (-2 * y)
+
+
+def _d_gelu(x, g, gg):
+    pdf = exp(x * x * -0.5) * INV_SQRT_2PI
+    return g * gg * pdf * (2 - x * x)
+
+
+def _d_gelu_tanh(x, g, gg):
+    x_sq = x * x
+    t = tanh(SQRT_2_OVER_PI * (x + GELU_KAPPA * (x_sq * x)))
+    du = SQRT_2_OVER_PI * (1 + GELU_3KAPPA * x_sq)
+    d2u = (6 * GELU_KAPPA * SQRT_2_OVER_PI) * x
+    return g * gg * ((1 - t * t) * (du - x * t * du * du + 0.5 * x * d2u))
+
+
+def _d_silu(x, g, gg):
+    s = sigmoid(x)
+    return g * gg * (s * (1 - s) * (2 + x * (1 - 2 * s)))
+
+
+def _d_softplus(x, g, gg, beta, threshold):
+    bx = x * beta
+    s = sigmoid(bx)
+    return where(bx > threshold, 0.0, g * gg * (beta * s * (1 - s)))
+
+
+def _d_elu(x, g, gg, alpha):
+    return where(x <= 0, g * gg * alpha * exp(minimum(x, 0)), 0.0)
+
+
+def _d_exp(y, g, gg):
+    return g * gg
+
+
+def _d_log(x, g, gg):
+    return -(g * gg) / (x * x)
+
+
+def _d_sqrt(y, g, gg):
+    return -(g * gg) / (2 * y * y)
+
+
+
+_relu_backward = linear_in_g("relu", _np_relu, _d_zero)
+_leaky_relu_backward = linear_in_g("leaky_relu", _np_leaky_relu, _d_zero)
+_sigmoid_backward = linear_in_g("sigmoid", _np_sigmoid, _d_sigmoid)
+_tanh_backward = linear_in_g("tanh", _np_tanh, _d_tanh)
+_gelu_backward = linear_in_g("gelu", _np_gelu, _d_gelu)
+_gelu_tanh_backward = linear_in_g("gelu_tanh", _np_gelu_tanh, _d_gelu_tanh)
+_silu_backward = linear_in_g("silu", _np_silu, _d_silu)
+_softplus_backward = linear_in_g("softplus", _np_softplus, _d_softplus)
+_elu_backward = linear_in_g("elu", _np_elu, _d_elu)
+_exp_backward = linear_in_g("exp", _np_exp, _d_exp)
+_log_backward = linear_in_g("log", _np_log, _d_log)
+_sqrt_backward = linear_in_g("sqrt", _np_sqrt, _d_sqrt)
+_abs_backward = linear_in_g("abs", _np_abs, _d_zero)
+_clamp_backward = linear_in_g("clamp", _np_clamp, _d_zero)
+
+
 class Exp(Node):
     def forward(self, x):
         y = _map(np.exp, x)
@@ -56,7 +224,7 @@ class Exp(Node):
 
     def backward(self, g):
         (y,) = self.saved_tensors
-        return _grad.exp(y, g)
+        return _exp_backward(y, g)
 
 
 class Log(Node):
@@ -66,7 +234,7 @@ class Log(Node):
 
     def backward(self, g):
         (x,) = self.saved_tensors
-        return _grad.log(x, g)
+        return _log_backward(x, g)
 
 
 class Log1p(Node):
@@ -89,7 +257,7 @@ class Sqrt(Node):
 
     def backward(self, g):
         (y,) = self.saved_tensors
-        return _grad.sqrt(y, g)
+        return _sqrt_backward(y, g)
 
 
 class Sin(Node):
@@ -131,17 +299,16 @@ class Tanh(Node):
 
     def backward(self, g):
         (y,) = self.saved_tensors
-        return _grad.tanh(y, g)
+        return _tanh_backward(y, g)
 
 
 def _sigmoid(xp, x):
     """1 / (1 + exp(-x)) in four in-place passes (for a large NumPy x, block by block on the
     host threads). exp(-x) overflows to inf for very negative x, giving exactly the limit 0
     (as PyTorch does), so that warning is silenced."""
-    t = pooled_empty_like(x)  # (an array even for 0-d x)
+    t = empty_like(x)  # (an array even for 0-d x)
     with np.errstate(over="ignore"):
-        if not host_blockwise(_sigmoid_into_np, x, t):
-            _sigmoid_into(xp, x, t)
+        in_blocks(_sigmoid_into, x, t)
     return t
 
 
@@ -150,9 +317,6 @@ def _sigmoid_into(xp, x, t):
     xp.exp(t, out=t)
     t += 1
     xp.reciprocal(t, out=t)
-
-
-_sigmoid_into_np = functools.partial(_sigmoid_into, np)
 
 
 class Sigmoid(Node):
@@ -164,7 +328,7 @@ class Sigmoid(Node):
 
     def backward(self, g):
         (y,) = self.saved_tensors
-        return _grad.sigmoid(y, g)
+        return _sigmoid_backward(y, g)
 
 
 class Relu(Node):
@@ -177,7 +341,7 @@ class Relu(Node):
 
     def backward(self, g):
         (y,) = self.saved_tensors
-        return _grad.relu(y, g)
+        return _relu_backward(y, g)
 
 
 class LeakyRelu(Node):
@@ -190,7 +354,7 @@ class LeakyRelu(Node):
 
     def backward(self, g):
         (x,) = self.saved_tensors
-        return _grad.leaky_relu(x, g, self.slope)
+        return _leaky_relu_backward(x, g, self.slope)
 
 
 class Elu(Node):
@@ -202,7 +366,7 @@ class Elu(Node):
 
     def backward(self, g):
         (x,) = self.saved_tensors
-        return _grad.elu(x, g, self.alpha)
+        return _elu_backward(x, g, self.alpha)
 
 
 class Silu(Node):
@@ -212,7 +376,7 @@ class Silu(Node):
 
     def backward(self, g):
         (x,) = self.saved_tensors
-        return _grad.silu(x, g)
+        return _silu_backward(x, g)
 
 
 class Softplus(Node):
@@ -228,7 +392,7 @@ class Softplus(Node):
 
     def backward(self, g):
         (x,) = self.saved_tensors
-        return _grad.softplus(x, g, self.beta, self.threshold)
+        return _softplus_backward(x, g, self.beta, self.threshold)
 
 
 def erf(input):
@@ -255,8 +419,8 @@ class Gelu(Node):
     def backward(self, g):
         (x,) = self.saved_tensors
         if self.approximate == "tanh":
-            return _grad.gelu_tanh(x, g)
-        return _grad.gelu(x, g)
+            return _gelu_tanh_backward(x, g)
+        return _gelu_backward(x, g)
 
 
 class _Erf(Node):
@@ -279,7 +443,7 @@ class Abs(Node):
 
     def backward(self, g):
         (x,) = self.saved_tensors
-        return _grad.abs(x, g)
+        return _abs_backward(x, g)
 
 
 class Sign(Node):
@@ -306,7 +470,7 @@ class Clamp(Node):
 
     def backward(self, g):
         (x,) = self.saved_tensors
-        return _grad.clamp(x, g, self.lo, self.hi)
+        return _clamp_backward(x, g, self.lo, self.hi)
 
 
 class Maximum(Node):
@@ -747,9 +911,7 @@ def where(condition, input=None, other=None):
         Tensor, or a tuple of index tensors.
     """
     if input is None and other is None:
-        from .indexing import nonzero
-
-        return nonzero(condition, as_tuple=True)
+        return Tensor.nonzero(condition, as_tuple=True)  # (installed by ops.indexing)
     cond = condition._data if isinstance(condition, Tensor) else condition
     return Where.apply(cond, input, other)
 
@@ -809,14 +971,7 @@ def _special(fname, x):
     """erf / erfc / erfinv of a raw array: cupyx.scipy.special on CUDA, scipy.special on the
     CPU when SciPy is installed, else the standard library (erfinv by Newton's method)."""
     xp = array_module(x)
-    if xp is not np:
-        import cupyx.scipy.special as lib
-    else:
-        try:
-            import scipy.special as lib
-        except ImportError:
-            lib = None
-    f = getattr(lib, fname, None)
+    f = special_function(fname, x)
     if f is not None:
         return f(x).astype(x.dtype, copy=False)
     if fname == "erfinv":  # (a special-function library without erfinv, or none)
@@ -1920,3 +2075,24 @@ def clamp_max_(input, max):
         Tensor: input
     """
     return input.clamp_max_(max)
+
+
+def _tensor_clamp_(self, min=None, max=None):
+    """Clamp in place to [min, max].
+
+    Args:
+        min: the lower bound (a number, tensor or None).
+        max: the upper bound (a number, tensor or None).
+
+    Returns:
+        Tensor: self
+    """
+    if self._check_inplace(None):
+        return self._record_inplace(lambda old: clamp(old, min, max))
+    self._xp().clip(self._data, min, max, out=self._data)
+    self._version[0] += 1
+    return self
+
+
+Tensor.clamp_ = Tensor.clip_ = _tensor_clamp_
+_tensor_clamp_.__name__, _tensor_clamp_.__qualname__ = "clamp_", "Tensor.clamp_"

@@ -4,9 +4,13 @@ the two ops are each other's backward, so gradients of any order work."""
 import numpy as np
 
 from ..autograd.node import Node, _raise_device_mismatch
+from .. import backend
 from ..backend import array_module
+from ..backend.execute import add_at, host_value, is_array
 from ..tensor import Tensor, _wrap
+from ._dims import normalize_dims
 from .arithmetic import sum_to
+from .shape import flatten
 
 
 def _raw_key(key):
@@ -18,7 +22,7 @@ def _raw_key(key):
     for k in key:
         if isinstance(k, Tensor):
             k = k._data
-        if isinstance(k, (list, np.ndarray)) or hasattr(k, "__cuda_array_interface__"):
+        if isinstance(k, list) or is_array(k):
             basic = False
             if isinstance(k, list):
                 k = np.asarray(k)
@@ -92,12 +96,8 @@ class IndexAdd(Node):
         out = xp.zeros(shape, g.dtype)
         if basic:
             out[key] = g
-        elif xp is np:
-            np.add.at(out, key, g)
         else:
-            import cupyx
-
-            cupyx.scatter_add(out, key, g)
+            add_at(out, key, g)
         return out
 
     def backward(self, g):
@@ -268,7 +268,7 @@ def _value_in_numpy_layout(x, raw, value):
     found by indexing an array of element ids both ways (a rare path)."""
     if not hasattr(value, "shape"):
         return value  # a number broadcasts either way
-    host = tuple(k.get() if hasattr(k, "get") and not isinstance(k, np.ndarray) else k for k in raw)
+    host = tuple(host_value(k) for k in raw)
     ids = np.arange(int(np.prod(x.shape))).reshape(x.shape)
     first, second = _split_ints(host)
     t_ids, n_ids = ids[first][second], ids[host]
@@ -359,8 +359,6 @@ def index_select(input, dim, index):
             raise RuntimeError(
                 f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
         return index_select(input.reshape(1), 0, idx).reshape(())
-    from .reduction import normalize_dims
-
     axis = normalize_dims(dim, input.ndim, "index_select")[0]
     if _first_out_of_range(idx, input.shape[axis]) is not None:
         raise IndexError("index out of range in self")
@@ -470,8 +468,6 @@ def _check_bounds(idx, size, dim, cls=RuntimeError, prefix=""):
 
 
 def _dim(dim, ndim, op):
-    from .reduction import normalize_dims
-
     return normalize_dims(dim, ndim, op)[0]
 
 
@@ -1316,3 +1312,122 @@ for _name in ("take_along_dim", "gather", "scatter", "scatter_add", "scatter_red
               "masked_scatter_", "masked_fill_"):
     setattr(Tensor, _name, globals()[_name])
 del _name
+
+
+def _tensor_fill_(self, value):
+    """Fill with value in place.
+
+    Args:
+        value: a number or a 0-d tensor.
+
+    Returns:
+        Tensor: self
+    """
+    if self._check_inplace(value):
+        return self._record_inplace(lambda old: Fill.apply(old, value))
+    self._data.fill(value.item() if isinstance(value, Tensor) else value)
+    self._version[0] += 1
+    return self
+
+
+def _tensor_copy_(self, src):
+    """Copy src's values into this tensor in place (broadcast, cast to its dtype, across
+    devices).
+
+    Args:
+        src: the source tensor.
+
+    Returns:
+        Tensor: self
+    """
+    src_t = src if isinstance(src, Tensor) else None
+    if self._check_inplace(src_t):
+        s = src_t.to(self.device)
+        return self._record_inplace(lambda old: CopyFrom.apply(old, s))
+    b = src._data if src_t is not None else src
+    if src_t is not None and type(b) is not type(self._data):
+        b = backend.to_device(b, self.device)  # copy_ is the explicit cross-device copy
+    try:
+        self._xp().copyto(self._data, b, casting="unsafe")
+    except ValueError:
+        raise self._inplace_error(b, "copy_") from None
+    self._version[0] += 1
+    return self
+
+
+def _tensor_setitem(self, key, value):
+    setitem(self, key, value)
+
+
+Tensor.fill_ = _tensor_fill_
+Tensor.copy_ = _tensor_copy_
+Tensor.__setitem__ = _tensor_setitem
+_tensor_fill_.__name__, _tensor_fill_.__qualname__ = "fill_", "Tensor.fill_"
+_tensor_copy_.__name__, _tensor_copy_.__qualname__ = "copy_", "Tensor.copy_"
+_tensor_setitem.__name__, _tensor_setitem.__qualname__ = "__setitem__", "Tensor.__setitem__"
+
+
+# ---------------------------------------------------------------- repeat_interleave
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Repeats each element (or each slice along dim) repeats times.
+
+    Args:
+        input: the input tensor.
+        repeats: an int or a tensor of counts.
+        dim: the dimension (None: the flattened input).
+        output_size: the total length, if known.
+
+    Returns:
+        Tensor.
+    """
+    if repeats is None:  # repeat_interleave(repeats): the indices 0.., each repeated
+        reps = input._data
+        if reps.ndim > 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        if reps.size and int(reps.min()) < 0:
+            raise RuntimeError("repeats can not be negative")
+        xp = array_module(reps)
+        return _wrap(_repeat_index(xp, reps, reps.size))
+    if dim is None:
+        input, axis = flatten(input), 0
+    else:
+        axis = normalize_dims(dim, input.ndim, "repeat_interleave")[0]
+    n = input.shape[axis] if input.ndim else 1
+    xp = array_module(input._data)
+    if isinstance(repeats, Tensor):
+        reps = repeats._data
+        if reps.ndim > 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        if reps.size == 1:
+            reps = reps.reshape(())
+        elif reps.size != n:
+            raise RuntimeError(
+                "repeats must have the same size as input along dim, but got repeats.size(0) = "
+                f"{reps.size} and input.size({axis}) = {n}")
+        if reps.size and int(reps.min()) < 0:
+            raise RuntimeError("repeats can not be negative")
+    else:
+        if repeats < 0:
+            raise RuntimeError("Repeats must be non-negative")
+        reps = int(repeats)
+    index = _repeat_index(xp, reps, n)
+    key = (slice(None),) * axis + (index,)
+    # (PyTorch repeats by a number through expand and a reshape: ViewBackward0)
+    return take_at(input, key, name="IndexSelectBackward0" if isinstance(repeats, Tensor)
+                   else "ViewBackward0")
+
+
+def _repeat_index(xp, reps, n):
+    """0..n-1, each i repeated reps[i] times (reps a number or an array): the row to read for
+    every output position. (CuPy's repeat takes no array of counts: a position p reads the
+    first row whose running count exceeds p.)"""
+    if not hasattr(reps, "shape") or reps.ndim == 0:
+        return xp.repeat(xp.arange(n), int(reps))
+    ends = xp.cumsum(reps)
+    total = int(ends[-1]) if ends.size else 0
+    return xp.searchsorted(ends, xp.arange(total), side="right")
+
+
+Tensor.repeat_interleave = repeat_interleave

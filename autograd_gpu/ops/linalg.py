@@ -9,19 +9,12 @@ import numpy as np
 
 from ..autograd.node import Node
 from ..backend import array_module
+from ..backend.execute import matmul
 from ..tensor import Tensor
 from ._names import named
 from .arithmetic import sum_to
 
-_ndarray = np.ndarray
-
-
-def _mm(x, y):
-    """x @ y; for raw arrays of at most 2 dims NumPy's dot, which has far less call overhead
-    than the matmul ufunc and gives the same result."""
-    if x.__class__ is _ndarray and y.__class__ is _ndarray and x.ndim <= 2 and y.ndim <= 2:
-        return x.dot(y)
-    return x @ y
+_mm = matmul  # (the execution layer's x @ y: NumPy's dot for 2-d host arrays)
 
 
 def _mat_str(shape):
@@ -437,7 +430,7 @@ class _AddProduct(Node):
         if kind == "mm":
             p = _mm(m1, m2)
         elif kind == "mv":
-            p = m1.dot(m2) if type(m1) is _ndarray else m1 @ m2
+            p = matmul(m1, m2)
         else:
             p = xp.matmul(m1, m2)
             if kind == "sum_bmm":

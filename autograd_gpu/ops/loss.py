@@ -14,10 +14,11 @@ import numpy as np
 
 from ..autograd.node import Node
 from ..backend import array_module
-from ..fused import _grad
+from ..backend.execute import formula, sum_of_squares
 from ..tensor import Tensor
 from .arithmetic import _shape, sum_to
 from .elementwise import abs, clamp, log, log1p, exp, relu, sigmoid, sign, maximum
+from .elementwise import _sigmoid as sigmoid_of
 from .reduction import softmax
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -42,27 +43,45 @@ def _raw(x):
     return x._data if isinstance(x, Tensor) else x
 
 
+@formula
+def mse_backward(xp, x, t, g, norm):
+    """(d/dx, d/dt) of mse_loss as the fused kernel computes them; norm = 2/N for 'mean', 2
+    otherwise; g broadcasts. (The host's backward rounds as PyTorch's CPU kernel does.)"""
+    gx = norm * (x - t) * g
+    return gx, -gx
+
+
+@formula
+def mse_x_backward(xp, x, t, g, norm):
+    """d/dx of mse_loss alone (targets rarely need a gradient: one array less written)."""
+    return norm * (x - t) * g
+
+
 class MseLoss(Node):
     def forward(self, x, y, reduction):
         self.reduction, self.shapes = reduction, (_shape(x), _shape(y))
         self.save_for_backward(x, y)
         d = x - y
-        if reduction != "none" and type(d) is np.ndarray and d.ndim:
-            f = d.reshape(-1)
-            s = np.dot(f, f)  # one BLAS pass for the sum of squares
-            return s / d.size if reduction == "mean" else s
+        if reduction != "none":
+            s = sum_of_squares(d)  # (on the host one BLAS pass)
+            if s is not None:
+                return s / d.size if reduction == "mean" else s
         return _reduce(d * d, reduction)
 
     def backward(self, g):
         x, y = self.saved_tensors
         need = self.needs_input_grad
         n = _numel(x, y)
-        if n and type(g) is not np.ndarray and _grad.fusable(x, y, g):
-            # CUDA: one fused kernel (kernels/loss_grad.cuh), both gradients in one pass
-            gx, gy = _grad.mse_raw(x, y, g, 2.0 / n if self.reduction == "mean" else 2.0,
-                                   need_t=need[1])
-            return (sum_to(gx, self.shapes[0]) if need[0] else None,
-                    sum_to(gy, self.shapes[1]) if need[1] else None)
+        if n:  # CUDA: one fused kernel (kernels/loss_grad.cuh), both gradients in one pass
+            norm = 2.0 / n if self.reduction == "mean" else 2.0
+            if need[1]:
+                r = mse_backward.accelerated(x, y, g, norm)
+                gx, gy = (None, None) if r is None else r
+            else:
+                gx, gy = mse_x_backward.accelerated(x, y, g, norm), None
+            if gx is not None:
+                return (sum_to(gx, self.shapes[0]) if need[0] else None,
+                        sum_to(gy, self.shapes[1]) if need[1] else None)
         d = (x - y) * (_grad_scale(g, self.reduction, n) * 2.0)
         return (sum_to(d, self.shapes[0]) if need[0] else None,
                 sum_to(-d, self.shapes[1]) if need[1] else None)
@@ -140,6 +159,47 @@ class BinaryCrossEntropy(Node):
         return gx, gy
 
 
+def _log_sigmoid(xp, x):
+    return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+
+
+def _bce_logits_backward(xp, x, t, w, pw, g, has_pw):
+    s = sigmoid_of(xp, x)
+    if has_pw:
+        pt = pw * t
+        gx = ((pt + 1 - t) * s - pt) * g * w
+        gt = -(pw * _log_sigmoid(xp, x) - _log_sigmoid(xp, -x)) * g * w
+    else:
+        gx = (s - t) * g * w
+        gt = -x * g * w
+    return gx, gt
+
+
+@formula
+def bce_logits_backward(xp, x, t, w, pw, g, has_pw):
+    """(d/dx, d/dt) of binary_cross_entropy_with_logits; g carries the reduction's 1/N."""
+    return _bce_logits_backward(xp, x, t, w, pw, g, has_pw)
+
+
+@formula
+def bce_logits_x_backward(xp, x, t, w, pw, g, has_pw):
+    """d/dx of binary_cross_entropy_with_logits alone."""
+    return _bce_logits_backward(xp, x, t, w, pw, g, has_pw)[0]
+
+
+def bce_logits_grads(x, t, g, weight=None, pos_weight=None, need_t=True, fused_only=False):
+    """(d/dx, d/dt or None) of binary_cross_entropy_with_logits; with `fused_only`, None
+    unless the fused kernel ran."""
+    w = 1 if weight is None else weight
+    pw = 1 if pos_weight is None else pos_weight
+    has_pw = pos_weight is not None
+    f = bce_logits_backward if need_t else bce_logits_x_backward
+    r = f.accelerated(x, t, w, pw, g, has_pw) if fused_only else f(x, t, w, pw, g, has_pw)
+    if r is None or need_t:
+        return r
+    return r, None
+
+
 class BinaryCrossEntropyWithLogits(Node):
     """Stable form: max(x, 0) - x y + log1p(exp(-|x|)); with pos_weight p:
     (1 - y) x + (1 + (p - 1) y) (log1p(exp(-|x|)) + max(-x, 0)); times weight."""
@@ -161,11 +221,11 @@ class BinaryCrossEntropyWithLogits(Node):
     def backward(self, g):
         x, y = self.saved_tensors
         s = _grad_scale(g, self.reduction, _numel(x, y))
-        if type(s) is not np.ndarray and _grad.fusable(x, y, s):
-            # CUDA: one fused kernel (kernels/loss_grad.cuh) for the weighted gradient(s)
-            need = self.needs_input_grad
-            gx, gy = _grad.bce_logits_raw(x, y, s, self.weight, self.pos_weight,
-                                          need_t=need[1])
+        # CUDA: one fused kernel (kernels/loss_grad.cuh) for the weighted gradient(s)
+        need = self.needs_input_grad
+        r = bce_logits_grads(x, y, s, self.weight, self.pos_weight, need[1], fused_only=True)
+        if r is not None:
+            gx, gy = r
             return (sum_to(gx, self.shapes[0]) if need[0] else None,
                     sum_to(gy, self.shapes[1]) if need[1] else None)
         if self.weight is not None:
@@ -237,6 +297,46 @@ def _grad_denom(xp, denom):
     return xp.where(denom == 0, xp.inf, denom)
 
 
+def cross_entropy_grad(lp, target, s, weight=None, label_smoothing=0.0, ignore_index=None):
+    """d/dlogits of cross_entropy from the saved log-probabilities lp (N, C, ...).
+
+    target: int64 class indices (N, ...); s: per-row factor (N, ...) = incoming gradient x
+    reduction factor ('mean': 1 / sum of the kept targets' weights). Rows whose target is
+    ignore_index get a zero gradient. See kernels/loss_grad.cuh for the formula.
+    """
+    xp = array_module(lp)
+    C = lp.shape[1]
+    if ignore_index is not None:
+        keep = target != ignore_index
+        target = xp.where(keep, target, 0)
+        s = s * keep
+    tgt = xp.expand_dims(target, 1)
+    eps = float(label_smoothing)
+    if weight is None:
+        wt = 1.0
+        wsum = float(C)
+        wc = xp.ones((), lp.dtype)
+    else:
+        wt = xp.expand_dims(weight[target], 1)
+        wsum = weight.sum()
+        wc = weight.reshape((1, C) + (1,) * (lp.ndim - 2))
+    s = xp.expand_dims(s, 1)
+    sA = s * ((1 - eps) * wt + (eps / C) * wsum)
+    b = s * ((1 - eps) * wt)
+    c = s * (eps / C)
+    cls = xp.arange(C, dtype=np.int64).reshape((1, C) + (1,) * (lp.ndim - 2))
+    return cross_entropy_backward(lp, sA, b, c, wc, cls, tgt.astype(np.int64, copy=False))
+
+
+@formula
+def cross_entropy_backward(xp, lp, sA, b, c, wc, cls, tgt):
+    """sA exp(lp) - b [cls == tgt] - c wc: the gradient of cross_entropy in the logits from
+    the per-row coefficients cross_entropy_grad computes (kernels/loss_grad.cuh)."""
+    r = sA * xp.exp(lp)
+    r = xp.where(cls == tgt, r - b, r)
+    return (r - c * wc).astype(lp.dtype, copy=False)
+
+
 class CrossEntropy(Node):
     """log_softmax + negative log-likelihood over class indices, in one op.
 
@@ -295,8 +395,8 @@ class CrossEntropy(Node):
         w = None if self.weight is None else self.weight.astype(logp.dtype, copy=False)
         if self.cdim == 0:  # an unbatched input: a batch of one
             logp, t, s = logp[None], t[None], s[None]
-        gx = _grad.cross_entropy_raw(logp, t, s, weight=w, label_smoothing=self.eps,
-                                     ignore_index=self.ignore_index)
+        gx = cross_entropy_grad(logp, t, s, weight=w, label_smoothing=self.eps,
+                                ignore_index=self.ignore_index)
         return (gx[0] if self.cdim == 0 else gx), None
 
 

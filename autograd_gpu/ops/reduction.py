@@ -10,26 +10,10 @@ import numpy as np
 
 from ..autograd.node import Node
 from ..backend import array_module
+from ..backend.execute import fill_from, is_host_scalar, sum_all
 from ..tensor import Tensor, _wrap
+from ._dims import normalize_dims
 from .elementwise import exp, sqrt, where
-
-
-def normalize_dims(dim, ndim, op="reduction"):
-    """`dim` (None, int or sequence, negatives allowed) as a sorted tuple of axes, or None."""
-    if dim is None:
-        return None
-    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
-    lo, hi = (-ndim, ndim - 1) if ndim else (-1, 0)
-    out = []
-    for d in dims:
-        d = int(d)
-        if not lo <= d <= hi:
-            raise IndexError(
-                f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {d}) "
-                f"in {op}"
-            )
-        out.append(d % ndim if ndim else 0)
-    return tuple(sorted(set(out)))
 
 
 def _reduce_axes(dim, ndim, op):
@@ -63,9 +47,8 @@ def _reduced_shape(shape, axes, keepdim):
 def _expand_grad(g, in_shape, axes, n=1):
     """The gradient of a reduction, broadcast back over the reduced axes, divided by `n`
     (a mean's count)."""
-    if axes is None and (
-        g.__class__ is np.ndarray and g.ndim == 0 or isinstance(g, np.generic)
-    ) and math.prod(in_shape) <= _MATERIALIZE_BELOW:  # the common x.sum() / x.mean(), CPU
+    if axes is None and is_host_scalar(g) and math.prod(in_shape) <= _MATERIALIZE_BELOW:
+        # the common x.sum() / x.mean(), CPU:
         # one new array filled with g / n, the quotient as a Python number (NumPy is slow
         # with a Python-number operand). The same value as NumPy's: a double quotient rounds
         # to the float32 (or float16) quotient exactly, and n <= _MATERIALIZE_BELOW is exact
@@ -78,24 +61,17 @@ def _expand_grad(g, in_shape, axes, n=1):
     if isinstance(g, Tensor) or math.prod(in_shape) > _MATERIALIZE_BELOW:
         return _shape_ops.broadcast_to(g.reshape(_kept_shape(in_shape, axes)), in_shape)
     # small: filling a new array is far cheaper than NumPy's Python-level broadcast_to
-    out = array_module(g).empty(in_shape, g.dtype)
-    if axes is None and type(out) is np.ndarray:  # (CuPy's fill would sync on a 0-d array)
-        out.fill(g.reshape(()))  # (g is (1, 1, ...) after a keepdim=True full reduction)
-    else:
-        out[...] = g.reshape(_kept_shape(in_shape, axes))
-    return out
+    return fill_from(in_shape, g.reshape(_kept_shape(in_shape, axes)), g.dtype)
 
 
 _MATERIALIZE_BELOW = 1 << 16
-_np_add_reduce = np.add.reduce
 
 
 class Sum(Node):
     def forward(self, x, axes, keepdim):
         self.in_shape, self.axes = x.shape, axes
         if axes is None and not keepdim:
-            # NumPy's ndarray.sum is a Python wrapper around add.reduce
-            return _np_add_reduce(x, None) if type(x) is np.ndarray else x.sum()
+            return sum_all(x)
         if axes is not None:
             self.name = "SumBackward1"
         return x.sum(axis=axes, keepdims=keepdim)
@@ -120,7 +96,7 @@ class Mean(Node):
             return x.mean(axis=axes, keepdims=keepdim)
         # the same result as x.mean() for float32/64, without NumPy's Python-level overhead
         if axes is None and not keepdim:
-            return (_np_add_reduce(x, None) if type(x) is np.ndarray else x.sum()) / n
+            return sum_all(x) / n
         return x.sum(axis=axes, keepdims=keepdim) / n
 
     def backward(self, g):

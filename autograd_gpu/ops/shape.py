@@ -7,9 +7,9 @@ from .. import backend
 from ..autograd.node import Node
 from ..backend import array_module
 from ..tensor import Tensor
-from .arithmetic import sum_to
+from .arithmetic import cast, sum_to
 from ._names import named
-from .reduction import normalize_dims
+from ._dims import normalize_dims
 
 
 def _shape_arg(shape):
@@ -545,9 +545,7 @@ def _contiguous(self):
     Returns:
         Tensor.
     """
-    if type(self._data) is np.ndarray and self._data.flags.c_contiguous:
-        return self
-    if type(self._data) is not np.ndarray and self._data.flags.c_contiguous:
+    if self._data.flags.c_contiguous:
         return self
     return clone(self)
 
@@ -878,68 +876,6 @@ def tile(input, *dims):
     if len(reps) < input.ndim:
         reps = (1,) * (input.ndim - len(reps)) + reps
     return repeat(input, reps)
-
-
-def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
-    """Repeats each element (or each slice along dim) repeats times.
-
-    Args:
-        input: the input tensor.
-        repeats: an int or a tensor of counts.
-        dim: the dimension (None: the flattened input).
-        output_size: the total length, if known.
-
-    Returns:
-        Tensor.
-    """
-    if repeats is None:  # repeat_interleave(repeats): the indices 0.., each repeated
-        reps = input._data
-        if reps.ndim > 1:
-            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
-        if reps.size and int(reps.min()) < 0:
-            raise RuntimeError("repeats can not be negative")
-        xp = array_module(reps)
-        return _wrap_array(_repeat_index(xp, reps, reps.size))
-    if dim is None:
-        input, axis = flatten(input), 0
-    else:
-        axis = normalize_dims(dim, input.ndim, "repeat_interleave")[0]
-    n = input.shape[axis] if input.ndim else 1
-    xp = array_module(input._data)
-    if isinstance(repeats, Tensor):
-        reps = repeats._data
-        if reps.ndim > 1:
-            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
-        if reps.size == 1:
-            reps = reps.reshape(())
-        elif reps.size != n:
-            raise RuntimeError(
-                "repeats must have the same size as input along dim, but got repeats.size(0) = "
-                f"{reps.size} and input.size({axis}) = {n}")
-        if reps.size and int(reps.min()) < 0:
-            raise RuntimeError("repeats can not be negative")
-    else:
-        if repeats < 0:
-            raise RuntimeError("Repeats must be non-negative")
-        reps = int(repeats)
-    index = _repeat_index(xp, reps, n)
-    from .indexing import take_at
-
-    key = (slice(None),) * axis + (index,)
-    # (PyTorch repeats by a number through expand and a reshape: ViewBackward0)
-    return take_at(input, key, name="IndexSelectBackward0" if isinstance(repeats, Tensor)
-                   else "ViewBackward0")
-
-
-def _repeat_index(xp, reps, n):
-    """0..n-1, each i repeated reps[i] times (reps a number or an array): the row to read for
-    every output position. (CuPy's repeat takes no array of counts: a position p reads the
-    first row whose running count exceeds p.)"""
-    if not hasattr(reps, "shape") or reps.ndim == 0:
-        return xp.repeat(xp.arange(n), int(reps))
-    ends = xp.cumsum(reps)
-    total = int(ends[-1]) if ends.size else 0
-    return xp.searchsorted(ends, xp.arange(total), side="right")
 
 
 def _wrap_array(a):
@@ -1514,8 +1450,35 @@ def combinations(input, r=2, with_replacement=False):
     return stack(cols, 1)
 
 
-for _name in ("flip", "fliplr", "flipud", "roll", "rot90", "repeat", "tile", "repeat_interleave",
+for _name in ("flip", "fliplr", "flipud", "roll", "rot90", "repeat", "tile",
               "tril", "triu", "diagonal", "diag_embed", "diag", "trace", "narrow", "select",
               "unbind", "movedim", "moveaxis", "tensor_split", "hsplit", "vsplit", "dsplit"):
     setattr(Tensor, _name, globals()[_name])
 del _name
+
+
+def _tensor_to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
+    """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other_tensor)``."""
+    for a in args:
+        if isinstance(a, Tensor):
+            device, dtype = a.device, a.dtype
+        elif isinstance(a, backend.dtype) or (isinstance(a, type) and a in (float, int, bool)):
+            dtype = a
+        elif isinstance(a, (str, backend.device, int)):
+            device = a
+        else:
+            raise TypeError(f"to() received an invalid argument: {a!r}")
+    out = self
+    if device is not None:
+        dev = backend.normalize_device(device)
+        if dev != self.device:
+            out = to_device(out, dev)
+    if dtype is not None and backend.to_numpy_dtype(dtype) != out._data.dtype:
+        out = cast(out, backend.to_numpy_dtype(dtype))
+    if copy and out is self:
+        out = self.clone()
+    return out
+
+
+Tensor.to = _tensor_to
+_tensor_to.__name__, _tensor_to.__qualname__ = "to", "Tensor.to"

@@ -2,9 +2,10 @@
 
 Every function takes the parameter, its gradient and its state buffers as arrays (unused
 buffers are None) and the hyper-parameters as Python numbers, and updates `param` and the
-buffers in place. CuPy arrays of one float dtype go to the fused kernel of
-`autograd_gpu.fused` (one pass over the data); anything else runs the array code below,
-with NumPy or CuPy ufuncs. The code below performs the very operations of
+buffers in place. The execution layer (backend.execute.update) runs it: the fused kernel of
+`autograd_gpu.fused` for CuPy arrays of one float dtype (one pass over the data), else the
+array code below (``_*_step``), with NumPy or CuPy ufuncs; `np` below is the host's module
+(the one name the tests swap to give these formulas torch's sqrt). The code below performs the very operations of
 kernels/optim.cuh in the same order, so the CPU and the GPU agree (bit for bit where the
 host build of the kernel is compared with it, in tests/test_kernels.py).
 
@@ -30,43 +31,32 @@ can differ from PyTorch's (tests/test_optim.py names it and bounds it).
 Each update allocates at most two temporaries of the parameter's size (one more when
 `maximize` meets weight decay), plus, for float32, one float64 scratch array per thread
 that is kept between calls (up to `_SCRATCH_KEEP_BYTES`); those of a large parameter come
-from the host buffer pool (see backend.pooled_out), so they cost no page faults.
+from the host buffer pool (see backend.execute.scratch_like), so they cost no page faults.
 
-A large NumPy parameter is updated block by block (`_blocked`), the blocks spread across the
+A large NumPy parameter is updated block by block (backend.execute.update), the blocks spread across the
 host threads: the formula's passes then run over one block while it sits in cache, and
 main memory sees each array about once. Every operation is elementwise, so the result is the
 same bit for bit.
 """
-import functools
 import threading
 
 import numpy as np
+import numpy as _numpy  # (the real module, whatever `np` is set to)
 
-from ..backend import array_module, host_blockwise, pooled_out
-from ..fused import _optim as _fused
+from ..backend import array_module
+from ..backend.execute import scratch_like, update
+from ..fused._optim import adam_scalars
 
-_ndarray = np.ndarray
 _float64 = np.dtype(np.float64)
 _SCRATCH_KEEP_BYTES = 1 << 23  # a float64 scratch up to this size is kept per thread
 _scratch = threading.local()
 
 
-def _blocked(update):
-    """`update(param, *arrays, **hyper)`, block by block on the host threads for a large
-    NumPy parameter (see backend.host_blockwise); whole otherwise."""
-
-    @functools.wraps(update)
-    def run(param, *arrays, **hyper):
-        if not host_blockwise(functools.partial(update, **hyper), param, *arrays):
-            update(param, *arrays, **hyper)
-
-    return run
-
-
 def _xp(a):
-    """The array module the update math of array `a` runs with (this module's `np` for
-    NumPy arrays: the one name the tests swap to give these formulas torch's sqrt)."""
-    return np if type(a) is _ndarray else array_module(a)
+    """The array module the update math of array `a` runs with: this module's `np` for host
+    arrays (the one name the tests swap to give these formulas torch's sqrt)."""
+    xp = array_module(a)
+    return np if xp is _numpy else xp
 
 
 def _compute_type(a):
@@ -104,7 +94,7 @@ def _fma_(xp, out, a, b, c, sub=False, tmp=None):
             return
     if c.dtype == _float64:
         if out is c:
-            t = xp.multiply(a, b, out=pooled_out(a) if tmp is None else tmp)
+            t = xp.multiply(a, b, out=scratch_like(a) if tmp is None else tmp)
         else:
             t = xp.multiply(a, b, out=out)
         if sub:
@@ -125,12 +115,12 @@ def _effective_grad(xp, param, grad, weight_decay, maximize):
     """-grad if maximizing, then + weight_decay * param (``grad.add(param, alpha=wd)``, a
     fused multiply-add); a new array only when needed."""
     if maximize:
-        grad = xp.negative(grad, out=pooled_out(grad))
+        grad = xp.negative(grad, out=scratch_like(grad))
         if weight_decay:
             _fma_(xp, grad, param, weight_decay, grad)
         return grad
     if weight_decay:
-        t = pooled_out(param)
+        t = scratch_like(param)
         if t is None:
             t = xp.empty_like(param)
         _fma_(xp, t, param, weight_decay, grad)
@@ -139,7 +129,7 @@ def _effective_grad(xp, param, grad, weight_decay, maximize):
 
 
 def _new_like(xp, a):
-    out = pooled_out(a)
+    out = scratch_like(a)
     return xp.empty_like(a) if out is None else out
 
 
@@ -168,7 +158,6 @@ def _lerp_(xp, start, end, weight, tmp=None):
     return tmp
 
 
-@_blocked
 def sgd_update(param, grad, momentum_buffer, *, lr, momentum, dampening, nesterov,
                weight_decay, maximize, first_step):
     """SGD with momentum (PyTorch's convention: the buffer holds velocity without lr).
@@ -181,14 +170,13 @@ def sgd_update(param, grad, momentum_buffer, *, lr, momentum, dampening, nestero
     """
     if momentum != 0 and momentum_buffer is None:
         raise ValueError("sgd_update: momentum != 0 needs a momentum_buffer array")
-    xp = np
-    if type(param) is not _ndarray:
-        if _fused.sgd_update(
-                param, grad, momentum_buffer, lr=lr, momentum=momentum, dampening=dampening,
-                nesterov=nesterov, weight_decay=weight_decay, maximize=maximize,
-                first_step=first_step):
-            return  # (one fused kernel)
-        xp = array_module(param)
+    update("sgd", _sgd_step, param, grad, (momentum_buffer,), dict(
+        lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
+        weight_decay=weight_decay, maximize=maximize, first_step=first_step), np)
+
+
+def _sgd_step(xp, param, grad, momentum_buffer, *, lr, momentum, dampening, nesterov,
+               weight_decay, maximize, first_step):
     g = _effective_grad(xp, param, grad, weight_decay, maximize)
     if momentum:
         buf = momentum_buffer
@@ -206,7 +194,6 @@ def sgd_update(param, grad, momentum_buffer, *, lr, momentum, dampening, nestero
     _fma_(xp, param, g, -lr, param)
 
 
-@_blocked
 def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, beta1, beta2,
                 eps, weight_decay, amsgrad, maximize, decoupled_weight_decay):
     """Adam (and AdamW when `decoupled_weight_decay`), PyTorch's formula and order; `step`
@@ -222,17 +209,16 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, b
     """
     if amsgrad and max_exp_avg_sq is None:
         raise ValueError("adam_update: amsgrad=True needs a max_exp_avg_sq array")
-    xp = np
-    if type(param) is not _ndarray:
-        if _fused.adam_update(
-                param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step=step, lr=lr, beta1=beta1,
-                beta2=beta2, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
-                decoupled_weight_decay=decoupled_weight_decay):
-            return  # (one fused kernel)
-        xp = array_module(param)
+    update("adam", _adam_step, param, grad, (exp_avg, exp_avg_sq, max_exp_avg_sq), dict(
+        step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
+        amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=decoupled_weight_decay), np)
+
+
+def _adam_step(xp, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, beta1, beta2,
+                eps, weight_decay, amsgrad, maximize, decoupled_weight_decay):
     if weight_decay and decoupled_weight_decay:
         param *= 1 - lr * weight_decay
-        g = xp.negative(grad, out=pooled_out(grad)) if maximize else grad
+        g = xp.negative(grad, out=scratch_like(grad)) if maximize else grad
     else:
         g = _effective_grad(xp, param, grad, weight_decay, maximize)
     tmp = _lerp_(xp, exp_avg, g, 1 - beta1)
@@ -241,7 +227,7 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, b
     if amsgrad:
         xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         v = max_exp_avg_sq
-    bc2_sqrt, neg_step_size = _fused.adam_scalars(lr, beta1, beta2, step)
+    bc2_sqrt, neg_step_size = adam_scalars(lr, beta1, beta2, step)
     xp.sqrt(v, out=tmp)
     tmp /= bc2_sqrt
     tmp += eps  # denom
@@ -250,7 +236,6 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, b
     param += tmp
 
 
-@_blocked
 def rmsprop_update(param, grad, square_avg, momentum_buffer, grad_avg, *, lr, alpha, eps,
                    weight_decay, momentum, centered, maximize):
     """RMSprop, PyTorch's formula and order (eps is added OUTSIDE the square root, as in
@@ -267,13 +252,13 @@ def rmsprop_update(param, grad, square_avg, momentum_buffer, grad_avg, *, lr, al
         raise ValueError("rmsprop_update: momentum > 0 needs a momentum_buffer array")
     if centered and grad_avg is None:
         raise ValueError("rmsprop_update: centered=True needs a grad_avg array")
-    xp = np
-    if type(param) is not _ndarray:
-        if _fused.rmsprop_update(
-                param, grad, square_avg, momentum_buffer, grad_avg, lr=lr, alpha=alpha, eps=eps,
-                weight_decay=weight_decay, momentum=momentum, centered=centered, maximize=maximize):
-            return  # (one fused kernel)
-        xp = array_module(param)
+    update("rmsprop", _rmsprop_step, param, grad, (square_avg, momentum_buffer, grad_avg), dict(
+        lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
+        centered=centered, maximize=maximize), np)
+
+
+def _rmsprop_step(xp, param, grad, square_avg, momentum_buffer, grad_avg, *, lr, alpha, eps,
+                   weight_decay, momentum, centered, maximize):
     g = _effective_grad(xp, param, grad, weight_decay, maximize)
     tmp = _decay_add_square_(xp, square_avg, g, alpha)
     if centered:
@@ -294,7 +279,6 @@ def rmsprop_update(param, grad, square_avg, momentum_buffer, grad_avg, *, lr, al
         param += tmp
 
 
-@_blocked
 def adagrad_update(param, grad, state_sum, *, step, lr, lr_decay, weight_decay, eps, maximize):
     """Adagrad, PyTorch's formula and order; `step` counts from 1 and includes this step:
 
@@ -303,13 +287,12 @@ def adagrad_update(param, grad, state_sum, *, step, lr, lr_decay, weight_decay, 
         sum = sum + g * g                                         (fma)
         param = param + ((-clr) * g) / (sqrt(sum) + eps)
     """
-    xp = np
-    if type(param) is not _ndarray:
-        if _fused.adagrad_update(
-                param, grad, state_sum, step=step, lr=lr, lr_decay=lr_decay,
-                weight_decay=weight_decay, eps=eps, maximize=maximize):
-            return  # (one fused kernel)
-        xp = array_module(param)
+    update("adagrad", _adagrad_step, param, grad, (state_sum,), dict(
+        step=step, lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
+        maximize=maximize), np)
+
+
+def _adagrad_step(xp, param, grad, state_sum, *, step, lr, lr_decay, weight_decay, eps, maximize):
     g = _effective_grad(xp, param, grad, weight_decay, maximize)
     tmp = _new_like(xp, g)
     _fma_(xp, state_sum, g, g, state_sum, tmp=tmp)
@@ -320,7 +303,6 @@ def adagrad_update(param, grad, state_sum, *, step, lr, lr_decay, weight_decay, 
     param += tmp
 
 
-@_blocked
 def adadelta_update(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight_decay,
                     maximize):
     """Adadelta, PyTorch's formula and order:
@@ -331,18 +313,17 @@ def adadelta_update(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight_
         u = rho * u + ((1 - rho) * delta) * delta                 (fma)
         param = param + (-lr) * delta                             (fma)
     """
-    xp = np
-    if type(param) is not _ndarray:
-        if _fused.adadelta_update(
-                param, grad, square_avg, acc_delta, lr=lr, rho=rho, eps=eps,
-                weight_decay=weight_decay, maximize=maximize):
-            return  # (one fused kernel)
-        xp = array_module(param)
+    update("adadelta", _adadelta_step, param, grad, (square_avg, acc_delta), dict(
+        lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize), np)
+
+
+def _adadelta_step(xp, param, grad, square_avg, acc_delta, *, lr, rho, eps, weight_decay,
+                    maximize):
     g = _effective_grad(xp, param, grad, weight_decay, maximize)
     tmp = _decay_add_square_(xp, square_avg, g, rho)
     xp.add(square_avg, eps, out=tmp)
     xp.sqrt(tmp, out=tmp)  # std
-    delta = xp.add(acc_delta, eps, out=pooled_out(acc_delta))
+    delta = xp.add(acc_delta, eps, out=scratch_like(acc_delta))
     xp.sqrt(delta, out=delta)
     delta /= tmp
     delta *= g

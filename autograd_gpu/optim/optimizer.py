@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
-from ..backend import device_of, on_device
+from ..backend import device_of, is_cuda_array, on_device
 from ..tensor import Tensor, _wrap
 
 class _RequiredParameter:
@@ -172,7 +172,7 @@ class Optimizer:
             if not state:
                 state["step"] = self._new_step()
             t = type(p._data)
-            on_cuda = t is not np.ndarray
+            on_cuda = is_cuda_array(p._data)
             if on_cuda:  # the update runs on the parameter's device (CuPy's current one)
                 scope = on_device(device_of(p._data))
                 scope.__enter__()

@@ -1,0 +1,285 @@
+"""Where and how the array work of an op runs.
+
+Ops, optimizers and the engine say what to compute, in `xp` terms (NumPy's API, which CuPy
+shares); the functions here decide how: NumPy on the host, with large results written into
+arrays from the host pool (host_pool.py) and costly or multi-pass formulas split across the
+host threads (host_threads.py); CuPy's ufuncs on a CUDA device; or a fused CUDA kernel where
+one is registered for the formula (autograd_gpu.fused). This is the only code that looks at
+an array's type or size to choose a path.
+
+A *formula* is a function ``fn(xp, *arrays, *scalars)`` wrapped by `formula`: calling it runs
+the fused kernel registered under its name when every array is a CuPy array of one float
+dtype, and the function itself otherwise (the kernel's NumPy twin, written in the same
+operation order). Its optional `by_blocks` lets the host threads split it block by block.
+"""
+import functools
+import operator
+
+import numpy as np
+
+from ..fused import _grad as _grad_kernels
+from ..fused import _optim as _optim_kernels
+from ..fused._loader import fused_dtype, get as _kernel
+from .devices import CPU, array_module, cupyx_module, ndarray, to_device
+from .host_pool import POOL_MIN_BYTES, pooled_empty_like, pooled_out
+from .host_threads import host_block_size, host_blockwise, host_ufunc
+
+_OPERATOR = {np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
+             np.true_divide: operator.truediv}
+
+
+# ---------------------------------------------------------------- plain array work
+
+
+def unary(f, x, *args):
+    """The NumPy ufunc `f` (or CuPy's namesake) of array `x`. A large NumPy result is written
+    into an array from the host pool, by the host threads where `f` is costly (see
+    host_threads.host_ufunc)."""
+    if x.__class__ is ndarray:
+        if not args and x.dtype.kind == "f" and host_block_size(x):
+            out = pooled_out(x)  # (None below the pool's size, or with the pool off)
+            return host_ufunc(f, x, np.empty_like(x) if out is None else out)
+        if x.nbytes >= POOL_MIN_BYTES:
+            out = pooled_out(x)  # (None for an integer x, or with the pool off)
+            if out is not None:
+                return f(x, *args, out=out)
+        return f(x, *args)
+    return getattr(array_module(x), f.__name__)(x, *args)
+
+
+def binary(ufunc):
+    """``ufunc(a, b)`` as a function of arrays, numbers or Tensors (one of np.add, subtract,
+    multiply, true_divide); a large NumPy result is written into an array from the host pool
+    instead of fresh memory."""
+    op = _OPERATOR[ufunc]
+
+    def run(a, b):
+        if a.__class__ is ndarray and a.nbytes >= POOL_MIN_BYTES:
+            out = pooled_out(a, b)
+        elif b.__class__ is ndarray and b.nbytes >= POOL_MIN_BYTES:
+            out = pooled_out(b, a)
+        else:
+            return op(a, b)
+        return op(a, b) if out is None else ufunc(a, b, out=out)
+
+    run.__name__ = ufunc.__name__
+    return run
+
+
+def empty_like(a):
+    """An uninitialized array like `a` (from the host pool when `a` is a large NumPy array)."""
+    return pooled_empty_like(a)
+
+
+def scratch_like(a, b=None):
+    """Where an elementwise result of `a` (and `b`, a same-shape array or a number) may be
+    written, for an ``out=`` argument: an array from the host pool when `a` is a large NumPy
+    array, else None (the ufunc allocates as usual)."""
+    return pooled_out(a, b)
+
+
+def in_blocks(fn, *arrays):
+    """``fn(xp, *arrays)`` for an in-place elementwise formula (it writes into some of
+    `arrays`, a None stays None); on large C-contiguous NumPy arrays of one shape it runs block
+    by block on the host threads, each block's passes while the block is in cache."""
+    if not host_blockwise(functools.partial(fn, np), *arrays):
+        fn(array_module(arrays[0]), *arrays)
+
+
+def is_host_scalar(g):
+    """True for a 0-d NumPy array or a NumPy scalar (a host value, no device work)."""
+    return g.__class__ is ndarray and g.ndim == 0 or isinstance(g, np.generic)
+
+
+def fill_from(shape, g, dtype):
+    """A new array of `shape`, every element ``g`` (an array broadcastable to `shape`),
+    on g's device."""
+    out = array_module(g).empty(shape, dtype)
+    if out.__class__ is ndarray and g.size == 1:  # (CuPy's fill would sync on a 0-d array)
+        out.fill(g.reshape(()))
+    else:
+        out[...] = g
+    return out
+
+
+_np_add_reduce = np.add.reduce
+
+
+def sum_all(x):
+    """The sum of every element of array `x`, as a 0-d array (NumPy's ndarray.sum is a
+    Python wrapper around add.reduce)."""
+    return _np_add_reduce(x, None) if x.__class__ is ndarray else x.sum()
+
+
+def sum_of_squares(d):
+    """The sum of ``d * d`` over every element of array `d` (on the host one BLAS pass), or
+    None where that is not the fast way (a CuPy or 0-d array: the caller reduces d * d)."""
+    if d.__class__ is ndarray and d.ndim:
+        f = d.reshape(-1)
+        return np.dot(f, f)
+    return None
+
+
+def matmul(x, y):
+    """x @ y; for NumPy arrays of at most 2 dims NumPy's dot, which has far less call
+    overhead than the matmul ufunc and gives the same result."""
+    if x.__class__ is ndarray and y.__class__ is ndarray and x.ndim <= 2 and y.ndim <= 2:
+        return x.dot(y)
+    return x @ y
+
+
+def is_array(a):
+    """True for a NumPy or CuPy array (an index a tensor can take)."""
+    return isinstance(a, ndarray) or hasattr(a, "__cuda_array_interface__")
+
+
+def host_copy(a):
+    """`a` as a NumPy array (a device array copied to the host; a NumPy array itself)."""
+    return a if a.__class__ is ndarray else np.asarray(to_device(a, CPU))
+
+
+def host_value(a):
+    """A host index from one given for a device tensor's indexing: a CuPy array copied to the
+    host, anything else as it is."""
+    return a.get() if hasattr(a, "get") and not isinstance(a, ndarray) else a
+
+
+def item(a):
+    """The one element of array `a` as a Python number."""
+    return a.item() if a.__class__ is ndarray else a.get().item()
+
+
+def add_at(out, key, values):
+    """``out[key] += values`` in place, repeated indices accumulating (NumPy's add.at, CuPy's
+    scatter_add)."""
+    if out.__class__ is ndarray:
+        np.add.at(out, key, values)
+    else:
+        cupyx_module().scatter_add(out, key, values)
+
+
+def special_function(name, x):
+    """scipy.special's function `name` for array `x`'s device (cupyx.scipy.special on CUDA;
+    SciPy's on the host, None where SciPy is not installed or lacks it)."""
+    if x.__class__ is ndarray:
+        try:
+            import scipy.special as lib
+        except ImportError:
+            return None
+    else:
+        lib = cupyx_module("scipy.special")
+    return getattr(lib, name, None)
+
+
+# ---------------------------------------------------------------- formulas
+
+
+class formula:
+    """A named elementwise formula ``fn(xp, *arrays, *scalars)``: calling it runs the fused
+    CUDA kernel registered under its name (autograd_gpu.fused) when the first `n_arrays`
+    arguments are CuPy arrays of one float dtype, and ``fn`` otherwise.
+
+    by_blocks: on large NumPy arrays of one shape and dtype, run ``fn`` block by block on the
+    host threads into an array from the host pool (one result array).
+    """
+
+    def __init__(self, fn=None, *, name=None, by_blocks=False):
+        if fn is None:  # used as @formula(...)
+            self.fn = None
+            self.name, self.by_blocks = name, by_blocks
+            return
+        self._bind(fn, name, by_blocks)
+
+    def _bind(self, fn, name, by_blocks):
+        self.fn = fn
+        self.name = name or fn.__name__
+        self.__name__, self.__doc__ = fn.__name__, fn.__doc__
+        self.by_blocks = by_blocks
+        reg = _grad_kernels.registered(self.name)
+        if reg is None:
+            self.kernel, self.flags, self.n_arrays, self.cast = None, None, 0, ()
+        else:
+            self.kernel, self.flags, self.cast = reg
+            self.n_arrays = len(self.kernel.ins) + len(self.kernel.typed)
+
+    def __call__(self, *args):
+        if self.fn is None:  # the decorator's second step
+            self._bind(args[0], self.name, self.by_blocks)
+            return self
+        a0 = args[0]
+        if a0.__class__ is ndarray:
+            if self.by_blocks:
+                return self._on_host(args)
+            return self.fn(np, *args)
+        if self.kernel is not None:
+            r = self._fused(args)
+            if r is not None:
+                return r
+        return self.fn(array_module(a0), *args)
+
+    def _on_host(self, args):
+        v, g, s = args[0], args[1], args[2:]
+        if g.__class__ is ndarray and g.dtype == v.dtype and host_block_size(v):
+            out = pooled_empty_like(v)
+            fn = self.fn
+
+            def block(vb, gb, ob):
+                ob[...] = fn(np, vb, gb, *s)
+
+            if host_blockwise(block, v, g, out):
+                return out
+        return self.fn(np, *args)
+
+    def _fused(self, args):
+        n = self.n_arrays
+        arrays, scalars = list(args[:n]), args[n:]
+        spec = self.kernel
+        n_float = len(spec.ins)
+        cast = [i for i in range(n_float) if i in self.cast or not hasattr(arrays[i], "dtype")]
+        if cast:  # (numbers, and the inputs `cast` names, in the first array's dtype)
+            if fused_dtype(*[a for i, a in enumerate(arrays[:n_float]) if i not in cast]) is None:
+                return None
+            xp = array_module(arrays[0])
+            for i in cast:
+                arrays[i] = xp.asarray(arrays[i], dtype=arrays[0].dtype)
+        dt = fused_dtype(*arrays[:n_float])
+        if dt is None:
+            return None
+        fl = self.flags(*scalars) if self.flags is not None else ()
+        k = _kernel(spec, dt, fl)
+        # (trailing scalars beyond the kernel's own only choose its flags)
+        return k(*arrays, *[0.0 if x is None else float(x)
+                            for x in scalars[:len(spec.scalars)]])
+
+    def accelerated(self, *args):
+        """The fused kernel's result where one applies (CuPy arrays of one float dtype), else
+        None: for an op whose host code computes the same gradient another way."""
+        if self.kernel is None or args[0].__class__ is ndarray:
+            return None
+        return self._fused(args)
+
+
+def fusable(*arrays):
+    """True for CuPy arrays of one float dtype: the inputs a fused kernel takes."""
+    return fused_dtype(*arrays) is not None
+
+
+# ---------------------------------------------------------------- optimizer updates
+
+
+def update(kind, fn, param, grad, buffers, hyper, host_xp=np):
+    """Updates `param` and its state `buffers` (a None: unused) in place with optimizer
+    `kind`'s step.
+
+    ``fn(xp, param, grad, *buffers, **hyper)`` is the step in array code (PyTorch's order of
+    operations; `host_xp` is the module it gets for NumPy arrays). On CUDA arrays of one
+    float dtype the fused kernel of kernels/optim.cuh runs instead (one pass); on a large
+    NumPy parameter ``fn`` runs block by block on the host threads, each block's passes while
+    it is in cache (every operation is elementwise: the same result bit for bit)."""
+    if param.__class__ is not ndarray:
+        if _optim_kernels.update(kind, param, grad, buffers, hyper):
+            return
+        fn(array_module(param), param, grad, *buffers, **hyper)
+        return
+    if not host_blockwise(functools.partial(fn, host_xp, **hyper), param, grad, *buffers):
+        fn(host_xp, param, grad, *buffers, **hyper)
