@@ -722,14 +722,14 @@ def models(env):
     for pool, label in ((False, f"Conv2d {cin}->{cout} k3 p1, {shape}"),
                         (True, f"conv+relu+maxpool {cin}->{cout}, {shape}")):
         impls = _columns(env, functools.partial(_conv_fwd_bwd, x=x, cout=cout, pool=pool))
-        rows.append(dict(label=label, size=n * cin * hw * hw, impls=impls))
+        rows.append(dict(label=label, size=n * cin * hw * hw, impls=impls, warmup=1))
 
     batch, steps = (4, 2) if q else (64, 1)
     x = rng.random((batch, 1, 28, 28), dtype=F32)  # MNIST-sized images in [0, 1)
     y = rng.integers(0, 10, batch)
     label = f"LeNet-5 SGD step, batch {batch}" if steps == 1 else f"LeNet-5, batch {batch}, {steps} SGD steps"
     impls = _columns(env, functools.partial(_lenet_train, x=x, y=y, steps=steps))
-    rows.append(dict(label=label, size=batch, impls=impls))
+    rows.append(dict(label=label, size=batch, impls=impls, warmup=1))
 
     # LSTM: sequence, batch, input size, hidden size (the word-model step, and a small one)
     lstm_specs = [(5, 2, 8, 8)] if q else [(35, 20, 200, 200), (35, 16, 32, 64)]
@@ -737,7 +737,7 @@ def models(env):
         x = (0.5 * rng.standard_normal((seq, b, n_in))).astype(F32)
         impls = _columns(env, functools.partial(_lstm_fwd_bwd, x=x, hidden=hidden))
         rows.append(dict(label=f"LSTM {n_in}->{hidden}, seq {seq}, batch {b}", size=seq * b * hidden,
-                         impls=impls))
+                         impls=impls, warmup=1))
     return dict(
         id="models", title="7. Real models: conv layers, a LeNet-5 step, an LSTM (fwd+bwd)",
         size_name="input elements, batch, or seq*batch*hidden",
@@ -747,7 +747,9 @@ def models(env):
               "conv5-relu-pool-conv5-relu-pool-linear 400-120-84-10, cross_entropy, one SGD step "
               "(momentum 0.9) on a batch of 1x28x28 images, weights reset each call. LSTM: one "
               "layer, zero initial state, the sum of the outputs backward to input and weights. "
-              "No NumPy column: see the module's docstring.",
+              "Every column gets one untimed call before the harness's warm-up (PyTorch's first "
+              "LeNet-5 step builds its oneDNN primitives, ~2 s). No NumPy column: see the "
+              "module's docstring.",
         rows=rows, plot=None,
     )
 

@@ -1,6 +1,7 @@
 """The benchmark suite in quick mode (tiny sizes), so that it cannot rot: every workload runs,
 the result file has the structure the report reads, the implementations of a row compute
 the same thing, and the report is built from it. Speed is not asserted here."""
+import functools
 import json
 import math
 import os
@@ -222,6 +223,32 @@ def test_measure_row_times_and_isolates_failures():
     assert 0.003 <= c["min"] <= c["median"] <= c["max"]  # (no upper limit: load varies)
     assert c["value"] == 7.0 and c["repeats"] >= timing.min_repeats
     assert len(calls) == 2 + c["repeats"] * c["number"]  # (two warm-up calls)
+
+
+def test_run_row_makes_the_rows_extra_warmup_calls_in_every_column():
+    class StubEnv:
+        cuda_ok = False
+
+        def unavailable(self, key):
+            return None
+
+        def sync(self, key):
+            return harness._noop
+
+    calls = {"numpy": 0, "ours_cpu": 0}
+
+    def factory(key):
+        def run():
+            calls[key] += 1
+            time.sleep(0.003)
+        return run
+
+    row = {"label": "r", "size": 1, "warmup": 2,
+           "impls": {k: functools.partial(factory, k) for k in calls}}
+    out = suite.run_row(StubEnv(), row, harness.Timing(quick=True))
+    for key, n in calls.items():
+        cell = out["results"][key]
+        assert n == 2 + 2 + cell["repeats"] * cell["number"], (key, n, cell)
 
 
 def test_measure_row_loops_tiny_calls():
