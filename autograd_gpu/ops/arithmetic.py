@@ -7,10 +7,10 @@ import math
 
 import numpy as np
 
-from ..autograd.node import Node
-from ..backend import array_module
+from ..autograd.node import Node, _raise_device_mismatch
+from ..backend import array_module, is_cuda_array as _is_cuda_array, self_overlapping
 from ..backend.execute import binary, formula
-from ..tensor import Tensor, _wrap
+from ..tensor import _OVERLAPPING_WRITE, _TORCH_TYPE_NAMES, Tensor, _wrap
 from ._formula import linear_in_g
 
 _f64 = np.dtype(np.float64)
@@ -651,3 +651,167 @@ Tensor.addcmul_ = lambda self, tensor1, tensor2, *, value=1: inplace(
 Tensor.addcdiv_ = lambda self, tensor1, tensor2, *, value=1: inplace(
     self, lambda t: addcdiv(t, tensor1, tensor2, value=value), tensor1, tensor2)
 Tensor.lerp_ = lambda self, end, weight: inplace(self, lambda t: lerp(t, end, weight), end, weight)
+
+
+# ---------------------------------------------------------------- in-place arithmetic on Tensor
+
+
+def _tensor_record_inplace(self, compute):
+    """An in-place op in grad mode. It is computed out of place from a copy of the old
+    value (the op's backward may need it), written into this tensor's own array (so
+    views see it), and this tensor takes over the op's place on the tape."""
+    old = _wrap(self._data.copy(), self._grad_fn, self._requires_grad)
+    old._output_nr = self._output_nr
+    result = compute(old)
+    r = result._data
+    if r.shape != self._data.shape:
+        raise RuntimeError(
+            f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
+            f"{list(r.shape)}"
+        )
+    if r.dtype != self._data.dtype:
+        if self._data.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"result type {_TORCH_TYPE_NAMES.get(r.dtype.name, r.dtype.name)} can't be "
+                f"cast to the desired output type "
+                f"{_TORCH_TYPE_NAMES.get(self._data.dtype.name, self._data.dtype.name)}"
+            )
+        result = cast(result, self._data.dtype)
+        r = result._data
+    self._data[...] = r
+    if self._retains_grad:  # the retained .grad follows the tensor to its new node
+        hook = self.__dict__["_retain_hook"]
+        self._grad_fn._pre_hooks[self._output_nr].remove(hook)
+        result._grad_fn.register_prehook(result._output_nr, hook)
+    self._grad_fn = result._grad_fn
+    self._output_nr = result._output_nr
+    self._requires_grad = result._requires_grad
+    self._version[0] += 1
+    return self
+
+
+def _tensor_inplace(self, op, other, ufunc):
+    if self._check_inplace(other):
+        return self._record_inplace(lambda old: op(old, other))
+    b = other._data if isinstance(other, Tensor) else other
+    if isinstance(other, Tensor) and type(b) is not type(self._data):
+        _raise_device_mismatch(Node, (self, other))
+    d = self._data
+    if _is_cuda_array(d):  # the CuPy ufunc of the same name
+        ufunc = getattr(self._xp(), ufunc.__name__)
+    try:
+        ufunc(d, b, out=d)
+    except (ValueError, TypeError):
+        raise self._inplace_error(b, ufunc.__name__) from None
+    self._version[0] += 1
+    return self
+
+
+def _tensor_inplace_error(self, b, op):
+    """PyTorch's error for an in-place op that NumPy refused (shape, dtype, overlap)."""
+    d = self._data
+    b_shape = getattr(b, "shape", ())
+    try:
+        shape = np.broadcast_shapes(d.shape, b_shape)
+    except ValueError:
+        return _broadcast_error(op, d, b)
+    if shape != d.shape:
+        return RuntimeError(
+            f"output with shape {list(d.shape)} doesn't match the broadcast shape {list(shape)}"
+        )
+    if self_overlapping(d):
+        return RuntimeError(_OVERLAPPING_WRITE)
+    result = _promote(np.empty((), np.result_type(d.dtype, b)), d, b).dtype
+    return RuntimeError(
+        f"result type {_TORCH_TYPE_NAMES.get(result.name, result.name)} can't be cast to the "
+        f"desired output type {_TORCH_TYPE_NAMES.get(d.dtype.name, d.dtype.name)}"
+    )
+
+
+def _tensor_add_(self, other, alpha=1):
+    """In place: self += alpha * other.
+
+    Args:
+        other: a tensor or a number.
+        alpha: the multiplier of other.
+
+    Returns:
+        Tensor: self
+    """
+    if alpha != 1:
+        other = other * alpha
+    return self._inplace(add, other, np.add)
+
+
+def _tensor_sub_(self, other, alpha=1):
+    """In place: self -= alpha * other.
+
+    Args:
+        other: a tensor or a number.
+        alpha: the multiplier of other.
+
+    Returns:
+        Tensor: self
+    """
+    if alpha != 1:
+        other = other * alpha
+    return self._inplace(sub, other, np.subtract)
+
+
+def _tensor_mul_(self, other):
+    """In place: ``self *= other``.
+
+    Args:
+        other: a tensor or a number.
+
+    Returns:
+        Tensor: self
+    """
+    return self._inplace(mul, other, np.multiply)
+
+
+def _tensor_div_(self, other):
+    """In place: self /= other.
+
+    Args:
+        other: a tensor or a number.
+
+    Returns:
+        Tensor: self
+    """
+    return self._inplace(div, other, np.true_divide)
+
+
+def _tensor_pow_(self, other):
+    """In place: ``self **= other``.
+
+    Args:
+        other: a tensor or a number.
+
+    Returns:
+        Tensor: self
+    """
+    return self._inplace(pow, other, np.power)
+
+
+Tensor._record_inplace = _tensor_record_inplace
+_tensor_record_inplace.__name__, _tensor_record_inplace.__qualname__ = "_record_inplace", "Tensor._record_inplace"
+Tensor._inplace = _tensor_inplace
+_tensor_inplace.__name__, _tensor_inplace.__qualname__ = "_inplace", "Tensor._inplace"
+Tensor._inplace_error = _tensor_inplace_error
+_tensor_inplace_error.__name__, _tensor_inplace_error.__qualname__ = "_inplace_error", "Tensor._inplace_error"
+Tensor.add_ = _tensor_add_
+_tensor_add_.__name__, _tensor_add_.__qualname__ = "add_", "Tensor.add_"
+Tensor.sub_ = _tensor_sub_
+_tensor_sub_.__name__, _tensor_sub_.__qualname__ = "sub_", "Tensor.sub_"
+Tensor.mul_ = _tensor_mul_
+_tensor_mul_.__name__, _tensor_mul_.__qualname__ = "mul_", "Tensor.mul_"
+Tensor.div_ = _tensor_div_
+_tensor_div_.__name__, _tensor_div_.__qualname__ = "div_", "Tensor.div_"
+Tensor.pow_ = _tensor_pow_
+_tensor_pow_.__name__, _tensor_pow_.__qualname__ = "pow_", "Tensor.pow_"
+Tensor.__iadd__ = Tensor.add_
+Tensor.__isub__ = Tensor.sub_
+Tensor.__imul__ = Tensor.mul_
+Tensor.__itruediv__ = Tensor.div_
+Tensor.__ipow__ = Tensor.pow_

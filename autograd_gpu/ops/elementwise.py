@@ -4,7 +4,6 @@ Conventions at kinks, as PyTorch: abs'(0) = 0, relu'(0) = 0, clamp passes the gr
 where min <= x <= max, maximum/minimum split it evenly between equal inputs.
 Stable forms: sigmoid and softplus never evaluate exp of a large positive number.
 """
-import functools
 import math
 
 import numpy as np
