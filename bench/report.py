@@ -29,12 +29,12 @@ GOALS = (
     ("4-layer MLP, 50 steps", "PyTorch CPU 1.9 s, NumPy 1.8 s", "training",
      lambda r: "4x1024" in r["label"], [("ours_vs_numpy", "<=", 1.05)], False),
     # Issue 17: real models, each within 1.5x of PyTorch (oneDNN on the CPU, cuDNN on a GPU).
-    ("conv2d+relu+max_pool2d, batch 32, fwd+bwd", "PyTorch CPU 9.8 ms (1 thread)", "models",
+    ("conv2d+relu+max_pool2d, batch 32, fwd+bwd", "PyTorch CPU 6.5 ms (1 thread)", "models",
      lambda r: r["label"].startswith("conv+relu+maxpool 3->16, 32x"),
      [("ours_vs_torch_cpu", "<=", 1.5)], False),
-    ("LeNet-5 step, batch 64", "PyTorch CPU 24 ms (1 thread)", "models",
+    ("LeNet-5 step, batch 64", "PyTorch CPU 6.2 ms (1 thread)", "models",
      lambda r: r["label"] == "LeNet-5 SGD step, batch 64", [("ours_vs_torch_cpu", "<=", 1.5)], False),
-    ("LSTM 200, seq 35, batch 20, fwd+bwd", "PyTorch CPU 16 ms (1 thread)", "models",
+    ("LSTM 200, seq 35, batch 20, fwd+bwd", "PyTorch CPU 9.7 ms (1 thread)", "models",
      lambda r: r["label"] == "LSTM 200->200, seq 35, batch 20", [("ours_vs_torch_cpu", "<=", 1.5)],
      False),
     ("GPU: conv, LeNet-5, LSTM rows", "", "models",
@@ -87,7 +87,7 @@ def load(results_dir, include_quick=False):
         merged["merged"] = base.get("merged", []) + [
             {"only": ids, "created": doc["created"], "commit": doc.get("commit"),
              "dirty": doc.get("dirty"), "load_avg_start": m.get("load_avg_start"),
-             "elapsed_s": doc.get("elapsed_s")}]
+             "load_avg_end": m.get("load_avg_end"), "elapsed_s": doc.get("elapsed_s")}]
         latest[key] = merged
     return sorted(latest.values(), key=lambda d: d["created"])
 
@@ -403,8 +403,8 @@ def build(docs, out_dir, kernel_docs=()):
                      f"{d.get('elapsed_s', '?')} s |")
         for p in d.get("merged", []):
             commit = (p.get("commit") or "?")[:10] + (" (dirty)" if p.get("dirty") else "")
-            load = (p.get("load_avg_start") or ["?"])[0]
-            lines.append(f"| {machine_name(d)}: {', '.join(p['only'])} only | | | | | | {load} / | | "
+            load = " / ".join(str((p.get(k) or ["?"])[0]) for k in ("load_avg_start", "load_avg_end"))
+            lines.append(f"| {machine_name(d)}: {', '.join(p['only'])} only | | | | | | {load} | | "
                          f"{commit} | {p['created'][:16].replace('T', ' ')} UTC | "
                          f"{p.get('elapsed_s', '?')} s |")
     lines += ["", "The load average (1 minute) shows how busy the machine was with other work: on a "
