@@ -18,7 +18,7 @@ from .suite import Env
 
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.split("\n")[0])
-    ap.add_argument("workload", help="overhead, elementwise, matmul, training, optimizer, least_squares")
+    ap.add_argument("workload", help="overhead, elementwise, matmul, training, optimizer, least_squares, models")
     ap.add_argument("--row", default="", help="a piece of the row's label (default: the first row)")
     ap.add_argument("--column", default="ours_cpu", help="ours_cpu, torch_cpu, numpy, ...")
     ap.add_argument("--seconds", type=float, default=3.0)
