@@ -14,7 +14,6 @@ extra all-reduce; ``AUTOGRAD_GPU_DIST_CHECK=0`` turns it off. DDP's bucket all-r
 it (their shapes are checked once, at construction).
 """
 import datetime
-import enum
 import hashlib
 import os
 import time
@@ -24,6 +23,7 @@ import numpy as np
 
 from .. import backend
 from ..tensor import Tensor, _TORCH_TYPE_NAMES, _wrap
+from ._reduce_op import RedOpType, ReduceOp
 
 default_pg_timeout = datetime.timedelta(minutes=30)
 
@@ -44,41 +44,6 @@ class DistNetworkError(DistError):
 class DistStoreError(DistError):
     """An error of the distributed key-value store, such as a timeout (as PyTorch's)."""
     pass
-
-
-class RedOpType(enum.IntEnum):
-    """The reduce operations of ReduceOp (SUM, PRODUCT, MIN, MAX, AVG, BAND, BOR, BXOR)."""
-    SUM = 0
-    AVG = 1
-    PRODUCT = 2
-    MIN = 3
-    MAX = 4
-    BAND = 5
-    BOR = 6
-    BXOR = 7
-    PREMUL_SUM = 8
-    UNUSED = 9
-
-    def __repr__(self):
-        return f"<RedOpType.{self.name}: {self.value}>"
-
-    __str__ = __repr__
-
-
-class ReduceOp:
-    """``ReduceOp.SUM``, ``PRODUCT``, ``MIN``, ``MAX``, ``AVG``, ``BAND``, ``BOR``, ``BXOR``."""
-
-    RedOpType = RedOpType
-    SUM = RedOpType.SUM
-    AVG = RedOpType.AVG
-    PRODUCT = RedOpType.PRODUCT
-    MIN = RedOpType.MIN
-    MAX = RedOpType.MAX
-    BAND = RedOpType.BAND
-    BOR = RedOpType.BOR
-    BXOR = RedOpType.BXOR
-    PREMUL_SUM = RedOpType.PREMUL_SUM
-    UNUSED = RedOpType.UNUSED
 
 
 class Backend(str):

@@ -12,7 +12,7 @@ import os
 import numpy as np
 
 from .. import backend
-from ._core import RedOpType
+from ._reduce_op import RedOpType
 
 _MPI = None
 

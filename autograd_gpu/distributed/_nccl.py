@@ -14,7 +14,7 @@ import os
 import numpy as np
 
 from .. import backend
-from ._core import RedOpType
+from ._reduce_op import RedOpType
 
 
 def _nccl():
