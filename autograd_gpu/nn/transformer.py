@@ -12,7 +12,8 @@ import math
 
 from ..creation import full
 from ..ops.elementwise import gelu, relu
-from .activation_attention import MultiheadAttention, _canonical_mask, _none_or_dtype
+from .activation_attention import MultiheadAttention
+from .functional import _canonical_mask, _none_or_dtype
 from .layers import Dropout, Linear
 from .module import Module, ModuleList
 from .normalization import LayerNorm
