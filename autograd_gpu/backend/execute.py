@@ -152,7 +152,7 @@ def item(a):
 def add_at(out, key, values):
     """``out[key] += values`` in place, repeated indices accumulating (NumPy's add.at, CuPy's
     scatter_add)."""
-    if out.__class__ is ndarray:
+    if array_module(out) is np:
         np.add.at(out, key, values)
     else:
         cupyx_module().scatter_add(out, key, values)
@@ -161,7 +161,7 @@ def add_at(out, key, values):
 def special_function(name, x):
     """scipy.special's function `name` for array `x`'s device (cupyx.scipy.special on CUDA;
     SciPy's on the host, None where SciPy is not installed or lacks it)."""
-    if x.__class__ is ndarray:
+    if array_module(x) is np:  # (a NumPy array or scalar)
         try:
             import scipy.special as lib
         except ImportError:
