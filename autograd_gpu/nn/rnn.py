@@ -26,6 +26,7 @@ from ..creation import empty, zeros
 from ..ops.elementwise import relu, sigmoid, tanh
 from ..ops.indexing import index_select
 from ..ops.linalg import addmm, matmul
+from ..ops.nn_functional import lstm_cell
 from ..ops.shape import cat, split, stack
 from . import functional as F
 from . import init
@@ -45,9 +46,7 @@ def _linear(x, w, b):
 def _lstm_step(gi, h, c, w_hh_t):
     """gi: the step's input projection (both biases included); returns (h', c')."""
     gates = addmm(gi, h, w_hh_t)  # gi + h W_hh^T in one node
-    i, f, g, o = split(gates, gates.shape[-1] // 4, -1)
-    c = sigmoid(f) * c + sigmoid(i) * tanh(g)
-    return sigmoid(o) * tanh(c), c
+    return lstm_cell(gates, c)  # the gates' activations and the new state in one node
 
 
 def _gru_step(gi, h, w_hh_t, b_hh):

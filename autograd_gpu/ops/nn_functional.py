@@ -18,7 +18,8 @@ from ..autograd.node import Node
 from ..backend import array_module, device_of
 from ..tensor import Tensor
 from .arithmetic import sum_to
-from .elementwise import exp, sigmoid, softplus, tanh, where
+from ..backend.execute import unary
+from .elementwise import _sigmoid, exp, sigmoid, softplus, tanh, where
 from .indexing import IndexAdd
 from .reduction import normalize_dims, norm, softmax
 
@@ -957,3 +958,100 @@ __all__ = [
     "feature_alpha_dropout", "pad", "interpolate", "normalize", "cosine_similarity",
     "pairwise_distance",
 ]
+
+
+# ---------------------------------------------------------------- recurrent cells
+
+
+class LstmCell(Node):
+    """One LSTM step from its gate pre-activations: gates (N, 4H) in PyTorch's order i, f, g, o
+    and the cell state c (N, H) give (h', c') with
+
+        c' = s(f) c + s(i) tanh(g),    h' = s(o) tanh(c')
+
+    in one node (the composite is ten), with the composite's operations in its order. The
+    backward, from the saved activations:
+
+        dc' = gc + gh s(o) (1 - tanh(c')^2)
+        do = gh tanh(c') (1 - s(o)) s(o),   di = dc' tanh(g) (1 - s(i)) s(i),
+        df = dc' c (1 - s(f)) s(f),         dg = dc' s(i) (1 - tanh(g)^2),    dc = dc' s(f)
+
+    as a few passes over the whole (N, 4H) gradient (the step's arrays are small: the number
+    of passes, not their length, sets its cost). Under create_graph the same formulas run on
+    activations recomputed from the saved inputs with differentiable ops, so every order of
+    derivative works."""
+
+    name = "LstmCellBackward0"
+
+    def forward(self, gates, c):
+        n = c.shape[-1]
+        xp = array_module(gates)
+        s = _sigmoid(xp, gates)  # every block's sigmoid in one pass (g's is not used)
+        s_i, s_f, s_o = s[..., :n], s[..., n:2 * n], s[..., 3 * n:]
+        t_g = unary(np.tanh, gates[..., 2 * n:3 * n])
+        c_new = s_f * c + s_i * t_g
+        t_c = unary(np.tanh, c_new)
+        self.saved = (s, t_g, t_c)
+        self.save_for_backward(gates, c)
+        return s_o * t_c, c_new
+
+    def backward(self, gh, gc):
+        gates, c = self.saved_tensors
+        if gh is None and gc is None:  # neither output reached the loss
+            return None, None
+        if isinstance(gates, Tensor):
+            return self._graph_backward(gates, c, gh, gc)
+        n = c.shape[-1]
+        s, t_g, t_c = self.saved
+        s_i, s_f, s_o = s[..., :n], s[..., n:2 * n], s[..., 3 * n:]
+        xp = array_module(s)
+        grad = xp.empty_like(s)  # each gate's incoming factor, then times its derivative
+        if gh is not None:
+            xp.multiply(gh, t_c, out=grad[..., 3 * n:])
+            t = t_c * t_c
+            xp.subtract(1, t, out=t)
+            dc_new = gh * s_o
+            dc_new *= t
+            if gc is not None:
+                dc_new += gc
+        else:
+            grad[..., 3 * n:] = 0
+            dc_new = gc
+        xp.multiply(dc_new, t_g, out=grad[..., :n])
+        xp.multiply(dc_new, c, out=grad[..., n:2 * n])
+        xp.multiply(dc_new, s_i, out=grad[..., 2 * n:3 * n])
+        d = 1 - s
+        d *= s  # s (1 - s): the sigmoids' derivative
+        t = xp.multiply(t_g, t_g, out=d[..., 2 * n:3 * n])
+        xp.subtract(1, t, out=t)  # and tanh's for the g block
+        grad *= d
+        need = self.needs_input_grad
+        return (grad if need[0] else None), (dc_new * s_f if need[1] else None)
+
+    def _graph_backward(self, gates, c, gh, gc):
+        from .shape import cat
+
+        n = c.shape[-1]
+        s_i = sigmoid(gates[..., :n])
+        s_f = sigmoid(gates[..., n:2 * n])
+        t_g = tanh(gates[..., 2 * n:3 * n])
+        s_o = sigmoid(gates[..., 3 * n:])
+        t_c = tanh(s_f * c + s_i * t_g)
+        dc_new = gc
+        d_o = s_o * 0
+        if gh is not None:
+            d_o = gh * t_c * (1 - s_o) * s_o
+            t = gh * s_o * (1 - t_c * t_c)
+            dc_new = t if gc is None else gc + t
+        d_i = dc_new * t_g * (1 - s_i) * s_i
+        d_f = dc_new * c * (1 - s_f) * s_f
+        d_g = dc_new * s_i * (1 - t_g * t_g)
+        need = self.needs_input_grad
+        return (cat([d_i, d_f, d_g, d_o], -1) if need[0] else None,
+                dc_new * s_f if need[1] else None)
+
+
+def lstm_cell(gates, c):
+    """(h', c') of one LSTM step from its gate pre-activations (N, 4H) and cell state (N, H)
+    (see LstmCell)."""
+    return LstmCell.apply(gates, c)
