@@ -1,7 +1,7 @@
 // Backward of the elementwise ops, one output element per call.
 //
 // Each function mirrors, operation for operation, the NumPy formula in
-// autograd_gpu/fused/_grad.py (and PyTorch's derivative formulas), so that on the same
+// autograd_gpu/ops/elementwise.py (and PyTorch's derivative formulas), so that on the same
 // inputs the two agree to the last bit where no transcendental function is involved.
 // Arguments: `g` is the incoming gradient; `x` the op's input, `y` its saved output.
 // Conventions at kinks (PyTorch's): relu'(0) = 0, abs'(0) = 0, clamp passes the

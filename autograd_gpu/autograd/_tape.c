@@ -3,8 +3,9 @@
  *
  * Why C: recording and replaying are pure bookkeeping (tuples, dicts, a heap), and in
  * Python that bookkeeping cost several microseconds per op, more than NumPy's own work on
- * small arrays. The rules are the ones written in function.py and engine.py, which call
- * this module; rare paths (multi-output ops, hooks, anomaly mode, error messages) call back
+ * small arrays. The rules are stated once, in Python: recording in autograd/node.py (its
+ * docstring, "Recording rules"), replaying in autograd/engine.py ("Replay rules"); those modules call
+ * this one, and rare paths (multi-output ops, hooks, anomaly mode, error messages) call back
  * into their Python helpers, which `setup` hands over once at import.
  *
  * Tensor is a Python class with __slots__; its slots are read and written here at their
@@ -400,7 +401,7 @@ raw_arrays_elsewhere(PyObject *first, PyObject *const *inputs, Py_ssize_t n)
 }
 
 /* apply(cls, *inputs, **params), Node.apply: runs forward on the inputs' arrays and,
- * in grad mode with an input that requires grad, records a node (see function.py). */
+ * in grad mode with an input that requires grad, records a node (the recording rules of autograd/node.py). */
 static PyObject *
 tape_apply(PyObject *mod, PyObject *const *args, Py_ssize_t nargsf, PyObject *kwnames)
 {
@@ -1549,7 +1550,7 @@ keep(PyObject **slot, PyObject *kw, const char *name)
     return 0;
 }
 
-/* setup(**objects): the classes, state and helpers the loops need (see function.py). */
+/* setup(**objects): the classes, state and helpers the loops need (see tensor.py). */
 static PyObject *
 tape_setup(PyObject *mod, PyObject *args, PyObject *kw)
 {
@@ -1631,13 +1632,13 @@ static PyMethodDef methods[] = {
     {"setup", (PyCFunction)(void (*)(void))tape_setup, METH_VARARGS | METH_KEYWORDS,
      "setup(**objects): hands over the classes, state and helpers the loops use."},
     {"apply", (PyCFunction)(void (*)(void))tape_apply, METH_FASTCALL | METH_KEYWORDS,
-     "apply(cls, *inputs, **params): Function.apply (see autograd/function.py)."},
+     "apply(cls, *inputs, **params): Node.apply (see autograd/node.py)."},
     {"wrap", (PyCFunction)(void (*)(void))tape_wrap, METH_FASTCALL,
      "wrap(data, grad_fn=None, requires_grad=False): a Tensor around an array, no copy."},
     {"init", (PyCFunction)(void (*)(void))tape_init, METH_FASTCALL,
      "init(t, data, grad_fn=None, requires_grad=False): sets a new Tensor's fields."},
     {"saved_tensors", (PyCFunction)tape_saved_tensors, METH_O,
-     "saved_tensors(node): the Function.saved_tensors property (see autograd/function.py)."},
+     "saved_tensors(node): the Node.saved_tensors property (see autograd/node.py)."},
     {"backward_scalar", (PyCFunction)(void (*)(void))tape_backward_scalar, METH_FASTCALL,
      "backward_scalar(t, retain_graph, anomaly): the common loss.backward() (see engine.py)."},
     {"resolve_saved", (PyCFunction)(void (*)(void))tape_resolve_saved, METH_FASTCALL,
@@ -1649,7 +1650,7 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef moduledef = {
     PyModuleDef_HEAD_INIT, "_tape",
-    "The tape's hot loops (recording and replaying) in C; see autograd/function.py and engine.py.",
+    "The tape's hot loops (recording and replaying) in C; see autograd/node.py and engine.py.",
     -1, methods,
 };
 

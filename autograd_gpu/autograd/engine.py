@@ -7,7 +7,25 @@ a chain of 100,000 ops is a loop of 100,000 iterations. The engine knows nothing
 individual ops.
 
 This module checks the arguments and sets up the tables; the loop itself (the heap, the
-nodes, the leaves' gradients) is C, in _tape.backward_loop, with the same rules.
+nodes, the leaves' gradients) is C, in _tape.backward_loop and backward_scalar, following the
+rules below (stated here once; the C code points here).
+
+Replay rules:
+
+* Order: newest node first; a node runs once all its consumers have run, with the sum of its
+  incoming gradients; a node that no root reaches, or whose inputs need no gradient, is
+  skipped. Without retain_graph a node's saved values are freed once it has run.
+* Summing incoming gradients: the second gradient for the same output is added into the
+  first *in place* only when nobody else can see the first array: a plain NumPy array, not
+  a view (``base`` is None), referenced by the table alone (the host pool's own reference,
+  backend.extra_refs, does not count). Otherwise the sum is a new array. CuPy arrays are
+  always summed into a new array.
+* A leaf's gradient (AccumulateGrad): the first gradient is adopted as ``.grad`` itself when
+  nobody else can see it (the same test) and it has the leaf's dtype and shape; a later one is
+  added in place into a ``.grad`` that does not require grad. Anything else (a different
+  dtype or shape, create_graph, hooks) goes through Tensor._accumulate, which copies.
+* Around every node's backward the engine enters the device of the node's first CUDA array
+  (backend.enter_device_of / restore_device), so the gradient math runs on its tensors' device.
 """
 import threading as _threading
 import warnings

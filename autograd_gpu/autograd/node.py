@@ -11,6 +11,21 @@ attribute. `backward` is written once for both passes: in a first-order backward
 `saved_tensors` are raw arrays; under `create_graph=True` they are Tensors and the same code
 records a graph of its own, which is how derivatives of any order work. Code in `backward`
 therefore uses Python operators and the library's functions, which take either kind.
+
+Recording rules (Node.apply, the C function _tape.apply, follows them; stated here once):
+
+* Inputs: Tensors give their arrays; numbers and other constants pass as they are. A NumPy
+  array mixed with CUDA tensors (or the reverse) raises the device-mismatch error
+  (_raise_device_mismatch) before forward runs.
+* Device: forward runs inside the device of the first CUDA array among the inputs
+  (backend.enter_device_of / restore_device); CuPy would otherwise use its current device.
+* A node is recorded when grad mode is on and an input requires grad; its outputs then
+  require grad and point to it. Otherwise the outputs are plain Tensors and nothing is kept.
+* NumPy returns scalars from ops on 0-d arrays: outputs are made 0-d arrays again (as_array),
+  and saved values that were those scalars are replaced by the arrays.
+* Saved inputs remember their version counter; backward raises when one was modified in
+  place since (_modified_message). Saved outputs are held as _SavedOutput (the array, which
+  output it is, its version), so a node does not keep its own output Tensor alive.
 """
 import itertools
 import weakref
