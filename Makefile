@@ -60,8 +60,8 @@ report: $(STAMP)
 	$(BIN)/python -m bench.report
 
 # The documentation site (Sphinx; docs/_build/html/index.html), warnings as errors. The API
-# reference, the PyTorch compatibility table (from the oracle torch), README's reference
-# sections and the benchmark report are generated from the tree at build time (docs/_ext/).
+# reference, the PyTorch compatibility table (from the oracle torch) and the benchmark
+# report are generated from the tree at build time (docs/_ext/).
 DOCS_STAMP := $(VENV)/.installed-docs
 $(DOCS_STAMP): $(STAMP)
 	$(BIN)/pip install -q -e '.[docs]'
