@@ -121,6 +121,18 @@ def _finish(arr, requires_grad):
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of `data`.
 
+    Args:
+        data: the initial data: a number, a (nested) list or tuple, a NumPy or CuPy array,
+            or a tensor.
+        dtype: the result's dtype (None: inferred from data; Python floats give the default
+            dtype, ints int64, bools bool).
+        device: the result's device (None: the default device).
+        requires_grad: record operations on the result for autograd.
+        pin_memory: accepted for PyTorch compatibility; unused.
+
+    Returns:
+        Tensor: a new leaf tensor that shares no memory with data.
+
     Examples:
         >>> import autograd_gpu as torch
         >>> torch.tensor([[1, 2], [3, 4]])
@@ -128,12 +140,33 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
                 [3, 4]])
         >>> torch.tensor(2.5, dtype=torch.float64)
         tensor(2.5000, dtype=autograd_gpu.float64)
+        >>> torch.tensor([1.0, 2.0], requires_grad=True)
+        tensor([1., 2.], requires_grad=True)
     """
     return _finish(_make_array(data, dtype, device, copy=True), requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None):
-    """Like `tensor`, but shares memory with an array or tensor when no conversion is needed."""
+    """Like `tensor`, but shares memory with an array or tensor when no conversion is needed.
+
+    Args:
+        data: the initial data: a number, a (nested) sequence, a NumPy or CuPy array, or a
+            tensor (returned as is when dtype and device are None).
+        dtype: the result's dtype (None: data's own, or inferred as `tensor` does).
+        device: the result's device (None: data's device, or the default device).
+
+    Returns:
+        Tensor: sharing memory with data when neither dtype nor device asks for a copy.
+
+    Examples:
+        >>> import numpy as np
+        >>> import autograd_gpu as torch
+        >>> a = np.array([1, 2, 3])
+        >>> t = torch.as_tensor(a)
+        >>> a[0] = -1
+        >>> t
+        tensor([-1,  2,  3])
+    """
     if isinstance(data, Tensor) and dtype is None and device is None:
         return data
     if isinstance(data, Tensor):
@@ -142,7 +175,14 @@ def as_tensor(data, dtype=None, device=None):
 
 
 def from_numpy(ndarray):
-    """A CPU tensor sharing memory with the NumPy array."""
+    """A CPU tensor sharing memory with the NumPy array.
+
+    Args:
+        ndarray: a NumPy array of a supported dtype.
+
+    Returns:
+        Tensor: on the CPU, with the array's dtype and shape; writes to either show in both.
+    """
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     backend.from_numpy_dtype(ndarray.dtype)
@@ -175,6 +215,12 @@ def zeros(*size, dtype=None, device=None, requires_grad=False):
 
     Returns:
         Tensor.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> torch.zeros(2, 3)
+        tensor([[0., 0., 0.],
+                [0., 0., 0.]])
     """
     return _filled("zeros", size, dtype, device, requires_grad)
 
@@ -190,6 +236,12 @@ def ones(*size, dtype=None, device=None, requires_grad=False):
 
     Returns:
         Tensor.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> torch.ones(2, 2, dtype=torch.int64)
+        tensor([[1, 1],
+                [1, 1]])
     """
     return _filled("ones", size, dtype, device, requires_grad)
 
@@ -221,6 +273,12 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
 
     Returns:
         Tensor.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> torch.full((2, 2), 7)
+        tensor([[7, 7],
+                [7, 7]])
     """
     if dtype is None:
         dtype = (backend.bool if isinstance(fill_value, bool) else backend.int64
@@ -312,6 +370,13 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
     Returns:
         Tensor: 1-D, int64 for integer arguments, else the default dtype
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> torch.arange(5)
+        tensor([0, 1, 2, 3, 4])
+        >>> torch.arange(1, 2.5, 0.5)
+        tensor([1.0000, 1.5000, 2.0000])
     """
     if end is None:
         start, end = 0, start
@@ -340,6 +405,11 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
 
     Returns:
         Tensor: 1-D
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> torch.linspace(0, 1, 5)
+        tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
     """
     dev = backend.normalize_device(device)
     xp = backend.xp_for(dev)
@@ -393,6 +463,12 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
 
     Returns:
         Tensor: n x m
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> torch.eye(2)
+        tensor([[1., 0.],
+                [0., 1.]])
     """
     dev = backend.normalize_device(device)
     xp = backend.xp_for(dev)
@@ -576,7 +652,14 @@ def _generator(dev):
 
 
 def manual_seed(seed):
-    """Seeds the generators of every device; returns the CPU generator (as PyTorch does)."""
+    """Seeds the generators of every device; returns the CPU generator (as PyTorch does).
+
+    Args:
+        seed: an integer (negative ones are wrapped to 64 bits, as PyTorch does).
+
+    Returns:
+        Generator: the CPU generator.
+    """
     seed = _check_seed(seed)
     _last_seed[0] = seed
     for g in list(_generators.values()):
@@ -661,6 +744,12 @@ def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
 
     Returns:
         Tensor.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> x = torch.randn(2, 3)
+        >>> x.shape, x.dtype
+        (autograd_gpu.Size([2, 3]), autograd_gpu.float32)
     """
     return _random("randn", size, dtype, device, requires_grad, generator)
 
@@ -1110,7 +1199,23 @@ def normal(mean=_MISSING, std=1.0, size=None, *, generator=None, dtype=None, dev
            requires_grad=False, layout=None, pin_memory=False):
     """Normal samples, PyTorch's four overloads: ``normal(mean_tensor, std_tensor)``
     (broadcast, the mean's dtype), ``normal(mean_tensor, std=1.0)``, ``normal(mean,
-    std_tensor)`` and ``normal(mean, std, size)`` (the default dtype unless `dtype`)."""
+    std_tensor)`` and ``normal(mean, std, size)`` (the default dtype unless `dtype`).
+
+    Args:
+        mean: the mean, a tensor (one per element) or a number.
+        std: the standard deviation (>= 0), a tensor or a number.
+        size: the shape, with a number mean and std only.
+        generator: the Generator to draw from (None: the device's global one).
+        dtype: the result's dtype, with a size only (None: the default dtype).
+        device: the result's device, with a size only (None: the default device).
+        requires_grad: record operations on the result, with a size only.
+        layout: accepted for PyTorch compatibility; unused.
+        pin_memory: accepted for PyTorch compatibility; unused.
+
+    Returns:
+        Tensor: the samples, in the broadcast shape of the tensor arguments (or size); the
+        tensor parameters get a zero gradient (the draws are not reparameterized).
+    """
     if mean is _MISSING:
         raise TypeError('normal() missing 1 required positional arguments: "mean"')
     mean_t, std_t = isinstance(mean, Tensor), isinstance(std, Tensor)
@@ -1162,7 +1267,17 @@ def normal(mean=_MISSING, std=1.0, size=None, *, generator=None, dtype=None, dev
 
 def bernoulli(input, p=None, *, generator=None):
     """0/1 samples with the probabilities in `input` (or the one probability `p`), in
-    `input`'s shape and dtype."""
+    `input`'s shape and dtype.
+
+    Args:
+        input: the probabilities, in [0, 1] (floating dtype unless p is given).
+        p: one probability for every element (None: those of input).
+        generator: the Generator to draw from (None: the device's global one).
+
+    Returns:
+        Tensor: 0s and 1s in input's shape and dtype (input gets a zero gradient; with p, a
+        backward through the result raises, as in PyTorch).
+    """
     if p is not None:  # the shape and dtype of input, probability p
         out = _wrap(input._xp().empty_like(input._data))
         out = _bernoulli_(out, p, generator=generator)
@@ -1189,7 +1304,18 @@ def _grad_enabled():
 def multinomial(input, num_samples, replacement=False, *, generator=None):
     """Indices (int64) drawn from the categories of each row of `input` (1-D or 2-D,
     nonnegative weights, not necessarily normalized); without replacement each row's
-    draws are distinct."""
+    draws are distinct.
+
+    Args:
+        input: the weights of the categories, 1-D or one row per distribution (floating).
+        num_samples: the number of draws per row (at most the number of categories
+            without replacement).
+        replacement: draw with replacement.
+        generator: the Generator to draw from (None: the device's global one).
+
+    Returns:
+        Tensor: int64 indices, of shape ``(num_samples,)`` or ``(rows, num_samples)``.
+    """
     if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)):
         raise TypeError("multinomial(): argument 'num_samples' (position 2) must be int, not "
                         f"{type(num_samples).__name__}")
@@ -1246,7 +1372,15 @@ def _draw_with_replacement(xp, gen, p, n):
 
 
 def poisson(input, generator=None):
-    """Poisson counts with the rates in `input`, in its shape and (floating) dtype."""
+    """Poisson counts with the rates in `input`, in its shape and (floating) dtype.
+
+    Args:
+        input: the rates (non-negative, floating).
+        generator: the Generator to draw from (None: the device's global one).
+
+    Returns:
+        Tensor: the counts, in input's shape and dtype (input gets a zero gradient).
+    """
     x = input._data
     if x.dtype.kind != "f":
         raise _not_implemented("poisson", input.device, x.dtype)
@@ -1262,7 +1396,20 @@ def poisson(input, generator=None):
 def randint_like(input, low=None, high=None, *, generator=None, dtype=None, device=None,
                  requires_grad=False):
     """Integers on [low, high) in `input`'s shape, with its dtype and device unless given;
-    ``randint_like(input, high)`` draws from [0, high)."""
+    ``randint_like(input, high)`` draws from [0, high).
+
+    Args:
+        input: the tensor whose shape (and dtype and device) the result takes.
+        low: the lowest value (or high when high is None).
+        high: one above the highest value.
+        generator: the Generator to draw from (None: the device's global one).
+        dtype: the result's dtype (None: input's).
+        device: the result's device (None: input's).
+        requires_grad: record operations on the result for autograd.
+
+    Returns:
+        Tensor.
+    """
     if high is None:
         if low is None:
             raise TypeError("randint_like() missing required argument 'high'")
@@ -1282,12 +1429,23 @@ Tensor.multinomial = lambda self, num_samples, replacement=False, *, generator=N
 
 
 def get_rng_state():
-    """The CPU stream's state (a uint8 tensor), as ``torch.get_rng_state()``."""
+    """The CPU stream's state (a uint8 tensor), as ``torch.get_rng_state()``.
+
+    Returns:
+        Tensor: uint8, for `set_rng_state`.
+    """
     return _generator(backend.CPU).get_state()
 
 
 def set_rng_state(new_state):
-    """Restores the CPU stream to a state from ``get_rng_state()``."""
+    """Restores the CPU stream to a state from ``get_rng_state()``.
+
+    Args:
+        new_state: a uint8 tensor from `get_rng_state`.
+
+    Returns:
+        None.
+    """
     _generator(backend.CPU).set_state(new_state)
 
 
