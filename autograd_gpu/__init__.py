@@ -100,6 +100,14 @@ def is_tensor(obj):
 
 
 def is_floating_point(input):
+    """True if input's dtype is a floating-point one (float16, float32, float64).
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        bool.
+    """
     return input.is_floating_point()
 
 

@@ -89,7 +89,14 @@ def _legacy(name, dtype):
     return _TensorType(name, (), {"dtype": dtype, "is_cuda": False, "is_sparse": False,
                                   "__module__": __name__,
                                   "__doc__": f"Legacy constructor and type test of {dtype} CPU "
-                                             "tensors."})
+                                             "tensors.\n\n"
+                                             "Args:\n"
+                                             "    *args: data (a sequence or a tensor of this "
+                                             "type, aliased), or sizes (ints or one Size) of "
+                                             "an uninitialized tensor; none gives an empty "
+                                             "one.\n"
+                                             "    device: None or the CPU (legacy types are CPU "
+                                             "types).\n"})
 
 
 FloatTensor = _legacy("FloatTensor", backend.float32)
@@ -139,7 +146,17 @@ def tensor_type(t, dtype=None, non_blocking=False):
 def _tensor_type_method(self, dtype=None, non_blocking=False, **kwargs):
     """``'torch.FloatTensor'`` (PyTorch's legacy type name) with no argument; else this
     tensor as the type given by name (``'torch.DoubleTensor'``), legacy type
-    (``DoubleTensor``) or dtype (itself if it is of that type already)."""
+    (``DoubleTensor``) or dtype (itself if it is of that type already).
+
+    Args:
+        dtype: a type name (``'torch.cuda.FloatTensor'``), a legacy type or a dtype (None:
+            return the type's name). A name or legacy type also sets the device; a dtype
+            keeps it.
+        non_blocking: accepted for PyTorch compatibility; the copy is synchronous.
+
+    Returns:
+        str (the type's name) or Tensor.
+    """
     return tensor_type(self, dtype, non_blocking)
 
 

@@ -24,7 +24,19 @@ def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="device
              device_type="cuda"):
     """Saves the CPU random state and the states of the CUDA `devices` (every CUDA device
     when None; ``[]`` for the CPU alone) and restores them when the block exits, also by an
-    exception. ``enabled=False`` does nothing."""
+    exception. ``enabled=False`` does nothing.
+
+    Args:
+        devices: the CUDA device indices whose states to save (None: every CUDA device,
+            with a warning when there are several).
+        enabled: False makes the block a no-op.
+        _caller: the function name the warning about devices=None names (internal).
+        _devices_kw: the keyword the warning about devices=None names (internal).
+        device_type: ``'cuda'`` (or ``'meta'``, which saves nothing).
+
+    Returns:
+        A context manager; what the block draws is undone when it exits.
+    """
     if device_type not in ("cuda", "meta"):
         raise RuntimeError(f"autograd_gpu has no module of `{device_type}`: only 'cuda' "
                            "devices have random streams besides the CPU's")

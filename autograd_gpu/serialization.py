@@ -31,7 +31,25 @@ _VERSION = 1
 
 def save(obj, f):
     """Writes `obj` (tensors, and dicts/lists/tuples of tensors, numbers, strings) to `f`
-    (a path or a writable binary file)."""
+    (a path or a writable binary file).
+
+    Args:
+        obj: what to save: a tensor, or (nested) dicts, lists and tuples of tensors, numbers,
+            strings, None, dtypes and devices (a state_dict, a checkpoint).
+        f: a path, or a binary file object open for writing.
+
+    Returns:
+        None.
+
+    Examples:
+        >>> import io
+        >>> import autograd_gpu as torch
+        >>> buf = io.BytesIO()
+        >>> torch.save({"w": torch.tensor([1.0, 2.0]), "step": 3}, buf)
+        >>> _ = buf.seek(0)
+        >>> torch.load(buf)
+        {'w': tensor([1., 2.]), 'step': 3}
+    """
     arrays = {}
     ids = {}
 

@@ -278,7 +278,23 @@ class Tensor:
         return self._version[0]
 
     def retain_grad(self):
-        """Keeps the gradient of a non-leaf tensor in ``.grad`` after backward."""
+        """Keeps the gradient of a non-leaf tensor in ``.grad`` after backward.
+
+        A leaf that requires grad keeps its gradient already (nothing to do); a tensor that
+        does not require grad raises.
+
+        Returns:
+            None.
+
+        Examples:
+            >>> import autograd_gpu as torch
+            >>> x = torch.tensor([1.0, 2.0], requires_grad=True)
+            >>> y = x * 3
+            >>> y.retain_grad()
+            >>> y.sum().backward()
+            >>> y.grad
+            tensor([1., 1.])
+        """
         if self._grad_fn is None:
             if not self._requires_grad:
                 raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
@@ -370,6 +386,19 @@ class Tensor:
 
         The gradients are accumulated (added) into the leaves' ``.grad``.
 
+        Args:
+            gradient: the gradient of the loss with respect to this tensor, of its shape
+                (None: allowed for a one-element tensor only, meaning 1).
+            retain_graph: keep the graph's saved tensors for another backward (None: as
+                create_graph).
+            create_graph: record the backward pass itself, so the gradients are
+                differentiable (for higher-order derivatives).
+            inputs: the tensors (or one tensor) to accumulate gradients into (None: every
+                leaf of the graph).
+
+        Returns:
+            None: the gradients are written to the leaves' ``.grad``.
+
         Examples:
             >>> import autograd_gpu as torch
             >>> x = torch.tensor([1.0, 2.0], requires_grad=True)
@@ -390,7 +419,18 @@ class Tensor:
         )
 
     def detach(self):
-        """A new leaf sharing this tensor's data (and version counter), with no history."""
+        """A new leaf sharing this tensor's data (and version counter), with no history.
+
+        Returns:
+            Tensor: with ``requires_grad=False``; in-place changes to either show in both.
+
+        Examples:
+            >>> import autograd_gpu as torch
+            >>> x = torch.tensor([1.0, 2.0], requires_grad=True)
+            >>> y = (x * 3).detach()
+            >>> y, y.requires_grad
+            (tensor([3., 6.]), False)
+        """
         t = _wrap(self._data)
         t._version = self._version
         return t
@@ -624,7 +664,19 @@ class Tensor:
 
 
 class Size(tuple):
-    """The shape of a tensor; a tuple that prints as ``torch.Size([2, 3])`` does."""
+    """The shape of a tensor; a tuple that prints as ``torch.Size([2, 3])`` does.
+
+    Args:
+        iterable: the sizes of the dimensions (ints).
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> s = torch.zeros(2, 3).shape
+        >>> s
+        autograd_gpu.Size([2, 3])
+        >>> s[0], s.numel()
+        (2, 6)
+    """
 
     __slots__ = ()
 
