@@ -101,7 +101,16 @@ def matmul(input, other, *, out=None):
 
 
 def vecdot(x, y, *, dim=-1):
-    """sum(x * y, dim) (the inputs broadcast; real tensors, so no conjugation)."""
+    """sum(x * y, dim) (the inputs broadcast; real tensors, so no conjugation).
+
+    Args:
+        x: the first tensor.
+        y: the second tensor, broadcast with x.
+        dim: the dimension along which the dot products are taken.
+
+    Returns:
+        Tensor: the broadcast shape less dim.
+    """
     if x.ndim == 1 and y.ndim == 1 and x.shape[0] != y.shape[0]:
         raise RuntimeError(
             f"inconsistent tensor size, expected tensor [{x.shape[0]}] and src [{y.shape[0]}] to "
@@ -126,7 +135,14 @@ def cross(input, other, *, dim=-1):
 
 def multi_dot(tensors, *, out=None):
     """The product of 2 or more matrices, multiplied in the order of fewest flops (the
-    first may be 1-D, a row vector; the last 1-D, a column vector)."""
+    first may be 1-D, a row vector; the last 1-D, a column vector).
+
+    Args:
+        tensors: a sequence of 2 or more tensors, 2-D except possibly the first and last.
+
+    Returns:
+        Tensor: the product, with the 1-D ends' dimensions dropped.
+    """
     tensors = list(tensors)
     if len(tensors) < 2:
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
@@ -206,7 +222,18 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """The vector ord-norm over `dim` (all elements when None): ord in R or +-inf; 0 counts
     the nonzero elements. Gradients as PyTorch's: 0 where the norm is 0; inf-norms split
-    between the tied largest (smallest) magnitudes."""
+    between the tied largest (smallest) magnitudes.
+
+    Args:
+        x: the input tensor (floating).
+        ord: the order of the norm, a number or +-inf.
+        dim: the dimension, or a tuple of them (None: all elements, as one vector).
+        keepdim: keep reduced dimensions with size 1.
+        dtype: x is cast to this dtype first (None: x's dtype).
+
+    Returns:
+        Tensor.
+    """
     _tensor_arg(x, "linalg_vector_norm", "input")
     if isinstance(ord, str) or isinstance(ord, bool) or not isinstance(ord, (int, float)):
         raise TypeError(f"linalg_vector_norm(): argument 'ord' must be Number, not "
@@ -249,7 +276,18 @@ def _two_dims(dim, ndim, op="linalg.matrix_norm"):
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     """The matrix norms 'fro', 'nuc' (sum of singular values), 2 / -2 (largest / smallest
-    singular value), 1 / -1 (max / min column sum of |A|), inf / -inf (max / min row sum)."""
+    singular value), 1 / -1 (max / min column sum of |A|), inf / -inf (max / min row sum).
+
+    Args:
+        A: the matrices, shape (..., m, n) (floating).
+        ord: the norm: ``'fro'``, ``'nuc'``, 2, -2, 1, -1, inf or -inf.
+        dim: the 2 dimensions that hold the matrices.
+        keepdim: keep the 2 reduced dimensions with size 1.
+        dtype: A is cast to this dtype first (None: A's dtype).
+
+    Returns:
+        Tensor: one norm per matrix.
+    """
     _tensor_arg(A, "linalg_matrix_norm")
     if A.ndim < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
@@ -290,7 +328,25 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     """vector_norm or matrix_norm, as PyTorch chooses: a 2-tuple `dim` (or a 2-D input with an
     `ord` and no `dim`) is a matrix norm; otherwise a vector norm (ord=None: the 2-norm of
-    all elements)."""
+    all elements).
+
+    Args:
+        A: the input tensor (floating).
+        ord: the order of the norm (see vector_norm and matrix_norm; None: 2 / ``'fro'``).
+        dim: an int or a 1-tuple (a vector norm), a 2-tuple (a matrix norm), or None.
+        keepdim: keep reduced dimensions with size 1.
+        dtype: A is cast to this dtype first (None: A's dtype).
+
+    Returns:
+        Tensor.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> torch.linalg.norm(torch.tensor([3.0, 4.0]))
+        tensor(5.)
+        >>> torch.linalg.norm(torch.tensor([[1.0, -2.0], [3.0, 4.0]]), ord=1)
+        tensor(6.)
+    """
     _tensor_arg(A, "linalg_norm")
     if isinstance(dim, int):
         dim = (dim,)
@@ -319,7 +375,15 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
 
 def cond(A, p=None):
     """The condition number: s_max / s_min for p None or 2 (s_min / s_max for -2), else
-    norm(A, p) * norm(inv(A), p)."""
+    norm(A, p) * norm(inv(A), p).
+
+    Args:
+        A: the matrices, shape (..., m, n) (square unless p is None, 2 or -2).
+        p: the matrix norm's order (see matrix_norm; None: 2).
+
+    Returns:
+        Tensor: one condition number per matrix.
+    """
     _matrix(A, "linalg.cond", square=p not in (None, 2, -2))
     if p in (None, 2, -2):
         s = svdvals(A)
@@ -352,7 +416,15 @@ def inv(A, *, out=None):
 
 def inv_ex(A, *, check_errors=False, out=None):
     """(inverse, info): info is 0, or the index of the first zero pivot of LU (the
-    inverse of such a matrix is NaN here; PyTorch leaves it undefined)."""
+    inverse of such a matrix is NaN here; PyTorch leaves it undefined).
+
+    Args:
+        A: the square matrices, shape (..., n, n).
+        check_errors: raise, as inv does, when a matrix is singular.
+
+    Returns:
+        (inverse, info): a named tuple; info is int32, one per matrix.
+    """
     _matrix(A, "linalg.inv_ex")
     info = _dec.lu_info(A._data)
     singular = info != 0
@@ -375,7 +447,22 @@ def _is_vector_rhs(A, B):
 
 def solve(A, B, *, left=True, out=None):
     """X with A X = B (left=False: X A = B). B is a (batch of) vector(s) when it is 1-D or
-    has A's batch shape plus n, as PyTorch decides; batch dimensions broadcast."""
+    has A's batch shape plus n, as PyTorch decides; batch dimensions broadcast.
+
+    Args:
+        A: the square matrices, shape (..., n, n).
+        B: the right-hand sides, shape (..., n, k), or (..., n) for vectors.
+        left: solve A X = B (True) or X A = B (False).
+
+    Returns:
+        Tensor: X, of B's (broadcast) shape.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> A = torch.tensor([[2.0, 0.0], [0.0, 4.0]])
+        >>> torch.linalg.solve(A, torch.tensor([2.0, 2.0]))
+        tensor([1.0000, 0.5000])
+    """
     _matrix(A, "linalg.solve")
     if not left:
         return solve(A.mT, B.mT, left=True).mT
@@ -470,7 +557,17 @@ def matrix_power(A, n, *, out=None):
 
 def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     """The pseudo-inverse; singular values <= max(atol, rtol * s_max) count as 0, rtol by
-    default eps * max(m, n) (0 when only a positive atol is given), as PyTorch."""
+    default eps * max(m, n) (0 when only a positive atol is given), as PyTorch.
+
+    Args:
+        A: the matrices, shape (..., m, n) (floating).
+        atol: the absolute tolerance, a number or a tensor (None: 0).
+        rtol: the tolerance relative to the largest singular value (None: as above).
+        hermitian: A is symmetric (its eigendecomposition is used).
+
+    Returns:
+        Tensor: shape (..., n, m).
+    """
     _tensor_arg(A, "linalg_pinv")
     if A.ndim < 2 or A._data.dtype.kind != "f":
         shape = ", ".join(str(n) for n in A.shape)
@@ -495,7 +592,18 @@ def _tolerances(A, atol, rtol):
 
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
     """The number of singular values (|eigenvalues| when hermitian) above max(atol,
-    rtol * s_max), int64."""
+    rtol * s_max), int64.
+
+    Args:
+        A: the matrices, shape (..., m, n).
+        atol: the absolute tolerance, a number or a tensor (None: 0).
+        rtol: the tolerance relative to the largest singular value (None: eps * max(m, n),
+            or 0 when only a positive atol is given).
+        hermitian: A is symmetric (its eigenvalues are used).
+
+    Returns:
+        Tensor: int64, one rank per matrix.
+    """
     _tensor_arg(A, "linalg_matrix_rank")
     if A.ndim < 2:
         raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at least 2 "
@@ -515,7 +623,18 @@ def lstsq(A, B, rcond=None, *, driver=None):
     PyTorch's CPU outputs per driver: residuals (||A X - B||^2 per column) for gels, gelsd
     and gelss when m > n and A has full rank; rank for gelsy (the default), gelsd and gelss;
     singular values for gelsd and gelss; the others are empty. The solution is computed
-    through the SVD for every driver (its value agrees with LAPACK's to rounding)."""
+    through the SVD for every driver (its value agrees with LAPACK's to rounding).
+
+    Args:
+        A: the matrices, shape (..., m, n) (floating).
+        B: the right-hand sides, shape (..., m, k), or (..., m) for vectors; A's dtype.
+        rcond: singular values <= rcond * s_max count as 0 (None: eps * max(m, n)).
+        driver: ``'gelsy'`` (None), ``'gels'``, ``'gelsd'`` or ``'gelss'``: which of the
+            other outputs are filled.
+
+    Returns:
+        (solution, residuals, rank, singular_values): a named tuple.
+    """
     _tensor_arg(A, "linalg_lstsq")
     if A.ndim < 2:
         raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
@@ -563,7 +682,15 @@ def lstsq(A, B, rcond=None, *, driver=None):
 
 def cholesky(A, *, upper=False, out=None):
     """L (lower, A = L L^T) or U (upper=True, A = U^T U) from A's lower triangle; a matrix
-    that is not positive-definite raises LinAlgError naming the failing leading minor."""
+    that is not positive-definite raises LinAlgError naming the failing leading minor.
+
+    Args:
+        A: the symmetric positive-definite matrices, shape (..., n, n).
+        upper: return the upper factor U instead of L.
+
+    Returns:
+        Tensor: the triangular factor, of A's shape.
+    """
     _matrix(A, "linalg.cholesky")
     L, _ = _dec.Cholesky.apply(A, upper=bool(upper), check_errors=True, op="linalg.cholesky")
     return L
@@ -571,7 +698,16 @@ def cholesky(A, *, upper=False, out=None):
 
 def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     """(L, info): info is 0, or the order of the first leading minor that is not
-    positive-definite (L is then the partial factor)."""
+    positive-definite (L is then the partial factor).
+
+    Args:
+        A: the symmetric matrices, shape (..., n, n).
+        upper: return the upper factor U (A = U^T U) instead of L.
+        check_errors: raise, as cholesky does, when a matrix is not positive-definite.
+
+    Returns:
+        (L, info): a named tuple; info is int32, one per matrix.
+    """
     _matrix(A, "linalg.cholesky_ex")
     L, info = _dec.Cholesky.apply(A, upper=bool(upper), check_errors=bool(check_errors),
                                   op="linalg.cholesky_ex")
@@ -579,14 +715,32 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
 
 
 def svd(A, full_matrices=True, *, driver=None, out=None):
-    """(U, S, Vh) with A = U diag(S) Vh, S descending."""
+    """(U, S, Vh) with A = U diag(S) Vh, S descending.
+
+    Args:
+        A: the matrices, shape (..., m, n).
+        full_matrices: U is (..., m, m) and Vh (..., n, n); False: the reduced factors,
+            with k = min(m, n) columns of U and rows of Vh.
+        driver: accepted for PyTorch's signature (a CUDA option there); unused.
+
+    Returns:
+        (U, S, Vh): a named tuple.
+    """
     _matrix(A, "linalg.svd", square=False)
     return SvdResult(*_dec.Svd.apply(A, full_matrices=bool(full_matrices)))
 
 
 def svdvals(A, *, driver=None, out=None):
     """The singular values, descending; their gradient U diag(gS) Vh is finite also where
-    they repeat."""
+    they repeat.
+
+    Args:
+        A: the matrices, shape (..., m, n).
+        driver: accepted for PyTorch's signature (a CUDA option there); unused.
+
+    Returns:
+        Tensor: shape (..., min(m, n)).
+    """
     _matrix(A, "linalg.svdvals", square=False)
     if A.ndim >= 2 and A._data.dtype.kind == "f" and not A.requires_grad:
         xp = A._xp()
@@ -601,7 +755,15 @@ def _uplo(UPLO):
 
 def eigh(A, UPLO="L", *, out=None):
     """(eigenvalues ascending, orthonormal eigenvectors) of a symmetric matrix, from its
-    lower (UPLO='L') or upper triangle."""
+    lower (UPLO='L') or upper triangle.
+
+    Args:
+        A: the symmetric matrices, shape (..., n, n).
+        UPLO: which triangle is read, ``"L"`` or ``"U"``.
+
+    Returns:
+        (eigenvalues, eigenvectors): a named tuple; the eigenvectors are the columns.
+    """
     _matrix(A, "linalg.eigh")
     _uplo(UPLO)
     return EighResult(*_dec.Eigh.apply(A, uplo=UPLO))
@@ -627,7 +789,15 @@ def eigvalsh(A, UPLO="L", *, out=None):
 
 def qr(A, mode="reduced", *, out=None):
     """(Q, R) with A = Q R: mode 'reduced' (Q m x k), 'complete' (Q m x m), or 'r' (R only,
-    Q empty; not differentiable, as PyTorch)."""
+    Q empty; not differentiable, as PyTorch).
+
+    Args:
+        A: the matrices, shape (..., m, n) (floating).
+        mode: ``'reduced'``, ``'complete'`` or ``'r'``.
+
+    Returns:
+        (Q, R): a named tuple.
+    """
     _tensor_arg(A, "linalg_qr")
     if A.ndim < 2:
         raise RuntimeError("linalg.qr: The input tensor A must have at least 2 dimensions.")
