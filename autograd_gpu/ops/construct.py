@@ -103,7 +103,17 @@ def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=F
 
 
 def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
-    """A copy of `data` with this tensor's dtype and device (not `data`'s)."""
+    """A copy of `data` with this tensor's dtype and device (not `data`'s).
+
+    Args:
+        data: the initial data (a number, a sequence, an array or a tensor).
+        dtype: the result's dtype (None: this tensor's).
+        device: the result's device (None: this tensor's).
+        requires_grad: record operations on the result for autograd.
+
+    Returns:
+        Tensor: a new leaf.
+    """
     if isinstance(data, Tensor):
         warnings.warn(
             "To copy construct from a tensor, it is recommended to use sourceTensor.detach()."
@@ -115,7 +125,14 @@ def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
 
 
 def type_as(self, other):
-    """This tensor in `other`'s dtype, on `other`'s device (itself when they match)."""
+    """This tensor in `other`'s dtype, on `other`'s device (itself when they match).
+
+    Args:
+        other: the tensor whose dtype and device to take.
+
+    Returns:
+        Tensor.
+    """
     return self.to(device=other.device, dtype=other.dtype)
 
 
@@ -237,7 +254,14 @@ def resize_(self, *size):
 
 
 def stride(self, dim=None):
-    """Steps in elements between neighbours along each dimension (NumPy's strides are bytes)."""
+    """Steps in elements between neighbours along each dimension (NumPy's strides are bytes).
+
+    Args:
+        dim: one dimension (None: all of them).
+
+    Returns:
+        tuple of int, or an int with dim.
+    """
     d = self._data
     steps = tuple(s // d.itemsize for s in d.strides)
     if dim is None:

@@ -397,7 +397,14 @@ class Softplus(Node):
 def erf(input):
     """The error function: a differentiable op of a Tensor; of a raw array (as the fused
     formulas' NumPy twins call it) its values, on either device (SciPy's erf when installed,
-    else math.erf)."""
+    else math.erf).
+
+    Args:
+        input: the input tensor (or a raw NumPy / CuPy array).
+
+    Returns:
+        Tensor (an array for an array input).
+    """
     if isinstance(input, Tensor):
         return _Erf.apply(input)
     return _special("erf", input)
@@ -854,6 +861,11 @@ def clamp(input, min=None, max=None):
 
     Returns:
         Tensor.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> torch.clamp(torch.tensor([-2.0, 0.5, 3.0]), min=0.0, max=1.0)
+        tensor([0.0000, 0.5000, 1.0000])
     """
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
@@ -908,6 +920,15 @@ def where(condition, input=None, other=None):
 
     Returns:
         Tensor, or a tuple of index tensors.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> x = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+        >>> torch.where(x > 2, x, 0.0)
+        tensor([[0., 0.],
+                [3., 4.]])
+        >>> torch.where(torch.tensor([True, False, True]))
+        (tensor([0, 2]),)
     """
     if input is None and other is None:
         return Tensor.nonzero(condition, as_tuple=True)  # (installed by ops.indexing)
@@ -1942,7 +1963,14 @@ def isneginf(input):
 
 
 def isreal(input):
-    """True everywhere: no tensor here is complex."""
+    """True everywhere: no tensor here is complex.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor: bool, of input's shape.
+    """
     return _Predicate.apply(input, test=lambda xp, x: xp.ones(x.shape, dtype=bool))
 
 
@@ -1978,12 +2006,36 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    """A Python bool: whether every element pair is close (PyTorch's rule, as isclose)."""
+    """A Python bool: whether every element pair is close (PyTorch's rule, as isclose).
+
+    Args:
+        input: the input tensor.
+        other: the second operand: a tensor or a number, broadcast with input.
+        rtol: the relative tolerance.
+        atol: the absolute tolerance.
+        equal_nan: count NaN == NaN as close.
+
+    Returns:
+        bool: True if ``abs(input - other) <= atol + rtol * abs(other)`` everywhere.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> torch.allclose(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 2.000001]))
+        True
+    """
     return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
 
 
 def equal(input, other):
-    """A Python bool: the same shape and the same values (dtypes may differ, as PyTorch)."""
+    """A Python bool: the same shape and the same values (dtypes may differ, as PyTorch).
+
+    Args:
+        input: the first tensor.
+        other: the second tensor.
+
+    Returns:
+        bool.
+    """
     if tuple(input.shape) != tuple(other.shape):
         return False
     return bool((input._data == other._data).all())

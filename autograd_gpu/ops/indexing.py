@@ -347,7 +347,23 @@ def masked_fill(input, mask, value):
 
 
 def index_select(input, dim, index):
-    """Rows `index` of `dim`; indices are checked (never wrapped), as PyTorch."""
+    """Rows `index` of `dim`; indices are checked (never wrapped), as PyTorch.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension indexed.
+        index: a 1-D (or 0-D) int64 or int32 tensor of positions along dim.
+
+    Returns:
+        Tensor: a copy, of input's shape with dim of size ``len(index)``.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> x = torch.tensor([[1, 2], [3, 4], [5, 6]])
+        >>> torch.index_select(x, 0, torch.tensor([2, 0]))
+        tensor([[5, 6],
+                [1, 2]])
+    """
     idx = index._data if isinstance(index, Tensor) else np.asarray(index)
     if idx.dtype.kind not in "iu":
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
@@ -776,7 +792,25 @@ def take_along_dim(input, indices, dim=None):
 
 def gather(input, dim, index, *, sparse_grad=False):
     """``out[i][j] = input[index[i][j]][j]`` for dim=0 (and so on), as torch.gather;
-    indices out of range raise (CuPy would wrap them)."""
+    indices out of range raise (CuPy would wrap them).
+
+    Args:
+        input: the input tensor.
+        dim: the dimension indexed.
+        index: an int64 tensor of positions along dim, with input's number of dimensions
+            (no larger than input in the others).
+        sparse_grad: accepted for PyTorch compatibility; the gradient is always dense.
+
+    Returns:
+        Tensor: of index's shape.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> x = torch.tensor([[1, 2], [3, 4]])
+        >>> torch.gather(x, 1, torch.tensor([[0, 0], [1, 0]]))
+        tensor([[1, 1],
+                [4, 3]])
+    """
     axis, key, idx = _scatter_key("gather", input, dim, index, None)
     return take_at(input, key, name="GatherBackward0")
 

@@ -221,11 +221,22 @@ def matmul(input, other):
     broadcast.
 
     Args:
-        input: the input tensor.
-        other: the second operand: a tensor or a number, broadcast with input.
+        input: the first tensor, shape (..., n, m), or (m,) for a vector.
+        other: the second tensor, shape (..., m, p), or (m,) for a vector.
 
     Returns:
-        Tensor.
+        Tensor: shape (broadcast ..., n, p), less the dimension of a vector operand.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> a = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+        >>> torch.matmul(a, a)
+        tensor([[ 7., 10.],
+                [15., 22.]])
+        >>> torch.matmul(a, torch.tensor([1.0, 1.0]))
+        tensor([3., 7.])
+        >>> torch.matmul(torch.ones(5, 2, 3), torch.ones(3, 4)).shape
+        autograd_gpu.Size([5, 2, 4])
     """
     return _matmul_named(MatMul.apply(input, other), input, other)
 
@@ -714,7 +725,27 @@ def _parse_einsum(equation, shapes):
 def einsum(equation, *operands):
     """Einstein summation, as ``torch.einsum``: ``einsum('ij,jk->ik', a, b)``, operands as one
     list (``einsum('ij,jk', [a, b])``), or the sublist form ``einsum(a, [0, 1], b, [1, 2])``.
-    Ellipses and size-1 broadcasting are supported; differentiable to any order."""
+    Ellipses and size-1 broadcasting are supported; differentiable to any order.
+
+    Args:
+        equation: the subscripts, one letter per dimension of each operand, comma-separated,
+            with ``->`` and the output's letters (without it: the letters that occur once, in
+            alphabetical order); or, in the sublist form, the first operand.
+        operands: the tensors (one per term), or one list of them.
+
+    Returns:
+        Tensor.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> a = torch.arange(6.0).reshape(2, 3)
+        >>> b = torch.arange(12.0).reshape(3, 4)
+        >>> torch.einsum("ij,jk->ik", a, b)
+        tensor([[20., 23., 26., 29.],
+                [56., 68., 80., 92.]])
+        >>> torch.einsum("ii", torch.eye(3))
+        tensor(3.)
+    """
     if not isinstance(equation, str):
         equation, operands = _sublist_equation((equation,) + operands)
     elif len(operands) == 1 and isinstance(operands[0], (list, tuple)):
@@ -760,7 +791,16 @@ def einsum(equation, *operands):
 
 def tensordot(a, b, dims=2):
     """Contracts dims of a with dims of b: an int n (a's last n with b's first n) or two
-    lists. Built of permute, reshape and mm, so its graph is theirs."""
+    lists. Built of permute, reshape and mm, so its graph is theirs.
+
+    Args:
+        a: the first tensor.
+        b: the second tensor.
+        dims: an int n, or two lists (a's dimensions, b's dimensions) of equal sizes.
+
+    Returns:
+        Tensor: a's free dimensions followed by b's.
+    """
     if isinstance(dims, int):
         if dims < 0:
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
@@ -790,7 +830,15 @@ def tensordot(a, b, dims=2):
 
 def kron(input, other):
     """The Kronecker product: out[i * m + j] = input[i] * other[j] in every dimension (the
-    shorter shape padded with leading 1s)."""
+    shorter shape padded with leading 1s).
+
+    Args:
+        input: the first tensor.
+        other: the second tensor.
+
+    Returns:
+        Tensor: each dimension the product of the two sizes.
+    """
     n = builtins.max(input.ndim, other.ndim)
     sa = (1,) * (n - input.ndim) + tuple(input.shape)
     sb = (1,) * (n - other.ndim) + tuple(other.shape)
@@ -822,7 +870,16 @@ class Cross(Node):
 
 def cross(input, other, dim=None):
     """``torch.cross``: along `dim`, or (deprecated, with PyTorch's warning) the first
-    dimension of size 3."""
+    dimension of size 3.
+
+    Args:
+        input: the first tensor.
+        other: the second tensor, with input's number of dimensions (broadcast with it).
+        dim: the dimension of size 3 (None: the first such, with a warning).
+
+    Returns:
+        Tensor: the cross products, of the broadcast shape.
+    """
     if input.ndim != other.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     try:
@@ -955,7 +1012,14 @@ def slogdet(input):
 
 
 def logdet(input):
-    """log det A: NaN where det A < 0, -inf where it is 0 (PyTorch)."""
+    """log det A: NaN where det A < 0, -inf where it is 0 (PyTorch).
+
+    Args:
+        input: the square matrices, shape (..., n, n).
+
+    Returns:
+        Tensor: one value per matrix.
+    """
     _square_check(input, "logdet")
     sign, logabs = Slogdet.apply(input)
     from .elementwise import where
@@ -966,7 +1030,15 @@ def logdet(input):
 
 def matrix_power(input, n):
     """A^n by repeated squaring (n < 0: the inverse's power; n = 0: the identity, with a zero
-    gradient)."""
+    gradient).
+
+    Args:
+        input: the square matrices, shape (..., n, n).
+        n: the integer power.
+
+    Returns:
+        Tensor: of input's shape.
+    """
     if input.ndim < 2:
         raise RuntimeError("linalg.matrix_power: The input tensor A must have at least 2 dimensions.")
     if input.shape[-1] != input.shape[-2]:
@@ -997,7 +1069,16 @@ def matrix_power(input, n):
 
 def cdist(x1, x2, p=2.0):
     """Pairwise p-norm distances between the rows of x1 (..., P, M) and x2 (..., R, M), batch
-    dimensions broadcast; the gradient is 0 where two rows coincide."""
+    dimensions broadcast; the gradient is 0 where two rows coincide.
+
+    Args:
+        x1: the first rows, shape (..., P, M) (floating).
+        x2: the second rows, shape (..., R, M).
+        p: the order of the norm (>= 0).
+
+    Returns:
+        Tensor: shape (..., P, R).
+    """
     for name, t in (("X1", x1), ("X2", x2)):
         if t._data.dtype.kind != "f":
             raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: "

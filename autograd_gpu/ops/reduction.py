@@ -293,6 +293,17 @@ def sum(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None)
 
     Returns:
         Tensor.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> x = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+        >>> torch.sum(x)
+        tensor(10.)
+        >>> torch.sum(x, dim=0)
+        tensor([4., 6.])
+        >>> x.sum(1, keepdim=True)
+        tensor([[3.],
+                [7.]])
     """
     if dim is None and axis is None and dtype is None and not keepdim and not keepdims:
         return Sum.apply(input, axes=None, keepdim=False)  # the common x.sum()
@@ -316,6 +327,14 @@ def mean(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None
 
     Returns:
         Tensor.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> x = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+        >>> torch.mean(x)
+        tensor(2.5000)
+        >>> x.mean(dim=1)
+        tensor([1.5000, 3.5000])
     """
     if dim is None and axis is None and dtype is None and not keepdim and not keepdims:
         return Mean.apply(input, axes=None, keepdim=False)  # the common x.mean()
@@ -428,6 +447,15 @@ def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
 
     Returns:
         Tensor, or named tuple (values, indices) with dim.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> x = torch.tensor([[1.0, 5.0], [3.0, 4.0]])
+        >>> torch.max(x)
+        tensor(5.)
+        >>> values, indices = torch.max(x, dim=1)
+        >>> values, indices
+        (tensor([5., 4.]), tensor([1, 1]))
     """
     return _maxmin(input, dim, keepdim, True, axis, keepdims)
 
@@ -501,6 +529,14 @@ def argmax(input, dim=None, keepdim=False, *, axis=None):
 
     Returns:
         Tensor: int64
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> x = torch.tensor([[1.0, 5.0], [3.0, 4.0]])
+        >>> torch.argmax(x)
+        tensor(1)
+        >>> torch.argmax(x, dim=0)
+        tensor([1, 0])
     """
     dim = axis if axis is not None else dim
     axes = normalize_dims(dim, input.ndim, "argmax")
@@ -562,6 +598,11 @@ def softmax(input, dim=None, dtype=None, *, axis=None):
 
     Returns:
         Tensor.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> torch.softmax(torch.tensor([1.0, 2.0, 3.0]), dim=0)
+        tensor([0.0900, 0.2447, 0.6652])
     """
     if dtype is not None:
         input = input.to(dtype)
@@ -586,7 +627,21 @@ def log_softmax(input, dim=None, dtype=None, *, axis=None):
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
-    """Vector p-norm over `dim` (all elements by default); 'fro' and 2 are the 2-norm."""
+    """Vector p-norm over `dim` (all elements by default); 'fro' and 2 are the 2-norm.
+
+    Args:
+        input: the input tensor.
+        p: the order: ``'fro'``, a number (0 counts the nonzero elements), or +-inf
+            (``float('inf')`` or ``'inf'``).
+        dim: the dimension, or a tuple of them (None: all).
+        keepdim: keep reduced dimensions with size 1.
+        dtype: input is cast to this dtype first (None: input's dtype).
+        axis: NumPy's name of dim.
+        keepdims: NumPy's name of keepdim.
+
+    Returns:
+        Tensor.
+    """
     from .elementwise import abs as _abs
 
     dim, keepdim = _dim_args(dim, axis, keepdim, keepdims)
@@ -675,7 +730,17 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
-    """nansum / the count of non-NaN elements (NaN where all are NaN, as PyTorch)."""
+    """nansum / the count of non-NaN elements (NaN where all are NaN, as PyTorch).
+
+    Args:
+        input: the input tensor (floating).
+        dim: the dimension, or a tuple of them (None: all).
+        keepdim: keep reduced dimensions with size 1.
+        dtype: input is cast to this dtype first (None: input's dtype).
+
+    Returns:
+        Tensor.
+    """
     if dtype is not None:
         input = input.to(dtype)
     _check(input, "nanmean")
@@ -741,7 +806,16 @@ AminmaxResult = collections.namedtuple("aminmax", ["min", "max"])
 
 def aminmax(input, *, dim=None, keepdim=False):
     """(min, max) over all elements or over `dim`, each with amin's / amax's gradient (split
-    evenly between ties)."""
+    evenly between ties).
+
+    Args:
+        input: the input tensor (not empty along the reduced dimensions).
+        dim: the dimension (None: all elements).
+        keepdim: keep the reduced dimension with size 1.
+
+    Returns:
+        (min, max): a named tuple of tensors.
+    """
     _check(input, "aminmax")
     x = input._data
     axes = _axes_of(input, dim, "aminmax")
@@ -763,7 +837,18 @@ def named(t, name):
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """(var, mean) with var's arguments (`correction=`, or the older `unbiased=`)."""
+    """(var, mean) with var's arguments (`correction=`, or the older `unbiased=`).
+
+    Args:
+        input: the input tensor.
+        dim: the dimension, or a tuple of them (None: all).
+        unbiased: the old form of correction (True: 1, False: 0).
+        keepdim: keep reduced dimensions with size 1.
+        correction: the difference between the count and the divisor (default 1).
+
+    Returns:
+        (Tensor, Tensor): the variance and the mean.
+    """
     if isinstance(dim, bool):  # var_mean(x, False): the old positional `unbiased`
         unbiased, dim = dim, None
     v = var(input, dim, unbiased, keepdim, correction=correction)
@@ -771,7 +856,18 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """(std, mean) with std's arguments (`correction=`, or the older `unbiased=`)."""
+    """(std, mean) with std's arguments (`correction=`, or the older `unbiased=`).
+
+    Args:
+        input: the input tensor.
+        dim: the dimension, or a tuple of them (None: all).
+        unbiased: the old form of correction (True: 1, False: 0).
+        keepdim: keep reduced dimensions with size 1.
+        correction: the difference between the count and the divisor (default 1).
+
+    Returns:
+        (Tensor, Tensor): the standard deviation and the mean.
+    """
     if isinstance(dim, bool):
         unbiased, dim = dim, None
     s = std(input, dim, unbiased, keepdim, correction=correction)
@@ -779,7 +875,16 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def dist(input, other, p=2):
-    """The p-norm of input - other (broadcast); its gradient is 0 where they are equal."""
+    """The p-norm of input - other (broadcast); its gradient is 0 where they are equal.
+
+    Args:
+        input: the input tensor.
+        other: the second tensor, broadcast with input.
+        p: the order of the norm (as in norm).
+
+    Returns:
+        Tensor: 0-d.
+    """
     return named(norm(input - other, p), "DistBackward0")
 
 

@@ -200,6 +200,14 @@ def reshape(input, *shape, **kw):
 
     Returns:
         Tensor.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> torch.reshape(torch.arange(6), (2, 3))
+        tensor([[0, 1, 2],
+                [3, 4, 5]])
+        >>> torch.arange(6).reshape(-1, 2).shape
+        autograd_gpu.Size([3, 2])
     """
     shape = _shape_arg(shape or (_kwarg(kw, "shape", "reshape") if kw else ()))
     return _view_of(Reshape.apply(input, shape=shape), input)
@@ -278,6 +286,12 @@ def transpose(input, dim0, dim1):
 
     Returns:
         Tensor.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> torch.transpose(torch.tensor([[1, 2], [3, 4]]), 0, 1)
+        tensor([[1, 3],
+                [2, 4]])
     """
     nd = input.ndim
     d0, d1 = (normalize_dims(d, nd, "transpose")[0] if nd else 0 for d in (dim0, dim1))
@@ -315,6 +329,11 @@ def permute(input, *dims, **kw):
 
     Returns:
         Tensor.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> torch.permute(torch.zeros(2, 3, 4), (2, 0, 1)).shape
+        autograd_gpu.Size([4, 2, 3])
     """
     dims = _shape_arg(dims or (_kwarg(kw, "dims", "permute") if kw else ()))
     nd = len(input.shape)
@@ -339,6 +358,11 @@ def squeeze(input, dim=None):
 
     Returns:
         Tensor.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> torch.squeeze(torch.zeros(2, 1, 3)).shape
+        autograd_gpu.Size([2, 3])
     """
     shape = input.shape
     if dim is None:
@@ -360,6 +384,13 @@ def unsqueeze(input, dim):
 
     Returns:
         Tensor.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> torch.unsqueeze(torch.tensor([1, 2]), 0)
+        tensor([[1, 2]])
+        >>> torch.tensor([1, 2]).unsqueeze(1).shape
+        autograd_gpu.Size([2, 1])
     """
     nd = len(input.shape) + 1
     if not -nd <= dim < nd:
@@ -447,6 +478,18 @@ def cat(tensors, dim=0, *, axis=None):
 
     Returns:
         Tensor.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> a = torch.tensor([[1, 2], [3, 4]])
+        >>> torch.cat([a, a])
+        tensor([[1, 2],
+                [3, 4],
+                [1, 2],
+                [3, 4]])
+        >>> torch.cat([a, a], dim=1)
+        tensor([[1, 2, 1, 2],
+                [3, 4, 3, 4]])
     """
     tensors = _tensors_arg(tensors, "cat")
     dim = axis if axis is not None else dim
@@ -467,6 +510,16 @@ def stack(tensors, dim=0, *, axis=None):
 
     Returns:
         Tensor.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> a, b = torch.tensor([1, 2]), torch.tensor([3, 4])
+        >>> torch.stack([a, b])
+        tensor([[1, 2],
+                [3, 4]])
+        >>> torch.stack([a, b], dim=1)
+        tensor([[1, 3],
+                [2, 4]])
     """
     tensors = _tensors_arg(tensors, "stack")
     dim = axis if axis is not None else dim
@@ -1458,7 +1511,28 @@ del _name
 
 
 def _tensor_to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
-    """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other_tensor)``."""
+    """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other_tensor)``.
+
+    Args:
+        args: a device (or its name or index), a dtype, both, or a tensor whose device and
+            dtype to take.
+        dtype: the dtype by name.
+        device: the device by name.
+        copy: return a new tensor even when nothing changes.
+        non_blocking: accepted for PyTorch compatibility; copies are synchronous.
+
+    Returns:
+        Tensor: this tensor itself when device and dtype already match (and copy is
+        False), else a differentiable copy.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> x = torch.tensor([1, 2])
+        >>> x.to(torch.float32)
+        tensor([1., 2.])
+        >>> x.to("cpu") is x
+        True
+    """
     for a in args:
         if isinstance(a, Tensor):
             device, dtype = a.device, a.dtype

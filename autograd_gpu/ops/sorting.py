@@ -76,6 +76,12 @@ def sort(input, dim=-1, descending=False, stable=False, *, out=None):
 
     Returns:
         named tuple (values, indices).
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> values, indices = torch.sort(torch.tensor([3, 1, 2]))
+        >>> values, indices
+        (tensor([1, 2, 3]), tensor([1, 2, 0]))
     """
     axis = _axis(input, dim, "sort")
     if input.ndim == 0:
@@ -127,6 +133,12 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
 
     Returns:
         named tuple (values, indices).
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> values, indices = torch.topk(torch.tensor([1, 5, 3, 4]), 2)
+        >>> values, indices
+        (tensor([5, 4]), tensor([1, 3]))
     """
     axis = _axis(input, dim, "topk")
     n = input.shape[axis] if input.ndim else 1
@@ -236,7 +248,16 @@ def nanmedian(input, dim=None, keepdim=False):
 
 def mode(input, dim=-1, keepdim=False):
     """The most frequent value per row (the smallest of those tied), at the index of its
-    last occurrence, as PyTorch."""
+    last occurrence, as PyTorch.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension along which the mode is taken.
+        keepdim: keep the reduced dimension with size 1.
+
+    Returns:
+        (values, indices): a named tuple; indices are int64.
+    """
     from .scan import inclusive_scan
 
     axis = _axis(input, dim, "mode")
@@ -426,7 +447,24 @@ def _unique_result(vals, inverse, counts, return_inverse, return_counts):
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """Distinct values (or slices along `dim`), always in ascending order (PyTorch's CPU
-    result for sorted=False too); NaNs are distinct from each other."""
+    result for sorted=False too); NaNs are distinct from each other.
+
+    Args:
+        input: the input tensor.
+        sorted: accepted as in PyTorch; the result is sorted either way.
+        return_inverse: also return, for each element (or slice), the index of its value
+            in the result.
+        return_counts: also return how often each distinct value occurs.
+        dim: the dimension whose slices are compared (None: the flattened elements).
+
+    Returns:
+        Tensor, or a tuple (values, inverse, counts) of those asked for.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> torch.unique(torch.tensor([3, 1, 2, 3, 1]), return_counts=True)
+        (tensor([1, 2, 3]), tensor([2, 1, 2]))
+    """
     return _unique_result(*_unique_rows(input, dim, True), return_inverse, return_counts)
 
 
@@ -521,7 +559,16 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
 
 def bincount(input, weights=None, minlength=0):
     """The count of each value 0..max of a 1-D tensor of non-negative integers (the sum of
-    `weights` at each value, if given), at least `minlength` long; no gradient."""
+    `weights` at each value, if given), at least `minlength` long; no gradient.
+
+    Args:
+        input: a 1-D tensor of non-negative integers.
+        weights: a tensor of input's shape, one weight per element (None: each counts 1).
+        minlength: the least length of the result.
+
+    Returns:
+        Tensor: int64 counts (weights' dtype when weights are given).
+    """
     x = input._data
     if x.ndim != 1 or x.dtype.kind not in "iub":
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
@@ -535,7 +582,17 @@ def bincount(input, weights=None, minlength=0):
 
 def histc(input, bins=100, min=0, max=0):
     """A histogram of `bins` equal bins over [min, max] (the data's range when both are 0);
-    values outside are ignored, the top edge counts in the last bin; no gradient."""
+    values outside are ignored, the top edge counts in the last bin; no gradient.
+
+    Args:
+        input: the input tensor (all elements are counted).
+        bins: the number of bins.
+        min: the lower end of the range.
+        max: the upper end of the range.
+
+    Returns:
+        Tensor: 1-D, bins long, in input's dtype.
+    """
     x = input._data
     xp = array_module(x)
     lo, hi = float(min), float(max)

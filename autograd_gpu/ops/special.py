@@ -172,7 +172,15 @@ def polygamma(n, input):
 
 
 def mvlgamma(input, p):
-    """The multivariate log-gamma: sum_i lgamma(x - i/2) + p (p - 1)/4 log(pi)."""
+    """The multivariate log-gamma: sum_i lgamma(x - i/2) + p (p - 1)/4 log(pi).
+
+    Args:
+        input: the input tensor.
+        p: the dimension, an int >= 1 (the sum runs over i = 0 .. p-1).
+
+    Returns:
+        Tensor.
+    """
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
     out = lgamma(input)
