@@ -36,10 +36,15 @@ AG_FN double rmul(double a, double b) {
 // c + a * b as PyTorch's vectorized CPU kernels compute add(alpha=), addcmul and lerp: a
 // fused multiply-add. float: computed as the NumPy path computes it (the product of two
 // floats is exact in double, so only the sum rounds, to double and then to float: one
-// rounding but where the double sum lands exactly on a float rounding midpoint). double:
-// product and sum rounded apart, as NumPy, which has no wider type to fuse them in.
+// rounding but where the double sum lands exactly on a float rounding midpoint). On the
+// device that is fma in double; on the host the exact double product plus c, the same value
+// without a libm call per element (the host build, vectorized, never contracts it).
 AG_FN float fmadd(float a, float b, float c) {
+#if defined(__CUDA_ARCH__)
     return (float)fma((double)a, (double)b, (double)c);
+#else
+    return (float)((double)a * (double)b + (double)c);
+#endif
 }
 AG_FN double fmadd(double a, double b, double c) { return rmul(a, b) + c; }
 

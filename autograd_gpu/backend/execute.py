@@ -272,13 +272,17 @@ def update(kind, fn, param, grad, buffers, hyper, host_xp=np):
     `kind`'s step.
 
     ``fn(xp, param, grad, *buffers, **hyper)`` is the step in array code (PyTorch's order of
-    operations; `host_xp` is the module it gets for NumPy arrays). On CUDA arrays of one
-    float dtype the fused kernel of kernels/optim.cuh runs instead (one pass); on a large
-    NumPy parameter ``fn`` runs block by block on the host threads, each block's passes while
-    it is in cache (every operation is elementwise: the same result bit for bit)."""
-    if param.__class__ is not ndarray:
-        if _optim_kernels.update(kind, param, grad, buffers, hyper):
-            return
+    operations; `host_xp` is the module it gets for NumPy arrays). The same step from
+    kernels/optim.cuh runs instead where it can (one pass, the same result): as a fused
+    kernel on CUDA arrays of one float dtype, and as its host build on NumPy float32/float64
+    arrays (with `host_xp` NumPy itself; a test's stand-in module keeps ``fn``). Otherwise,
+    on a large NumPy parameter ``fn`` runs block by block on the host threads, each block's
+    passes while it is in cache (every operation is elementwise: the same result bit for
+    bit)."""
+    host = param.__class__ is ndarray
+    if (not host or host_xp is np) and _optim_kernels.update(kind, param, grad, buffers, hyper):
+        return
+    if not host:
         fn(array_module(param), param, grad, *buffers, **hyper)
         return
     if not host_blockwise(functools.partial(fn, host_xp, **hyper), param, grad, *buffers):

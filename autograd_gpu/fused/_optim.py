@@ -1,15 +1,29 @@
 """Optimizer updates as one fused kernel: parameter and state updated in place, in one pass.
 
 Raw arrays in (the parameter, its gradient and its state buffers; buffers a variant does
-not use are None). Each entry point runs the kernel from kernels/optim.cuh and returns
-True when every array is a CuPy array of one float dtype, and returns False (touching
-nothing) otherwise: the caller, autograd_gpu.optim._functional, then runs the same
-operations, in the same order (PyTorch's), with array ufuncs. The scalars PyTorch computes
+not use are None). Each entry point runs the kernel from kernels/optim.cuh and returns True:
+on CUDA when every array is a CuPy array of one float dtype; on the host when every array is
+a C-contiguous NumPy float32 or float64 array of one dtype and the host build of the same
+kernels (autograd_gpu.backend._host_optim, built on install where a C++ compiler is found) is
+present, split across the host threads for a large parameter. Otherwise it returns False
+(touching nothing) and the caller, autograd_gpu.optim._functional, runs the same operations,
+in the same order (PyTorch's), with array ufuncs. The scalars PyTorch computes
 in Python double precision (bias corrections, 1 - beta, -lr / c1, ...) are computed here the
 same way.
 """
+import functools
+
+from ..backend.devices import ndarray
+from ..backend.host_threads import host_blockwise
 from . import _loader
 from ._loader import Spec, fused_dtype
+
+try:
+    from ..backend import _host_optim
+except ImportError:  # (built without a C++ compiler: the NumPy formulas run)
+    _host_optim = None
+
+_HOST_KIND = {"sgd": 0, "adam": 1, "rmsprop": 2, "adagrad": 3, "adadelta": 4}
 
 _specs = {}
 
@@ -56,7 +70,10 @@ def optim_spec(kind, present):
 
 
 def _fused(kind, param, grad, buffers, scalars, flags):
-    """Runs the kernel and returns True when every array is CuPy of one float dtype."""
+    """Runs the kernel and returns True when every array is CuPy of one float dtype (or, on
+    the host, a NumPy float32/float64 array the host build takes)."""
+    if param.__class__ is ndarray:
+        return _on_host(kind, param, grad, buffers, scalars, flags)
     present = tuple(b is not None for b in buffers)
     arrays = [param, grad] + [b for b in buffers if b is not None]
     dt = fused_dtype(*arrays)
@@ -65,6 +82,29 @@ def _fused(kind, param, grad, buffers, scalars, flags):
     k = _loader.get(optim_spec(kind, present), dt, tuple(bool(f) for f in flags))
     k(grad, *[float(s) for s in scalars], param, *[b for b in buffers if b is not None])
     return True
+
+
+def _on_host(kind, param, grad, buffers, scalars, flags):
+    if (_host_optim is None or grad.__class__ is not ndarray or param.dtype.char not in "fd"
+            or param.size == 0):
+        return False
+    bufs = tuple(buffers) + (None,) * (3 - len(buffers))
+    step = functools.partial(_block_step, _HOST_KIND[kind], tuple(float(s) for s in scalars),
+                             tuple(bool(f) for f in flags))
+    if param.dtype != grad.dtype or param.shape != grad.shape or not param.flags.c_contiguous:
+        return False
+    for b in buffers:
+        if b is not None and (b.__class__ is not ndarray or b.shape != param.shape
+                              or not b.flags.c_contiguous):
+            return False
+    done = []
+    if host_blockwise(lambda *blocks: done.append(step(*blocks)), param, grad, *bufs):
+        return all(done)  # (every block passed the same checks: all True or all False)
+    return step(param, grad, *bufs)
+
+
+def _block_step(kind, scalars, flags, param, grad, b0, b1, b2):
+    return _host_optim.step(kind, param, grad, b0, b1, b2, scalars, flags)
 
 
 def sgd_update(param, grad, momentum_buffer, *, lr, momentum, dampening, nesterov,
