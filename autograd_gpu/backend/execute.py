@@ -47,20 +47,28 @@ def unary(f, x, *args):
     return getattr(array_module(x), f.__name__)(x, *args)
 
 
-def binary(ufunc):
-    """``ufunc(a, b)`` as a function of arrays, numbers or Tensors (one of np.add, subtract,
-    multiply, true_divide); a large NumPy result is written into an array from the host pool
-    instead of fresh memory."""
+_F64 = np.dtype(np.float64)
+
+
+def binary(ufunc, on_float64=None):
+    """``run(a, b, promote=False)``: ``ufunc(a, b)`` for arrays, numbers or Tensors (one of
+    np.add, subtract, multiply, true_divide); a large NumPy result is written into an array
+    from the host pool instead of fresh memory. With `promote`, a float64 result is passed
+    through ``on_float64(result, a, b)`` (the ops' dtype rule: PyTorch keeps float32 where
+    NumPy gives float64)."""
     op = _OPERATOR[ufunc]
 
-    def run(a, b):
+    def run(a, b, promote=False):
         if a.__class__ is ndarray and a.nbytes >= POOL_MIN_BYTES:
             out = pooled_out(a, b)
         elif b.__class__ is ndarray and b.nbytes >= POOL_MIN_BYTES:
             out = pooled_out(b, a)
         else:
-            return op(a, b)
-        return op(a, b) if out is None else ufunc(a, b, out=out)
+            out = None
+        r = op(a, b) if out is None else ufunc(a, b, out=out)
+        if promote and (r.dtype is _F64 or r.dtype == _F64):
+            return on_float64(r, a, b)
+        return r
 
     run.__name__ = ufunc.__name__
     return run

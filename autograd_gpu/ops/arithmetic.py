@@ -44,19 +44,10 @@ def _is_number(x):
 
 
 def _binary(ufunc):
-    """`ufunc(a, b)` for arrays, numbers or Tensors, run by the execution layer (a large
-    NumPy result goes into an array from the host pool). With `promote` (an op's forward)
-    the result takes PyTorch's dtype (see _promote)."""
-    run = binary(ufunc)
-
-    def op(a, b, promote=False):
-        r = run(a, b)
-        if promote and (r.dtype is _f64 or r.dtype == _f64):
-            return _promote(r, a, b)
-        return r
-
-    op.__name__ = ufunc.__name__
-    return op
+    """`ufunc(a, b, promote=False)` for arrays, numbers or Tensors, run by the execution
+    layer (a large NumPy result goes into an array from the host pool). With `promote` (an
+    op's forward) the result takes PyTorch's dtype (see _promote)."""
+    return binary(ufunc, _promote)
 
 
 _add = _binary(np.add)
