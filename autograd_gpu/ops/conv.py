@@ -386,13 +386,52 @@ def _conv_geom(nd, kernel, stride, dilation, pads, groups, in_hw, out_hw):
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """1-D cross-correlation over (N, C, L) or unbatched (C, L) input."""
+    """1-D cross-correlation over (N, C, L) or unbatched (C, L) input.
+
+    Args:
+        input: the input, shape (N, C_in, L) or unbatched (C_in, L).
+        weight: the filters, shape (C_out, C_in / groups, k).
+        bias: an optional (C_out,) tensor added to each output channel.
+        stride: the step of the window, an int or a 1-tuple.
+        padding: zeros added on both sides: an int, a 1-tuple, ``'valid'`` (none) or ``'same'``
+            (the output as large as the input; stride 1 only).
+        dilation: the spacing between kernel elements, an int or a 1-tuple.
+        groups: split the input channels into this many groups, each with its own filters
+            (C_in and C_out divisible by it).
+
+    Returns:
+        Tensor: shape (N, C_out, L_out) (no N for an unbatched input).
+    """
     return _convnd(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D cross-correlation over (N, C, H, W) or unbatched (C, H, W) input; padding an int,
-    a pair, 'valid' or 'same'."""
+    a pair, 'valid' or 'same'.
+
+    Args:
+        input: the input, shape (N, C_in, H, W) or unbatched (C_in, H, W).
+        weight: the filters, shape (C_out, C_in / groups, kh, kw).
+        bias: an optional (C_out,) tensor added to each output channel.
+        stride: the step of the window, an int or a pair.
+        padding: zeros added on both sides: an int, a pair, ``'valid'`` (none) or ``'same'``
+            (the output as large as the input; stride 1 only).
+        dilation: the spacing between kernel elements, an int or a pair.
+        groups: split the input channels into this many groups, each with its own filters
+            (C_in and C_out divisible by it).
+
+    Returns:
+        Tensor: shape (N, C_out, H_out, W_out) (no N for an unbatched input).
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> import autograd_gpu.nn.functional as F
+        >>> x = torch.randn(1, 2, 5, 5)
+        >>> F.conv2d(x, torch.randn(4, 2, 3, 3), padding=1).shape
+        autograd_gpu.Size([1, 4, 5, 5])
+        >>> F.conv2d(x, torch.randn(4, 2, 3, 3), stride=2).shape
+        autograd_gpu.Size([1, 4, 2, 2])
+    """
     return _convnd(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
 
 
@@ -451,14 +490,48 @@ def _conv_transposend(input, weight, bias, stride, padding, output_padding, grou
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
     """The transposed 1-D convolution (the gradient of conv1d in its input); weight
-    (C_in, C_out/groups, k)."""
+    (C_in, C_out/groups, k).
+
+    Args:
+        input: the input, shape (N, C_in, L) or unbatched (C_in, L).
+        weight: the filters, shape (C_in, C_out / groups, k).
+        bias: an optional (C_out,) tensor added to each output channel.
+        stride: the step of the window, an int or a 1-tuple.
+        padding: ``dilation * (kernel_size - 1) - padding`` zeros are added to both sides
+            of the input (as conv1d's padding, undone), an int or a 1-tuple.
+        output_padding: extra size added to one side of the output, an int or a 1-tuple
+            (smaller than stride or dilation).
+        groups: split the input channels into this many groups.
+        dilation: the spacing between kernel elements, an int or a 1-tuple.
+
+    Returns:
+        Tensor: shape (N, C_out, L_out), each out = (in - 1) * stride - 2 * padding +
+        dilation * (kernel_size - 1) + output_padding + 1.
+    """
     return _conv_transposend(input, weight, bias, stride, padding, output_padding, groups,
                              dilation, 1, "conv_transpose1d")
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
-    """The transposed 2-D convolution; weight (C_in, C_out/groups, kh, kw)."""
+    """The transposed 2-D convolution; weight (C_in, C_out/groups, kh, kw).
+
+    Args:
+        input: the input, shape (N, C_in, H, W) or unbatched (C_in, H, W).
+        weight: the filters, shape (C_in, C_out / groups, kh, kw).
+        bias: an optional (C_out,) tensor added to each output channel.
+        stride: the step of the window, an int or a pair.
+        padding: ``dilation * (kernel_size - 1) - padding`` zeros are added to both sides
+            of the input (as conv2d's padding, undone), an int or a pair.
+        output_padding: extra size added to one side of the output, an int or a pair
+            (smaller than stride or dilation).
+        groups: split the input channels into this many groups.
+        dilation: the spacing between kernel elements, an int or a pair.
+
+    Returns:
+        Tensor: shape (N, C_out, H_out, W_out), each out = (in - 1) * stride - 2 * padding +
+        dilation * (kernel_size - 1) + output_padding + 1.
+    """
     return _conv_transposend(input, weight, bias, stride, padding, output_padding, groups,
                              dilation, 2, "conv_transpose2d")
 
@@ -767,7 +840,27 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                return_indices=False):
     """Max over kh x kw windows of (N, C, H, W) or (C, H, W) input, padded with -inf;
     stride defaults to the kernel size. With return_indices, also each max's flat index
-    in its (H, W) plane."""
+    in its (H, W) plane.
+
+    Args:
+        input: the input, shape (N, C, H, W) or (C, H, W).
+        kernel_size: the window's size, an int or a pair.
+        stride: the window's step, an int or a pair (None: kernel_size).
+        padding: -inf added on both sides, an int or a pair (at most half the kernel).
+        dilation: the spacing between window elements, an int or a pair.
+        ceil_mode: round the output size up (a last, partial window) instead of down.
+        return_indices: also return the indices of the maxima (for max_unpool2d).
+
+    Returns:
+        Tensor, or (Tensor, indices) with return_indices.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> import autograd_gpu.nn.functional as F
+        >>> F.max_pool2d(torch.arange(16.0).reshape(1, 1, 4, 4), 2)
+        tensor([[[[ 5.,  7.],
+                  [13., 15.]]]])
+    """
     op = "max_pool2d"
     kernel = _pool_tuple(kernel_size, "kernel_size", op)
     stride = _pool_tuple(stride, "stride", op, allow_empty=True) or kernel
@@ -795,7 +888,20 @@ def _pool1d_arg(value, name, op, default=None):
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
-    """Max over windows of (N, C, L) or (C, L) input (max_pool2d on a unit height)."""
+    """Max over windows of (N, C, L) or (C, L) input (max_pool2d on a unit height).
+
+    Args:
+        input: the input, shape (N, C, L) or (C, L).
+        kernel_size: the window's size.
+        stride: the window's step (None: kernel_size).
+        padding: -inf added on both sides (at most half the kernel).
+        dilation: the spacing between window elements.
+        ceil_mode: round the output size up (a last, partial window) instead of down.
+        return_indices: also return the indices of the maxima.
+
+    Returns:
+        Tensor, or (Tensor, indices) with return_indices.
+    """
     op = "max_pool1d"
     if input.ndim not in (2, 3) or 0 in tuple(input.shape[-2:]):
         raise RuntimeError(
@@ -842,7 +948,20 @@ def _avg_pool(input, geom, ceil_mode, count_include_pad, divisor_override):
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
     """Mean over kh x kw windows of (N, C, H, W) or (C, H, W) input (zero padding counted
-    unless count_include_pad=False; divisor_override replaces the count)."""
+    unless count_include_pad=False; divisor_override replaces the count).
+
+    Args:
+        input: the input, shape (N, C, H, W) or (C, H, W).
+        kernel_size: the window's size, an int or a pair.
+        stride: the window's step, an int or a pair (None: kernel_size).
+        padding: zeros added on both sides, an int or a pair.
+        ceil_mode: round the output size up (a last, partial window) instead of down.
+        count_include_pad: count the padding zeros in each window's divisor.
+        divisor_override: divide every window's sum by this instead.
+
+    Returns:
+        Tensor.
+    """
     op = "avg_pool2d"
     kernel = _pool_tuple(kernel_size, "kernel_size", op)
     stride = _pool_tuple(stride, "stride", op, allow_empty=True) or kernel
@@ -875,7 +994,19 @@ def _one_int(value, name, op):
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True):
-    """Mean over windows of (N, C, L) or (C, L) input (avg_pool2d on a unit height)."""
+    """Mean over windows of (N, C, L) or (C, L) input (avg_pool2d on a unit height).
+
+    Args:
+        input: the input, shape (N, C, L) or (C, L).
+        kernel_size: the window's size.
+        stride: the window's step (None: kernel_size).
+        padding: zeros added on both sides.
+        ceil_mode: round the output size up (a last, partial window) instead of down.
+        count_include_pad: count the padding zeros in each window's divisor.
+
+    Returns:
+        Tensor.
+    """
     op = "avg_pool1d"
     _check_1d_dims(input, op)
     k = _one_int(kernel_size, "kernel_size", op)
@@ -957,7 +1088,15 @@ def _check_adaptive(input, out, op, colon):
 
 def adaptive_avg_pool2d(input, output_size):
     """Averages over PyTorch's adaptive windows, to an (OH, OW) output; None keeps an
-    input size. A 1x1 output is a mean (MeanBackward1, as PyTorch)."""
+    input size. A 1x1 output is a mean (MeanBackward1, as PyTorch).
+
+    Args:
+        input: the input, shape (N, C, H, W) or (C, H, W).
+        output_size: (OH, OW), or one int for both; None in it keeps that input size.
+
+    Returns:
+        Tensor: shape (N, C, OH, OW) (no N for a 3-D input).
+    """
     op = "adaptive_avg_pool2d"
     if input.ndim not in (3, 4):
         raise RuntimeError(f"{op}(): Expected 3D or 4D tensor, but got {list(input.shape)}")
@@ -1063,7 +1202,16 @@ class _IndexGather(Node):
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max over PyTorch's adaptive windows, to an (OH, OW) output; with return_indices also
-    the flat index of each max in its (H, W) plane."""
+    the flat index of each max in its (H, W) plane.
+
+    Args:
+        input: the input, shape (N, C, H, W) or (C, H, W).
+        output_size: (OH, OW), or one int for both; None in it keeps that input size.
+        return_indices: also return the indices of the maxima.
+
+    Returns:
+        Tensor, or (Tensor, indices) with return_indices.
+    """
     op = "adaptive_max_pool2d"
     if input.ndim not in (3, 4):
         raise RuntimeError(f"{op}(): Expected 3D or 4D tensor, but got: {list(input.shape)}")

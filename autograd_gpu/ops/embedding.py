@@ -103,7 +103,28 @@ def embedding_renorm_(weight, indices, max_norm, norm_type):
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
-    """As torch.nn.functional.embedding: weight[input], for an integer input of any shape."""
+    """As torch.nn.functional.embedding: weight[input], for an integer input of any shape.
+
+    Args:
+        input: the indices, an integer tensor (or array) of any shape.
+        weight: the embedding matrix, shape (num_embeddings, embedding_dim).
+        padding_idx: the row (negative: from the end) whose gradient stays 0.
+        max_norm: rows looked up with a larger norm are rescaled to it, in place in weight.
+        norm_type: the p of the p-norm max_norm compares against.
+        scale_grad_by_freq: scale each row's gradient by 1 / its count in the batch.
+        sparse: must be False (sparse gradients are not supported here; True raises).
+
+    Returns:
+        Tensor: shape ``input.shape + (embedding_dim,)``.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> import autograd_gpu.nn.functional as F
+        >>> weight = torch.tensor([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]])
+        >>> F.embedding(torch.tensor([2, 0]), weight)
+        tensor([[2., 2.],
+                [0., 0.]])
+    """
     if sparse:
         raise NotImplementedError("embedding: sparse gradients are not supported (sparse=False)")
     indices = input._data if isinstance(input, Tensor) else array_module(weight._data).asarray(input)
@@ -119,7 +140,23 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
 
 def one_hot(tensor, num_classes=-1):
     """As torch.nn.functional.one_hot: an int64 tensor of shape input.shape + (num_classes,),
-    1 at each value's place; num_classes=-1 takes the largest value plus one."""
+    1 at each value's place; num_classes=-1 takes the largest value plus one.
+
+    Args:
+        tensor: the class values, an int64 tensor of any shape (each in [0, num_classes)).
+        num_classes: the number of classes (-1: inferred as above).
+
+    Returns:
+        Tensor: int64, shape ``tensor.shape + (num_classes,)``.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> import autograd_gpu.nn.functional as F
+        >>> F.one_hot(torch.tensor([0, 2, 1]))
+        tensor([[1, 0, 0],
+                [0, 0, 1],
+                [0, 1, 0]])
+    """
     idx = tensor._data
     if idx.dtype != np.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")

@@ -506,6 +506,12 @@ def mse_loss(input, target, reduction="mean"):
 
     Returns:
         Tensor.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> import autograd_gpu.nn.functional as F
+        >>> F.mse_loss(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 4.0]))
+        tensor(2.)
     """
     _check_reduction(reduction, "mse_loss")
     _warn_shapes(input, target, "mse_loss")
@@ -619,6 +625,18 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
     Returns:
         Tensor.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> import autograd_gpu.nn.functional as F
+        >>> logits = torch.tensor([[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]], requires_grad=True)
+        >>> loss = F.cross_entropy(logits, torch.tensor([0, 2]))
+        >>> loss
+        tensor(0.6691, grad_fn=<NllLossBackward0>)
+        >>> loss.backward()
+        >>> logits.grad
+        tensor([[-0.1065,  0.0533,  0.0533],
+                [ 0.1667,  0.1667, -0.3333]])
     """
     _check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
@@ -789,7 +807,20 @@ def _xlogy(x, y):
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """Pointwise target (log target - input), input holding log-probabilities;
-    'batchmean' divides the sum by the batch size (the KL divergence proper)."""
+    'batchmean' divides the sum by the batch size (the KL divergence proper).
+
+    Args:
+        input: log-probabilities.
+        target: probabilities (log-probabilities with log_target), input's shape.
+        size_average: deprecated form of reduction, as in PyTorch.
+        reduce: deprecated form of reduction, as in PyTorch.
+        reduction: ``'batchmean'``, ``'mean'`` (with PyTorch's warning), ``'sum'`` or
+            ``'none'``.
+        log_target: target holds log-probabilities.
+
+    Returns:
+        Tensor: 0-d, or one loss per element with reduction='none'.
+    """
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction(size_average, reduce, reduction)
     elif reduction == "mean":
@@ -812,7 +843,20 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
                         reduction="mean"):
-    """max(0, -y (x1 - x2) + margin)."""
+    """max(0, -y (x1 - x2) + margin).
+
+    Args:
+        input1: the first scores.
+        input2: the second scores, input1's shape.
+        target: 1 where input1 should rank higher, -1 where input2 should.
+        margin: the margin.
+        size_average: deprecated form of reduction, as in PyTorch.
+        reduce: deprecated form of reduction, as in PyTorch.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Returns:
+        Tensor: 0-d, or one loss per element with reduction='none'.
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _valid_reduction(reduction)
     if not (input1.ndim == input2.ndim == target.ndim):
@@ -824,7 +868,19 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
                          reduction="mean"):
-    """x where y == 1, max(0, margin - x) where y == -1."""
+    """x where y == 1, max(0, margin - x) where y == -1.
+
+    Args:
+        input: the input (distances, say).
+        target: 1 or -1, input's shape.
+        margin: the margin.
+        size_average: deprecated form of reduction, as in PyTorch.
+        reduce: deprecated form of reduction, as in PyTorch.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Returns:
+        Tensor: 0-d, or one loss per element with reduction='none'.
+    """
     from .elementwise import where
 
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -837,7 +893,20 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
 
 def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
                           reduction="mean"):
-    """1 - cos(x1, x2) where y == 1, max(0, cos(x1, x2) - margin) where y == -1."""
+    """1 - cos(x1, x2) where y == 1, max(0, cos(x1, x2) - margin) where y == -1.
+
+    Args:
+        input1: the first vectors, (N, D) or (D,).
+        input2: the second vectors, input1's shape.
+        target: 1 or -1 per pair, (N,) or 0-d.
+        margin: the margin, in [-1, 1].
+        size_average: deprecated form of reduction, as in PyTorch.
+        reduce: deprecated form of reduction, as in PyTorch.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Returns:
+        Tensor: 0-d, or one loss per sample with reduction='none'.
+    """
     from .elementwise import sqrt, where
 
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -868,7 +937,21 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
                      reduce=None, reduction="mean"):
     """exp(x) - y x (log_input), else x - y log(x + eps); `full` adds Stirling's term
-    y log y - y + log(2 pi y) / 2 where y > 1."""
+    y log y - y + log(2 pi y) / 2 where y > 1.
+
+    Args:
+        input: the predicted rates (their logs with log_input).
+        target: the observed counts, input's shape.
+        log_input: input holds log-rates.
+        full: add Stirling's approximation of log(target!).
+        size_average: deprecated form of reduction, as in PyTorch.
+        eps: added to input inside the log when log_input is False.
+        reduce: deprecated form of reduction, as in PyTorch.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Returns:
+        Tensor: 0-d, or one loss per element with reduction='none'.
+    """
     from .elementwise import where
 
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -887,7 +970,20 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
 
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
     """(log(max(var, eps)) + (x - y)^2 / max(var, eps)) / 2 (+ log(2 pi) / 2 with `full`);
-    the clamp does not stop var's gradient, as in PyTorch."""
+    the clamp does not stop var's gradient, as in PyTorch.
+
+    Args:
+        input: the predicted means.
+        target: the observations, input's shape.
+        var: the predicted variances (non-negative): input's shape, one dimension of size 1,
+            input's shape less the last dimension, or a number.
+        full: add the constant log(2 pi) / 2.
+        eps: the least variance used.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Returns:
+        Tensor: 0-d, or one loss per element with reduction='none'.
+    """
     from .nn_functional import ClampedClone
     from .shape import unsqueeze
 
@@ -915,7 +1011,19 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
                                 reduction="mean"):
-    """-(y log sigmoid(x) + (1 - y) log sigmoid(-x)), averaged over the classes (last dim)."""
+    """-(y log sigmoid(x) + (1 - y) log sigmoid(-x)), averaged over the classes (last dim).
+
+    Args:
+        input: the logits, (N, C) or (C,).
+        target: 0 or 1 per class, input's shape.
+        weight: an optional weight per class (broadcast).
+        size_average: deprecated form of reduction, as in PyTorch.
+        reduce: deprecated form of reduction, as in PyTorch.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Returns:
+        Tensor: 0-d, or one loss per sample with reduction='none'.
+    """
     from .nn_functional import log_sigmoid
 
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -932,7 +1040,23 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
                         size_average=None, reduce=None, reduction="mean"):
     """max(0, d(a, p) - d(a, n) + margin), d the pairwise p-distance; `swap` takes
-    min(d(a, n), d(p, n))."""
+    min(d(a, n), d(p, n)).
+
+    Args:
+        anchor: the anchors, (N, D) or (D,).
+        positive: the positive examples, anchor's shape.
+        negative: the negative examples, anchor's shape.
+        margin: the margin.
+        p: the order of the distance's norm.
+        eps: added to the differences (as pairwise_distance).
+        swap: use the smaller of d(a, n) and d(p, n).
+        size_average: deprecated form of reduction, as in PyTorch.
+        reduce: deprecated form of reduction, as in PyTorch.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Returns:
+        Tensor: 0-d, or one loss per sample with reduction='none'.
+    """
     from .nn_functional import pairwise_distance
     from .elementwise import minimum
 
@@ -952,7 +1076,21 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
 
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
                       reduce=None, reduction="mean"):
-    """sum over j != y of max(0, margin - x[y] + x[j])^p (times weight[y]), over C classes."""
+    """sum over j != y of max(0, margin - x[y] + x[j])^p (times weight[y]), over C classes.
+
+    Args:
+        input: the scores, (N, C) or (C,).
+        target: the class index of each sample, (N,) (or one for a (C,) input).
+        p: 1 or 2.
+        margin: the margin.
+        weight: an optional (C,) weight per class.
+        size_average: deprecated form of reduction, as in PyTorch.
+        reduce: deprecated form of reduction, as in PyTorch.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Returns:
+        Tensor: 0-d, or one loss per sample with reduction='none'.
+    """
     from .shape import unsqueeze
 
     reduction = _legacy_reduction(size_average, reduce, reduction)

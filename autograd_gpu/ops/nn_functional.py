@@ -417,6 +417,7 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     Args:
         input: the input tensor.
         dim: the dimension that sums to 1.
+        _stacklevel: accepted for PyTorch's signature; unused.
         dtype: cast the input to this dtype first.
 
     Returns:
@@ -520,7 +521,17 @@ _ALPHA_DROP = 1.7580993408473766  # -SELU's scale * alpha: its saturation value
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False):
-    """Zeroes whole channels of (N, C, L) or (C, L) input with probability p."""
+    """Zeroes whole channels of (N, C, L) or (C, L) input with probability p.
+
+    Args:
+        input: the input tensor.
+        p: the probability that a channel is zeroed.
+        training: apply dropout (False returns input).
+        inplace: write the result into input (PyTorch's in-place rules apply).
+
+    Returns:
+        Tensor: the kept channels scaled by 1 / (1 - p).
+    """
     _check_p(p)
     if input.ndim not in (2, 3):
         raise RuntimeError(
@@ -531,7 +542,17 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
-    """Zeroes whole channels of (N, C, H, W) or (C, H, W) input with probability p."""
+    """Zeroes whole channels of (N, C, H, W) or (C, H, W) input with probability p.
+
+    Args:
+        input: the input tensor.
+        p: the probability that a channel is zeroed.
+        training: apply dropout (False returns input).
+        inplace: write the result into input (PyTorch's in-place rules apply).
+
+    Returns:
+        Tensor: the kept channels scaled by 1 / (1 - p).
+    """
     import warnings
 
     _check_p(p)
@@ -557,7 +578,17 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False):
-    """Zeroes whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability p."""
+    """Zeroes whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability p.
+
+    Args:
+        input: the input tensor.
+        p: the probability that a channel is zeroed.
+        training: apply dropout (False returns input).
+        inplace: write the result into input (PyTorch's in-place rules apply).
+
+    Returns:
+        Tensor: the kept channels scaled by 1 / (1 - p).
+    """
     import warnings
 
     _check_p(p)
@@ -576,7 +607,17 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
 
 def alpha_dropout(input, p=0.5, training=False, inplace=False):
     """Dropout for SELU networks: dropped values go to SELU's saturation value and the
-    result is rescaled to keep the input's mean and variance."""
+    result is rescaled to keep the input's mean and variance.
+
+    Args:
+        input: the input tensor.
+        p: the drop probability.
+        training: apply dropout (False returns input).
+        inplace: write the result into input (PyTorch's in-place rules apply).
+
+    Returns:
+        Tensor.
+    """
     _check_p(p)
     return _dropout_with(input, p, training, inplace, tuple(input.shape), True)
 
@@ -677,7 +718,25 @@ def _pad_index(n, lo, hi, mode):
 def pad(input, pad, mode="constant", value=None):
     """Pads the last len(pad) // 2 dimensions: pad = (last_lo, last_hi, 2nd_last_lo, ...),
     as PyTorch. Negative pads crop. reflect, replicate and circular pad 1 to 3 dimensions of
-    a (batched) input."""
+    a (batched) input.
+
+    Args:
+        input: the input tensor.
+        pad: the pads, an even number of ints, the last dimension's (before, after) first.
+        mode: ``'constant'``, ``'reflect'``, ``'replicate'`` or ``'circular'``.
+        value: the fill value of constant padding (None: 0).
+
+    Returns:
+        Tensor.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> import autograd_gpu.nn.functional as F
+        >>> F.pad(torch.tensor([[1, 2]]), (1, 2))
+        tensor([[0, 1, 2, 0, 0]])
+        >>> F.pad(torch.tensor([[1.0, 2.0, 3.0]]), (2, 0), mode="reflect")
+        tensor([[3., 2., 1., 2., 3.]])
+    """
     pads = tuple(int(p) for p in pad)
     if len(pads) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
@@ -805,7 +864,33 @@ def _linear_taps(n_in, n_out, scale, align_corners, dtype):
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
-    """Up- or down-samples the spatial dimensions of (N, C, d1, ..., dK) input, K = 1..3."""
+    """Up- or down-samples the spatial dimensions of (N, C, d1, ..., dK) input, K = 1..3.
+
+    Args:
+        input: the input, shape (N, C, d1, ..., dK).
+        size: the output's spatial size, an int or K ints (or give scale_factor).
+        scale_factor: the multiplier of the spatial sizes, a number or K of them.
+        mode: ``'nearest'``, ``'nearest-exact'``, ``'linear'`` (K = 1), ``'bilinear'``
+            (K = 2) or ``'trilinear'`` (K = 3); ``'bicubic'`` and ``'area'`` raise
+            NotImplementedError here.
+        align_corners: for the linear modes, align the corner pixels' centres of input and
+            output (None: False); not allowed with the nearest modes.
+        recompute_scale_factor: compute the sampling from the output size instead of
+            scale_factor.
+        antialias: must be False (True raises NotImplementedError).
+
+    Returns:
+        Tensor: shape (N, C, o1, ..., oK).
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> import autograd_gpu.nn.functional as F
+        >>> x = torch.tensor([[[1.0, 2.0]]])
+        >>> F.interpolate(x, scale_factor=2)
+        tensor([[[1., 1., 2., 2.]]])
+        >>> F.interpolate(x, size=4, mode="linear", align_corners=True)
+        tensor([[[1.0000, 1.3333, 1.6667, 2.0000]]])
+    """
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
             raise ValueError(
@@ -919,7 +1004,24 @@ def _broadcast_check(a, b):
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
-    """input / max(||input||_p over dim, eps)."""
+    """input / max(||input||_p over dim, eps).
+
+    Args:
+        input: the input tensor.
+        p: the order of the norm.
+        dim: the dimension normalized (an int or a tuple).
+        eps: the least norm divided by.
+        out: a tensor to write the result into (and return).
+
+    Returns:
+        Tensor: of input's shape.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> import autograd_gpu.nn.functional as F
+        >>> F.normalize(torch.tensor([[3.0, 4.0]]))
+        tensor([[0.6000, 0.8000]])
+    """
     denom = norm(input, p, dim, keepdim=True).clamp(min=eps).expand_as(input)
     result = input / denom
     if out is not None:
@@ -930,7 +1032,17 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps)) over dim (PyTorch's order: each
-    tensor divided by its norm first)."""
+    tensor divided by its norm first).
+
+    Args:
+        x1: the first tensor.
+        x2: the second tensor, broadcast with x1.
+        dim: the dimension of the vectors.
+        eps: the least norm divided by.
+
+    Returns:
+        Tensor: the broadcast shape less dim.
+    """
     shape = _broadcast_check(x1, x2)
     if tuple(x1.shape) != shape:
         x1 = x1.expand(shape)
@@ -942,7 +1054,18 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
-    """||x1 - x2 + eps||_p over the last dimension."""
+    """||x1 - x2 + eps||_p over the last dimension.
+
+    Args:
+        x1: the first tensor, shape (N, D) or (D,).
+        x2: the second tensor, broadcast with x1.
+        p: the order of the norm.
+        eps: added to the difference, so the norm's gradient is finite at 0.
+        keepdim: keep the last dimension with size 1.
+
+    Returns:
+        Tensor: one distance per row.
+    """
     _broadcast_check(x1, x2)
     nd = max(x1.ndim, x2.ndim)
     from ._names import named

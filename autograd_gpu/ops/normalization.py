@@ -141,7 +141,21 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                momentum=0.1, eps=1e-5):
     """As torch.nn.functional.batch_norm: statistics per channel (dim 1) over every other
     dim; in training the batch's (and running_mean/var updated in place, the variance
-    unbiased), otherwise running_mean/var."""
+    unbiased), otherwise running_mean/var.
+
+    Args:
+        input: the input, shape (N, C, ...).
+        running_mean: the (C,) running means (None allowed in training only).
+        running_var: the (C,) running variances (None allowed in training only).
+        weight: an optional (C,) scale (gamma).
+        bias: an optional (C,) shift (beta).
+        training: normalize with the batch's statistics (and update the running ones).
+        momentum: the running statistics move this fraction towards the batch's.
+        eps: added to the variance, for stability.
+
+    Returns:
+        Tensor: of input's shape.
+    """
     shape = tuple(input.shape)
     if len(shape) < 2:
         raise ValueError(f"Expected 2D or more input (got {len(shape)}D input)")
@@ -171,7 +185,24 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    """As torch.nn.functional.layer_norm: statistics over the last len(normalized_shape) dims."""
+    """As torch.nn.functional.layer_norm: statistics over the last len(normalized_shape) dims.
+
+    Args:
+        input: the input, shape (..., *normalized_shape).
+        normalized_shape: the trailing shape normalized over (an int or a sequence).
+        weight: an optional scale of shape normalized_shape.
+        bias: an optional shift of shape normalized_shape.
+        eps: added to the variance, for stability.
+
+    Returns:
+        Tensor: of input's shape.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> import autograd_gpu.nn.functional as F
+        >>> F.layer_norm(torch.tensor([[1.0, 2.0, 3.0]]), (3,))
+        tensor([[-1.2247,  0.0000,  1.2247]])
+    """
     if isinstance(normalized_shape, (int, np.integer)):
         normalized_shape = (int(normalized_shape),)
     normalized_shape = tuple(int(n) for n in normalized_shape)
@@ -196,7 +227,18 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """As torch.nn.functional.group_norm: the channels (dim 1) in num_groups groups, each
-    normalized with its spatial dims, per sample."""
+    normalized with its spatial dims, per sample.
+
+    Args:
+        input: the input, shape (N, C, ...).
+        num_groups: the number of groups (C divisible by it).
+        weight: an optional (C,) scale.
+        bias: an optional (C,) shift.
+        eps: added to the variance, for stability.
+
+    Returns:
+        Tensor: of input's shape.
+    """
     shape = tuple(input.shape)
     if len(shape) < 2:
         raise RuntimeError(
@@ -221,7 +263,22 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
                   use_input_stats=True, momentum=0.1, eps=1e-5):
     """As torch.nn.functional.instance_norm: each (sample, channel) normalized over its
-    spatial dims; running_mean/var (optional) track the batch average of those statistics."""
+    spatial dims; running_mean/var (optional) track the batch average of those statistics.
+
+    Args:
+        input: the input, shape (N, C, ...).
+        running_mean: optional (C,) running means, updated in place when use_input_stats.
+        running_var: optional (C,) running variances, updated in place when use_input_stats.
+        weight: an optional (C,) scale.
+        bias: an optional (C,) shift.
+        use_input_stats: normalize with each instance's statistics (False: the running
+            ones, which must then be given).
+        momentum: the running statistics move this fraction towards the batch's.
+        eps: added to the variance, for stability.
+
+    Returns:
+        Tensor: of input's shape.
+    """
     shape = tuple(input.shape)
     n, c = shape[0], shape[1]
     if use_input_stats and math.prod(shape[2:]) <= 1:
