@@ -19,6 +19,10 @@ class Hardtanh(Module):
         min_val: the lower bound.
         max_val: the upper bound.
         inplace: write the result into input (PyTorch's in-place rules apply).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
     """
     def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
         super().__init__()
@@ -38,6 +42,10 @@ class ReLU6(Hardtanh):
 
     Args:
         inplace: write the result into input (PyTorch's in-place rules apply).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
     """
     def __init__(self, inplace=False):
         super().__init__(0.0, 6.0, inplace)
@@ -60,34 +68,73 @@ class _Simple(Module):
 
 
 class Hardsigmoid(_Simple):
-    """relu6(x + 3) / 6."""
+    """relu6(x + 3) / 6.
+
+    Args:
+        inplace: write the result into input (PyTorch's in-place rules apply).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+    """
     fn = staticmethod(F.hardsigmoid)
 
 
 class Hardswish(_Simple):
-    """x * relu6(x + 3) / 6."""
+    """x * relu6(x + 3) / 6.
+
+    Args:
+        inplace: write the result into input (PyTorch's in-place rules apply).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+    """
     fn = staticmethod(F.hardswish)
 
 
 class Mish(_Simple):
-    """x * tanh(softplus(x))."""
+    """x * tanh(softplus(x)).
+
+    Args:
+        inplace: write the result into input (PyTorch's in-place rules apply).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+    """
     fn = staticmethod(F.mish)
 
 
 class Softsign(Module):
-    """x / (1 + abs(x))."""
+    """x / (1 + abs(x)).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+    """
     def forward(self, input):
         return F.softsign(input)
 
 
 class Tanhshrink(Module):
-    """x - tanh(x)."""
+    """x - tanh(x).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+    """
     def forward(self, input):
         return F.tanhshrink(input)
 
 
 class LogSigmoid(Module):
-    """log(sigmoid(x)), computed stably."""
+    """log(sigmoid(x)), computed stably.
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+    """
     def forward(self, input):
         return F.log_sigmoid(input)
 
@@ -97,6 +144,10 @@ class Softmin(Module):
 
     Args:
         dim: the dimension the result sums to 1 over.
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
     """
     def __init__(self, dim=None):
         super().__init__()
@@ -115,6 +166,10 @@ class CELU(Module):
     Args:
         alpha: the scale of the negative part.
         inplace: write the result into input (PyTorch's in-place rules apply).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
     """
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
@@ -132,6 +187,10 @@ class SELU(Module):
 
     Args:
         inplace: write the result into input (PyTorch's in-place rules apply).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
     """
     def __init__(self, inplace=False):
         super().__init__()
@@ -149,6 +208,10 @@ class Softshrink(Module):
 
     Args:
         lambd: the threshold (>= 0).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
     """
     def __init__(self, lambd=0.5):
         super().__init__()
@@ -162,7 +225,15 @@ class Softshrink(Module):
 
 
 class Hardshrink(Softshrink):
-    """x where abs(x) > lambd, else 0."""
+    """x where abs(x) > lambd, else 0.
+
+    Args:
+        lambd: the threshold (>= 0).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+    """
     def forward(self, input):
         return F.hardshrink(input, self.lambd)
 
@@ -174,6 +245,10 @@ class Threshold(Module):
         threshold: the threshold.
         value: the replacement.
         inplace: write the result into input (PyTorch's in-place rules apply).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
     """
     def __init__(self, threshold, value, inplace=False):
         super().__init__()
@@ -191,6 +266,10 @@ class GLU(Module):
 
     Args:
         dim: the dimension split in two (its size must be even).
+
+    Shape:
+        - Input: ``(*1, M, *2)``, M even and at dim.
+        - Output: ``(*1, M / 2, *2)``.
     """
     def __init__(self, dim=-1):
         super().__init__()
@@ -205,7 +284,18 @@ class GLU(Module):
 
 class PReLU(Module):
     """max(0, x) + weight * min(0, x), with one learnable slope or one per channel (dim 1),
-    initialized to `init`."""
+    initialized to `init`.
+
+    Args:
+        num_parameters: 1 (one slope for all) or C, the size of the input's dim 1.
+        init: the initial value of the slopes.
+        device: the device of the weight.
+        dtype: the dtype of the weight.
+
+    Shape:
+        - Input: ``(*)``, any shape (with num_parameters > 1, dim 1 of size num_parameters).
+        - Output: ``(*)``, the input's shape.
+    """
 
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()

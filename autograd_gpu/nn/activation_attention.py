@@ -29,7 +29,32 @@ class MultiheadAttention(Module):
     """torch.nn.MultiheadAttention: parameters in_proj_weight (3E, E) (or q_proj_weight,
     k_proj_weight, v_proj_weight when kdim/vdim differ from E), in_proj_bias (3E,),
     out_proj (Linear E -> E), bias_k/bias_v (1, 1, E) with add_bias_kv; PyTorch's names and
-    initialization (xavier_uniform_ projections, zero biases), so PyTorch state_dicts load."""
+    initialization (xavier_uniform_ projections, zero biases), so PyTorch state_dicts load.
+
+    Args:
+        embed_dim: E, the features of the query and output.
+        num_heads: the number of heads (embed_dim divisible by it); each has E / num_heads
+            features.
+        dropout: the dropout probability on the attention weights (in training mode).
+        bias: learn in_proj_bias and out_proj's bias.
+        add_bias_kv: learn bias_k and bias_v, appended to the key and value sequences.
+        add_zero_attn: append a zero step to the key and value sequences.
+        kdim: the features of the key (None: embed_dim).
+        vdim: the features of the value (None: embed_dim).
+        batch_first: query, key, value and output are (N, L, E) instead of (L, N, E).
+        device: the device of the parameters.
+        dtype: the dtype of the parameters.
+
+    Shape:
+        - query: (L, N, E), (N, L, E) with batch_first, or (L, E) unbatched.
+        - key: (S, N, kdim), (N, S, kdim) with batch_first, or (S, kdim) unbatched.
+        - value: (S, N, vdim), (N, S, vdim) with batch_first, or (S, vdim) unbatched.
+        - key_padding_mask: (N, S) or (S,), True (or a float added) at keys to ignore.
+        - attn_mask: (L, S) or (N num_heads, L, S), bool (True: not attended) or float.
+        - output: query's shape (with E features).
+        - weights: (N, L, S) (or (L, S) unbatched) averaged over the heads;
+          (N, num_heads, L, S) with average_attn_weights=False; None with need_weights=False.
+    """
 
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
                  add_zero_attn=False, kdim=None, vdim=None, batch_first=False, device=None,
@@ -90,8 +115,23 @@ class MultiheadAttention(Module):
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True,
                 attn_mask=None, average_attn_weights=True, is_causal=False):
-        """Returns (output, weights): output as query's layout ((N, L, E) with batch_first),
-        weights (N, L, S) (per head (N, H, L, S) without averaging) or None."""
+        """Attention of query over key and value.
+
+        Args:
+            query: (L, N, E) ((N, L, E) with batch_first; (L, E) unbatched).
+            key: (S, N, kdim), likewise.
+            value: (S, N, vdim), likewise.
+            key_padding_mask: (N, S), True (bool) or a float added at keys to ignore.
+            need_weights: also return the attention weights.
+            attn_mask: (L, S) or (N num_heads, L, S), True (bool) where not attended, or a
+                float added to the scores.
+            average_attn_weights: average the weights over the heads.
+            is_causal: a hint that attn_mask (then required) is the causal mask.
+
+        Returns:
+            (output, weights): output as query's layout ((N, L, E) with batch_first),
+            weights (N, L, S) (per head (N, H, L, S) without averaging) or None.
+        """
         batched = query.dim() == 3
         key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask",
                                            _none_or_dtype(attn_mask), "attn_mask", query.dtype)

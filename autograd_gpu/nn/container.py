@@ -10,7 +10,12 @@ from .module import Module, Parameter
 
 
 class ModuleDict(Module):
-    """A dict of named submodules."""
+    """A dict of named submodules.
+
+    Args:
+        modules: a mapping of names to modules, or an iterable of (name, module) pairs
+            (None: empty), added in their order.
+    """
 
     def __init__(self, modules=None):
         super().__init__()
@@ -82,7 +87,11 @@ def _describe(p):
 
 
 class ParameterList(Module):
-    """A list of parameters; a plain Tensor appended becomes a Parameter."""
+    """A list of parameters; a plain Tensor appended becomes a Parameter.
+
+    Args:
+        values: an iterable of tensors to start with (None: empty).
+    """
 
     def __init__(self, values=None):
         super().__init__()

@@ -147,7 +147,28 @@ class _Conv(_ConvNd):
 
 
 class Conv1d(_Conv):
-    """1-D convolution over (N, C_in, L): weight (C_out, C_in/groups, k), bias (C_out,)."""
+    """1-D convolution over (N, C_in, L): weight (C_out, C_in/groups, k), bias (C_out,).
+
+    Args:
+        in_channels: C_in, the channels of the input.
+        out_channels: C_out, the channels of the output.
+        kernel_size: the window size (an int or a tuple of 1).
+        stride: the step of the window (an int or a tuple of 1).
+        padding: implicit padding on each side (an int or a tuple of 1), or ``"valid"``
+            (none) or ``"same"`` (the output as long as the input; stride 1 only).
+        dilation: the spacing between kernel elements.
+        groups: split the channels into this many groups, each convolved on its own (in and
+            out channels divisible by it).
+        bias: add a learnable bias of shape (C_out,).
+        padding_mode: ``"zeros"``, ``"reflect"``, ``"replicate"`` or ``"circular"``.
+        device: the device of the parameters.
+        dtype: the dtype of the parameters.
+
+    Shape:
+        - Input: (N, C_in, L_in) or (C_in, L_in).
+        - Output: (N, C_out, L_out) or (C_out, L_out), where
+          L_out = floor((L_in + 2 padding - dilation (kernel_size - 1) - 1) / stride + 1).
+    """
 
     _nd = 1
     _fn = staticmethod(_ops.conv1d)
@@ -159,7 +180,41 @@ class Conv1d(_Conv):
 
 
 class Conv2d(_Conv):
-    """2-D convolution over (N, C_in, H, W): weight (C_out, C_in/groups, kh, kw), bias (C_out,)."""
+    """2-D convolution over (N, C_in, H, W): weight (C_out, C_in/groups, kh, kw), bias (C_out,).
+
+    Args:
+        in_channels: C_in, the channels of the input.
+        out_channels: C_out, the channels of the output.
+        kernel_size: the window size (an int or a tuple of 2).
+        stride: the step of the window (an int or a tuple of 2).
+        padding: implicit padding on each side (an int or a tuple of 2), or ``"valid"``
+            (none) or ``"same"`` (the output as long as the input; stride 1 only).
+        dilation: the spacing between kernel elements.
+        groups: split the channels into this many groups, each convolved on its own (in and
+            out channels divisible by it).
+        bias: add a learnable bias of shape (C_out,).
+        padding_mode: ``"zeros"``, ``"reflect"``, ``"replicate"`` or ``"circular"``.
+        device: the device of the parameters.
+        dtype: the dtype of the parameters.
+
+    Shape:
+        - Input: (N, C_in, H_in, W_in) or (C_in, H_in, W_in).
+        - Output: (N, C_out, H_out, W_out) or (C_out, H_out, W_out), where
+          H_out = floor((H_in + 2 padding[0] - dilation[0] (kernel_size[0] - 1) - 1)
+          / stride[0] + 1), and W_out likewise with the second entries.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> conv = torch.nn.Conv2d(3, 8, kernel_size=3, padding=1)
+        >>> conv
+        Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
+        >>> conv.weight.shape
+        autograd_gpu.Size([8, 3, 3, 3])
+        >>> conv(torch.randn(2, 3, 32, 32)).shape
+        autograd_gpu.Size([2, 8, 32, 32])
+        >>> torch.nn.Conv2d(3, 8, 3, stride=2)(torch.randn(2, 3, 32, 32)).shape
+        autograd_gpu.Size([2, 8, 15, 15])
+    """
 
     _nd = 2
     _fn = staticmethod(_ops.conv2d)
@@ -215,14 +270,59 @@ class _ConvTransposeNd(_ConvNd):
 
 
 class ConvTranspose1d(_ConvTransposeNd):
-    """Transposed 1-D convolution: weight (C_in, C_out/groups, k), bias (C_out,)."""
+    """Transposed 1-D convolution: weight (C_in, C_out/groups, k), bias (C_out,).
+
+    Args:
+        in_channels: C_in, the channels of the input.
+        out_channels: C_out, the channels of the output.
+        kernel_size: the window size (an int or a tuple of 1).
+        stride: the step of the window (an int or a tuple of 1).
+        padding: dilation (kernel_size - 1) - padding zeros are implicitly added to each side
+            of the input (an int or a tuple of 1).
+        output_padding: extra size added to one side of the output (less than stride or
+            dilation); ``forward(input, output_size)`` can choose it instead.
+        groups: split the channels into this many groups, each convolved on its own.
+        bias: add a learnable bias of shape (C_out,).
+        dilation: the spacing between kernel elements.
+        padding_mode: only ``"zeros"`` (anything else raises ValueError).
+        device: the device of the parameters.
+        dtype: the dtype of the parameters.
+
+    Shape:
+        - Input: (N, C_in, L_in) or (C_in, L_in).
+        - Output: (N, C_out, L_out) or (C_out, L_out), where
+          L_out = (L_in - 1) stride - 2 padding + dilation (kernel_size - 1) + output_padding + 1.
+    """
 
     _nd = 1
     _fn = staticmethod(_ops.conv_transpose1d)
 
 
 class ConvTranspose2d(_ConvTransposeNd):
-    """Transposed 2-D convolution: weight (C_in, C_out/groups, kh, kw), bias (C_out,)."""
+    """Transposed 2-D convolution: weight (C_in, C_out/groups, kh, kw), bias (C_out,).
+
+    Args:
+        in_channels: C_in, the channels of the input.
+        out_channels: C_out, the channels of the output.
+        kernel_size: the window size (an int or a tuple of 2).
+        stride: the step of the window (an int or a tuple of 2).
+        padding: dilation (kernel_size - 1) - padding zeros are implicitly added to each side
+            of the input (an int or a tuple of 2).
+        output_padding: extra size added to one side of the output (less than stride or
+            dilation); ``forward(input, output_size)`` can choose it instead.
+        groups: split the channels into this many groups, each convolved on its own.
+        bias: add a learnable bias of shape (C_out,).
+        dilation: the spacing between kernel elements.
+        padding_mode: only ``"zeros"`` (anything else raises ValueError).
+        device: the device of the parameters.
+        dtype: the dtype of the parameters.
+
+    Shape:
+        - Input: (N, C_in, H_in, W_in) or (C_in, H_in, W_in).
+        - Output: (N, C_out, H_out, W_out) or (C_out, H_out, W_out), where
+          H_out = (H_in - 1) stride[0] - 2 padding[0] + dilation[0] (kernel_size[0] - 1)
+          + output_padding[0] + 1, and W_out likewise with the second entries.
+    """
 
     _nd = 2
     _fn = staticmethod(_ops.conv_transpose2d)

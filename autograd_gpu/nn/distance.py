@@ -9,6 +9,10 @@ class CosineSimilarity(Module):
     Args:
         dim: the dimension of the vectors.
         eps: the lower bound of each norm.
+
+    Shape:
+        - Input1, Input2: ``(*1, D, *2)``, broadcastable to each other, D at dim.
+        - Output: ``(*1, *2)``.
     """
     def __init__(self, dim=1, eps=1e-8):
         super().__init__()
@@ -25,6 +29,10 @@ class PairwiseDistance(Module):
         p: the norm's order.
         eps: added to the difference.
         keepdim: keep the reduced dimension.
+
+    Shape:
+        - Input1, Input2: (N, D) or (D,), broadcastable to each other.
+        - Output: (N,) or () ((N, 1) or (1,) with keepdim).
     """
     def __init__(self, p=2.0, eps=1e-6, keepdim=False):
         super().__init__()

@@ -18,33 +18,79 @@ class _DropoutNd(Module):
 
 class Dropout1d(_DropoutNd):
     """Zeros whole channels of (N, C, L) input with probability p in training, scaling the rest
-    by 1/(1-p)."""
+    by 1/(1-p).
+
+    Args:
+        p: the probability of a channel to be zeroed (in [0, 1]).
+        inplace: in training mode, write the result into input.
+
+    Shape:
+        - Input: (N, C, L) or (C, L).
+        - Output: the input's shape.
+    """
     def forward(self, input):
         return F.dropout1d(input, self.p, self.training, self.inplace)
 
 
 class Dropout2d(_DropoutNd):
     """Zeros whole channels of (N, C, H, W) input with probability p in training, scaling the
-    rest by 1/(1-p)."""
+    rest by 1/(1-p).
+
+    Args:
+        p: the probability of a channel to be zeroed (in [0, 1]).
+        inplace: in training mode, write the result into input.
+
+    Shape:
+        - Input: (N, C, H, W) or (C, H, W) (a 3-D input warns and is read as (N, C, L), as
+          PyTorch's).
+        - Output: the input's shape.
+    """
     def forward(self, input):
         return F.dropout2d(input, self.p, self.training, self.inplace)
 
 
 class Dropout3d(_DropoutNd):
     """Zeros whole channels of (N, C, D, H, W) input with probability p in training, scaling the
-    rest by 1/(1-p)."""
+    rest by 1/(1-p).
+
+    Args:
+        p: the probability of a channel to be zeroed (in [0, 1]).
+        inplace: in training mode, write the result into input.
+
+    Shape:
+        - Input: (N, C, D, H, W) or (C, D, H, W).
+        - Output: the input's shape.
+    """
     def forward(self, input):
         return F.dropout3d(input, self.p, self.training, self.inplace)
 
 
 class AlphaDropout(_DropoutNd):
     """Dropout for SELU networks: dropped values are set to SELU's saturation value and the
-    result is rescaled so mean and variance stay."""
+    result is rescaled so mean and variance stay.
+
+    Args:
+        p: the probability of an element to be dropped (in [0, 1]).
+        inplace: accepted for PyTorch's signature; the result is a new tensor.
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+    """
     def forward(self, input):
         return F.alpha_dropout(input, self.p, self.training)
 
 
 class FeatureAlphaDropout(_DropoutNd):
-    """Alpha dropout of whole channels."""
+    """Alpha dropout of whole channels (dim 1 of ``(N, C, *)`` input).
+
+    Args:
+        p: the probability of a channel to be dropped (in [0, 1]).
+        inplace: accepted for PyTorch's signature; the result is a new tensor.
+
+    Shape:
+        - Input: ``(N, C, *)`` or ``(C, *)``.
+        - Output: the input's shape.
+    """
     def forward(self, input):
         return F.feature_alpha_dropout(input, self.p, self.training)

@@ -8,7 +8,11 @@ class Unflatten(Module):
 
     Args:
         dim: the dimension to split.
-        unflattened_size: the shape it becomes.
+        unflattened_size: the shape it becomes (its product the size of dim).
+
+    Shape:
+        - Input: ``(*, S_dim, *)``.
+        - Output: ``(*, U_1, ..., U_n, *)``, U = unflattened_size.
     """
     def __init__(self, dim, unflattened_size):
         super().__init__()

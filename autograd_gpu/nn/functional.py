@@ -43,7 +43,7 @@ nll_loss = _loss.nll_loss
 
 
 class Linear(Node):
-    """y = x W^T + b in one node (x of shape (*, in_features))."""
+    """y = x W^T + b in one node (x of shape ``(*, in_features)``)."""
 
     name = "AddmmBackward0"
 
@@ -110,7 +110,18 @@ class Dropout(Node):
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zeroes each element with probability p and scales the rest by 1 / (1 - p) in
     training; the identity otherwise. The mask comes from the device's generator
-    (seeded by ``manual_seed``)."""
+    (seeded by ``manual_seed``).
+
+    Args:
+        input: the input tensor.
+        p: the probability of an element to be zeroed, in [0, 1].
+        training: apply dropout (False: return input unchanged).
+        inplace: copy the result into input (without recording it in the graph) and
+            return input.
+
+    Returns:
+        Tensor: of input's shape (input itself when not training, p is 0 or inplace).
+    """
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
@@ -133,10 +144,11 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     Args:
         input: the input tensor.
         dim: the dimension that sums to 1.
+        _stacklevel: ignored (PyTorch's warning stack level).
         dtype: cast the input to this dtype first.
 
     Returns:
-        Tensor.
+        Tensor: of input's shape, nonnegative, summing to 1 along dim.
     """
     return _softmax(input, dim, dtype)
 
@@ -147,10 +159,11 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     Args:
         input: the input tensor.
         dim: the dimension normalized over.
+        _stacklevel: ignored (PyTorch's warning stack level).
         dtype: cast the input to this dtype first.
 
     Returns:
-        Tensor.
+        Tensor: of input's shape, the log-probabilities along dim.
     """
     return _log_softmax(input, dim, dtype)
 
@@ -164,7 +177,7 @@ def flatten(input, start_dim=0, end_dim=-1):
         end_dim: the last one.
 
     Returns:
-        Tensor.
+        Tensor: input with dims start_dim .. end_dim merged into one.
     """
     return _flatten(input, start_dim, end_dim)
 
@@ -254,11 +267,23 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                                  is_causal=False, scale=None, enable_gqa=False):
     """softmax(Q K^T * scale + mask) V over the last two dims (..., L, E) x (..., S, E).
 
-    attn_mask: bool (True = may attend) or float (added to the scores), broadcastable to
-    (..., L, S); is_causal: query i attends keys j <= i (top-left aligned, as PyTorch; not
-    with an attn_mask); scale: 1/sqrt(E) by default; dropout_p: dropout on the
-    weights (always applied when > 0, as PyTorch's function, which has no training flag);
-    enable_gqa: key/value heads (dim -3) are repeated to the query's number of heads."""
+    Args:
+        query: (..., L, E).
+        key: (..., S, E).
+        value: (..., S, Ev).
+        attn_mask: bool (True = may attend) or float (added to the scores), broadcastable
+            to (..., L, S).
+        dropout_p: dropout on the weights (always applied when > 0, as PyTorch's function,
+            which has no training flag).
+        is_causal: query i attends keys j <= i (top-left aligned, as PyTorch; not with an
+            attn_mask).
+        scale: the factor of the scores (None: 1/sqrt(E)).
+        enable_gqa: key/value heads (dim -3) are repeated to the query's number of heads.
+
+    Returns:
+        Tensor: (..., L, Ev), the weighted sums of the values. A query row whose keys are
+        all masked gives 0.
+    """
     _check_sdpa(query, key, value, attn_mask)
     n_q, n_k = query.shape[-2], key.shape[-2]
     scale = 1.0 / _math.sqrt(query.shape[-1]) if scale is None else float(scale)
@@ -375,7 +400,40 @@ def multi_head_attention_forward(
     """torch.nn.functional.multi_head_attention_forward: query (L, N, E), key (S, N, kdim),
     value (S, N, vdim) (or unbatched (L, E), ...). Returns (output (L, N, E), weights (N, L,
     S) averaged over heads, (N, H, L, S) if not average_attn_weights, or None when not
-    need_weights)."""
+    need_weights).
+
+    Args:
+        query: (L, N, E) or (L, E).
+        key: (S, N, kdim) or (S, kdim).
+        value: (S, N, vdim) or (S, vdim).
+        embed_dim_to_check: E, checked against query's last dim.
+        num_heads: H, the number of heads (E divisible by it).
+        in_proj_weight: the packed (3E, E) q, k, v projection (without
+            use_separate_proj_weight).
+        in_proj_bias: the packed (3E,) projection bias, or None.
+        bias_k: (1, 1, E) appended to the projected keys, or None.
+        bias_v: (1, 1, E) appended to the projected values, or None.
+        add_zero_attn: append a zero key and value step.
+        dropout_p: dropout on the attention weights (in training).
+        out_proj_weight: the (E, E) output projection.
+        out_proj_bias: its (E,) bias, or None.
+        training: apply dropout.
+        key_padding_mask: (N, S), True (bool) or a float added at keys to ignore.
+        need_weights: also return the attention weights.
+        attn_mask: (L, S) or (N H, L, S), True (bool) where not attended, or float added.
+        use_separate_proj_weight: project with q_proj_weight, k_proj_weight and
+            v_proj_weight instead of in_proj_weight.
+        q_proj_weight: (E, E).
+        k_proj_weight: (E, kdim).
+        v_proj_weight: (E, vdim).
+        static_k: (N H, S, E / H) keys used as they are instead of projecting key.
+        static_v: (N H, S, E / H) values used as they are instead of projecting value.
+        average_attn_weights: average the returned weights over the heads.
+        is_causal: a hint that attn_mask (then required) is the causal mask.
+
+    Returns:
+        tuple: (output, weights) as above.
+    """
     batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
     if not batched:
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)

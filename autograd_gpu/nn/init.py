@@ -237,7 +237,16 @@ def _draw_normal(tensor, shape, generator):
 
 def orthogonal_(tensor, gain=1, generator=None):
     """A (semi-)orthogonal matrix (the Q of a QR decomposition of a normal matrix, signs
-    fixed by R's diagonal) over the tensor seen as (size(0), -1), times `gain`."""
+    fixed by R's diagonal) over the tensor seen as (size(0), -1), times `gain`.
+
+    Args:
+        tensor: the tensor to fill (at least 2-D).
+        gain: the scale factor.
+        generator: the Generator to draw from (None: the device's global one).
+
+    Returns:
+        Tensor: tensor
+    """
     if tensor.dim() < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0:
@@ -257,7 +266,19 @@ def orthogonal_(tensor, gain=1, generator=None):
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     """Normal(mean, std) restricted to [a, b], by the inverse CDF of a uniform draw
-    between the CDF's values at a and b (as PyTorch), then clamped to [a, b]."""
+    between the CDF's values at a and b (as PyTorch), then clamped to [a, b].
+
+    Args:
+        tensor: the tensor to fill.
+        mean: the mean of the normal distribution.
+        std: its standard deviation.
+        a: the lower bound.
+        b: the upper bound.
+        generator: the Generator to draw from (None: the device's global one).
+
+    Returns:
+        Tensor: tensor
+    """
     import warnings
 
     from ..ops.elementwise import erfinv
@@ -282,7 +303,17 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
 
 def sparse_(tensor, sparsity, std=0.01, generator=None):
     """A 2-D tensor drawn from Normal(0, std) with, in each column, ceil(sparsity * rows)
-    entries (at random rows) set to zero."""
+    entries (at random rows) set to zero.
+
+    Args:
+        tensor: the 2-D tensor to fill.
+        sparsity: the fraction of each column set to zero.
+        std: the standard deviation of the nonzero entries.
+        generator: the Generator to draw from (None: the device's global one).
+
+    Returns:
+        Tensor: tensor
+    """
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
@@ -302,7 +333,15 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
 
 def dirac_(tensor, groups=1):
     """Conv weights (3-, 4- or 5-D) that pass their input through: per group, output
-    channel d takes input channel d at the kernel's centre."""
+    channel d takes input channel d at the kernel's centre.
+
+    Args:
+        tensor: the 3-, 4- or 5-D tensor to fill, (C_out, C_in, *kernel).
+        groups: the number of groups (C_out divisible by it), each its own identity.
+
+    Returns:
+        Tensor: tensor
+    """
     if tensor.dim() not in (3, 4, 5):
         raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
     sizes = tuple(tensor.shape)

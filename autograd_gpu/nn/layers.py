@@ -13,6 +13,10 @@ class Identity(Module):
     Args:
         args: ignored.
         kwargs: ignored.
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input itself.
     """
     def __init__(self, *args, **kwargs):
         super().__init__()
@@ -25,6 +29,17 @@ class Linear(Module):
     """y = x W^T + b, with W of shape (out_features, in_features). PyTorch's default
     initialization: W ~ U(-1/sqrt(in), 1/sqrt(in)) (kaiming_uniform_ with a = sqrt(5)),
     b ~ U(-1/sqrt(in), 1/sqrt(in)).
+
+    Args:
+        in_features: H_in, the size of each input's last dim.
+        out_features: H_out, the size of each output's last dim.
+        bias: learn an additive bias b of shape (out_features,).
+        device: the device of the parameters.
+        dtype: the dtype of the parameters.
+
+    Shape:
+        - Input: ``(*, H_in)``, any number of leading dims.
+        - Output: ``(*, H_out)``, the same leading dims.
 
     Examples:
         >>> import autograd_gpu as torch
@@ -64,7 +79,12 @@ class ReLU(Module):
     """max(x, 0).
 
     Args:
-        inplace: write the result into input (PyTorch's in-place rules apply).
+        inplace: accepted for PyTorch's signature; the result is a new tensor (input is
+            not written to).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
     """
     def __init__(self, inplace=False):
         super().__init__()
@@ -82,7 +102,12 @@ class LeakyReLU(Module):
 
     Args:
         negative_slope: the slope below 0.
-        inplace: write the result into input (PyTorch's in-place rules apply).
+        inplace: accepted for PyTorch's signature; the result is a new tensor (input is
+            not written to).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
     """
     def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
@@ -97,13 +122,23 @@ class LeakyReLU(Module):
 
 
 class Sigmoid(Module):
-    """1 / (1 + exp(-x)), stable at any input."""
+    """1 / (1 + exp(-x)), stable at any input.
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+    """
     def forward(self, input):
         return F.sigmoid(input)
 
 
 class Tanh(Module):
-    """tanh(x)."""
+    """tanh(x).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+    """
     def forward(self, input):
         return F.tanh(input)
 
@@ -113,6 +148,10 @@ class GELU(Module):
 
     Args:
         approximate: ``"none"`` (erf) or ``"tanh"``.
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
     """
     def __init__(self, approximate="none"):
         super().__init__()
@@ -129,7 +168,12 @@ class SiLU(Module):
     """x * sigmoid(x).
 
     Args:
-        inplace: write the result into input (PyTorch's in-place rules apply).
+        inplace: accepted for PyTorch's signature; the result is a new tensor (input is
+            not written to).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
     """
     def __init__(self, inplace=False):
         super().__init__()
@@ -144,7 +188,12 @@ class ELU(Module):
 
     Args:
         alpha: the scale of the negative part.
-        inplace: write the result into input (PyTorch's in-place rules apply).
+        inplace: accepted for PyTorch's signature; the result is a new tensor (input is
+            not written to).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
     """
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
@@ -163,6 +212,10 @@ class Softplus(Module):
     Args:
         beta: the sharpness.
         threshold: above beta x > threshold the result is x.
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
     """
     def __init__(self, beta=1.0, threshold=20.0):
         super().__init__()
@@ -180,6 +233,10 @@ class Softmax(Module):
 
     Args:
         dim: the dimension that sums to 1.
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
     """
     def __init__(self, dim=None):
         super().__init__()
@@ -197,6 +254,10 @@ class LogSoftmax(Module):
 
     Args:
         dim: the dimension normalized over.
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
     """
     def __init__(self, dim=None):
         super().__init__()
@@ -211,7 +272,16 @@ class LogSoftmax(Module):
 
 class Dropout(Module):
     """Zeroes elements with probability p in training mode (scaling the rest by 1/(1-p));
-    the identity in eval mode."""
+    the identity in eval mode.
+
+    Args:
+        p: the probability of an element to be zeroed (in [0, 1]).
+        inplace: in training mode, write the result into input.
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+    """
 
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
@@ -232,6 +302,10 @@ class Flatten(Module):
     Args:
         start_dim: the first dimension flattened.
         end_dim: the last one.
+
+    Shape:
+        - Input: ``(*, S_start, ..., S_end, *)``.
+        - Output: ``(*, S_start * ... * S_end, *)``.
     """
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()

@@ -10,7 +10,13 @@ from .module import Module, Parameter
 
 
 class UninitializedParameter(Parameter):
-    """A parameter whose shape is not known yet; ``materialize(shape)`` gives it data."""
+    """A parameter whose shape is not known yet; ``materialize(shape)`` gives it data.
+
+    Args:
+        requires_grad: whether the parameter requires grad.
+        device: the device of the placeholder (and of the data, by default).
+        dtype: the dtype of the placeholder (and of the data, by default).
+    """
 
     cls_to_become = Parameter
 
@@ -21,6 +27,14 @@ class UninitializedParameter(Parameter):
         pass
 
     def materialize(self, shape, device=None, dtype=None):
+        """Gives the parameter uninitialized data of `shape`, in place; it becomes a
+        Parameter.
+
+        Args:
+            shape: the shape.
+            device: the device (None: the placeholder's).
+            dtype: the dtype (None: the placeholder's).
+        """
         # the placeholder's device and dtype (module.to() moves and casts it) by default
         data = empty(*shape, device=device or self.device, dtype=dtype or self.dtype)
         self._data = data._data
@@ -36,7 +50,18 @@ def is_lazy(param):
 
 
 class LazyLinear(Module):
-    """Linear(in_features inferred at the first call, out_features, bias)."""
+    """Linear(in_features inferred at the first call, out_features, bias).
+
+    Args:
+        out_features: H_out, the size of each output's last dim.
+        bias: learn an additive bias.
+        device: the device of the parameters.
+        dtype: the dtype of the parameters.
+
+    Shape:
+        - Input: ``(*, H_in)``, H_in fixed by the first call.
+        - Output: ``(*, H_out)``.
+    """
 
     cls_to_become = Linear
 

@@ -27,14 +27,36 @@ class _WeightedLoss(_Loss):
 
 
 class MSELoss(_Loss):
-    """mean / sum of (x - y)^2."""
+    """mean / sum of (x - y)^2.
+
+    Args:
+        size_average: deprecated form of reduction, as in PyTorch.
+        reduce: deprecated form of reduction, as in PyTorch.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Target: ``(*)``, the input's shape.
+        - Output: a scalar, or ``(*)`` with reduction ``'none'``.
+    """
 
     def forward(self, input, target):
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class L1Loss(_Loss):
-    """mean / sum of |x - y| (gradient sign(x - y), 0 at x = y)."""
+    """mean / sum of |x - y| (gradient sign(x - y), 0 at x = y).
+
+    Args:
+        size_average: deprecated form of reduction, as in PyTorch.
+        reduce: deprecated form of reduction, as in PyTorch.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Target: ``(*)``, the input's shape.
+        - Output: a scalar, or ``(*)`` with reduction ``'none'``.
+    """
 
     def forward(self, input, target):
         return F.l1_loss(input, target, reduction=self.reduction)
@@ -47,6 +69,11 @@ class HuberLoss(_Loss):
     Args:
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
         delta: where the loss turns from quadratic to linear.
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Target: ``(*)``, the input's shape.
+        - Output: a scalar, or ``(*)`` with reduction ``'none'``.
     """
     def __init__(self, reduction="mean", delta=1.0):
         super().__init__(reduction=reduction)
@@ -57,14 +84,40 @@ class HuberLoss(_Loss):
 
 
 class BCELoss(_WeightedLoss):
-    """-w (y log x + (1 - y) log(1 - x)) on probabilities x; logs clamped at -100."""
+    """-w (y log x + (1 - y) log(1 - x)) on probabilities x; logs clamped at -100.
+
+    Args:
+        weight: a rescaling weight w, broadcast against the input.
+        size_average: deprecated form of reduction, as in PyTorch.
+        reduce: deprecated form of reduction, as in PyTorch.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Target: ``(*)``, the input's shape.
+        - Output: a scalar, or ``(*)`` with reduction ``'none'``.
+    """
 
     def forward(self, input, target):
         return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Sigmoid + BCE in one stable op (finite for any logit)."""
+    """Sigmoid + BCE in one stable op (finite for any logit).
+
+    Args:
+        weight: a rescaling weight, broadcast against the input.
+        size_average: deprecated form of reduction, as in PyTorch.
+        reduce: deprecated form of reduction, as in PyTorch.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+        pos_weight: a weight of the positive examples, broadcast along the last dim (one
+            per class).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Target: ``(*)``, the input's shape.
+        - Output: a scalar, or ``(*)`` with reduction ``'none'``.
+    """
 
     def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean",
                  pos_weight=None):
@@ -79,7 +132,23 @@ class BCEWithLogitsLoss(_Loss):
 
 class CrossEntropyLoss(_WeightedLoss):
     """log_softmax + NLL over class indices (ignore_index, label_smoothing, weight), or
-    against class probabilities when the target is a float tensor of the input's shape."""
+    against class probabilities when the target is a float tensor of the input's shape.
+
+    Args:
+        weight: a weight per class, shape (C,).
+        size_average: deprecated form of reduction, as in PyTorch.
+        ignore_index: a target index that contributes nothing (nor counts in the mean).
+        reduce: deprecated form of reduction, as in PyTorch.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+        label_smoothing: in [0, 1], the share of the target mass spread evenly over the
+            classes.
+
+    Shape:
+        - Input: (N, C), (C,) or (N, C, d_1, ..., d_k): unnormalized logits.
+        - Target: class indices (N,), () or (N, d_1, ..., d_k) (int64, in [0, C)), or class
+          probabilities of the input's shape (float).
+        - Output: a scalar, or the target's shape without C with reduction ``'none'``.
+    """
 
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
                  reduction="mean", label_smoothing=0.0):
@@ -101,6 +170,11 @@ class NLLLoss(_WeightedLoss):
         ignore_index: a target value that contributes nothing.
         reduce: deprecated form of reduction, as in PyTorch.
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input: (N, C), (C,) or (N, C, d_1, ..., d_k): log-probabilities.
+        - Target: (N,), () or (N, d_1, ..., d_k): class indices (int64).
+        - Output: a scalar, or the target's shape with reduction ``'none'``.
     """
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
                  reduction="mean"):
@@ -122,7 +196,19 @@ class _PlainLoss(_Loss):
 
 
 class SmoothL1Loss(_PlainLoss):
-    """0.5 d^2 / beta where |d| < beta, else |d| - beta / 2 (d = input - target)."""
+    """0.5 d^2 / beta where |d| < beta, else |d| - beta / 2 (d = input - target).
+
+    Args:
+        size_average: deprecated form of reduction, as in PyTorch.
+        reduce: deprecated form of reduction, as in PyTorch.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+        beta: where the loss turns from quadratic to linear (0: the L1 loss).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Target: ``(*)``, the input's shape.
+        - Output: a scalar, or ``(*)`` with reduction ``'none'``.
+    """
 
     def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
         super().__init__(size_average, reduce, reduction)
@@ -134,7 +220,19 @@ class SmoothL1Loss(_PlainLoss):
 
 class KLDivLoss(_PlainLoss):
     """target (log target - input) with input log-probabilities; reduction 'batchmean'
-    divides the sum by the batch size."""
+    divides the sum by the batch size.
+
+    Args:
+        size_average: deprecated form of reduction, as in PyTorch.
+        reduce: deprecated form of reduction, as in PyTorch.
+        reduction: ``'mean'``, ``'batchmean'``, ``'sum'`` or ``'none'``.
+        log_target: the target is given as log-probabilities too.
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Target: ``(*)``, the input's shape.
+        - Output: a scalar, or ``(*)`` with reduction ``'none'``.
+    """
 
     def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
         super().__init__(size_average, reduce, reduction)
@@ -152,6 +250,11 @@ class MarginRankingLoss(_PlainLoss):
         size_average: deprecated form of reduction, as in PyTorch.
         reduce: deprecated form of reduction, as in PyTorch.
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input1, Input2: (N,) or ().
+        - Target: the inputs' shape, values 1 or -1.
+        - Output: a scalar, or (N,) with reduction ``'none'``.
     """
     def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)
@@ -170,6 +273,11 @@ class HingeEmbeddingLoss(_PlainLoss):
         size_average: deprecated form of reduction, as in PyTorch.
         reduce: deprecated form of reduction, as in PyTorch.
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Target: ``(*)``, values 1 or -1.
+        - Output: a scalar, or ``(*)`` with reduction ``'none'``.
     """
     def __init__(self, margin=1.0, size_average=None, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)
@@ -187,6 +295,11 @@ class CosineEmbeddingLoss(_PlainLoss):
         size_average: deprecated form of reduction, as in PyTorch.
         reduce: deprecated form of reduction, as in PyTorch.
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input1, Input2: (N, D) or (D,).
+        - Target: (N,) or (), values 1 or -1.
+        - Output: a scalar, or (N,) with reduction ``'none'``.
     """
     def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)
@@ -208,6 +321,11 @@ class PoissonNLLLoss(_PlainLoss):
         eps: keeps log away from 0.
         reduce: deprecated form of reduction, as in PyTorch.
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Target: ``(*)``, the input's shape.
+        - Output: a scalar, or ``(*)`` with reduction ``'none'``.
     """
     def __init__(self, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                  reduction="mean"):
@@ -227,6 +345,13 @@ class GaussianNLLLoss(_PlainLoss):
         full: add the constant 0.5 log(2 pi).
         eps: the lower bound of var.
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input: ``(N, *)`` or ``(*)``.
+        - Target: the input's shape.
+        - Var: the input's shape, or it with one dim of size 1, or with one dim fewer (one
+          variance shared along that dim).
+        - Output: a scalar, or the input's shape with reduction ``'none'``.
     """
     def __init__(self, *, full=False, eps=1e-6, reduction="mean"):
         super().__init__(None, None, reduction)
@@ -238,7 +363,18 @@ class GaussianNLLLoss(_PlainLoss):
 
 
 class SoftMarginLoss(_PlainLoss):
-    """mean of log(1 + exp(-y x))."""
+    """mean of log(1 + exp(-y x)), targets y of 1 or -1.
+
+    Args:
+        size_average: deprecated form of reduction, as in PyTorch.
+        reduce: deprecated form of reduction, as in PyTorch.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Target: ``(*)``, the input's shape.
+        - Output: a scalar, or ``(*)`` with reduction ``'none'``.
+    """
     def forward(self, input, target):
         return _L.soft_margin_loss(input, target, reduction=self.reduction)
 
@@ -251,6 +387,11 @@ class MultiLabelSoftMarginLoss(_PlainLoss):
         size_average: deprecated form of reduction, as in PyTorch.
         reduce: deprecated form of reduction, as in PyTorch.
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input: (N, C) or (C,).
+        - Target: the input's shape, 0 or 1 per class.
+        - Output: a scalar, or (N,) with reduction ``'none'``.
     """
     def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)
@@ -272,6 +413,10 @@ class TripletMarginLoss(_PlainLoss):
         size_average: deprecated form of reduction, as in PyTorch.
         reduce: deprecated form of reduction, as in PyTorch.
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Anchor, Positive, Negative: (N, D) or (D,).
+        - Output: a scalar, or (N,) with reduction ``'none'``.
     """
     def __init__(self, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None, reduce=None,
                  reduction="mean"):
@@ -296,6 +441,11 @@ class MultiMarginLoss(_PlainLoss):
         size_average: deprecated form of reduction, as in PyTorch.
         reduce: deprecated form of reduction, as in PyTorch.
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input: (N, C) or (C,).
+        - Target: (N,) or (), class indices (int64).
+        - Output: a scalar, or (N,) with reduction ``'none'``.
     """
     def __init__(self, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
                  reduction="mean"):

@@ -10,7 +10,12 @@ from ..tensor import Tensor, _init, _wrap
 
 class Parameter(Tensor):
     """A tensor that a Module registers as a parameter when assigned as an attribute.
-    Shares the array of ``data``; requires grad unless told otherwise."""
+    Shares the array of ``data``; requires grad unless told otherwise.
+
+    Args:
+        data: the Tensor whose array the parameter shares (None: an empty float32 one).
+        requires_grad: whether the parameter requires grad.
+    """
 
     def __new__(cls, data=None, requires_grad=True):
         if data is None:
@@ -57,7 +62,32 @@ class _HandleDict:
 
 class Module:
     """Base of all layers, as ``torch.nn.Module``: attributes that are Parameters, Modules
-    or registered buffers are tracked, in assignment order."""
+    or registered buffers are tracked, in assignment order.
+
+    A subclass calls ``super().__init__()`` first, assigns its parameters and submodules
+    as attributes, and defines ``forward``; calling the module calls ``forward`` (with the
+    registered hooks around it).
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> class Net(torch.nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.fc = torch.nn.Linear(4, 2)
+        ...     def forward(self, x):
+        ...         return torch.relu(self.fc(x))
+        >>> net = Net()
+        >>> net
+        Net(
+          (fc): Linear(in_features=4, out_features=2, bias=True)
+        )
+        >>> [name for name, _ in net.named_parameters()]
+        ['fc.weight', 'fc.bias']
+        >>> net(torch.ones(3, 4)).shape
+        autograd_gpu.Size([3, 2])
+        >>> net.eval().training
+        False
+    """
 
     training = True
     _version = 1
@@ -74,6 +104,12 @@ class Module:
         d["_backward_hooks"] = OrderedDict()
 
     def forward(self, *args, **kwargs):
+        """The computation of the module, defined by every subclass (call the module, not
+        this, so that hooks run).
+
+        Returns:
+            The module's output (what the subclass returns).
+        """
         raise NotImplementedError(
             f'Module [{type(self).__name__}] is missing the required "forward" function'
         )
@@ -103,20 +139,41 @@ class Module:
         return out
 
     def register_forward_pre_hook(self, hook):
-        """``hook(module, args)`` runs before forward; a returned value replaces the args."""
+        """``hook(module, args)`` runs before forward; a returned value replaces the args.
+
+        Args:
+            hook: the callable.
+
+        Returns:
+            A handle whose ``remove()`` takes the hook out again.
+        """
         h = _HandleDict(self._forward_pre_hooks)
         self._forward_pre_hooks[h.id] = hook
         return h
 
     def register_forward_hook(self, hook):
-        """``hook(module, args, output)`` runs after forward; a returned value replaces the output."""
+        """``hook(module, args, output)`` runs after forward; a returned value replaces the output.
+
+        Args:
+            hook: the callable.
+
+        Returns:
+            A handle whose ``remove()`` takes the hook out again.
+        """
         h = _HandleDict(self._forward_hooks)
         self._forward_hooks[h.id] = hook
         return h
 
     def register_full_backward_hook(self, hook):
         """``hook(module, grad_input, grad_output)`` runs when the gradients with respect to
-        the module's tensor inputs are computed; a returned tuple replaces grad_input."""
+        the module's tensor inputs are computed; a returned tuple replaces grad_input.
+
+        Args:
+            hook: the callable.
+
+        Returns:
+            A handle whose ``remove()`` takes the hook out again.
+        """
         h = _HandleDict(self._backward_hooks)
         self._backward_hooks[h.id] = hook
         return h
@@ -175,6 +232,13 @@ class Module:
                       | set(self._modules))
 
     def register_parameter(self, name, param):
+        """Adds a parameter under `name` (as assigning an attribute does).
+
+        Args:
+            name: the attribute name (no dot, not empty).
+            param: a Parameter, or None (a parameter slot without a value, skipped by
+                ``parameters()`` and ``state_dict()``).
+        """
         if "." in name or name == "":
             raise KeyError(f'parameter name can\'t contain "." and can\'t be empty, got {name!r}')
         if param is not None and not isinstance(param, Parameter):
@@ -187,7 +251,13 @@ class Module:
 
     def register_buffer(self, name, tensor, persistent=True):
         """A tensor that is state but not a parameter (moved by ``to()``, saved in
-        ``state_dict()`` unless ``persistent=False``)."""
+        ``state_dict()`` unless ``persistent=False``).
+
+        Args:
+            name: the attribute name (no dot, not empty).
+            tensor: the Tensor, or None.
+            persistent: include it in ``state_dict()``.
+        """
         if "." in name or name == "":
             raise KeyError(f'buffer name can\'t contain "." and can\'t be empty, got {name!r}')
         if tensor is not None and not isinstance(tensor, Tensor):
@@ -200,6 +270,12 @@ class Module:
             self._non_persistent.add(name)
 
     def add_module(self, name, module):
+        """Adds a submodule under `name` (as assigning an attribute does).
+
+        Args:
+            name: the attribute name.
+            module: a Module, or None.
+        """
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         _discard(self.__dict__, name)
@@ -208,6 +284,14 @@ class Module:
     register_module = add_module
 
     def get_submodule(self, target):
+        """The submodule at a dotted path.
+
+        Args:
+            target: the path, e.g. ``"encoder.layers.0"`` (``""``: self).
+
+        Returns:
+            Module: that submodule (AttributeError if there is none).
+        """
         mod = self
         if target == "":
             return mod
@@ -218,6 +302,14 @@ class Module:
         return mod
 
     def get_parameter(self, target):
+        """The parameter at a dotted path.
+
+        Args:
+            target: the path, e.g. ``"fc.weight"``.
+
+        Returns:
+            Parameter: that parameter (AttributeError if there is none).
+        """
         mod_path, _, name = target.rpartition(".")
         mod = self.get_submodule(mod_path)
         if name not in mod._parameters:
@@ -226,6 +318,16 @@ class Module:
 
     # ---------------------------------------------------------------- traversal
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """Every module of the tree, self first (depth first, in registration order).
+
+        Args:
+            memo: ids of modules already yielded (internal).
+            prefix: prepended to every name.
+            remove_duplicate: yield a module reachable by several paths once.
+
+        Yields:
+            (name, module) pairs, name the dotted path (``""`` for self).
+        """
         if memo is None:
             memo = set()
         if remove_duplicate:
@@ -239,10 +341,20 @@ class Module:
             yield from m.named_modules(memo, prefix + ("." if prefix else "") + name, remove_duplicate)
 
     def modules(self):
+        """Every module of the tree, self first.
+
+        Yields:
+            Module: each module once.
+        """
         for _, m in self.named_modules():
             yield m
 
     def named_children(self):
+        """The direct submodules.
+
+        Yields:
+            (name, module) pairs.
+        """
         seen = set()
         for name, m in self._modules.items():
             if m is not None and id(m) not in seen:
@@ -250,6 +362,11 @@ class Module:
                 yield name, m
 
     def children(self):
+        """The direct submodules.
+
+        Yields:
+            Module: each child once.
+        """
         for _, m in self.named_children():
             yield m
 
@@ -264,20 +381,64 @@ class Module:
                 yield mp + ("." if mp else "") + k, v
 
     def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """The parameters with their dotted names, as in ``state_dict()``.
+
+        Args:
+            prefix: prepended to every name.
+            recurse: include the submodules' parameters (False: this module's own only).
+            remove_duplicate: yield a shared parameter once.
+
+        Yields:
+            (name, Parameter) pairs.
+        """
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):
+        """The parameters (what an optimizer takes).
+
+        Args:
+            recurse: include the submodules' parameters.
+
+        Yields:
+            Parameter: each parameter once.
+        """
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
     def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        """The buffers with their dotted names.
+
+        Args:
+            prefix: prepended to every name.
+            recurse: include the submodules' buffers.
+            remove_duplicate: yield a shared buffer once.
+
+        Yields:
+            (name, Tensor) pairs.
+        """
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse=True):
+        """The buffers (running statistics and the like).
+
+        Args:
+            recurse: include the submodules' buffers.
+
+        Yields:
+            Tensor: each buffer once.
+        """
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
     def apply(self, fn):
+        """Calls `fn` on every submodule (children first) and on self.
+
+        Args:
+            fn: a callable taking a Module (e.g. an initializer).
+
+        Returns:
+            Module: self.
+        """
         for m in self.children():
             m.apply(fn)
         fn(self)
@@ -285,6 +446,14 @@ class Module:
 
     # ---------------------------------------------------------------- modes and devices
     def train(self, mode=True):
+        """Sets training mode (dropout active, batch statistics) on self and every submodule.
+
+        Args:
+            mode: True for training mode, False for eval mode.
+
+        Returns:
+            Module: self.
+        """
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
         for m in self.modules():
@@ -292,14 +461,32 @@ class Module:
         return self
 
     def eval(self):
+        """Sets eval mode, ``train(False)``.
+
+        Returns:
+            Module: self.
+        """
         return self.train(False)
 
     def requires_grad_(self, requires_grad=True):
+        """Sets requires_grad on every parameter (False freezes them).
+
+        Args:
+            requires_grad: the flag.
+
+        Returns:
+            Module: self.
+        """
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
 
     def zero_grad(self, set_to_none=True):
+        """Resets the parameters' gradients.
+
+        Args:
+            set_to_none: set ``.grad`` to None (False: fill it with zeros).
+        """
         for p in self.parameters():
             if p._grad is not None:
                 if set_to_none:
@@ -327,7 +514,17 @@ class Module:
 
     def to(self, *args, device=None, dtype=None, non_blocking=False):
         """``to(device)``, ``to(dtype)`` (floating tensors only), ``to(device, dtype)``,
-        ``to(tensor)``; in place, returns self."""
+        ``to(tensor)``; in place, returns self.
+
+        Args:
+            args: a device, a dtype, both, or a tensor (its device and dtype).
+            device: the target device.
+            dtype: the target floating dtype (integer tensors keep theirs).
+            non_blocking: accepted, changes nothing.
+
+        Returns:
+            Module: self, its parameters (the same objects) and buffers converted.
+        """
         for a in args:
             if isinstance(a, Tensor):
                 device, dtype = a.device, a.dtype
@@ -352,23 +549,60 @@ class Module:
         return self._apply(convert)
 
     def cpu(self):
+        """Moves the parameters and buffers to the CPU.
+
+        Returns:
+            Module: self.
+        """
         return self.to("cpu")
 
     def cuda(self, device=None):
+        """Moves the parameters and buffers to a CUDA device.
+
+        Args:
+            device: an index, a device or None (the current CUDA device).
+
+        Returns:
+            Module: self.
+        """
         return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
 
     def float(self):
+        """Casts the floating parameters and buffers to float32.
+
+        Returns:
+            Module: self.
+        """
         return self.to(backend.float32)
 
     def double(self):
+        """Casts the floating parameters and buffers to float64.
+
+        Returns:
+            Module: self.
+        """
         return self.to(backend.float64)
 
     def half(self):
+        """Casts the floating parameters and buffers to float16.
+
+        Returns:
+            Module: self.
+        """
         return self.to(backend.float16)
 
     # ---------------------------------------------------------------- state dicts
     def state_dict(self, destination=None, prefix="", keep_vars=False):
-        """Parameters and persistent buffers by dotted name, detached (sharing memory)."""
+        """Parameters and persistent buffers by dotted name, detached (sharing memory).
+
+        Args:
+            destination: the dict filled (None: a new OrderedDict).
+            prefix: prepended to every key.
+            keep_vars: keep the Parameters themselves instead of detached tensors.
+
+        Returns:
+            OrderedDict: name -> tensor.
+        """
         if destination is None:
             destination = OrderedDict()
         for name, p in self._parameters.items():
@@ -384,7 +618,16 @@ class Module:
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copies values into parameters and buffers (shapes must match). Returns
-        ``(missing_keys, unexpected_keys)``; with ``strict`` either one is an error."""
+        ``(missing_keys, unexpected_keys)``; with ``strict`` either one is an error.
+
+        Args:
+            state_dict: name -> tensor, as ``state_dict()`` gives.
+            strict: raise RuntimeError on a missing or unexpected key.
+            assign: accepted; values are always copied into the existing tensors.
+
+        Returns:
+            A named tuple (missing_keys, unexpected_keys).
+        """
         own = OrderedDict()
 
         def walk(m, pre):  # as state_dict: a module reachable by two names has both keys
@@ -431,6 +674,11 @@ class Module:
 
     # ---------------------------------------------------------------- printing
     def extra_repr(self):
+        """What the module's repr shows in its parentheses (subclasses override it).
+
+        Returns:
+            str: ``""`` here.
+        """
         return ""
 
     def __repr__(self):
@@ -569,12 +817,45 @@ class _ModuleSequence(Module):
         return iter(self._modules.values())
 
     def append(self, module):
+        """Adds `module` at the end (named by its index).
+
+        Args:
+            module: the Module.
+
+        Returns:
+            self.
+        """
         self.add_module(str(len(self)), module)
         return self
 
 
 class Sequential(_ModuleSequence):
-    """Calls its modules in order, each on the previous one's output."""
+    """Calls its modules in order, each on the previous one's output.
+
+    Args:
+        args: the modules, named "0", "1", ...; or one OrderedDict of name -> module.
+
+    Shape:
+        - Input: what the first module takes.
+        - Output: what the last module returns.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> model = torch.nn.Sequential(
+        ...     torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+        >>> model
+        Sequential(
+          (0): Linear(in_features=4, out_features=8, bias=True)
+          (1): ReLU()
+          (2): Linear(in_features=8, out_features=2, bias=True)
+        )
+        >>> model(torch.randn(3, 4)).shape
+        autograd_gpu.Size([3, 2])
+        >>> model[0]
+        Linear(in_features=4, out_features=8, bias=True)
+        >>> sum(p.numel() for p in model.parameters())
+        58
+    """
 
     def __init__(self, *args):
         super().__init__()
@@ -598,7 +879,11 @@ class Sequential(_ModuleSequence):
 
 
 class ModuleList(_ModuleSequence):
-    """A list of modules, registered (so their parameters are found)."""
+    """A list of modules, registered (so their parameters are found).
+
+    Args:
+        modules: an iterable of modules to start with (None: empty).
+    """
 
     def __init__(self, modules=None):
         super().__init__()
@@ -616,11 +901,25 @@ class ModuleList(_ModuleSequence):
         self.add_module(key, module)
 
     def extend(self, modules):
+        """Appends every module of an iterable.
+
+        Args:
+            modules: the modules.
+
+        Returns:
+            ModuleList: self.
+        """
         for m in modules:
             self.append(m)
         return self
 
     def insert(self, index, module):
+        """Inserts `module` before position `index` (the modules after it are renumbered).
+
+        Args:
+            index: the position.
+            module: the Module.
+        """
         mods = list(self._modules.values())
         mods.insert(index, module)
         self._modules.clear()

@@ -72,7 +72,25 @@ class _BatchNorm(_NormBase):
 
 
 class BatchNorm1d(_BatchNorm):
-    """Over (N, C) or (N, C, L) input, per channel C."""
+    """Over (N, C) or (N, C, L) input, per channel C: normalized by the batch's mean and
+    (biased) variance in training mode, by the running ones in eval mode.
+
+    Args:
+        num_features: C, the number of channels.
+        eps: added to the variance for numerical stability.
+        momentum: the weight of the new batch's statistics in the running ones
+            (None: a cumulative average over the batches seen).
+        affine: learn a per-channel weight and bias.
+        track_running_stats: keep running_mean and running_var (used in eval mode); without
+            them the batch's statistics are used in eval mode too.
+        device: the device of the parameters and buffers.
+        dtype: the dtype of the parameters and buffers.
+        bias: with affine, learn the bias too (False: the weight only).
+
+    Shape:
+        - Input: (N, C) or (N, C, L).
+        - Output: the input's shape.
+    """
 
     def _check_input_dim(self, input):
         if input.dim() not in (2, 3):
@@ -80,7 +98,25 @@ class BatchNorm1d(_BatchNorm):
 
 
 class BatchNorm2d(_BatchNorm):
-    """Over (N, C, H, W) input, per channel C."""
+    """Over (N, C, H, W) input, per channel C: normalized by the batch's mean and (biased)
+    variance in training mode, by the running ones in eval mode.
+
+    Args:
+        num_features: C, the number of channels.
+        eps: added to the variance for numerical stability.
+        momentum: the weight of the new batch's statistics in the running ones
+            (None: a cumulative average over the batches seen).
+        affine: learn a per-channel weight and bias.
+        track_running_stats: keep running_mean and running_var (used in eval mode); without
+            them the batch's statistics are used in eval mode too.
+        device: the device of the parameters and buffers.
+        dtype: the dtype of the parameters and buffers.
+        bias: with affine, learn the bias too (False: the weight only).
+
+    Shape:
+        - Input: (N, C, H, W).
+        - Output: the input's shape.
+    """
 
     def _check_input_dim(self, input):
         if input.dim() != 4:
@@ -88,7 +124,25 @@ class BatchNorm2d(_BatchNorm):
 
 
 class BatchNorm3d(_BatchNorm):
-    """Over (N, C, D, H, W) input, per channel C."""
+    """Over (N, C, D, H, W) input, per channel C: normalized by the batch's mean and (biased)
+    variance in training mode, by the running ones in eval mode.
+
+    Args:
+        num_features: C, the number of channels.
+        eps: added to the variance for numerical stability.
+        momentum: the weight of the new batch's statistics in the running ones
+            (None: a cumulative average over the batches seen).
+        affine: learn a per-channel weight and bias.
+        track_running_stats: keep running_mean and running_var (used in eval mode); without
+            them the batch's statistics are used in eval mode too.
+        device: the device of the parameters and buffers.
+        dtype: the dtype of the parameters and buffers.
+        bias: with affine, learn the bias too (False: the weight only).
+
+    Shape:
+        - Input: (N, C, D, H, W).
+        - Output: the input's shape.
+    """
 
     def _check_input_dim(self, input):
         if input.dim() != 5:
@@ -129,23 +183,87 @@ class _InstanceNorm(_NormBase):
 
 
 class InstanceNorm1d(_InstanceNorm):
-    """Normalizes each channel of each sample of (N, C, L) input over L."""
+    """Normalizes each channel of each sample of (N, C, L) input over L.
+
+    Args:
+        num_features: C, the number of channels.
+        eps: added to the variance for numerical stability.
+        momentum: the weight of the new statistics in the running ones (with
+            track_running_stats).
+        affine: learn a per-channel weight and bias (False by default).
+        track_running_stats: keep running_mean and running_var and use them in eval mode
+            (False by default: each sample's own statistics always).
+        device: the device of the parameters and buffers.
+        dtype: the dtype of the parameters and buffers.
+        bias: with affine, learn the bias too (False: the weight only).
+
+    Shape:
+        - Input: (N, C, L) or (C, L).
+        - Output: the input's shape.
+    """
     _spatial = 1
 
 
 class InstanceNorm2d(_InstanceNorm):
-    """Normalizes each channel of each sample of (N, C, H, W) input over H, W."""
+    """Normalizes each channel of each sample of (N, C, H, W) input over H, W.
+
+    Args:
+        num_features: C, the number of channels.
+        eps: added to the variance for numerical stability.
+        momentum: the weight of the new statistics in the running ones (with
+            track_running_stats).
+        affine: learn a per-channel weight and bias (False by default).
+        track_running_stats: keep running_mean and running_var and use them in eval mode
+            (False by default: each sample's own statistics always).
+        device: the device of the parameters and buffers.
+        dtype: the dtype of the parameters and buffers.
+        bias: with affine, learn the bias too (False: the weight only).
+
+    Shape:
+        - Input: (N, C, H, W) or (C, H, W).
+        - Output: the input's shape.
+    """
     _spatial = 2
 
 
 class InstanceNorm3d(_InstanceNorm):
-    """Normalizes each channel of each sample of (N, C, D, H, W) input over D, H, W."""
+    """Normalizes each channel of each sample of (N, C, D, H, W) input over D, H, W.
+
+    Args:
+        num_features: C, the number of channels.
+        eps: added to the variance for numerical stability.
+        momentum: the weight of the new statistics in the running ones (with
+            track_running_stats).
+        affine: learn a per-channel weight and bias (False by default).
+        track_running_stats: keep running_mean and running_var and use them in eval mode
+            (False by default: each sample's own statistics always).
+        device: the device of the parameters and buffers.
+        dtype: the dtype of the parameters and buffers.
+        bias: with affine, learn the bias too (False: the weight only).
+
+    Shape:
+        - Input: (N, C, D, H, W) or (C, D, H, W).
+        - Output: the input's shape.
+    """
     _spatial = 3
 
 
 class LayerNorm(Module):
     """Normalizes over the last len(normalized_shape) dims; weight (ones) and bias (zeros)
-    of that shape when elementwise_affine (bias=False leaves the bias out)."""
+    of that shape when elementwise_affine (bias=False leaves the bias out).
+
+    Args:
+        normalized_shape: the trailing shape normalized over (an int for the last dim).
+        eps: added to the variance for numerical stability.
+        elementwise_affine: learn a weight and bias of normalized_shape.
+        bias: with elementwise_affine, learn the bias too.
+        device: the device of the parameters.
+        dtype: the dtype of the parameters.
+
+    Shape:
+        - Input: ``(N, *)``, the trailing dims equal to normalized_shape.
+        - Output: the input's shape.
+    """
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
                  device=None, dtype=None):
@@ -171,7 +289,21 @@ class LayerNorm(Module):
 
 class GroupNorm(Module):
     """num_channels in num_groups groups, each normalized per sample; per-channel weight
-    (ones) and bias (zeros) when affine."""
+    (ones) and bias (zeros) when affine.
+
+    Args:
+        num_groups: the number of groups (num_channels divisible by it).
+        num_channels: C, the channels of the input.
+        eps: added to the variance for numerical stability.
+        affine: learn a per-channel weight and bias.
+        device: the device of the parameters.
+        dtype: the dtype of the parameters.
+        bias: with affine, learn the bias too.
+
+    Shape:
+        - Input: ``(N, C, *)``.
+        - Output: the input's shape.
+    """
 
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None,
                  dtype=None, *, bias=True):

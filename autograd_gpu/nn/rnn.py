@@ -131,7 +131,23 @@ def _run_direction(mode, gi, h, c, w_hh, b_hh, reverse, batch_sizes):
 class RNNBase(Module):
     """What RNN, LSTM and GRU share: parameters weight_ih_l{k}, weight_hh_l{k}, bias_ih_l{k},
     bias_hh_l{k} (suffix _reverse for the backward direction), uniform in
-    +-1/sqrt(hidden_size); input (L, N, H_in), (N, L, H_in) with batch_first, or (L, H_in)."""
+    +-1/sqrt(hidden_size); input (L, N, H_in), (N, L, H_in) with batch_first, or (L, H_in).
+
+    Args:
+        mode: ``"LSTM"``, ``"GRU"``, ``"RNN_TANH"`` or ``"RNN_RELU"``.
+        input_size: H_in, the features of each step's input.
+        hidden_size: H_out, the features of the hidden state.
+        num_layers: the number of stacked layers (each one's output the next one's input).
+        bias: learn b_ih and b_hh (False: no biases).
+        batch_first: input and output are (N, L, H) instead of (L, N, H) (the states keep
+            their layout).
+        dropout: the probability of dropout on each layer's output but the last, in
+            training mode.
+        bidirectional: run a second direction backwards over the sequence (D = 2).
+        proj_size: only 0 (LSTM projections are not supported: NotImplementedError).
+        device: the device of the parameters.
+        dtype: the dtype of the parameters.
+    """
 
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True,
                  batch_first=False, dropout=0.0, bidirectional=False, proj_size=0,
@@ -344,7 +360,33 @@ def _rnn_args(args, kwargs, names):
 class RNN(RNNBase):
     """Elman RNN, h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (nonlinearity='relu': relu).
     RNN(input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True,
-    batch_first=False, dropout=0.0, bidirectional=False)."""
+    batch_first=False, dropout=0.0, bidirectional=False).
+
+    Args:
+        input_size: H_in, the features of each step's input.
+        hidden_size: H_out, the features of the hidden state.
+        num_layers: the number of stacked layers (each one's output the next one's input).
+        nonlinearity: ``"tanh"`` or ``"relu"``.
+        bias: learn b_ih and b_hh (False: no biases).
+        batch_first: input and output are (N, L, H) instead of (L, N, H) (the states keep
+            their layout).
+        dropout: the probability of dropout on each layer's output but the last, in
+            training mode.
+        bidirectional: run a second direction backwards over the sequence (D = 2).
+        device: the device of the parameters.
+        dtype: the dtype of the parameters.
+
+    Shape:
+        - input: (L, N, H_in), (N, L, H_in) with batch_first, (L, H_in) unbatched, or a
+          ``PackedSequence`` (``nn.utils.rnn``).
+        - h_0: (D num_layers, N, H_out), or (D num_layers, H_out) unbatched; zeros when
+          not given.
+        - output: (L, N, D H_out), (N, L, D H_out) with batch_first, (L, D H_out) unbatched
+          (a ``PackedSequence`` for a packed input): the last layer's h at every step.
+        - h_n: the shape of h_0, each layer and direction's final state.
+
+    ``forward(input, h_0=None)`` returns ``(output, h_n)``.
+    """
 
     def __init__(self, *args, **kwargs):
         names = ["input_size", "hidden_size", "num_layers", "nonlinearity", "bias",
@@ -366,7 +408,45 @@ class RNN(RNNBase):
 
 class LSTM(RNNBase):
     """LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-    bidirectional=False); forward(input, (h_0, c_0)) returns (output, (h_n, c_n))."""
+    bidirectional=False); forward(input, (h_0, c_0)) returns (output, (h_n, c_n)).
+
+    Each step: i, f, g, o = split(x W_ih^T + b_ih + h W_hh^T + b_hh), c' = sigmoid(f) c +
+    sigmoid(i) tanh(g), h' = sigmoid(o) tanh(c').
+
+    Args:
+        input_size: H_in, the features of each step's input.
+        hidden_size: H_out, the features of the hidden state.
+        num_layers: the number of stacked layers (each one's output the next one's input).
+        bias: learn b_ih and b_hh (False: no biases).
+        batch_first: input and output are (N, L, H) instead of (L, N, H) (the states keep
+            their layout).
+        dropout: the probability of dropout on each layer's output but the last, in
+            training mode.
+        bidirectional: run a second direction backwards over the sequence (D = 2).
+        proj_size: only 0 (LSTM projections are not supported: NotImplementedError).
+        device: the device of the parameters.
+        dtype: the dtype of the parameters.
+
+    Shape:
+        - input: (L, N, H_in), (N, L, H_in) with batch_first, (L, H_in) unbatched, or a
+          ``PackedSequence`` (``nn.utils.rnn``).
+        - h_0, c_0: (D num_layers, N, H_out), or (D num_layers, H_out) unbatched; zeros
+          when not given.
+        - output: (L, N, D H_out), (N, L, D H_out) with batch_first, (L, D H_out) unbatched
+          (a ``PackedSequence`` for a packed input): the last layer's h at every step.
+        - h_n, c_n: the shape of h_0, each layer and direction's final states.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> lstm = torch.nn.LSTM(10, 20, num_layers=2, batch_first=True)
+        >>> lstm
+        LSTM(10, 20, num_layers=2, batch_first=True)
+        >>> output, (h_n, c_n) = lstm(torch.randn(3, 5, 10))
+        >>> output.shape
+        autograd_gpu.Size([3, 5, 20])
+        >>> h_n.shape, c_n.shape
+        (autograd_gpu.Size([2, 3, 20]), autograd_gpu.Size([2, 3, 20]))
+    """
 
     def __init__(self, *args, **kwargs):
         names = ["input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout",
@@ -376,7 +456,33 @@ class LSTM(RNNBase):
 
 class GRU(RNNBase):
     """GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-    bidirectional=False); forward(input, h_0) returns (output, h_n)."""
+    bidirectional=False); forward(input, h_0) returns (output, h_n).
+
+    Each step: r = sigmoid(x_r + h_r), z = sigmoid(x_z + h_z), n = tanh(x_n + r (W_hn h +
+    b_hn)), h' = (1 - z) n + z h.
+
+    Args:
+        input_size: H_in, the features of each step's input.
+        hidden_size: H_out, the features of the hidden state.
+        num_layers: the number of stacked layers (each one's output the next one's input).
+        bias: learn b_ih and b_hh (False: no biases).
+        batch_first: input and output are (N, L, H) instead of (L, N, H) (the states keep
+            their layout).
+        dropout: the probability of dropout on each layer's output but the last, in
+            training mode.
+        bidirectional: run a second direction backwards over the sequence (D = 2).
+        device: the device of the parameters.
+        dtype: the dtype of the parameters.
+
+    Shape:
+        - input: (L, N, H_in), (N, L, H_in) with batch_first, (L, H_in) unbatched, or a
+          ``PackedSequence`` (``nn.utils.rnn``).
+        - h_0: (D num_layers, N, H_out), or (D num_layers, H_out) unbatched; zeros when
+          not given.
+        - output: (L, N, D H_out), (N, L, D H_out) with batch_first, (L, D H_out) unbatched
+          (a ``PackedSequence`` for a packed input): the last layer's h at every step.
+        - h_n: the shape of h_0, each layer and direction's final state.
+    """
 
     def __init__(self, *args, **kwargs):
         names = ["input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout",
@@ -392,7 +498,15 @@ class GRU(RNNBase):
 
 class RNNCellBase(Module):
     """Parameters weight_ih (G, input_size), weight_hh (G, hidden_size), bias_ih, bias_hh
-    (G,), uniform in +-1/sqrt(hidden_size); G = gates * hidden_size."""
+    (G,), uniform in +-1/sqrt(hidden_size); G = gates * hidden_size.
+
+    Args:
+        input_size: the features of x.
+        hidden_size: the features of h.
+        bias: learn b_ih and b_hh.
+        device: the device of the parameters.
+        dtype: the dtype of the parameters.
+    """
 
     _gates = 1
 
@@ -465,8 +579,13 @@ class RNNCell(RNNCellBase):
         hidden_size: the features of h.
         bias: learn b_ih and b_hh.
         nonlinearity: ``"tanh"`` or ``"relu"``.
-        device: the result's device (None: the default device).
-        dtype: the result's dtype (None: as PyTorch picks it).
+        device: the device of the parameters (None: the default device).
+        dtype: the dtype of the parameters (None: the default dtype).
+
+    Shape:
+        - input: (N, input_size) or (input_size,).
+        - hx: (N, hidden_size) or (hidden_size,); zeros when not given.
+        - output: h', the shape of hx.
     """
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None,
                  dtype=None):
@@ -484,7 +603,20 @@ class RNNCell(RNNCellBase):
 
 
 class LSTMCell(RNNCellBase):
-    """One LSTM step: (h, c) -> (h', c'), gates in PyTorch's order i, f, g, o."""
+    """One LSTM step: (h, c) -> (h', c'), gates in PyTorch's order i, f, g, o.
+
+    Args:
+        input_size: the features of x.
+        hidden_size: the features of h and c.
+        bias: learn b_ih and b_hh.
+        device: the device of the parameters.
+        dtype: the dtype of the parameters.
+
+    Shape:
+        - input: (N, input_size) or (input_size,).
+        - hx: a pair (h, c), each (N, hidden_size) or (hidden_size,); zeros when not given.
+        - output: the pair (h', c'), each of h's shape.
+    """
     _gates = 4
 
     def forward(self, input, hx=None):
@@ -496,7 +628,20 @@ class LSTMCell(RNNCellBase):
 
 
 class GRUCell(RNNCellBase):
-    """One GRU step: h -> h', gates in PyTorch's order r, z, n."""
+    """One GRU step: h -> h', gates in PyTorch's order r, z, n.
+
+    Args:
+        input_size: the features of x.
+        hidden_size: the features of h.
+        bias: learn b_ih and b_hh.
+        device: the device of the parameters.
+        dtype: the dtype of the parameters.
+
+    Shape:
+        - input: (N, input_size) or (input_size,).
+        - hx: (N, hidden_size) or (hidden_size,); zeros when not given.
+        - output: h', the shape of hx.
+    """
     _gates = 3
 
     def forward(self, input, hx=None):

@@ -18,8 +18,15 @@ class Embedding(Module):
         norm_type: the p of that norm.
         scale_grad_by_freq: divide gradients by the index counts in the batch.
         sparse: not supported (must be False).
-        device: the result's device (None: the default device).
-        dtype: the result's dtype (None: as PyTorch picks it).
+        _weight: a (num_embeddings, embedding_dim) tensor used as the weight (shared, not
+            initialized), as ``from_pretrained`` passes it.
+        _freeze: the weight does not require grad.
+        device: the device of the weight (None: the default device).
+        dtype: the dtype of the weight (None: the default dtype).
+
+    Shape:
+        - Input: ``(*)``, integer indices in [0, num_embeddings).
+        - Output: ``(*, embedding_dim)``.
     """
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
                  norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None,
@@ -74,7 +81,20 @@ class Embedding(Module):
     def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None,
                         norm_type=2.0, scale_grad_by_freq=False, sparse=False):
         """An Embedding whose weight is `embeddings` (2-D, memory shared), trained only when
-        freeze=False."""
+        freeze=False.
+
+        Args:
+            embeddings: the (num_embeddings, embedding_dim) weight.
+            freeze: the weight does not require grad.
+            padding_idx: as the constructor's.
+            max_norm: as the constructor's.
+            norm_type: as the constructor's.
+            scale_grad_by_freq: as the constructor's.
+            sparse: as the constructor's (must be False).
+
+        Returns:
+            Embedding: the new module.
+        """
         if embeddings.dim() != 2:
             raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
         rows, cols = embeddings.shape

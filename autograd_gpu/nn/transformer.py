@@ -59,7 +59,29 @@ def _detect_is_causal_mask(mask, is_causal=None, size=None):
 
 class TransformerEncoderLayer(Module):
     """Self-attention and a feed-forward block (linear1, activation, dropout, linear2), each
-    with a residual connection and LayerNorm (after it; before it with norm_first)."""
+    with a residual connection and LayerNorm (after it; before it with norm_first).
+
+    Args:
+        d_model: E, the features of the input and output.
+        nhead: the number of attention heads (d_model divisible by it).
+        dim_feedforward: the hidden size of the feed-forward block.
+        dropout: the dropout probability (attention weights, after each block and inside
+            the feed-forward block).
+        activation: of the feed-forward block: ``"relu"``, ``"gelu"`` or a callable.
+        layer_norm_eps: the eps of the LayerNorms.
+        batch_first: inputs and outputs are (N, L, E) instead of (L, N, E).
+        norm_first: LayerNorm before each block (pre-norm) instead of after the residual
+            sum (post-norm).
+        bias: the Linear and LayerNorm layers learn biases.
+        device: the device of the parameters.
+        dtype: the dtype of the parameters.
+
+    Shape:
+        - src: (L, N, E), (N, L, E) with batch_first, or (L, E) unbatched.
+        - src_mask: (L, L) or (N nhead, L, L), bool (True: not attended) or float (added).
+        - src_key_padding_mask: (N, L) or (L,), True at padding positions.
+        - output: src's shape.
+    """
 
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation=relu,
                  layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
@@ -105,7 +127,30 @@ class TransformerEncoderLayer(Module):
 
 class TransformerDecoderLayer(Module):
     """Self-attention, attention over the encoder's output (memory) and a feed-forward
-    block, each with a residual connection and LayerNorm (norm1..3)."""
+    block, each with a residual connection and LayerNorm (norm1..3).
+
+    Args:
+        d_model: E, the features of the input and output.
+        nhead: the number of attention heads (d_model divisible by it).
+        dim_feedforward: the hidden size of the feed-forward block.
+        dropout: the dropout probability (attention weights, after each block and inside
+            the feed-forward block).
+        activation: of the feed-forward block: ``"relu"``, ``"gelu"`` or a callable.
+        layer_norm_eps: the eps of the LayerNorms.
+        batch_first: inputs and outputs are (N, L, E) instead of (L, N, E).
+        norm_first: LayerNorm before each block (pre-norm) instead of after the residual
+            sum (post-norm).
+        bias: the Linear and LayerNorm layers learn biases.
+        device: the device of the parameters.
+        dtype: the dtype of the parameters.
+
+    Shape:
+        - tgt: (T, N, E), (N, T, E) with batch_first, or (T, E) unbatched.
+        - memory: (S, N, E), (N, S, E) with batch_first, or (S, E) unbatched.
+        - tgt_mask: (T, T); memory_mask: (T, S); tgt_key_padding_mask: (N, T);
+          memory_key_padding_mask: (N, S).
+        - output: tgt's shape.
+    """
 
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation=relu,
                  layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
@@ -159,7 +204,20 @@ class TransformerDecoderLayer(Module):
 
 
 class TransformerEncoder(Module):
-    """`num_layers` deep copies of `encoder_layer` (layers.0, layers.1, ...), then `norm`."""
+    """`num_layers` deep copies of `encoder_layer` (layers.0, layers.1, ...), then `norm`.
+
+    Args:
+        encoder_layer: a TransformerEncoderLayer, copied num_layers times.
+        num_layers: the number of layers.
+        norm: a module applied to the last layer's output (None: none).
+        enable_nested_tensor: accepted and ignored (no nested tensors here).
+        mask_check: accepted, as PyTorch's (only its nested-tensor path reads it).
+
+    Shape:
+        - src: (L, N, E), (N, L, E) with the layer's batch_first, or (L, E) unbatched.
+        - mask: (L, L); src_key_padding_mask: (N, L).
+        - output: src's shape.
+    """
 
     def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True,
                  mask_check=True):
@@ -187,7 +245,18 @@ class TransformerEncoder(Module):
 
 
 class TransformerDecoder(Module):
-    """`num_layers` deep copies of `decoder_layer`, then `norm`."""
+    """`num_layers` deep copies of `decoder_layer`, then `norm`.
+
+    Args:
+        decoder_layer: a TransformerDecoderLayer, copied num_layers times.
+        num_layers: the number of layers.
+        norm: a module applied to the last layer's output (None: none).
+
+    Shape:
+        - tgt: (T, N, E), (N, T, E) with the layer's batch_first, or (T, E) unbatched.
+        - memory: (S, N, E), (N, S, E) with batch_first, or (S, E) unbatched.
+        - output: tgt's shape.
+    """
 
     def __init__(self, decoder_layer, num_layers, norm=None):
         super().__init__()
@@ -212,7 +281,33 @@ class TransformerDecoder(Module):
 
 class Transformer(Module):
     """Encoder (num_encoder_layers, final LayerNorm) and decoder (num_decoder_layers, final
-    LayerNorm); every weight with more than one dim xavier_uniform_, as PyTorch."""
+    LayerNorm); every weight with more than one dim xavier_uniform_, as PyTorch.
+
+    Args:
+        d_model: E, the features of the inputs and output.
+        nhead: the number of attention heads (d_model divisible by it).
+        num_encoder_layers: the layers of the encoder.
+        num_decoder_layers: the layers of the decoder.
+        dim_feedforward: the hidden size of each feed-forward block.
+        dropout: the dropout probability.
+        activation: of the feed-forward blocks: ``"relu"``, ``"gelu"`` or a callable.
+        custom_encoder: a module used as the encoder instead.
+        custom_decoder: a module used as the decoder instead.
+        layer_norm_eps: the eps of the LayerNorms.
+        batch_first: inputs and output are (N, L, E) instead of (L, N, E).
+        norm_first: pre-norm layers instead of post-norm.
+        bias: the Linear and LayerNorm layers learn biases.
+        device: the device of the parameters.
+        dtype: the dtype of the parameters.
+
+    Shape:
+        - src: (S, N, E), (N, S, E) with batch_first, or (S, E) unbatched.
+        - tgt: (T, N, E), (N, T, E) with batch_first, or (T, E) unbatched.
+        - src_mask: (S, S); tgt_mask: (T, T); memory_mask: (T, S).
+        - src_key_padding_mask: (N, S); tgt_key_padding_mask: (N, T);
+          memory_key_padding_mask: (N, S).
+        - output: tgt's shape.
+    """
 
     def __init__(self, d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6,
                  dim_feedforward=2048, dropout=0.1, activation=relu, custom_encoder=None,
@@ -258,7 +353,16 @@ class Transformer(Module):
     @staticmethod
     def generate_square_subsequent_mask(sz, device=None, dtype=None):
         """The causal mask for a sequence of length `sz`: 0 where attending is allowed, -inf
-        above the diagonal (float32 unless `dtype`)."""
+        above the diagonal (float32 unless `dtype`).
+
+        Args:
+            sz: the sequence length.
+            device: the mask's device.
+            dtype: the mask's dtype.
+
+        Returns:
+            Tensor: the (sz, sz) float mask.
+        """
         return _generate_square_subsequent_mask(sz, device=device, dtype=dtype)
 
     def _reset_parameters(self):

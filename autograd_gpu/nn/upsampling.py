@@ -12,6 +12,10 @@ class Upsample(Module):
         mode: ``"nearest"``, ``"nearest-exact"``, ``"linear"``, ``"bilinear"`` or ``"trilinear"``.
         align_corners: align the corner pixels (linear modes).
         recompute_scale_factor: compute the scale from the output size.
+
+    Shape:
+        - Input: (N, C, W_in), (N, C, H_in, W_in) or (N, C, D_in, H_in, W_in).
+        - Output: (N, C, W_out), ..., each size floor(input size * scale_factor), or size.
     """
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
                  recompute_scale_factor=None):

@@ -9,7 +9,14 @@ class DataParallel(Module):
     """``DataParallel(module, device_ids=None, output_device=None, dim=0)``: forward passes
     the inputs (moved to the module's device) to `module`. Splitting a batch over several
     GPUs of one process is not implemented: use DistributedDataParallel, one process per
-    GPU, as PyTorch recommends."""
+    GPU, as PyTorch recommends.
+
+    Args:
+        module: the module to run.
+        device_ids: None or one device (more raise NotImplementedError).
+        output_device: accepted, changes nothing.
+        dim: accepted, changes nothing.
+    """
 
     def __init__(self, module, device_ids=None, output_device=None, dim=0):
         super().__init__()

@@ -113,7 +113,36 @@ def _reached_leaves(outputs):
 class DistributedDataParallel(Module):
     """``DistributedDataParallel(module, device_ids=None, broadcast_buffers=True,
     process_group=None, bucket_cap_mb=25, find_unused_parameters=False,
-    gradient_as_bucket_view=False)``, as PyTorch's."""
+    gradient_as_bucket_view=False)``, as PyTorch's.
+
+    Needs ``distributed.init_process_group`` first; every rank builds it around its own
+    replica. Calling it calls the module; the next backward averages the gradients.
+
+    Args:
+        module: the replica (its parameters on one device).
+        device_ids: None, or the one CUDA device of the replica (inputs are moved to it).
+        output_device: accepted, changes nothing (the output stays where the module puts
+            it).
+        dim: accepted, changes nothing (no batch splitting: one device per process).
+        broadcast_buffers: broadcast rank 0's buffers at construction and before every
+            forward.
+        init_sync: broadcast rank 0's parameters (and buffers) at construction.
+        process_group: the group to average over (None: the default group).
+        bucket_cap_mb: the bucket size in MiB (None: 25).
+        find_unused_parameters: find the parameters the output does not depend on after
+            each forward, so that their gradients do not hold back the all-reduce.
+        check_reduction: accepted, changes nothing.
+        gradient_as_bucket_view: make each ``.grad`` a view of its bucket (no copy back).
+        static_graph: accepted and stored, changes nothing.
+        delay_all_reduce_named_params: accepted, changes nothing.
+        param_to_hook_all_reduce: accepted, changes nothing.
+        mixed_precision: accepted, changes nothing.
+        device_mesh: accepted, changes nothing.
+        skip_all_reduce_unused_params: accepted, changes nothing.
+
+    Shape:
+        - Input and output: the module's.
+    """
 
     def __init__(self, module, device_ids=None, output_device=None, dim=0,
                  broadcast_buffers=True, init_sync=True, process_group=None,
@@ -350,7 +379,11 @@ class DistributedDataParallel(Module):
     @contextlib.contextmanager
     def no_sync(self):
         """Gradients of backward passes of forwards run inside accumulate locally; the first
-        synchronized backward after it averages the accumulated gradients."""
+        synchronized backward after it averages the accumulated gradients.
+
+        Returns:
+            A context manager.
+        """
         old = self.require_backward_grad_sync
         self.__dict__["require_backward_grad_sync"] = False
         try:

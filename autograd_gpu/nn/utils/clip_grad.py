@@ -17,7 +17,17 @@ def _as_list(tensors):
 
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """The norm_type-norm of the tensors' norms (a 0-d tensor on the first one's device;
-    tensor(0.) for none)."""
+    tensor(0.) for none).
+
+    Args:
+        tensors: the tensors (usually gradients), or one tensor.
+        norm_type: the p of the norms (may be ``inf``).
+        error_if_nonfinite: raise RuntimeError when the total norm is inf or NaN.
+        foreach: accepted, changes nothing.
+
+    Returns:
+        Tensor: the 0-d total norm (not recorded on the tape).
+    """
     from ...creation import tensor
     from ...ops.reduction import norm
     from ...ops.shape import stack
@@ -43,7 +53,17 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
 
 
 def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
-    """Scales the gradients in place by min(1, max_norm / (total_norm + 1e-6))."""
+    """Scales the gradients in place by min(1, max_norm / (total_norm + 1e-6)).
+
+    Args:
+        parameters: tensors whose ``.grad`` is scaled, or one tensor.
+        max_norm: the largest total norm allowed.
+        total_norm: the gradients' total norm (from ``get_total_norm``).
+        foreach: accepted, changes nothing.
+
+    Returns:
+        None: the gradients are changed in place.
+    """
     from ...ops.elementwise import clamp
 
     grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
@@ -60,7 +80,18 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """Clips the gradients of `parameters` (a tensor or an iterable) to a total norm of at
-    most `max_norm` (norm_type may be inf); returns the total norm before clipping."""
+    most `max_norm` (norm_type may be inf); returns the total norm before clipping.
+
+    Args:
+        parameters: tensors whose ``.grad`` is clipped, or one tensor.
+        max_norm: the largest total norm allowed.
+        norm_type: the p of the norm (may be ``inf``).
+        error_if_nonfinite: raise RuntimeError when the total norm is inf or NaN.
+        foreach: accepted, changes nothing.
+
+    Returns:
+        Tensor: the 0-d total norm of the gradients before clipping.
+    """
     if isinstance(parameters, Tensor):
         parameters = [parameters]
     else:
@@ -94,7 +125,16 @@ def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False
 
 
 def clip_grad_value_(parameters, clip_value, foreach=None):
-    """Clamps every gradient in place to [-clip_value, clip_value]."""
+    """Clamps every gradient in place to [-clip_value, clip_value].
+
+    Args:
+        parameters: tensors whose ``.grad`` is clamped, or one tensor.
+        clip_value: the largest absolute value allowed.
+        foreach: accepted, changes nothing.
+
+    Returns:
+        None: the gradients are changed in place.
+    """
     clip_value = float(clip_value)
     with no_grad():
         for p in _as_list(parameters):

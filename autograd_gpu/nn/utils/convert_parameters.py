@@ -13,7 +13,14 @@ def _check_same_device(param, old_device):
 
 
 def parameters_to_vector(parameters):
-    """The parameters flattened and concatenated into one 1-D tensor (differentiable)."""
+    """The parameters flattened and concatenated into one 1-D tensor (differentiable).
+
+    Args:
+        parameters: an iterable of tensors, all on one device.
+
+    Returns:
+        Tensor: 1-D, of the parameters' total number of elements.
+    """
     from ...ops.shape import cat
 
     device = None
@@ -26,7 +33,15 @@ def parameters_to_vector(parameters):
 
 def vector_to_parameters(vec, parameters):
     """Copies consecutive slices of the 1-D `vec` into the parameters' data (each reshaped
-    to its parameter; the parameters' .data are replaced, as PyTorch does)."""
+    to its parameter; the parameters' .data are replaced, as PyTorch does).
+
+    Args:
+        vec: a 1-D tensor of the parameters' total number of elements.
+        parameters: an iterable of tensors, all on one device.
+
+    Returns:
+        None: the parameters are changed in place.
+    """
     if not isinstance(vec, Tensor):
         raise TypeError(f"expected torch.Tensor, but got: {type(vec).__name__}")
     device = None

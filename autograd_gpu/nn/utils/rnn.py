@@ -20,7 +20,14 @@ _Fields = collections.namedtuple(
 
 class PackedSequence(_Fields):
     """(data, batch_sizes, sorted_indices, unsorted_indices); batch_sizes is an int64 CPU
-    tensor; the index tensors are None when the batch came sorted (enforce_sorted=True)."""
+    tensor; the index tensors are None when the batch came sorted (enforce_sorted=True).
+
+    Args:
+        data: ``(sum of the lengths, *)``, every step's rows of the running sequences.
+        batch_sizes: int64 CPU tensor, the number of running sequences at each step.
+        sorted_indices: the permutation that sorted the batch by decreasing length, or None.
+        unsorted_indices: its inverse (computed from sorted_indices when None).
+    """
 
     def __new__(cls, data, batch_sizes=None, sorted_indices=None, unsorted_indices=None):
         if unsorted_indices is None and sorted_indices is not None:
@@ -74,9 +81,19 @@ def _lengths_list(lengths):
 
 
 def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True):
-    """A padded batch (T, B, *) ((B, T, *) with batch_first) of sequences of the given
+    """A padded batch ``(T, B, *)`` (``(B, T, *)`` with batch_first) of sequences of the given
     lengths as a PackedSequence. With enforce_sorted=False the batch is sorted here (and
-    unsorted again by pad_packed_sequence and by the RNNs' h_n)."""
+    unsorted again by pad_packed_sequence and by the RNNs' h_n).
+
+    Args:
+        input: the padded batch, ``(T, B, *)`` or ``(B, T, *)`` with batch_first.
+        lengths: the B lengths (a list or a 1-D tensor), each in [1, T].
+        batch_first: input is ``(B, T, *)``.
+        enforce_sorted: the lengths must come in decreasing order (False: sort them here).
+
+    Returns:
+        PackedSequence: the running rows of every step (gradients flow back to input).
+    """
     lengths = _lengths_list(lengths)
     batch = input.shape[0 if batch_first else 1]
     if len(lengths) != batch:
@@ -116,7 +133,18 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
 
 def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
     """The inverse of pack_padded_sequence: (padded batch, lengths), the batch in its
-    original order, the steps past each sequence's end filled with padding_value."""
+    original order, the steps past each sequence's end filled with padding_value.
+
+    Args:
+        sequence: a PackedSequence.
+        batch_first: return ``(B, T, *)`` instead of ``(T, B, *)``.
+        padding_value: the value of the steps past each sequence's end.
+        total_length: pad to this many steps (at least the longest length; None: the
+            longest length).
+
+    Returns:
+        tuple: (padded, lengths): the padded batch and the int64 CPU tensor of the B lengths.
+    """
     data, sizes = sequence.data, sequence._steps()
     steps, batch = len(sizes), sizes[0]
     if total_length is not None:
@@ -144,8 +172,18 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
 
 
 def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
-    """Tensors of shape (L_i, *) stacked into (max L, B, *) ((B, max L, *) with
-    batch_first), padded with padding_value on the right (or the left)."""
+    """Tensors of shape ``(L_i, *)`` stacked into ``(max L, B, *)`` (``(B, max L, *)`` with
+    batch_first), padded with padding_value on the right (or the left).
+
+    Args:
+        sequences: a list of B tensors ``(L_i, *)``, the same trailing shape.
+        batch_first: return ``(B, max L, *)`` instead of ``(max L, B, *)``.
+        padding_value: the value of the padding.
+        padding_side: ``"right"`` (after each sequence) or ``"left"`` (before it).
+
+    Returns:
+        Tensor: the padded batch.
+    """
     if padding_side not in ("left", "right"):
         raise ValueError(f"Expected padding_side to be one of left or right, but got {padding_side}.")
     longest = max(s.shape[0] for s in sequences)
@@ -160,20 +198,45 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
 
 
 def pack_sequence(sequences, enforce_sorted=True):
-    """Tensors of shape (L_i, *) as a PackedSequence (sorted by length if enforce_sorted=False)."""
+    """Tensors of shape ``(L_i, *)`` as a PackedSequence (sorted by length if
+    enforce_sorted=False).
+
+    Args:
+        sequences: a list of tensors ``(L_i, *)``, the same trailing shape.
+        enforce_sorted: the lengths must come in decreasing order (False: sort them here).
+
+    Returns:
+        PackedSequence: the sequences packed.
+    """
     lengths = [s.shape[0] for s in sequences]
     return pack_padded_sequence(pad_sequence(sequences), lengths, enforce_sorted=enforce_sorted)
 
 
 def unpad_sequence(padded_sequences, lengths, batch_first=False):
-    """The list of unpadded sequences of a padded batch."""
+    """The list of unpadded sequences of a padded batch.
+
+    Args:
+        padded_sequences: ``(T, B, *)``, or ``(B, T, *)`` with batch_first.
+        lengths: the B lengths (a list or a 1-D tensor).
+        batch_first: padded_sequences is ``(B, T, *)``.
+
+    Returns:
+        list: B tensors, the b-th of shape ``(lengths[b], *)``.
+    """
     if not batch_first:
         padded_sequences = padded_sequences.transpose(0, 1)
     return [padded_sequences[b, :n] for b, n in enumerate(_lengths_list(lengths))]
 
 
 def unpack_sequence(packed_sequences):
-    """The list of sequences of a PackedSequence, in their original order."""
+    """The list of sequences of a PackedSequence, in their original order.
+
+    Args:
+        packed_sequences: a PackedSequence.
+
+    Returns:
+        list: tensors ``(L_i, *)``, one per sequence.
+    """
     padded, lengths = pad_packed_sequence(packed_sequences, batch_first=True)
     return unpad_sequence(padded, lengths, batch_first=True)
 
