@@ -13,6 +13,15 @@ class Adadelta(Optimizer):
         p -= lr * delta
 
     eps is added INSIDE both square roots.
+
+    Args:
+        params: an iterable of tensors to optimize, or of dicts (parameter groups, each with
+            a ``"params"`` entry and its own options).
+        lr: the factor of delta.
+        rho: the decay rate of the running averages.
+        eps: added inside the square roots for numerical stability.
+        weight_decay: the L2 penalty added to the gradient.
+        maximize: maximize the objective (step along the gradient) instead of minimizing.
     """
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False):

@@ -10,6 +10,16 @@ class Adagrad(Optimizer):
         clr = lr / (1 + (t - 1) * lr_decay)
         sum = sum + g^2          (sum starts at initial_accumulator_value)
         p -= clr * g / (sqrt(sum) + eps)
+
+    Args:
+        params: an iterable of tensors to optimize, or of dicts (parameter groups, each with
+            a ``"params"`` entry and its own options).
+        lr: the learning rate.
+        lr_decay: the learning rate decay.
+        weight_decay: the L2 penalty added to the gradient.
+        initial_accumulator_value: the starting value of the sum of squares.
+        eps: added to the denominator for numerical stability.
+        maximize: maximize the objective (step along the gradient) instead of minimizing.
     """
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,

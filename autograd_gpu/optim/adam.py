@@ -14,6 +14,31 @@ class Adam(Optimizer):
         p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
 
     eps is added after the bias-corrected square root, as PyTorch does.
+
+    Args:
+        params: an iterable of tensors to optimize, or of dicts (parameter groups, each with
+            a ``"params"`` entry and its own options).
+        lr: the learning rate.
+        betas: (beta1, beta2), the decay rates of the averages of the gradient and of its
+            square.
+        eps: added to the denominator for numerical stability.
+        weight_decay: the L2 penalty added to the gradient.
+        amsgrad: use the maximum of the past second moments (AMSGrad).
+        maximize: maximize the objective (step along the gradient) instead of minimizing.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> w = torch.tensor([1.0, -2.0], requires_grad=True)
+        >>> opt = torch.optim.Adam([w], lr=0.1)
+        >>> for _ in range(3):
+        ...     opt.zero_grad()
+        ...     loss = (w ** 2).sum()
+        ...     loss.backward()
+        ...     opt.step()
+        >>> w
+        tensor([ 0.7016, -1.7006], requires_grad=True)
+        >>> sorted(opt.state[w])
+        ['exp_avg', 'exp_avg_sq', 'step']
     """
 
     _decoupled = False
@@ -48,7 +73,19 @@ class Adam(Optimizer):
 
 class AdamW(Adam):
     """As ``torch.optim.AdamW`` (Loshchilov & Hutter): Adam with decoupled weight decay,
-    ``p *= 1 - lr * weight_decay`` before the Adam step (default weight_decay 1e-2)."""
+    ``p *= 1 - lr * weight_decay`` before the Adam step (default weight_decay 1e-2).
+
+    Args:
+        params: an iterable of tensors to optimize, or of dicts (parameter groups, each with
+            a ``"params"`` entry and its own options).
+        lr: the learning rate.
+        betas: (beta1, beta2), the decay rates of the averages of the gradient and of its
+            square.
+        eps: added to the denominator for numerical stability.
+        weight_decay: the decoupled weight decay factor.
+        amsgrad: use the maximum of the past second moments (AMSGrad).
+        maximize: maximize the objective (step along the gradient) instead of minimizing.
+    """
 
     _decoupled = True
 

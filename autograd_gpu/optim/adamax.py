@@ -24,7 +24,21 @@ def adamax_update(xp, param, grad, exp_avg, exp_inf, *, step, lr, beta1, beta2, 
 
 
 class Adamax(Optimizer):
-    """As ``torch.optim.Adamax``; state ``step``, ``exp_avg``, ``exp_inf``."""
+    """As ``torch.optim.Adamax``; state ``step``, ``exp_avg``, ``exp_inf``::
+
+        m = beta1 * m + (1 - beta1) * g;   u = max(beta2 * u, abs(g) + eps)
+        p -= lr / (1 - beta1^t) * m / u
+
+    Args:
+        params: an iterable of tensors to optimize, or of dicts (parameter groups, each with
+            a ``"params"`` entry and its own options).
+        lr: the learning rate.
+        betas: (beta1, beta2), the decay rates of the gradient's average and of its
+            infinity norm.
+        eps: added for numerical stability.
+        weight_decay: the L2 penalty added to the gradient.
+        maximize: maximize the objective (step along the gradient) instead of minimizing.
+    """
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, *,
                  maximize=False):

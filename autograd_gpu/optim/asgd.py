@@ -29,7 +29,18 @@ def asgd_update(xp, param, grad, ax, eta, mu, *, step, lr, lambd, alpha, t0, wei
 
 class ASGD(Optimizer):
     """As ``torch.optim.ASGD``; state ``step``, ``eta``, ``mu`` (0-d) and ``ax``, the running
-    average of the parameter (averaging starts at step ``t0``)."""
+    average of the parameter (averaging starts at step ``t0``).
+
+    Args:
+        params: an iterable of tensors to optimize, or of dicts (parameter groups, each with
+            a ``"params"`` entry and its own options).
+        lr: the learning rate.
+        lambd: the decay term.
+        alpha: the power of the eta update.
+        t0: the step at which averaging starts.
+        weight_decay: the L2 penalty added to the gradient.
+        maximize: maximize the objective (step along the gradient) instead of minimizing.
+    """
 
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, *,
                  maximize=False):

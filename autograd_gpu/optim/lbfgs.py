@@ -111,7 +111,18 @@ class LBFGS(Optimizer):
     step is ``lr`` (scaled down on the very first iteration). One parameter group only; the
     state (directions, steps, ``func_evals``, ``n_iter``, ...) lives in
     ``state[first parameter]`` with PyTorch's names. Scalars such as ``ys`` and ``gtd`` are
-    array scalars of the parameters' dtype, as PyTorch's 0-d tensors."""
+    array scalars of the parameters' dtype, as PyTorch's 0-d tensors.
+
+    Args:
+        params: an iterable of tensors (one group).
+        lr: the step size.
+        max_iter: the most iterations per ``step``.
+        max_eval: the most closure calls per ``step`` (None: max_iter * 5 // 4).
+        tolerance_grad: stop when the largest gradient element is at most this.
+        tolerance_change: stop when the step or the change of the loss is below this.
+        history_size: the number of curvature pairs kept.
+        line_search_fn: None or ``"strong_wolfe"``.
+    """
 
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7,
                  tolerance_change=1e-9, history_size=100, line_search_fn=None):

@@ -14,6 +14,17 @@ from .optimizer import Optimizer
 
 
 class LRScheduler:
+    """Base of the epoch-based schedulers, as ``torch.optim.lr_scheduler.LRScheduler``: a
+    subclass defines ``get_lr()`` (the rates of the epoch ``last_epoch``, from the current
+    ones) and may define a closed form for ``step(epoch)``. Creating one records each group's
+    ``initial_lr`` and applies the epoch-0 rates.
+
+    Args:
+        optimizer: the Optimizer whose groups' ``lr`` is set.
+        last_epoch: the index of the last epoch when resuming (-1: start; otherwise every
+            group needs its ``initial_lr``).
+    """
+
     def __init__(self, optimizer, last_epoch=-1):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
@@ -45,13 +56,28 @@ class LRScheduler:
             self._is_initial = False
 
     def get_lr(self):  # pragma: no cover - abstract
+        """The rates of epoch ``last_epoch``, one per group (each scheduler's own rule).
+
+        Returns:
+            list: one float per parameter group.
+        """
         raise NotImplementedError
 
     def get_last_lr(self):
-        """The learning rates set by the last ``step()``, one per group."""
+        """The learning rates set by the last ``step()``, one per group.
+
+        Returns:
+            list: one float per parameter group.
+        """
         return self._last_lr
 
     def step(self, epoch=None):
+        """Advances one epoch and sets the groups' rates (call it after ``optimizer.step()``).
+
+        Args:
+            epoch: jump to this epoch instead (the closed form where there is one;
+                deprecated in PyTorch).
+        """
         self._step_count += 1
         self._update_lr(epoch)
 
@@ -69,9 +95,19 @@ class LRScheduler:
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def state_dict(self):
+        """The scheduler's attributes but the optimizer.
+
+        Returns:
+            dict: name -> value.
+        """
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict):
+        """Restores what ``state_dict()`` returned.
+
+        Args:
+            state_dict: the dict.
+        """
         self.__dict__.update(state_dict)
 
     def _current(self):
@@ -79,7 +115,30 @@ class LRScheduler:
 
 
 class StepLR(LRScheduler):
-    """lr = initial_lr * gamma ** (epoch // step_size)."""
+    """lr = initial_lr * gamma ** (epoch // step_size).
+
+    Args:
+        optimizer: the Optimizer whose groups' ``lr`` is set.
+        step_size: the number of epochs between decays.
+        gamma: the factor of each decay.
+        last_epoch: the index of the last epoch when resuming (-1: start; otherwise every
+            group needs its ``initial_lr``).
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> w = torch.zeros(2, requires_grad=True)
+        >>> opt = torch.optim.SGD([w], lr=0.1)
+        >>> sched = torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+        >>> lrs = []
+        >>> for epoch in range(6):
+        ...     opt.step()          # (the epoch's training)
+        ...     lrs.append(sched.get_last_lr()[0])
+        ...     sched.step()
+        >>> lrs
+        [0.1, 0.1, 0.05, 0.05, 0.025, 0.025]
+        >>> opt.param_groups[0]["lr"]
+        0.0125
+    """
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
         self.step_size = step_size
@@ -96,7 +155,15 @@ class StepLR(LRScheduler):
 
 
 class MultiStepLR(LRScheduler):
-    """lr = initial_lr * gamma ** (number of milestones reached)."""
+    """lr = initial_lr * gamma ** (number of milestones reached).
+
+    Args:
+        optimizer: the Optimizer whose groups' ``lr`` is set.
+        milestones: the epochs at which lr is multiplied by gamma (increasing).
+        gamma: the factor of each decay.
+        last_epoch: the index of the last epoch when resuming (-1: start; otherwise every
+            group needs its ``initial_lr``).
+    """
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
         self.milestones = Counter(milestones)
@@ -114,7 +181,14 @@ class MultiStepLR(LRScheduler):
 
 
 class ExponentialLR(LRScheduler):
-    """lr = initial_lr * gamma ** epoch."""
+    """lr = initial_lr * gamma ** epoch.
+
+    Args:
+        optimizer: the Optimizer whose groups' ``lr`` is set.
+        gamma: the factor of each epoch.
+        last_epoch: the index of the last epoch when resuming (-1: start; otherwise every
+            group needs its ``initial_lr``).
+    """
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
         self.gamma = gamma
@@ -131,7 +205,15 @@ class ExponentialLR(LRScheduler):
 
 class CosineAnnealingLR(LRScheduler):
     """lr = eta_min + (initial_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2, applied
-    recursively (PyTorch's form), so after T_max it rises again."""
+    recursively (PyTorch's form), so after T_max it rises again.
+
+    Args:
+        optimizer: the Optimizer whose groups' ``lr`` is set.
+        T_max: the number of epochs of the half cosine.
+        eta_min: the lowest rate.
+        last_epoch: the index of the last epoch when resuming (-1: start; otherwise every
+            group needs its ``initial_lr``).
+    """
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
         self.T_max = T_max
@@ -157,7 +239,15 @@ class CosineAnnealingLR(LRScheduler):
 
 
 class LambdaLR(LRScheduler):
-    """lr = initial_lr * lr_lambda(epoch); one function, or one per group."""
+    """lr = initial_lr * lr_lambda(epoch); one function, or one per group.
+
+    Args:
+        optimizer: the Optimizer whose groups' ``lr`` is set.
+        lr_lambda: a function of the epoch (an int) giving the factor, or a list of
+            them, one per group.
+        last_epoch: the index of the last epoch when resuming (-1: start; otherwise every
+            group needs its ``initial_lr``).
+    """
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         n = len(optimizer.param_groups)
@@ -179,7 +269,20 @@ class LambdaLR(LRScheduler):
 
 class ReduceLROnPlateau:
     """Multiplies lr by ``factor`` when ``step(metric)`` has not improved for ``patience``
-    epochs (PyTorch's rules for mode, threshold_mode, cooldown, min_lr and eps)."""
+    epochs (PyTorch's rules for mode, threshold_mode, cooldown, min_lr and eps).
+
+    Args:
+        optimizer: the Optimizer whose groups' ``lr`` is set.
+        mode: ``"min"`` (the metric should fall) or ``"max"`` (it should rise).
+        factor: the factor of each reduction (< 1).
+        patience: the epochs without improvement tolerated before a reduction.
+        threshold: the least change that counts as an improvement.
+        threshold_mode: ``"rel"`` (relative to the best, best * (1 -+ threshold)) or
+            ``"abs"`` (best -+ threshold).
+        cooldown: the epochs after a reduction during which bad epochs are not counted.
+        min_lr: the lowest rate, one for all or a list, one per group.
+        eps: a reduction smaller than this is not applied.
+    """
 
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
                  threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8):
@@ -217,6 +320,12 @@ class ReduceLROnPlateau:
         return a > best + self.threshold
 
     def step(self, metrics):
+        """Records the epoch's metric and reduces the rates if it has not improved for
+        more than ``patience`` epochs.
+
+        Args:
+            metrics: the metric (a number or a 0-d tensor), e.g. the validation loss.
+        """
         current = float(metrics)
         self.last_epoch += 1
         if self.is_better(current, self.best):
@@ -238,12 +347,27 @@ class ReduceLROnPlateau:
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
 
     def get_last_lr(self):
+        """The learning rates after the last ``step()``, one per group.
+
+        Returns:
+            list: one float per parameter group.
+        """
         return self._last_lr
 
     def state_dict(self):
+        """The scheduler's attributes but the optimizer.
+
+        Returns:
+            dict: name -> value.
+        """
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict):
+        """Restores what ``state_dict()`` returned.
+
+        Args:
+            state_dict: the dict.
+        """
         self.__dict__.update(state_dict)
 
 
@@ -285,7 +409,15 @@ def _momentum_groups(scheduler, optimizer, base_momentum, max_momentum, last_epo
 
 
 class ConstantLR(LRScheduler):
-    """lr = initial_lr * factor for the first ``total_iters`` epochs, initial_lr after."""
+    """lr = initial_lr * factor for the first ``total_iters`` epochs, initial_lr after.
+
+    Args:
+        optimizer: the Optimizer whose groups' ``lr`` is set.
+        factor: the factor of the first epochs, in [0, 1].
+        total_iters: the number of epochs at the reduced rate.
+        last_epoch: the index of the last epoch when resuming (-1: start; otherwise every
+            group needs its ``initial_lr``).
+    """
 
     def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
         if factor > 1.0 or factor < 0:
@@ -308,7 +440,16 @@ class ConstantLR(LRScheduler):
 
 class LinearLR(LRScheduler):
     """lr goes linearly from initial_lr * start_factor to initial_lr * end_factor over
-    ``total_iters`` epochs, then stays."""
+    ``total_iters`` epochs, then stays.
+
+    Args:
+        optimizer: the Optimizer whose groups' ``lr`` is set.
+        start_factor: the factor at epoch 0, in (0, 1].
+        end_factor: the factor from epoch total_iters on, in [0, 1].
+        total_iters: the number of epochs of the ramp.
+        last_epoch: the index of the last epoch when resuming (-1: start; otherwise every
+            group needs its ``initial_lr``).
+    """
 
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5,
                  last_epoch=-1):
@@ -338,7 +479,15 @@ class LinearLR(LRScheduler):
 
 
 class PolynomialLR(LRScheduler):
-    """lr = initial_lr * (1 - epoch / total_iters) ** power, 0 from ``total_iters`` on."""
+    """lr = initial_lr * (1 - epoch / total_iters) ** power, 0 from ``total_iters`` on.
+
+    Args:
+        optimizer: the Optimizer whose groups' ``lr`` is set.
+        total_iters: the number of epochs of the decay.
+        power: the power of the polynomial.
+        last_epoch: the index of the last epoch when resuming (-1: start; otherwise every
+            group needs its ``initial_lr``).
+    """
 
     def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
         self.total_iters = total_iters
@@ -360,7 +509,16 @@ class PolynomialLR(LRScheduler):
 class CosineAnnealingWarmRestarts(LRScheduler):
     """SGDR (Loshchilov & Hutter): cosine annealing from initial_lr to ``eta_min`` over
     ``T_0`` epochs, restarting with periods multiplied by ``T_mult``; ``step(epoch)`` takes
-    fractional epochs (e.g. ``epoch + i / iters`` within an epoch)."""
+    fractional epochs (e.g. ``epoch + i / iters`` within an epoch).
+
+    Args:
+        optimizer: the Optimizer whose groups' ``lr`` is set.
+        T_0: the epochs of the first period (a positive int).
+        T_mult: the factor of each next period (an int >= 1).
+        eta_min: the lowest rate.
+        last_epoch: the index of the last epoch when resuming (-1: start; otherwise every
+            group needs its ``initial_lr``).
+    """
 
     def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
         if T_0 <= 0 or not isinstance(T_0, int):
@@ -381,6 +539,11 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 for b in self.base_lrs]
 
     def step(self, epoch=None):
+        """Advances one epoch, or goes to `epoch`, and sets the groups' rates.
+
+        Args:
+            epoch: the (possibly fractional) epoch to go to (None: the next one).
+        """
         if epoch is None and self.last_epoch < 0:
             epoch = 0
         if epoch is None:
@@ -414,7 +577,26 @@ class CyclicLR(LRScheduler):
     ``step_size_up`` iterations up and ``step_size_down`` down, scaled per cycle
     (``triangular``, ``triangular2``: halved each cycle) or per iteration (``exp_range``:
     gamma ** iteration) or by ``scale_fn``; momentum (or beta1) cycles inversely between
-    ``max_momentum`` and ``base_momentum``. Stepped once per batch."""
+    ``max_momentum`` and ``base_momentum``. Stepped once per batch.
+
+    Args:
+        optimizer: the Optimizer whose groups' ``lr`` is set.
+        base_lr: the lower rate, one for all or a list, one per group (set on the groups
+            at construction).
+        max_lr: the upper rate, one for all or a list.
+        step_size_up: the iterations of the rising half of a cycle.
+        step_size_down: the iterations of the falling half (None: step_size_up).
+        mode: ``"triangular"``, ``"triangular2"`` or ``"exp_range"`` (ignored with scale_fn).
+        gamma: the base of ``exp_range``'s scale, gamma ** iteration.
+        scale_fn: a custom scale, a function of the cycle or iteration giving a factor in
+            [0, 1].
+        scale_mode: ``"cycle"`` or ``"iterations"``: what scale_fn takes.
+        cycle_momentum: cycle the momentum (or Adam's beta1) too.
+        base_momentum: the lower momentum, one for all or a list.
+        max_momentum: the upper momentum, one for all or a list.
+        last_epoch: the index of the last epoch when resuming (-1: start; otherwise every
+            group needs its ``initial_lr``).
+    """
 
     def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None,
                  mode="triangular", gamma=1.0, scale_fn=None, scale_mode="cycle",
@@ -454,6 +636,14 @@ class CyclicLR(LRScheduler):
             self.scale_mode = "iterations"
 
     def scale_fn(self, x):
+        """The amplitude's scale at cycle or iteration `x`.
+
+        Args:
+            x: the cycle (scale_mode ``"cycle"``) or the iteration.
+
+        Returns:
+            float: the factor (scale_fn's, or the mode's).
+        """
         if self._scale_fn_custom is not None:
             return self._scale_fn_custom(x)
         if self.mode == "triangular":
@@ -500,7 +690,25 @@ class OneCycleLR(LRScheduler):
     over the first ``pct_start`` of ``total_steps`` (or ``epochs * steps_per_epoch``), then
     anneals to max_lr / div_factor / final_div_factor (``cos`` or ``linear``); with
     ``three_phase`` it comes back down symmetrically before the final anneal. Momentum (or
-    beta1) moves inversely. Stepped once per batch; stepping past ``total_steps`` raises."""
+    beta1) moves inversely. Stepped once per batch; stepping past ``total_steps`` raises.
+
+    Args:
+        optimizer: the Optimizer whose groups' ``lr`` is set.
+        max_lr: the peak rate, one for all or a list, one per group.
+        total_steps: the number of steps of the cycle (or give epochs and steps_per_epoch).
+        epochs: the number of epochs (with steps_per_epoch).
+        steps_per_epoch: the steps per epoch (with epochs).
+        pct_start: the fraction of the cycle spent rising, a float in [0, 1].
+        anneal_strategy: ``"cos"`` or ``"linear"``.
+        cycle_momentum: move the momentum (or Adam's beta1) inversely to the rate.
+        base_momentum: the lowest momentum (at the peak rate), one for all or a list.
+        max_momentum: the highest momentum (at the start and end), one for all or a list.
+        div_factor: the initial rate is max_lr / div_factor.
+        final_div_factor: the final rate is the initial rate / final_div_factor.
+        three_phase: come back to the initial rate before the final anneal.
+        last_epoch: the index of the last epoch when resuming (-1: start; otherwise every
+            group needs its ``initial_lr``).
+    """
 
     def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None,
                  pct_start=0.3, anneal_strategy="cos", cycle_momentum=True,
@@ -620,7 +828,15 @@ class _Composite(LRScheduler):
 
 class SequentialLR(_Composite):
     """Runs ``schedulers[0]`` until ``milestones[0]``, then ``schedulers[1]`` (restarted at
-    its epoch 0), and so on; the schedulers must drive ``optimizer``."""
+    its epoch 0), and so on; the schedulers must drive ``optimizer``.
+
+    Args:
+        optimizer: the Optimizer all the schedulers drive.
+        schedulers: the schedulers, in order.
+        milestones: the epochs at which the next scheduler takes over (one fewer than the
+            schedulers).
+        last_epoch: the index of the last epoch (-1: start).
+    """
 
     def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
         if len(schedulers) < 1:
@@ -652,6 +868,7 @@ class SequentialLR(_Composite):
             sched.last_epoch -= 1
 
     def step(self):
+        """Advances one epoch with the scheduler whose turn it is."""
         self.last_epoch += 1
         idx = bisect.bisect_right(self._milestones, self.last_epoch)
         s = self._schedulers[idx]
@@ -664,7 +881,12 @@ class SequentialLR(_Composite):
 
 class ChainedScheduler(_Composite):
     """Steps every scheduler of ``schedulers`` at each ``step()`` (their recursive forms
-    compose: the rates are the product of their factors)."""
+    compose: the rates are the product of their factors).
+
+    Args:
+        schedulers: the schedulers, all driving one optimizer.
+        optimizer: that optimizer (None: the first scheduler's).
+    """
 
     def __init__(self, schedulers, optimizer=None):
         if len(schedulers) < 1:
@@ -677,6 +899,7 @@ class ChainedScheduler(_Composite):
         self._last_lr = [g["lr"] for g in self._schedulers[-1].optimizer.param_groups]
 
     def step(self):
+        """Steps every scheduler once."""
         for s in self._schedulers:
             s.step()
         self._last_lr = [g["lr"] for g in self._schedulers[-1].optimizer.param_groups]

@@ -43,7 +43,20 @@ def nadam_update(xp, param, grad, exp_avg, exp_avg_sq, mu_product, *, step, lr, 
 
 class NAdam(Optimizer):
     """As ``torch.optim.NAdam`` (``momentum_decay`` psi, ``decoupled_weight_decay`` for
-    NAdamW); state ``step``, ``mu_product``, ``exp_avg``, ``exp_avg_sq``."""
+    NAdamW); state ``step``, ``mu_product``, ``exp_avg``, ``exp_avg_sq``.
+
+    Args:
+        params: an iterable of tensors to optimize, or of dicts (parameter groups, each with
+            a ``"params"`` entry and its own options).
+        lr: the learning rate.
+        betas: (beta1, beta2), the decay rates of the averages of the gradient and of its
+            square.
+        eps: added to the denominator for numerical stability.
+        weight_decay: the weight decay (an L2 penalty, or decoupled).
+        momentum_decay: psi, the momentum decay.
+        decoupled_weight_decay: decay the parameters directly, as AdamW (NAdamW).
+        maximize: maximize the objective (step along the gradient) instead of minimizing.
+    """
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, maximize=False):

@@ -47,6 +47,12 @@ class Optimizer:
     ``params`` is an iterable of tensors or of dicts (parameter groups, each with a
     ``"params"`` entry and optional per-group hyper-parameters). ``state[p]`` holds each
     parameter's buffers as tensors, keyed by the parameter itself.
+
+    Args:
+        params: an iterable of tensors to optimize, or of dicts (parameter groups, each with
+            a ``"params"`` entry and its own options).
+        defaults: the default hyper-parameters of every group (a dict; a group's own
+            entries override them).
     """
 
     def __init__(self, params, defaults):
@@ -77,7 +83,13 @@ class Optimizer:
         return "\n".join(lines)
 
     def add_param_group(self, param_group):
-        """Adds a group of parameters (a dict with ``"params"``) with its own options."""
+        """Adds a group of parameters (a dict with ``"params"``) with its own options.
+
+        Args:
+            param_group: a dict with ``"params"`` (a tensor or an ordered iterable of leaf
+                tensors, none already in another group) and any hyper-parameters; the
+                others come from the defaults.
+        """
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
         params = param_group["params"]
@@ -124,7 +136,11 @@ class Optimizer:
         """Checks a group's hyper-parameters (overridden per optimizer)."""
 
     def zero_grad(self, set_to_none=True):
-        """Clears every parameter's ``.grad`` (to None by default, as PyTorch)."""
+        """Clears every parameter's ``.grad`` (to None by default, as PyTorch).
+
+        Args:
+            set_to_none: set ``.grad`` to None (False: fill it with zeros in place).
+        """
         for group in self.param_groups:
             for p in group["params"]:
                 g = p._grad
@@ -140,7 +156,15 @@ class Optimizer:
                         g._version[0] += 1
 
     def step(self, closure=None):
-        """Performs one update; ``closure`` re-evaluates the model and returns the loss."""
+        """Performs one update; ``closure`` re-evaluates the model and returns the loss.
+
+        Args:
+            closure: a callable that recomputes the loss (and its gradients) and returns
+                it, called with gradients enabled (required by LBFGS).
+
+        Returns:
+            The closure's loss, or None without a closure.
+        """
         loss = None
         if closure is not None:
             from ..autograd.grad_mode import enable_grad
@@ -229,7 +253,11 @@ class Optimizer:
     # ---------------------------------------------------------------- state dicts
     def state_dict(self):
         """``{"state": {index: {name: tensor}}, "param_groups": [{..., "params": [index]}]}``,
-        with parameters numbered in group order, as PyTorch."""
+        with parameters numbered in group order, as PyTorch.
+
+        Returns:
+            dict: the state (tensors shared, not copied) and the groups' hyper-parameters.
+        """
         index_of = {}
         groups = []
         start = 0
@@ -252,7 +280,11 @@ class Optimizer:
 
     def load_state_dict(self, state_dict):
         """Restores hyper-parameters and state; state tensors are copied onto each parameter's
-        device and (except ``step``) cast to its dtype."""
+        device and (except ``step``) cast to its dtype.
+
+        Args:
+            state_dict: what ``state_dict()`` returned (the same group layout).
+        """
         groups = self.param_groups
         saved_groups = state_dict["param_groups"]
         if len(groups) != len(saved_groups):

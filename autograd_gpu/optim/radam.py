@@ -40,7 +40,19 @@ def radam_update(xp, param, grad, exp_avg, exp_avg_sq, *, step, lr, beta1, beta2
 class RAdam(Optimizer):
     """As ``torch.optim.RAdam`` (``decoupled_weight_decay`` for RAdamW); state ``step``,
     ``exp_avg``, ``exp_avg_sq``. For the first steps (rho_t <= 5) the update is SGD with
-    momentum on the bias-corrected average."""
+    momentum on the bias-corrected average.
+
+    Args:
+        params: an iterable of tensors to optimize, or of dicts (parameter groups, each with
+            a ``"params"`` entry and its own options).
+        lr: the learning rate.
+        betas: (beta1, beta2), the decay rates of the averages of the gradient and of its
+            square.
+        eps: added to the denominator for numerical stability.
+        weight_decay: the weight decay (an L2 penalty, or decoupled).
+        decoupled_weight_decay: decay the parameters directly, as AdamW (RAdamW).
+        maximize: maximize the objective (step along the gradient) instead of minimizing.
+    """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  decoupled_weight_decay=False, *, maximize=False):

@@ -15,6 +15,17 @@ class RMSprop(Optimizer):
 
     eps is added OUTSIDE the square root (PyTorch's placement; TensorFlow and Keras put it
     inside, sqrt(v + eps), which gives different steps when v is small).
+
+    Args:
+        params: an iterable of tensors to optimize, or of dicts (parameter groups, each with
+            a ``"params"`` entry and its own options).
+        lr: the learning rate.
+        alpha: the smoothing constant of the average of the squared gradient.
+        eps: added to the denominator for numerical stability.
+        weight_decay: the L2 penalty added to the gradient.
+        momentum: the momentum factor (0: none).
+        centered: normalize by the estimated variance of the gradient.
+        maximize: maximize the objective (step along the gradient) instead of minimizing.
     """
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,

@@ -29,7 +29,17 @@ def rprop_update(xp, param, grad, prev, step_size, *, etaminus, etaplus, step_si
 class Rprop(Optimizer):
     """As ``torch.optim.Rprop``: ``etas=(etaminus, etaplus)``, ``step_sizes=(min, max)``;
     state ``step``, ``prev`` (the last gradient, zeroed where its sign flipped) and
-    ``step_size`` (starting at ``lr``)."""
+    ``step_size`` (starting at ``lr``).
+
+    Args:
+        params: an iterable of tensors to optimize, or of dicts (parameter groups, each with
+            a ``"params"`` entry and its own options).
+        lr: the initial step size.
+        etas: (etaminus, etaplus), the factors of the step size where the gradient's sign
+            flips and where it stays.
+        step_sizes: (min, max), the bounds of the step size.
+        maximize: maximize the objective (step along the gradient) instead of minimizing.
+    """
 
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *,
                  maximize=False):

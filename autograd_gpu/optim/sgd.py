@@ -15,6 +15,16 @@ class SGD(Optimizer):
     The momentum buffer holds velocity without the learning rate (PyTorch's convention,
     unlike Sutskever et al., who fold lr into it).
 
+    Args:
+        params: an iterable of tensors to optimize, or of dicts (parameter groups, each with
+            a ``"params"`` entry and its own options).
+        lr: the learning rate.
+        momentum: the momentum factor (0: none).
+        dampening: the dampening of the momentum.
+        weight_decay: the L2 penalty added to the gradient.
+        nesterov: Nesterov momentum (needs momentum > 0 and dampening 0).
+        maximize: maximize the objective (step along the gradient) instead of minimizing.
+
     Examples:
         >>> import autograd_gpu as torch
         >>> w = torch.tensor([1.0], requires_grad=True)
@@ -23,6 +33,19 @@ class SGD(Optimizer):
         >>> opt.step()
         >>> w
         tensor([0.8000], requires_grad=True)
+
+    With parameter groups, momentum, and the usual loop:
+
+        >>> model = torch.nn.Linear(2, 1)
+        >>> opt = torch.optim.SGD([{"params": [model.weight]},
+        ...                        {"params": [model.bias], "lr": 0.01}], lr=0.1, momentum=0.9)
+        >>> [group["lr"] for group in opt.param_groups]
+        [0.1, 0.01]
+        >>> for _ in range(3):
+        ...     opt.zero_grad()
+        ...     loss = model(torch.ones(4, 2)).pow(2).mean()
+        ...     loss.backward()
+        ...     opt.step()
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
