@@ -24,7 +24,14 @@ default_collate_err_msg_format = (
 
 def default_convert(data):
     """Each NumPy array (not of strings or objects) and NumPy scalar in `data` as a tensor,
-    through mappings, namedtuples and sequences (a tuple becomes a list); the rest as is."""
+    through mappings, namedtuples and sequences (a tuple becomes a list); the rest as is.
+
+    Args:
+        data: a sample (or a batch the sampler fetched at once).
+
+    Returns:
+        The same structure with arrays as tensors.
+    """
     from ...creation import as_tensor
 
     t = type(data)
@@ -147,5 +154,14 @@ default_collate_fn_map = {
 
 
 def default_collate(batch):
-    """A batch of samples as tensors with a new leading batch dimension (see the module)."""
+    """A batch of samples as tensors with a new leading batch dimension (see the module).
+
+    Args:
+        batch: a list of samples (tensors, arrays, numbers, strings, or mappings,
+            namedtuples and sequences of them, all alike).
+
+    Returns:
+        The samples' structure with each field stacked: tensors and arrays into one tensor
+        (N, ...), numbers into a 1-D tensor, strings into a list.
+    """
     return collate(batch, collate_fn_map=default_collate_fn_map)

@@ -9,7 +9,11 @@ __all__ = ["WorkerInfo", "get_worker_info"]
 class WorkerInfo:
     """The worker a dataset is being read for: ``id`` (0 to num_workers - 1),
     ``num_workers``, ``seed`` (the loader's base seed + id) and ``dataset`` (the worker's own
-    shallow copy of the dataset, which worker_init_fn may reconfigure)."""
+    shallow copy of the dataset, which worker_init_fn may reconfigure).
+
+    Args:
+        kwargs: the attributes (read-only once set).
+    """
 
     __initialized = False
 
@@ -34,7 +38,11 @@ _current = threading.local()
 
 def get_worker_info():
     """The WorkerInfo of the worker being served, or None in the main process (outside a
-    DataLoader with num_workers > 0)."""
+    DataLoader with num_workers > 0).
+
+    Returns:
+        WorkerInfo or None.
+    """
     return getattr(_current, "info", None)
 
 

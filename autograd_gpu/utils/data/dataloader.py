@@ -45,11 +45,51 @@ class DataLoader:
     `collate_fn` merges a list of samples (default_collate, or default_convert without
     batching).
 
+    Args:
+        dataset: a map-style Dataset (``dataset[i]`` and ``len``; a tensor works too) or
+            an IterableDataset.
+        batch_size: the samples per batch (None: no batching, each sample as it is).
+        shuffle: visit the indices in a new random order each pass (map-style only).
+        sampler: a Sampler (or iterable) of indices to visit instead (not with shuffle).
+        batch_sampler: a Sampler of lists of indices, one list per batch (not with
+            batch_size, shuffle, sampler or drop_last).
+        num_workers: the number of workers whose parts the loader plays (all in the main
+            process); each batch is read as one of them (``get_worker_info()``).
+        collate_fn: merges a list of samples into a batch (None: ``default_collate``, or
+            ``default_convert`` without batching).
+        pin_memory: accepted (warns without an accelerator); there is no pinned memory.
+        drop_last: drop the last batch when it is incomplete.
+        timeout: accepted and checked (non-negative); loading never waits.
+        worker_init_fn: called with each worker's id (0 .. num_workers - 1) when a pass
+            starts (once with persistent_workers), ``get_worker_info()`` telling that
+            worker.
+        multiprocessing_context: accepted (with num_workers > 0); there are no processes.
+        generator: the CPU Generator of the shuffle (None: the global CPU stream).
+        prefetch_factor: accepted and checked (with num_workers > 0; default 2).
+        persistent_workers: keep the workers (their iterator and datasets' copies) between
+            passes (needs num_workers > 0).
+        pin_memory_device: accepted; there is no pinned memory.
+        in_order: accepted; batches always come in order.
+
     Examples:
         >>> import autograd_gpu as torch
-        >>> from autograd_gpu.utils.data import DataLoader
+        >>> from autograd_gpu.utils.data import DataLoader, TensorDataset
         >>> [batch.tolist() for batch in DataLoader(torch.arange(5.0), batch_size=2)]
         [[0.0, 1.0], [2.0, 3.0], [4.0]]
+        >>> ds = TensorDataset(torch.arange(10.0).reshape(5, 2), torch.tensor([0, 1, 0, 1, 1]))
+        >>> loader = DataLoader(ds, batch_size=2)
+        >>> len(loader)
+        3
+        >>> for xb, yb in loader:
+        ...     print(xb.shape, yb.tolist())
+        autograd_gpu.Size([2, 2]) [0, 1]
+        autograd_gpu.Size([2, 2]) [0, 1]
+        autograd_gpu.Size([1, 2]) [1]
+        >>> len(DataLoader(ds, batch_size=2, drop_last=True))
+        2
+        >>> _ = torch.manual_seed(0)
+        >>> [b.tolist() for b in DataLoader(torch.arange(6), batch_size=3, shuffle=True)]
+        [[4, 1, 3], [2, 5, 0]]
     """
 
     _initialized = False

@@ -38,7 +38,20 @@ class IterableDataset(Dataset):
 
 
 class TensorDataset(Dataset):
-    """Sample i is ``tuple(t[i] for t in tensors)``; the tensors share their first size."""
+    """Sample i is ``tuple(t[i] for t in tensors)``; the tensors share their first size.
+
+    Args:
+        tensors: the tensors, each of shape (N, ...).
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> from autograd_gpu.utils.data import TensorDataset
+        >>> ds = TensorDataset(torch.arange(10.0).reshape(5, 2), torch.tensor([0, 1, 0, 1, 1]))
+        >>> len(ds)
+        5
+        >>> ds[1]
+        (tensor([2., 3.]), tensor(1))
+    """
 
     def __init__(self, *tensors):
         if any(t.size(0) != tensors[0].size(0) for t in tensors):
@@ -53,7 +66,12 @@ class TensorDataset(Dataset):
 
 
 class StackDataset(Dataset):
-    """Zips datasets of one length: positional ones give tuple samples, keyword ones dicts."""
+    """Zips datasets of one length: positional ones give tuple samples, keyword ones dicts.
+
+    Args:
+        args: datasets whose samples form a tuple.
+        kwargs: datasets whose samples form a dict under their keywords (not with args).
+    """
 
     def __init__(self, *args, **kwargs):
         if args and kwargs:
@@ -77,10 +95,22 @@ class StackDataset(Dataset):
 
 
 class ConcatDataset(Dataset):
-    """The samples of several map-style datasets one after another."""
+    """The samples of several map-style datasets one after another.
+
+    Args:
+        datasets: an iterable of map-style datasets (at least one).
+    """
 
     @staticmethod
     def cumsum(sequence):
+        """The running totals of the lengths.
+
+        Args:
+            sequence: datasets.
+
+        Returns:
+            list: ``[len(d0), len(d0) + len(d1), ...]``.
+        """
         return list(itertools.accumulate(len(d) for d in sequence))
 
     def __init__(self, datasets):
@@ -106,7 +136,11 @@ class ConcatDataset(Dataset):
 
 
 class ChainDataset(IterableDataset):
-    """The streams of several iterable datasets one after another, chained as they are read."""
+    """The streams of several iterable datasets one after another, chained as they are read.
+
+    Args:
+        datasets: an iterable of IterableDatasets.
+    """
 
     def __init__(self, datasets):
         self.datasets = datasets
@@ -126,7 +160,12 @@ class ChainDataset(IterableDataset):
 
 
 class Subset(Dataset):
-    """The samples of `dataset` at `indices`, in that order."""
+    """The samples of `dataset` at `indices`, in that order.
+
+    Args:
+        dataset: a map-style dataset.
+        indices: a sequence of its indices.
+    """
 
     def __init__(self, dataset, indices):
         self.dataset = dataset
@@ -174,7 +213,17 @@ def _split_lengths(n, fractions):
 def random_split(dataset, lengths, generator=None):
     """Non-overlapping random Subsets of the given lengths, or of fractions of the
     dataset's length that sum to 1. The permutation comes from `generator` (a CPU
-    Generator), else from the CPU stream seeded by manual_seed."""
+    Generator), else from the CPU stream seeded by manual_seed.
+
+    Args:
+        dataset: a map-style dataset.
+        lengths: the lengths of the splits (summing to len(dataset)), or fractions
+            summing to 1 (the remainder given one each to the first splits).
+        generator: the CPU Generator of the permutation.
+
+    Returns:
+        list: one Subset per length.
+    """
     from ...creation import randperm
 
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:

@@ -13,7 +13,16 @@ class DistributedSampler(Sampler):
     ``ceil(len / num_replicas)`` indices, with it the tail is dropped so every rank gets
     ``floor``. The shuffle is a permutation drawn from a generator seeded with
     ``seed + epoch`` (call ``set_epoch`` each epoch), the same on every rank; its numbers are
-    this library's (PCG64), not PyTorch's."""
+    this library's (PCG64), not PyTorch's.
+
+    Args:
+        dataset: the map-style dataset (only its length is read).
+        num_replicas: the number of ranks (None: the default group's world size).
+        rank: this rank (None: ``distributed.get_rank()``).
+        shuffle: shuffle the order (the same permutation on every rank).
+        seed: the seed of the shuffle, plus the epoch.
+        drop_last: drop the tail so the shards are equal without padding.
+    """
 
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0,
                  drop_last=False):
@@ -71,5 +80,9 @@ class DistributedSampler(Sampler):
         return self.num_samples
 
     def set_epoch(self, epoch):
-        """Sets the epoch the shuffle is seeded with (seed + epoch)."""
+        """Sets the epoch the shuffle is seeded with (seed + epoch).
+
+        Args:
+            epoch: the epoch number.
+        """
         self.epoch = epoch

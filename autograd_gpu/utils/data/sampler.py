@@ -9,7 +9,11 @@ __all__ = ["BatchSampler", "RandomSampler", "Sampler", "SequentialSampler",
 
 class Sampler:
     """Base class: subclasses define __iter__ (indices, or lists of them for a batch
-    sampler) and usually __len__."""
+    sampler) and usually __len__.
+
+    Args:
+        data_source: accepted and ignored (as PyTorch's base class).
+    """
 
     def __init__(self, data_source=None):
         pass
@@ -22,7 +26,11 @@ class Sampler:
 
 
 class SequentialSampler(Sampler):
-    """0, 1, ..., len(data_source) - 1."""
+    """0, 1, ..., len(data_source) - 1.
+
+    Args:
+        data_source: the dataset (only its length is read).
+    """
 
     def __init__(self, data_source):
         self.data_source = data_source
@@ -47,7 +55,15 @@ def _epoch_generator(generator):
 
 class RandomSampler(Sampler):
     """A random permutation of the indices (repeated when num_samples exceeds the length)
-    or, with replacement, `num_samples` indices drawn uniformly."""
+    or, with replacement, `num_samples` indices drawn uniformly.
+
+    Args:
+        data_source: the dataset (only its length is read).
+        replacement: draw with replacement.
+        num_samples: the number of indices per pass (None: len(data_source)).
+        generator: the CPU Generator (None: a new one seeded from the global CPU stream
+            each pass).
+    """
 
     def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
         self.data_source = data_source
@@ -82,7 +98,13 @@ class RandomSampler(Sampler):
 
 
 class SubsetRandomSampler(Sampler):
-    """The given indices in a random order."""
+    """The given indices in a random order.
+
+    Args:
+        indices: the indices.
+        generator: the CPU Generator (None: a new one seeded from the global CPU stream
+            each pass).
+    """
 
     def __init__(self, indices, generator=None):
         self.indices = indices
@@ -101,7 +123,15 @@ class SubsetRandomSampler(Sampler):
 
 class WeightedRandomSampler(Sampler):
     """`num_samples` indices of ``range(len(weights))`` drawn with probabilities
-    proportional to `weights` (with replacement by default; without, each index once)."""
+    proportional to `weights` (with replacement by default; without, each index once).
+
+    Args:
+        weights: one non-negative weight per index (need not sum to 1).
+        num_samples: the number of indices per pass.
+        replacement: draw with replacement.
+        generator: the CPU Generator (None: a new one seeded from the global CPU stream
+            each pass).
+    """
 
     def __init__(self, weights, num_samples, replacement=True, generator=None):
         from ...creation import as_tensor
@@ -133,7 +163,13 @@ class WeightedRandomSampler(Sampler):
 
 class BatchSampler(Sampler):
     """Lists of `batch_size` consecutive indices from `sampler`; the last one shorter, or
-    dropped with drop_last."""
+    dropped with drop_last.
+
+    Args:
+        sampler: a Sampler or iterable of indices.
+        batch_size: the indices per list.
+        drop_last: drop the last list when it is shorter.
+    """
 
     def __init__(self, sampler, batch_size, drop_last):
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
