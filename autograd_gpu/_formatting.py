@@ -111,12 +111,24 @@ def _add_suffixes(text, suffixes, indent):
     return "".join(parts)
 
 
+def _on_host(a):
+    """The array to print, on the host. Of a large device array only what a summarized print
+    shows is copied: along each long axis its first and last EDGEITEMS entries and one entry
+    between them (never printed: it stands for the "..."), so the copy is small and the
+    layout code sees an axis longer than 2 * EDGEITEMS, as in the whole array."""
+    if backend.is_cuda_array(a) and a.size > THRESHOLD:
+        xp = backend.array_module(a)
+        for axis, n in enumerate(a.shape):
+            if n > 2 * EDGEITEMS + 1:
+                keep = list(range(EDGEITEMS)) + list(range(n - EDGEITEMS - 1, n))
+                a = xp.take(a, xp.asarray(keep), axis=axis)
+    return backend.execute.host_copy(a)
+
+
 def tensor_repr(t):
     from .creation import get_default_dtype
 
-    a = t._data
-    if type(a) is not np.ndarray:
-        a = a.get()
+    a = _on_host(t._data)
     prefix = "tensor("
     indent = len(prefix)
     suffixes = []
@@ -134,7 +146,7 @@ def tensor_repr(t):
     else:
         if not default_dtype:
             suffixes.append(f"dtype={dt!r}")
-        summarize = a.size > THRESHOLD
+        summarize = t._data.size > THRESHOLD  # (a may hold only the printed part)
         if a.dtype == np.float16:
             a = a.astype(np.float32)
         fmt = _Formatter(_summarized(a) if summarize else a.reshape(-1), a.dtype.kind == "f")

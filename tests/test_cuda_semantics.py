@@ -170,3 +170,28 @@ def test_a_bad_in_place_op_gives_pytorchs_message_on_both_devices(dev):
     with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
         i += 1.5
     assert i.tolist() == [0, 0, 0]
+
+
+# ---------------------------------------------------------------- printing
+
+
+@pytest.mark.parametrize("shape", [(2000,), (40, 50), (3, 7, 100), (7, 7, 7, 7), (1001,), (6, 200),
+                                   (8, 8, 8, 8)])
+def test_repr_of_a_large_cuda_tensor_copies_only_what_it_prints(shape, monkeypatch):
+    from autograd_gpu import _formatting
+
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    on_gpu = ag.tensor(x, device="cuda")
+    real = _formatting.backend.execute.host_copy
+    with monkeypatch.context() as m:  # the reference: the whole array copied, then printed
+        m.setattr(_formatting, "_on_host", real)
+        whole = repr(on_gpu)
+    copied = []
+    monkeypatch.setattr(_formatting.backend.execute, "host_copy",
+                        lambda a: copied.append(a.size) or real(a))
+    assert repr(on_gpu) == whole
+    assert "..." in whole and "device='cuda:0'" in whole
+    # the summary shows 3 + 3 entries per long axis; one more stands for the "..."
+    assert copied and copied[-1] <= np.prod([min(n, 7) for n in shape])
+    assert repr(ag.tensor(x)) == whole.replace(",\n       device='cuda:0'", "").replace(
+        ", device='cuda:0'", "")
