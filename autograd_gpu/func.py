@@ -49,7 +49,14 @@ _LEAF = _Leaf()
 
 def tree_flatten(tree):
     """``(leaves, spec)``: the Tensors (and other non-container values) of a nested
-    tuple / list / dict, depth first, dict entries in insertion order."""
+    tuple / list / dict, depth first, dict entries in insertion order.
+
+    Args:
+        tree: a Tensor, or a nested tuple / list / dict (namedtuples too) of them.
+
+    Returns:
+        tuple: (leaves, spec): the list of leaves and the structure, for tree_unflatten.
+    """
     leaves = []
 
     def spec_of(node):
@@ -64,7 +71,15 @@ def tree_flatten(tree):
 
 
 def tree_unflatten(leaves, spec):
-    """Rebuilds the structure `spec` (from tree_flatten) around `leaves`."""
+    """Rebuilds the structure `spec` (from tree_flatten) around `leaves`.
+
+    Args:
+        leaves: the leaves, in tree_flatten's order.
+        spec: the structure tree_flatten returned.
+
+    Returns:
+        The nested tuple / list / dict holding the leaves.
+    """
     it = iter(leaves)
 
     def build(s):
@@ -243,7 +258,17 @@ def _split_aux(result, has_aux, api):
 
 def grad_and_value(func, argnums=0, has_aux=False):
     """``grad_and_value(f)(*args)`` is ``(gradient, f(*args))`` (with ``has_aux``:
-    ``(gradient, (value, aux))``). `f` must return a one-element Tensor."""
+    ``(gradient, (value, aux))``). `f` must return a one-element Tensor.
+
+    Args:
+        func: the function; it returns a one-element Tensor (or ``(output, aux)``).
+        argnums: the positional argument to differentiate (an int), or a tuple of them.
+        has_aux: func returns ``(output, aux)``; aux is passed through.
+
+    Returns:
+        A function of func's arguments returning ``(gradient, value)``, the gradient in the
+        structure of the differentiated argument (a tuple of them for a tuple argnums).
+    """
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -278,11 +303,28 @@ def grad(func, argnums=0, has_aux=False):
     ``has_aux=True`` f returns ``(output, aux)`` and ``grad(f)(x)`` is ``(gradient, aux)``.
     Composes: ``grad(grad(f))`` is the second derivative.
 
+    Args:
+        func: the function; it returns a one-element Tensor (or ``(output, aux)``).
+        argnums: the positional argument to differentiate (an int), or a tuple of them.
+        has_aux: func returns ``(output, aux)``; aux is passed through.
+
+    Returns:
+        A function of func's arguments returning the gradient (``(gradient, aux)`` with
+        has_aux), in the structure of the differentiated argument (a tuple of them for a
+        tuple argnums). The caller's tensors get no ``.grad``.
+
     Examples:
         >>> import autograd_gpu as torch
         >>> from autograd_gpu.func import grad
         >>> grad(lambda x: (x ** 2).sum())(torch.tensor([1.0, 2.0]))
         tensor([2., 4.])
+        >>> grad(grad(lambda x: x ** 3))(torch.tensor(2.0))
+        tensor(12.)
+        >>> grad(lambda x, y: (x * y).sum(), argnums=(0, 1))(
+        ...     torch.tensor([1.0, 2.0]), torch.tensor([3.0, 4.0]))
+        (tensor([3., 4.]), tensor([1., 2.]))
+        >>> grad(lambda x: ((x ** 2).sum(), x.mean()), has_aux=True)(torch.tensor([1.0, 2.0]))
+        (tensor([2., 4.]), tensor(1.5000))
     """
     gv = grad_and_value(func, argnums, has_aux)
 
@@ -296,7 +338,16 @@ def grad(func, argnums=0, has_aux=False):
 
 def value_and_grad(func, argnums=0, has_aux=False):
     """JAX's order: ``value_and_grad(f)(x)`` is ``(f(x), gradient)`` (with ``has_aux``:
-    ``((value, aux), gradient)``)."""
+    ``((value, aux), gradient)``).
+
+    Args:
+        func: the function; it returns a one-element Tensor (or ``(output, aux)``).
+        argnums: the positional argument to differentiate (an int), or a tuple of them.
+        has_aux: func returns ``(output, aux)``; aux is passed through.
+
+    Returns:
+        A function of func's arguments returning ``(value, gradient)``.
+    """
     gv = grad_and_value(func, argnums, has_aux)
 
     @functools.wraps(func)
@@ -361,7 +412,17 @@ def _vjp(func, primals, has_aux, api, force_graph=False, kwargs=None):
 def vjp(func, *primals, has_aux=False):
     """``out, vjp_fn = vjp(f, *primals)``: ``vjp_fn(v)`` is the vector-Jacobian product
     v^T J, one entry per primal (a tuple). `v` has the structure of `out`. ``vjp_fn`` may
-    be called any number of times. With ``has_aux``: ``(out, vjp_fn, aux)``."""
+    be called any number of times. With ``has_aux``: ``(out, vjp_fn, aux)``.
+
+    Args:
+        func: the function of the primals; it returns a Tensor or a pytree of them (or
+            ``(output, aux)``).
+        primals: the arguments of func at which the Jacobian is taken.
+        has_aux: func returns ``(output, aux)``.
+
+    Returns:
+        tuple: ``(out, vjp_fn)`` (``(out, vjp_fn, aux)`` with has_aux).
+    """
     out, vjp_fn, aux, _, _, _ = _vjp(func, primals, has_aux, "vjp")
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
@@ -416,7 +477,18 @@ def jvp(func, primals, tangents, *, has_aux=False):
     `primals` and `tangents` are tuples with one entry per argument of f. Computed by the
     double-vjp construction (two reverse passes: v -> d<J^T u, v>/du), which gives forward-
     mode results for every op that has a differentiable backward. With ``has_aux``:
-    ``(out, jvp_out, aux)``."""
+    ``(out, jvp_out, aux)``.
+
+    Args:
+        func: the function; it returns a Tensor or a pytree of them (or ``(output, aux)``).
+        primals: a tuple, the arguments of func.
+        tangents: a tuple, one tangent per primal (same structure and shapes).
+        has_aux: func returns ``(output, aux)``.
+
+    Returns:
+        tuple: ``(out, jvp_out)``, jvp_out in out's structure (``(out, jvp_out, aux)`` with
+        has_aux).
+    """
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise RuntimeError(
             "jvp(f, primals, tangents): Expected primals and tangents to be tuples, e.g. "
@@ -463,7 +535,17 @@ def _assemble(per_out, p, outs, out_spec):
 
 def jacrev(func, argnums=0, *, has_aux=False):
     """The Jacobian by reverse mode, one vjp per output element: ``jacrev(f)(x)`` has shape
-    ``out.shape + x.shape`` (nested as outputs -> argnums -> inputs for pytrees)."""
+    ``out.shape + x.shape`` (nested as outputs -> argnums -> inputs for pytrees).
+
+    Args:
+        func: the function; it returns a Tensor or a pytree of them (or ``(output, aux)``).
+        argnums: the positional argument to differentiate (an int), or a tuple of them.
+        has_aux: func returns ``(output, aux)``.
+
+    Returns:
+        A function of func's arguments returning the Jacobian (``(jacobian, aux)`` with
+        has_aux).
+    """
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -498,7 +580,17 @@ def jacrev(func, argnums=0, *, has_aux=False):
 
 def jacfwd(func, argnums=0, *, has_aux=False):
     """The Jacobian by forward mode (double-vjp jvps), one jvp per input element; same
-    layout as jacrev: ``out.shape + x.shape``. Cheaper than jacrev when inputs are few."""
+    layout as jacrev: ``out.shape + x.shape``. Cheaper than jacrev when inputs are few.
+
+    Args:
+        func: the function; it returns a Tensor or a pytree of them (or ``(output, aux)``).
+        argnums: the positional argument to differentiate (an int), or a tuple of them.
+        has_aux: func returns ``(output, aux)``.
+
+    Returns:
+        A function of func's arguments returning the Jacobian (``(jacobian, aux)`` with
+        has_aux).
+    """
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -545,7 +637,15 @@ def hessian(func, argnums=0):
     """The Hessian of a scalar function: ``hessian(f)(x)`` has shape ``x.shape + x.shape``.
     Computed as jacrev(jacrev(f)): one gradient with its graph kept, then one second-order
     reverse pass per input element (cheaper here than torch.func's jacfwd(jacrev(f)) on top
-    of double-vjp forward mode; the values are the same)."""
+    of double-vjp forward mode; the values are the same).
+
+    Args:
+        func: the scalar function.
+        argnums: the positional argument to differentiate (an int), or a tuple of them.
+
+    Returns:
+        A function of func's arguments returning the Hessian.
+    """
     return jacrev(jacrev(func, argnums), argnums)
 
 
@@ -599,7 +699,37 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     ops on the slices' copies), at the cost of one call per index instead of one batched
     call. The slices and the stack are differentiable ops, so vmap composes with grad and
     the other transforms. Random ops draw independently per index (torch's
-    randomness='different'); randomness and chunk_size are accepted and not otherwise used."""
+    randomness='different'); randomness and chunk_size are accepted and not otherwise used.
+
+    Args:
+        func: the function of one example (its arguments without the mapped dim).
+        in_dims: the mapped dim of every input (an int), None (not mapped), or a tuple
+            (a pytree) with one entry per argument.
+        out_dims: where the mapped dim goes in every output (an int), or one per output.
+        randomness: ``"error"``, ``"different"`` or ``"same"`` (checked, not otherwise
+            used).
+        chunk_size: accepted, not used.
+
+    Returns:
+        A function of the batched arguments returning func's outputs stacked along
+        out_dims.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> from autograd_gpu.func import grad, vmap
+        >>> vmap(torch.dot)(torch.ones(3, 2), torch.arange(6.0).reshape(3, 2))
+        tensor([1., 5., 9.])
+        >>> vmap(lambda x: x.sum(), in_dims=1)(torch.arange(6.0).reshape(2, 3))
+        tensor([3., 5., 7.])
+        >>> add_row = vmap(lambda a, b: a + b, in_dims=(0, None))
+        >>> add_row(torch.ones(3, 2), torch.tensor([10.0, 20.0]))
+        tensor([[11., 21.],
+                [11., 21.],
+                [11., 21.]])
+        >>> vmap(grad(lambda x: (x ** 3).sum()))(torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        tensor([[ 3., 12.],
+                [27., 48.]])
+    """
     if randomness not in ("error", "different", "same"):
         raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or "
                            f"'same'. Got {randomness}")
@@ -694,7 +824,19 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
     dicts, keyed by dotted names as in ``state_dict``); gradients flow to those tensors.
     ``tie_weights``: a tensor registered under two names (tied weights) is replaced under
     both when one is given. ``strict``: every parameter and buffer must be given, and
-    nothing else."""
+    nothing else.
+
+    Args:
+        module: the Module to call.
+        parameter_and_buffer_dicts: a dict (or a tuple of dicts) of dotted name -> tensor.
+        args: the positional argument (a tuple of them, or one value) of the call.
+        kwargs: the keyword arguments of the call (a dict).
+        tie_weights: replace a tied tensor under all its names.
+        strict: require exactly the module's parameters and buffers.
+
+    Returns:
+        What the module returns; its own parameters and buffers are restored after.
+    """
     if isinstance(parameter_and_buffer_dicts, dict):
         given = dict(parameter_and_buffer_dicts)
     else:
