@@ -18,8 +18,8 @@ FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 # The modules whose docstrings hold the main examples (every name they define is searched).
 MODULES = [
     "autograd_gpu", "autograd_gpu.creation", "autograd_gpu.tensor", "autograd_gpu.autograd",
-    "autograd_gpu.autograd.grad_mode", "autograd_gpu.autograd.function", "autograd_gpu.func",
-    "autograd_gpu.nn.layers", "autograd_gpu.nn.module", "autograd_gpu.nn.conv",
+    "autograd_gpu.autograd.engine", "autograd_gpu.autograd.grad_mode",
+    "autograd_gpu.autograd.function", "autograd_gpu.func", "autograd_gpu.nn.layers", "autograd_gpu.nn.module", "autograd_gpu.nn.conv",
     "autograd_gpu.nn.rnn", "autograd_gpu.optim.sgd", "autograd_gpu.optim.adam",
     "autograd_gpu.optim.lr_scheduler", "autograd_gpu.utils.data.dataloader",
     "autograd_gpu.utils.data.dataset", "autograd_gpu.serialization", "autograd_gpu.viz",

@@ -19,10 +19,20 @@ _check_nan = True
 
 
 def is_anomaly_enabled():
+    """Whether anomaly detection is on.
+
+    Returns:
+        bool.
+    """
     return Node._record_trace
 
 
 def is_anomaly_check_nan_enabled():
+    """Whether anomaly detection is on and checks gradients for NaN and inf.
+
+    Returns:
+        bool.
+    """
     return Node._record_trace and _check_nan
 
 
@@ -37,7 +47,11 @@ class detect_anomaly:
     """Context manager and decorator that turns anomaly detection on inside it.
 
     ``check_nan=False`` keeps the forward traces but skips the NaN/inf checks. The mode is
-    global (all threads), as the engine reads it once per backward call."""
+    global (all threads), as the engine reads it once per backward call.
+
+    Args:
+        check_nan: check every gradient a node returns for NaN and inf.
+    """
 
     def __init__(self, check_nan=True):
         self.check_nan = check_nan
@@ -63,7 +77,12 @@ class detect_anomaly:
 
 class set_detect_anomaly:
     """``set_detect_anomaly(True)`` switches anomaly detection on (or off) from here on; used
-    in a ``with`` statement it restores the previous mode on exit."""
+    in a ``with`` statement it restores the previous mode on exit.
+
+    Args:
+        mode: True to switch anomaly detection on, False off.
+        check_nan: check every gradient a node returns for NaN and inf.
+    """
 
     def __init__(self, mode, check_nan=True):
         self._prev = (Node._record_trace, _check_nan)

@@ -340,7 +340,19 @@ def _as_list(x):
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
-    """Accumulates the gradients of `tensors` into the leaves' ``.grad``."""
+    """Accumulates the gradients of `tensors` into the leaves' ``.grad``.
+
+    Args:
+        tensors: a Tensor or a sequence of them to differentiate.
+        grad_tensors: the gradient of each (None: 1 for a one-element tensor).
+        retain_graph: keep the graph's saved tensors for another backward (None: as
+            create_graph).
+        create_graph: record the backward pass, so that the gradients are differentiable.
+        inputs: accumulate into these tensors' ``.grad`` only (None: every leaf).
+
+    Returns:
+        None: the gradients are added to ``.grad``.
+    """
     tensors = _as_list(tensors)
     grad_tensors = _as_list(grad_tensors)
     run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=_as_list(inputs),
@@ -353,11 +365,32 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
     With ``create_graph=True`` the results are themselves differentiable.
 
+    Args:
+        outputs: a Tensor or a sequence of them to differentiate.
+        inputs: a Tensor or a sequence of them to differentiate with respect to.
+        grad_outputs: the gradient of each output (None: 1 for a one-element output).
+        retain_graph: keep the graph's saved tensors for another backward (None: as
+            create_graph).
+        create_graph: record the backward pass, so that the results are differentiable.
+        allow_unused: give None for an input the outputs do not depend on (False: raise).
+        materialize_grads: give zeros instead of None for such inputs.
+
+    Returns:
+        tuple: one gradient per input, each of its input's shape (or None).
+
     Examples:
         >>> import autograd_gpu as torch
         >>> y = torch.tensor(3.0, requires_grad=True)
         >>> torch.autograd.grad(y ** 2, y)
         (tensor(6.),)
+        >>> x = torch.tensor([1.0, 2.0], requires_grad=True)
+        >>> (g,) = torch.autograd.grad((x ** 3).sum(), x, create_graph=True)
+        >>> g
+        tensor([ 3., 12.], grad_fn=<MulBackward0>)
+        >>> torch.autograd.grad(g.sum(), x)
+        (tensor([ 6., 12.]),)
+        >>> torch.autograd.grad((x ** 2).sum(), [x, y], materialize_grads=True)
+        (tensor([2., 4.]), tensor(0.))
     """
     outputs = _as_list(outputs)
     inputs_list = _as_list(inputs)

@@ -47,7 +47,11 @@ class FunctionCtx:
 
     def save_for_backward(self, *tensors):
         """Keeps input, output or intermediate Tensors (or None) for backward, where
-        ``ctx.saved_tensors`` returns them; they are checked against in-place changes."""
+        ``ctx.saved_tensors`` returns them; they are checked against in-place changes.
+
+        Args:
+            tensors: the Tensors (or None) to keep.
+        """
         Tensor = _tensor_type()
         for i, t in enumerate(tensors):
             if t is not None and not isinstance(t, Tensor):
@@ -58,21 +62,35 @@ class FunctionCtx:
         self._to_save = tensors
 
     def mark_dirty(self, *tensors):
-        """Declares inputs that forward modified in place (they must be returned as outputs)."""
+        """Declares inputs that forward modified in place (they must be returned as outputs).
+
+        Args:
+            tensors: those inputs.
+        """
         self._dirty = tensors
 
     def mark_non_differentiable(self, *tensors):
         """Declares outputs that get no gradient: they do not require grad, and backward
-        receives zeros (or None without materialization) for them."""
+        receives zeros (or None without materialization) for them.
+
+        Args:
+            tensors: those outputs.
+        """
         self._non_differentiable = tensors
 
     def set_materialize_grads(self, value):
         """With True (the default), a gradient backward would receive as None (an output
-        that was not used) is passed as zeros of the output's shape."""
+        that was not used) is passed as zeros of the output's shape.
+
+        Args:
+            value: materialize (True) or pass None (False).
+        """
         self._materialize = bool(value)
 
     @property
     def saved_tensors(self):
+        """The tensors given to ``save_for_backward``, as a tuple (in backward; raises if a
+        backward has freed them or one was changed in place since)."""
         # the tape's reader does the checks: freed after a backward, changed in place since
         # forward (PyTorch's message); it gives raw arrays in a first-order backward and
         # graph-connected Tensors under create_graph
@@ -210,7 +228,36 @@ class Function(metaclass=_FunctionMeta):
     non-Tensor entries pass through untracked); or ``forward(*args)`` plus
     ``setup_context(ctx, inputs, output)``. ``backward(ctx, *grad_outputs)`` gets one
     gradient per output and returns one per forward input (None for non-Tensor inputs and
-    inputs that need none)."""
+    inputs that need none).
+
+    Call it as ``MyFunction.apply(*args)``, never by instantiating it. forward runs with
+    grad mode off on detached inputs; under ``create_graph=True`` backward's library ops
+    are themselves recorded, so gradients of any order work unless it is
+    ``once_differentiable``.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> class Exp(torch.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         y = x.exp()
+        ...         ctx.save_for_backward(y)
+        ...         return y
+        ...     @staticmethod
+        ...     def backward(ctx, grad):
+        ...         (y,) = ctx.saved_tensors
+        ...         return grad * y
+        >>> x = torch.tensor([0.0, 1.0], requires_grad=True)
+        >>> y = Exp.apply(x)
+        >>> y
+        tensor([1.0000, 2.7183], grad_fn=<ExpBackward>)
+        >>> y.sum().backward()
+        >>> x.grad
+        tensor([1.0000, 2.7183])
+        >>> x64 = torch.tensor([0.5, 1.5], dtype=torch.float64, requires_grad=True)
+        >>> torch.autograd.gradcheck(Exp.apply, (x64,))
+        True
+    """
 
     def __init__(self, *args, **kwargs):
         warnings.warn(
@@ -230,16 +277,39 @@ class Function(metaclass=_FunctionMeta):
 
     @staticmethod
     def forward(*args, **kwargs):
+        """Computes the outputs; a subclass defines it as ``forward(ctx, *args)`` (or
+        ``forward(*args)`` with setup_context).
+
+        Returns:
+            A Tensor or a tuple (non-Tensor entries pass through untracked).
+        """
         raise NotImplementedError(
             "You must implement the forward function for custom autograd.Function."
         )
 
     @staticmethod
     def setup_context(ctx, inputs, output):
+        """Saves what backward needs, for a forward without ctx (optional).
+
+        Args:
+            ctx: the FunctionCtx.
+            inputs: the tuple of forward's arguments.
+            output: what forward returned.
+        """
         raise NotImplementedError("setup_context is not implemented.")
 
     @staticmethod
     def backward(ctx, *grad_outputs):
+        """The vector-Jacobian product, defined by a subclass (``vjp`` is an alias).
+
+        Args:
+            ctx: the FunctionCtx forward filled.
+            grad_outputs: one gradient per output of forward.
+
+        Returns:
+            One gradient per input of forward (a tuple for several), None for inputs that
+            need none; each of its input's shape (or broadcastable to it).
+        """
         raise NotImplementedError(
             "You must implement either the backward or vjp method for your custom "
             "autograd.Function to use it with backward mode AD."
@@ -249,6 +319,16 @@ class Function(metaclass=_FunctionMeta):
 
     @staticmethod
     def jvp(ctx, *grad_inputs):
+        """A forward-mode rule, as PyTorch's; the library never calls it (its forward mode,
+        ``func.jvp``, is built from backward), so defining it changes nothing.
+
+        Args:
+            ctx: the FunctionCtx.
+            grad_inputs: one tangent per input.
+
+        Returns:
+            One tangent per output.
+        """
         raise NotImplementedError(
             "You must implement the jvp function for custom autograd.Function to use it with "
             "forward mode AD."
@@ -269,7 +349,15 @@ class Function(metaclass=_FunctionMeta):
     @classmethod
     def apply(cls, *args, **kwargs):
         """Runs ``forward`` on `args` and records one node when grad mode is on and a
-        Tensor argument requires grad."""
+        Tensor argument requires grad.
+
+        Args:
+            args: forward's arguments (without ctx).
+            kwargs: forward's keyword arguments.
+
+        Returns:
+            forward's outputs, with ``grad_fn`` the ``<Name>Backward`` node when recorded.
+        """
         if cls is Function:
             raise NotImplementedError(
                 "You must implement the forward function for custom autograd.Function."
@@ -460,7 +548,14 @@ class _DelayedError(Node):
 
 def once_differentiable(fn):
     """For a ``backward`` that is not itself differentiable (NumPy code, say): it runs with
-    grad mode off, and under ``create_graph=True`` its results raise if differentiated."""
+    grad mode off, and under ``create_graph=True`` its results raise if differentiated.
+
+    Args:
+        fn: the backward (a staticmethod's function, decorated below @staticmethod).
+
+    Returns:
+        The wrapped backward.
+    """
 
     @functools.wraps(fn)
     def wrapper(ctx, *args):

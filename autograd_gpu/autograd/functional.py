@@ -211,7 +211,18 @@ def _v_or_default(v, like, like_is_tuple, create_graph, api, message):
 
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(*inputs), v^T J)``: the vector-Jacobian product, one entry per input. `v` has
-    the outputs' structure (optional for a single one-element output)."""
+    the outputs' structure (optional for a single one-element output).
+
+    Args:
+        func: a function of the input Tensors returning a Tensor or a tuple of them.
+        inputs: a Tensor or a tuple of them, the point at which it is taken.
+        v: the vector, shaped as the outputs (a Tensor or tuple).
+        create_graph: make the results differentiable (else they carry no history).
+        strict: raise when an output does not depend on an input (else zeros).
+
+    Returns:
+        tuple: (func(*inputs), vjp), vjp shaped as the inputs.
+    """
     with enable_grad():
         inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
         inputs = _prepare(inputs, create_graph, need_graph=True)
@@ -230,7 +241,18 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(*inputs), J v)``: the Jacobian-vector product, one entry per output. `v` has
-    the inputs' structure (optional for a single one-element input)."""
+    the inputs' structure (optional for a single one-element input).
+
+    Args:
+        func: a function of the input Tensors returning a Tensor or a tuple of them.
+        inputs: a Tensor or a tuple of them, the point at which it is taken.
+        v: the vector, shaped as the inputs (a Tensor or tuple).
+        create_graph: make the results differentiable (else they carry no history).
+        strict: raise when an output does not depend on an input (else zeros).
+
+    Returns:
+        tuple: (func(*inputs), jvp), jvp shaped as the outputs.
+    """
     with enable_grad():
         inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
         inputs = _prepare(inputs, create_graph, need_graph=True)
@@ -271,7 +293,18 @@ def _scalar_output(func, inputs, strict, api):
 
 
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
-    """``(func(*inputs), v^T H)`` for a scalar `func`, one entry per input."""
+    """``(func(*inputs), v^T H)`` for a scalar `func`, one entry per input.
+
+    Args:
+        func: a function of the input Tensors returning a one-element Tensor.
+        inputs: a Tensor or a tuple of them, the point at which it is taken.
+        v: the vector, shaped as the inputs.
+        create_graph: make the results differentiable (else they carry no history).
+        strict: raise when an output does not depend on an input (else zeros).
+
+    Returns:
+        tuple: (func(*inputs), vhp), vhp shaped as the inputs.
+    """
     with enable_grad():
         inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vhp")
         inputs = _prepare(inputs, create_graph, need_graph=True)
@@ -291,7 +324,18 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(*inputs), H v)`` for a scalar `func`, one entry per input (by the double
     backward trick on the gradient; equal to vhp for twice continuously differentiable
-    functions, and slower)."""
+    functions, and slower).
+
+    Args:
+        func: a function of the input Tensors returning a one-element Tensor.
+        inputs: a Tensor or a tuple of them, the point at which it is taken.
+        v: the vector, shaped as the inputs.
+        create_graph: make the results differentiable (else they carry no history).
+        strict: raise when an output does not depend on an input (else zeros).
+
+    Returns:
+        tuple: (func(*inputs), hvp), hvp shaped as the inputs.
+    """
     from ..creation import zeros_like
 
     with enable_grad():
@@ -349,7 +393,19 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
     """The Jacobian of `func` at `inputs`: a Tensor of shape ``out.shape + in.shape``, nested
     as ``jac[i][j]`` (output i, input j) where `func` returns a tuple or `inputs` is one.
     Reverse mode costs one backward per output element; ``strategy="forward-mode"`` (with
-    ``vectorize=True``, as PyTorch requires) one double-backward jvp per input element."""
+    ``vectorize=True``, as PyTorch requires) one double-backward jvp per input element.
+
+    Args:
+        func: a function of the input Tensors returning a Tensor or a tuple of them.
+        inputs: a Tensor or a tuple of them, the point at which it is taken.
+        create_graph: make the results differentiable (else they carry no history).
+        strict: raise when an output does not depend on an input (else zeros).
+        vectorize: accepted (no vmap here: the same values); required by forward-mode.
+        strategy: ``"reverse-mode"`` or ``"forward-mode"``.
+
+    Returns:
+        Tensor or nested tuple: the Jacobian.
+    """
     _check_strategy(strategy)
     if strategy == "forward-mode":
         if create_graph:
@@ -444,7 +500,19 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
             outer_jacobian_strategy="reverse-mode"):
     """The Hessian of a scalar `func`: shape ``in.shape + in.shape``, nested as ``H[i][j]``
     when `inputs` is a tuple. The Jacobian of the gradient (``outer_jacobian_strategy`` picks
-    how the outer one is taken)."""
+    how the outer one is taken).
+
+    Args:
+        func: a function of the input Tensors returning a one-element Tensor.
+        inputs: a Tensor or a tuple of them, the point at which it is taken.
+        create_graph: make the results differentiable (else they carry no history).
+        strict: raise when an output does not depend on an input (else zeros).
+        vectorize: accepted (no vmap here: the same values).
+        outer_jacobian_strategy: ``"reverse-mode"`` or ``"forward-mode"``.
+
+    Returns:
+        Tensor or nested tuple: the Hessian.
+    """
     inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hessian")
     if outer_jacobian_strategy not in ("forward-mode", "reverse-mode"):
         raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')

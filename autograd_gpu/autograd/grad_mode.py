@@ -65,7 +65,11 @@ class enable_grad(_GradModeContext):
 
 
 class set_grad_enabled(_GradModeContext):
-    """Takes effect at construction (like PyTorch), so it works as a plain call too."""
+    """Takes effect at construction (like PyTorch), so it works as a plain call too.
+
+    Args:
+        mode: True to record operations, False not to.
+    """
 
     def __init__(self, mode):
         self._prev = _state.enabled

@@ -33,7 +33,16 @@ def _flat_outputs(fn, inputs):
 
 
 def numerical_jacobian(fn, inputs, eps=1e-6):
-    """For each differentiable input, a (numel_in, numel_out_total) matrix by central differences."""
+    """For each differentiable input, a (numel_in, numel_out_total) matrix by central differences.
+
+    Args:
+        fn: the function of the inputs.
+        inputs: a Tensor or a tuple of arguments.
+        eps: the step of the differences.
+
+    Returns:
+        list: one NumPy float64 matrix per input that requires grad.
+    """
     inputs, diff = _tensors(inputs)
     # grad mode on: `fn` may itself differentiate (gradgradcheck's vector-Jacobian product)
     with enable_grad():
@@ -58,7 +67,16 @@ def numerical_jacobian(fn, inputs, eps=1e-6):
 
 
 def analytical_jacobian(fn, inputs):
-    """Rows from reverse mode: one backward per output element (autograd.grad)."""
+    """Rows from reverse mode: one backward per output element (autograd.grad).
+
+    Args:
+        fn: the function of the inputs.
+        inputs: a Tensor or a tuple of arguments.
+
+    Returns:
+        list: one NumPy float64 (numel_in, numel_out_total) matrix per input that requires
+        grad.
+    """
     from .engine import grad as autograd_grad
 
     inputs, diff = _tensors(inputs)
@@ -98,7 +116,19 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     """Compares reverse-mode gradients of `fn` at `inputs` with central differences.
 
     Inputs that require grad should be float64. Returns True, or raises GradcheckError
-    (returns False with raise_exception=False)."""
+    (returns False with raise_exception=False).
+
+    Args:
+        fn: the function of the inputs, returning a Tensor or a tuple of them.
+        inputs: a Tensor or a tuple of arguments (those that require grad are checked).
+        eps: the step of the central differences.
+        atol: the absolute tolerance.
+        rtol: the relative tolerance.
+        raise_exception: raise on a mismatch (False: return False).
+
+    Returns:
+        bool: True when every Jacobian matches.
+    """
     inputs, diff = _tensors(inputs)
     for i in diff:
         if inputs[i].dtype.name != "float64":
@@ -122,7 +152,20 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
 def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
                   raise_exception=True, **_ignored):
     """gradcheck of the map (inputs, v) -> vector-Jacobian product of `fn`, so second
-    derivatives are checked against differences of first derivatives."""
+    derivatives are checked against differences of first derivatives.
+
+    Args:
+        fn: the function of the inputs.
+        inputs: a Tensor or a tuple of arguments.
+        grad_outputs: the vectors v, one per output (None: random normal ones).
+        eps: the step of the central differences.
+        atol: the absolute tolerance.
+        rtol: the relative tolerance.
+        raise_exception: raise on a mismatch (False: return False).
+
+    Returns:
+        bool: True when every Jacobian matches.
+    """
     from ..creation import randn
     from .engine import grad as autograd_grad
 
