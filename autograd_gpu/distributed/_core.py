@@ -48,7 +48,12 @@ class DistStoreError(DistError):
 
 class Backend(str):
     """Backend names: ``Backend.MPI == "mpi"``, ``Backend.NCCL == "nccl"``; ``"gloo"`` is
-    accepted and runs on MPI (host buffers)."""
+    accepted and runs on MPI (host buffers).
+
+    Args:
+        name: ``"mpi"``, ``"nccl"`` or ``"gloo"`` (any case; anything else raises
+            ValueError).
+    """
 
     UNDEFINED = "undefined"
     GLOO = "gloo"
@@ -106,7 +111,14 @@ def _seconds(timeout):
 
 class ProcessGroup:
     """A set of ranks that run collectives together; ``rank()`` and ``size()`` are this
-    process's place in it. Made by init_process_group (the default group) and new_group."""
+    process's place in it. Made by init_process_group (the default group) and new_group.
+
+    Args:
+        impl: the backend's communicator (internal).
+        ranks: the global rank of each group rank.
+        backend_name: the Backend.
+        timeout: the seconds a collective may take before it raises.
+    """
 
     def __init__(self, impl, ranks, backend_name, timeout):
         self._impl = impl
@@ -116,12 +128,27 @@ class ProcessGroup:
         self._orphans = []  # timed-out requests: kept (with their buffers) until they finish
 
     def rank(self):
+        """This process's rank in the group.
+
+        Returns:
+            int.
+        """
         return self._impl.rank
 
     def size(self):
+        """The number of ranks in the group.
+
+        Returns:
+            int.
+        """
         return self._impl.size
 
     def name(self):
+        """The group's backend.
+
+        Returns:
+            str.
+        """
         return self._backend
 
     def __repr__(self):
@@ -130,7 +157,14 @@ class ProcessGroup:
 
 class Work:
     """What an ``async_op=True`` call returns: ``wait()`` blocks until the operation is done
-    (and raises on timeout), ``is_completed()`` asks without blocking."""
+    (and raises on timeout), ``is_completed()`` asks without blocking.
+
+    Args:
+        pg: the ProcessGroup the operation runs in.
+        pending: the backend's request (internal).
+        done: callables run once when the operation completes (internal).
+        result: what ``result()`` returns.
+    """
 
     def __init__(self, pg, pending, done=None, result=()):
         self._pg = pg
@@ -148,6 +182,11 @@ class Work:
                 fn()
 
     def is_completed(self):
+        """Whether the operation is done (never blocks).
+
+        Returns:
+            bool.
+        """
         if self._finished:
             return True
         if self._pending.test():
@@ -156,6 +195,14 @@ class Work:
         return False
 
     def wait(self, timeout=None):
+        """Blocks until the operation is done; raises DistBackendError after the timeout.
+
+        Args:
+            timeout: seconds or a timedelta (None: the group's timeout).
+
+        Returns:
+            bool: True.
+        """
         if self._exception is not None:
             raise self._exception
         if not self._finished:
@@ -169,19 +216,39 @@ class Work:
         return True
 
     def is_success(self):
+        """Whether the operation completed without error.
+
+        Returns:
+            bool.
+        """
         return self._finished and self._exception is None
 
     def exception(self):
+        """The error the operation ended with.
+
+        Returns:
+            Exception or None.
+        """
         return self._exception
 
     def result(self):
+        """The operation's output tensors.
+
+        Returns:
+            list.
+        """
         return self._result
 
     def synchronize(self):
+        """Waits for the operation (``wait()``)."""
         self.wait()
 
     def source_rank(self):
-        """For a recv: the global rank the message came from."""
+        """For a recv: the global rank the message came from (waits first).
+
+        Returns:
+            int.
+        """
         self.wait()
         return self._pg._ranks[self._pending.source]
 
@@ -309,7 +376,24 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     started by mpirun, else over a TCP store at MASTER_ADDR:MASTER_PORT or init_method), or
     ``"gloo"`` (accepted for PyTorch programs; runs on MPI with host buffers). ``rank`` and
     ``world_size`` default to RANK / WORLD_SIZE, then to MPI's; ``timeout`` bounds every
-    collective (default 30 minutes)."""
+    collective (default 30 minutes).
+
+    Args:
+        backend: ``"mpi"``, ``"nccl"`` or ``"gloo"`` (None: NCCL when device_id is given or
+            the default device is a GPU, else MPI).
+        init_method: ``"env://"`` (MASTER_ADDR, MASTER_PORT) or ``"tcp://host:port"``, the
+            rendezvous of NCCL's unique id without mpirun.
+        timeout: seconds or a timedelta (None: 30 minutes).
+        world_size: the number of ranks (-1: WORLD_SIZE, then MPI's).
+        rank: this process's rank (-1: RANK, then MPI's).
+        store: a TCPStore to rendezvous on (NCCL) instead of init_method.
+        group_name: accepted, not used.
+        pg_options: accepted, not used.
+        device_id: NCCL: this rank's GPU (an index or a device).
+
+    Returns:
+        None.
+    """
     if _state.default is not None:
         raise ValueError("trying to initialize the default process group twice!")
     if backend is None:
@@ -340,7 +424,14 @@ def backend_is_cuda_default():
 
 
 def destroy_process_group(group=None):
-    """Frees `group` (default: every group, after which init_process_group may run again)."""
+    """Frees `group` (default: every group, after which init_process_group may run again).
+
+    Args:
+        group: the ProcessGroup to free (None: all of them and the default group).
+
+    Returns:
+        None.
+    """
     if group is None or group is _state.default:
         for pg in _state.groups:
             _free(pg)
@@ -388,7 +479,14 @@ def _not_member(pg, op):
 
 
 def get_rank(group=None):
-    """This process's rank in `group` (the default group when None); -1 outside it."""
+    """This process's rank in `group` (the default group when None); -1 outside it.
+
+    Args:
+        group: the group (None: the default group, whose rank is the global rank).
+
+    Returns:
+        int.
+    """
     pg = _group(group)
     if pg is GroupMember.NON_GROUP_MEMBER:
         return -1
@@ -474,7 +572,22 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None,
               use_local_synchronization=False, group_desc=None, device_id=None):
     """A group of some ranks of the default group (all of them when None). Every rank of the
     default group must call it, in the same order as the others; ranks outside `ranks` get
-    ``GroupMember.NON_GROUP_MEMBER``."""
+    ``GroupMember.NON_GROUP_MEMBER``.
+
+    Args:
+        ranks: the global ranks of the members (None: all).
+        timeout: the group's collective timeout (None: the default group's).
+        backend: the default group's backend (another raises ValueError; ``"gloo"`` and
+            ``"mpi"`` count as one).
+        pg_options: accepted, not used.
+        use_local_synchronization: accepted, not used (every rank of the default group
+            takes part).
+        group_desc: accepted, not used.
+        device_id: accepted, not used.
+
+    Returns:
+        ProcessGroup, or ``GroupMember.NON_GROUP_MEMBER`` on ranks outside it.
+    """
     world = _default_group()
     n = world.size()
     ranks = list(range(n)) if ranks is None else sorted(int(r) for r in ranks)
@@ -643,7 +756,18 @@ def _group_root(pg, rank, group_rank, name, opname):
 
 
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
-    """Reduces `tensor` over the group, in place on every rank."""
+    """Reduces `tensor` over the group, in place on every rank.
+
+    Args:
+        tensor: the input and output on every rank.
+        op: a ReduceOp (AVG: floating tensors only; BAND, BOR, BXOR: integer ones).
+        group: the ProcessGroup (None: the default group).
+        async_op: return a Work to wait on instead of waiting here.
+
+    Returns:
+        Work with async_op, else None (also None on a rank outside the group, with a
+        warning).
+    """
     _check_tensor(tensor, "tensor")
     pg = _group(group)
     if _not_member(pg, "all_reduce"):
@@ -662,7 +786,19 @@ def _all_reduce(pg, tensor, op, async_op):
 
 
 def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
-    """Copies `tensor` of rank `src` into `tensor` on every other rank."""
+    """Copies `tensor` of rank `src` into `tensor` on every other rank.
+
+    Args:
+        tensor: the data on src, the output elsewhere.
+        src: the global rank of the source (None: 0).
+        group: the ProcessGroup (None: the default group).
+        async_op: return a Work to wait on instead of waiting here.
+        group_src: the source as a rank within group (not with src).
+
+    Returns:
+        Work with async_op, else None (also None on a rank outside the group, with a
+        warning).
+    """
     _check_tensor(tensor, "tensor")
     pg = _group(group)
     if _not_member(pg, "broadcast"):
@@ -675,7 +811,20 @@ def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
 
 
 def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_dst=None):
-    """Reduces `tensor` over the group into `tensor` of rank `dst` (others keep theirs)."""
+    """Reduces `tensor` over the group into `tensor` of rank `dst` (others keep theirs).
+
+    Args:
+        tensor: the input, and on dst the output.
+        dst: the global rank of the destination (None: 0).
+        op: a ReduceOp (AVG: floating tensors only; BAND, BOR, BXOR: integer ones).
+        group: the ProcessGroup (None: the default group).
+        async_op: return a Work to wait on instead of waiting here.
+        group_dst: the destination as a rank within group (not with dst).
+
+    Returns:
+        Work with async_op, else None (also None on a rank outside the group, with a
+        warning).
+    """
     _check_tensor(tensor, "tensor")
     pg = _group(group)
     if _not_member(pg, "reduce"):
@@ -728,7 +877,18 @@ def _split_into(out, tensors, pg):
 
 
 def all_gather(tensor_list, tensor, group=None, async_op=False):
-    """``tensor_list[r]`` = `tensor` of rank r, on every rank."""
+    """``tensor_list[r]`` = `tensor` of rank r, on every rank.
+
+    Args:
+        tensor_list: one output tensor per rank, each like tensor.
+        tensor: this rank's input.
+        group: the ProcessGroup (None: the default group).
+        async_op: return a Work to wait on instead of waiting here.
+
+    Returns:
+        Work with async_op, else None (also None on a rank outside the group, with a
+        warning).
+    """
     _check_tensor_list(tensor_list, "tensor_list")
     _check_tensor(tensor, "tensor")
     pg = _group(group)
@@ -744,7 +904,18 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
 
 def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
     """`output_tensor` (world size times the input's elements: concatenated along dim 0, or
-    stacked) receives every rank's `input_tensor`, in rank order."""
+    stacked) receives every rank's `input_tensor`, in rank order.
+
+    Args:
+        output_tensor: the output, world size times input_tensor's elements, same dtype.
+        input_tensor: this rank's input.
+        group: the ProcessGroup (None: the default group).
+        async_op: return a Work to wait on instead of waiting here.
+
+    Returns:
+        Work with async_op, else None (also None on a rank outside the group, with a
+        warning).
+    """
     _check_tensor(output_tensor, "output_tensor")
     _check_tensor(input_tensor, "input_tensor")
     pg = _group(group)
@@ -763,7 +934,19 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
 
 def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
     """Reduces `input` (world size times `output`'s elements) over the group; rank r gets
-    the r-th part in `output`."""
+    the r-th part in `output`.
+
+    Args:
+        output: this rank's part of the result.
+        input: the input, world size times output's elements, same dtype.
+        op: a ReduceOp (AVG: floating tensors only; BAND, BOR, BXOR: integer ones).
+        group: the ProcessGroup (None: the default group).
+        async_op: return a Work to wait on instead of waiting here.
+
+    Returns:
+        Work with async_op, else None (also None on a rank outside the group, with a
+        warning).
+    """
     _check_tensor(output, "output")
     _check_tensor(input, "input")
     pg = _group(group)
@@ -785,7 +968,19 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
 
 
 def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=False):
-    """Reduces ``input_list[r]`` over the group into `output` of rank r."""
+    """Reduces ``input_list[r]`` over the group into `output` of rank r.
+
+    Args:
+        output: this rank's result.
+        input_list: one input per rank, each like output.
+        op: a ReduceOp (AVG: floating tensors only; BAND, BOR, BXOR: integer ones).
+        group: the ProcessGroup (None: the default group).
+        async_op: return a Work to wait on instead of waiting here.
+
+    Returns:
+        Work with async_op, else None (also None on a rank outside the group, with a
+        warning).
+    """
     _check_tensor(output, "output")
     _check_tensor_list(input_list, "input_list")
     pg = _group(group)
@@ -805,7 +1000,20 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=Fal
 
 
 def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
-    """``gather_list[r]`` on rank `dst` = `tensor` of rank r."""
+    """``gather_list[r]`` on rank `dst` = `tensor` of rank r.
+
+    Args:
+        tensor: this rank's input.
+        gather_list: on dst, one output per rank, each like tensor (None elsewhere).
+        dst: the global rank of the destination (None: 0).
+        group: the ProcessGroup (None: the default group).
+        async_op: return a Work to wait on instead of waiting here.
+        group_dst: the destination as a rank within group (not with dst).
+
+    Returns:
+        Work with async_op, else None (also None on a rank outside the group, with a
+        warning).
+    """
     _check_tensor(tensor, "tensor")
     pg = _group(group)
     if _not_member(pg, "gather"):
@@ -827,7 +1035,20 @@ def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group
 
 
 def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, group_src=None):
-    """`tensor` of rank r = ``scatter_list[r]`` of rank `src`."""
+    """`tensor` of rank r = ``scatter_list[r]`` of rank `src`.
+
+    Args:
+        tensor: this rank's output.
+        scatter_list: on src, one input per rank, each like tensor (None elsewhere).
+        src: the global rank of the source (None: 0).
+        group: the ProcessGroup (None: the default group).
+        async_op: return a Work to wait on instead of waiting here.
+        group_src: the source as a rank within group (not with src).
+
+    Returns:
+        Work with async_op, else None (also None on a rank outside the group, with a
+        warning).
+    """
     _check_tensor(tensor, "tensor")
     pg = _group(group)
     if _not_member(pg, "scatter"):
@@ -851,7 +1072,17 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
 
 
 def barrier(group=None, async_op=False, device_ids=None):
-    """Returns once every rank of the group has called it."""
+    """Returns once every rank of the group has called it.
+
+    Args:
+        group: the ProcessGroup (None: the default group).
+        async_op: return a Work to wait on instead of waiting here.
+        device_ids: accepted, not used.
+
+    Returns:
+        Work with async_op, else None (also None on a rank outside the group, with a
+        warning).
+    """
     pg = _group(group)
     if _not_member(pg, "barrier"):
         return None
@@ -878,7 +1109,18 @@ def _peer(pg, rank, group_rank, name, opname):
 
 
 def isend(tensor, dst=None, group=None, tag=0, group_dst=None):
-    """Sends `tensor` to rank `dst`; returns a Work."""
+    """Sends `tensor` to rank `dst`; returns a Work.
+
+    Args:
+        tensor: the data to send (not to be changed until the Work completes).
+        dst: the global destination rank.
+        group: the ProcessGroup (None: the default group).
+        tag: a tag matching the receiver's.
+        group_dst: the destination as a rank within group (not with dst).
+
+    Returns:
+        Work (None on a rank outside the group).
+    """
     _check_tensor(tensor, "tensor")
     pg = _group(group)
     if _not_member(pg, "isend"):
@@ -889,7 +1131,18 @@ def isend(tensor, dst=None, group=None, tag=0, group_dst=None):
 
 
 def irecv(tensor, src=None, group=None, tag=0, group_src=None):
-    """Receives into `tensor` from rank `src` (any rank when None); returns a Work."""
+    """Receives into `tensor` from rank `src` (any rank when None); returns a Work.
+
+    Args:
+        tensor: the output, of the sent shape and dtype.
+        src: the global source rank (None: any).
+        group: the ProcessGroup (None: the default group).
+        tag: a tag matching the sender's.
+        group_src: the source as a rank within group (not with src).
+
+    Returns:
+        Work (None on a rank outside the group); its ``source_rank()`` is the sender.
+    """
     _check_tensor(tensor, "tensor")
     pg = _group(group)
     if _not_member(pg, "irecv"):
@@ -918,7 +1171,18 @@ def send(tensor, dst=None, group=None, tag=0, group_dst=None):
 
 
 def recv(tensor, src=None, group=None, tag=0, group_src=None):
-    """Receives into `tensor`; returns the sender's rank (-1 outside the group)."""
+    """Receives into `tensor`; returns the sender's rank (-1 outside the group).
+
+    Args:
+        tensor: the output, of the sent shape and dtype.
+        src: the global source rank (None: any).
+        group: the ProcessGroup (None: the default group).
+        tag: a tag matching the sender's.
+        group_src: the source as a rank within group (not with src).
+
+    Returns:
+        int: the global rank of the sender.
+    """
     w = irecv(tensor, src, group, tag, group_src)
     if w is None:
         return -1
@@ -953,7 +1217,16 @@ def _object_bytes_gather(pg, payload):
 
 def all_gather_object(object_list, obj, group=None):
     """``object_list[r]`` = `obj` of rank r. Objects are data (numbers, strings, lists,
-    tuples, dicts, tensors, arrays), sent as JSON and raw bytes, never pickled."""
+    tuples, dicts, tensors, arrays), sent as JSON and raw bytes, never pickled.
+
+    Args:
+        object_list: a list of world size entries, filled in place.
+        obj: this rank's object.
+        group: the ProcessGroup (None: the default group).
+
+    Returns:
+        None.
+    """
     from ._objects import decode, encode
 
     pg = _group(group)
@@ -969,7 +1242,20 @@ def all_gather_object(object_list, obj, group=None):
 
 
 def broadcast_object_list(object_list, src=None, group=None, device=None, group_src=None):
-    """Replaces `object_list` on every rank by rank `src`'s (same length on every rank)."""
+    """Replaces `object_list` on every rank by rank `src`'s (same length on every rank).
+
+    Args:
+        object_list: on src the objects, elsewhere a list of the same length, filled in
+            place.
+        src: the global rank of the source (None: 0).
+        group: the ProcessGroup (None: the default group).
+        device: where received tensors are put (None: the sender's device, or the CPU
+            where this process has no GPU).
+        group_src: the source as a rank within group (not with src).
+
+    Returns:
+        None.
+    """
     from ._objects import decode, encode
 
     pg = _group(group)
@@ -996,7 +1282,18 @@ def broadcast_object_list(object_list, src=None, group=None, device=None, group_
 
 
 def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=None):
-    """``object_gather_list[r]`` on rank `dst` = `obj` of rank r (None elsewhere)."""
+    """``object_gather_list[r]`` on rank `dst` = `obj` of rank r (None elsewhere).
+
+    Args:
+        obj: this rank's object.
+        object_gather_list: on dst, a list of world size entries, filled in place.
+        dst: the global rank of the destination (None: 0).
+        group: the ProcessGroup (None: the default group).
+        group_dst: the destination as a rank within group (not with dst).
+
+    Returns:
+        None.
+    """
     from ._objects import decode, encode
 
     pg = _group(group)
@@ -1017,7 +1314,18 @@ def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=
 def scatter_object_list(scatter_object_output_list, scatter_object_input_list=None, src=None,
                         group=None, group_src=None):
     """``scatter_object_output_list[0]`` on rank r = ``scatter_object_input_list[r]`` of
-    rank `src`."""
+    rank `src`.
+
+    Args:
+        scatter_object_output_list: a list of at least one entry; its first is set.
+        scatter_object_input_list: on src, one object per rank.
+        src: the global rank of the source (None: 0).
+        group: the ProcessGroup (None: the default group).
+        group_src: the source as a rank within group (not with src).
+
+    Returns:
+        None.
+    """
     pg = _group(group)
     if _not_member(pg, "scatter_object_list"):
         return None

@@ -7,7 +7,18 @@ import enum
 
 
 class RedOpType(enum.IntEnum):
-    """The reduce operations of ReduceOp (SUM, PRODUCT, MIN, MAX, AVG, BAND, BOR, BXOR)."""
+    """The reduce operations of ReduceOp (SUM, PRODUCT, MIN, MAX, AVG, BAND, BOR, BXOR).
+
+    Args:
+        value: ``RedOpType(value)`` is the member of that int value.
+        names: with module, qualname, type, start and boundary: Enum's functional API
+            (making another enum), as for every IntEnum.
+        module: see names.
+        qualname: see names.
+        type: see names.
+        start: see names.
+        boundary: see names.
+    """
     SUM = 0
     AVG = 1
     PRODUCT = 2

@@ -45,7 +45,16 @@ class _Server(socketserver.ThreadingTCPServer):
 
 
 class TCPStore:
-    """``TCPStore(host, port, world_size, is_master, timeout)`` as torch's (a subset)."""
+    """``TCPStore(host, port, world_size, is_master, timeout)`` as torch's (a subset).
+
+    Args:
+        host_name: the host of the server (rank 0's address).
+        port: its port.
+        world_size: accepted, not used.
+        is_master: run the server in this process (a daemon thread).
+        timeout: seconds or a timedelta for connecting and for ``get``.
+        wait_for_workers: accepted, not used.
+    """
 
     def __init__(self, host_name, port, world_size=None, is_master=False, timeout=300.0,
                  wait_for_workers=False):
@@ -86,11 +95,25 @@ class TCPStore:
         return json.loads(line)
 
     def set(self, key, value):
+        """Stores `value` under `key`.
+
+        Args:
+            key: a string.
+            value: bytes or a string.
+        """
         if isinstance(value, str):
             value = value.encode()
         self._call(op="set", key=key, value=base64.b64encode(bytes(value)).decode())
 
     def get(self, key):
+        """The value of `key`, waiting up to the timeout for it to be set.
+
+        Args:
+            key: a string.
+
+        Returns:
+            bytes.
+        """
         r = self._call(op="get", key=key, timeout=self.timeout)
         if not r["ok"]:
             raise RuntimeError(f"Timed out after {self.timeout:g} s waiting for key {key!r} "
@@ -98,9 +121,19 @@ class TCPStore:
         return base64.b64decode(r["value"])
 
     def add(self, key, amount):
+        """Adds `amount` to the integer under `key` (0 when unset).
+
+        Args:
+            key: a string.
+            amount: an int.
+
+        Returns:
+            int: the new value.
+        """
         return self._call(op="add", key=key, value=int(amount))["value"]
 
     def close(self):
+        """Closes the connection (and stops the server on the master)."""
         try:
             self._file.close()
             self._sock.close()
