@@ -55,6 +55,91 @@ AG_FN T sgn(T x) {
     return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));
 }
 
+// ---------------------------------------------------------------- subnormals kept
+// CuPy compiles every kernel with -ftz=true: float arithmetic and comparisons then treat a
+// subnormal operand as zero and flush a subnormal result, which PyTorch's CUDA kernels and
+// NumPy do not. The helpers below give IEEE float results without relying on the float
+// unit for subnormals: a float is widened to double exactly from its bits (ftz touches
+// float operations only, and a float's subnormals are normal doubles), one operation is
+// done in double, and the double is rounded to float from its bits (one rounding of an
+// exact or once-rounded double: the correctly rounded float result for + - * /). Signs,
+// zeros and NaNs are tested on the bits. For double T they are the plain operations.
+
+AG_FN unsigned int f32_bits(float x) {
+#if defined(__CUDA_ARCH__)
+    return __float_as_uint(x);
+#else
+    unsigned int u;
+    __builtin_memcpy(&u, &x, sizeof u);
+    return u;
+#endif
+}
+AG_FN float f32_of_bits(unsigned int u) {
+#if defined(__CUDA_ARCH__)
+    return __uint_as_float(u);
+#else
+    float x;
+    __builtin_memcpy(&x, &u, sizeof x);
+    return x;
+#endif
+}
+AG_FN bool f64_negative(double d) {  // the sign bit (set for -0.0 too)
+#if defined(__CUDA_ARCH__)
+    return __double_as_longlong(d) < 0;
+#else
+    long long u;
+    __builtin_memcpy(&u, &d, sizeof u);
+    return u < 0;
+#endif
+}
+
+AG_FN double widen(float x) {
+    unsigned int u = f32_bits(x);
+    if ((u & 0x7f800000u) == 0u) {  // zero or subnormal: mantissa * 2^-149, exactly
+        double m = (double)(int)(u & 0x007fffffu) * 1.4012984643248171e-45;
+        return (u >> 31) ? -m : m;
+    }
+    return (double)x;
+}
+
+AG_FN float narrow(double d) {
+    double a = f64_negative(d) ? -d : d;
+    if (a < 1.1754943508222875e-38) {  // below float's smallest normal: build the bits
+        // a * 2^149 is exact; rounded to the nearest integer, ties to even, it is the
+        // subnormal's mantissa (2^23 rounds up into the smallest normal's encoding)
+        unsigned int m = (unsigned int)rint(a * 7.1362384635297994e+44);
+        return f32_of_bits(m | (f64_negative(d) ? 0x80000000u : 0u));
+    }
+    return (float)d;
+}
+
+AG_FN float mul_keep(float a, float b) { return narrow(widen(a) * widen(b)); }
+AG_FN double mul_keep(double a, double b) { return a * b; }
+AG_FN float div_keep(float a, float b) { return narrow(widen(a) / widen(b)); }
+AG_FN double div_keep(double a, double b) { return a / b; }
+AG_FN float neg_keep(float x) { return f32_of_bits(f32_bits(x) ^ 0x80000000u); }
+AG_FN double neg_keep(double x) { return -x; }
+// x > 0, x < 0, x != 0 and x <= 0 as IEEE compares them (NaN: false, false, true, false)
+AG_FN bool gt_zero(float x) {
+    unsigned int u = f32_bits(x);
+    return !(u >> 31) && u != 0u && u <= 0x7f800000u;
+}
+AG_FN bool gt_zero(double x) { return x > 0.0; }
+AG_FN bool lt_zero(float x) {
+    unsigned int u = f32_bits(x);
+    return (u >> 31) && (u & 0x7fffffffu) != 0u && (u & 0x7fffffffu) <= 0x7f800000u;
+}
+AG_FN bool lt_zero(double x) { return x < 0.0; }
+AG_FN bool nonzero(float x) { return (f32_bits(x) & 0x7fffffffu) != 0u; }
+AG_FN bool nonzero(double x) { return x != 0.0; }
+AG_FN bool le_zero(float x) { return !gt_zero(x) && (f32_bits(x) & 0x7fffffffu) <= 0x7f800000u; }
+AG_FN bool le_zero(double x) { return x <= 0.0; }
+// a >= b and a <= b for any floats, compared exactly in double
+AG_FN bool ge_keep(float a, float b) { return widen(a) >= widen(b); }
+AG_FN bool ge_keep(double a, double b) { return a >= b; }
+AG_FN bool le_keep(float a, float b) { return widen(a) <= widen(b); }
+AG_FN bool le_keep(double a, double b) { return a <= b; }
+
 // The logistic function, 1 / (1 + exp(-x)): for very negative x, exp(-x) overflows to inf
 // and the result is exactly the limit 0. Same operations, in the same order, as the NumPy
 // path (ops/elementwise.py `_sigmoid`), so the two agree bit for bit.

@@ -20,28 +20,33 @@ namespace ag {
 #define AG_GELU_KAPPA 0.044715
 #define AG_GELU_3KAPPA 0.134145              // 3 * 0.044715, folded in double
 
+// Where an input or the gradient may be subnormal, the kernels below use the helpers of
+// ag_common.cuh that keep subnormals (CuPy compiles with -ftz=true): the same values as the
+// NumPy formulas and PyTorch's CUDA kernels, which do not flush.
+
 // g times the 0/1 mask, as the NumPy path computes it (a multiply is many times faster
-// than np.where there); so an inf or NaN gradient at an inactive unit gives NaN. The
-// saved y = max(x, 0) is 0, positive or NaN: y != 0 passes the gradient where x is NaN
-// too, as PyTorch's threshold_backward does (NaN <= 0 is false).
+// than np.where there): g itself where the mask is 1 (g * 1 is g), g * 0 where it is 0, so
+// an inf or NaN gradient at an inactive unit gives NaN. The saved y = max(x, 0) is 0,
+// positive or NaN: y != 0 passes the gradient where x is NaN too, as PyTorch's
+// threshold_backward does (NaN <= 0 is false).
 template <typename T>
 AG_FN T relu_grad(T y, T g) {
-    return g * T(y != T(0));
+    return nonzero(y) ? g : mul_keep(g, T(0));
 }
 
 template <typename T>
 AG_FN T leaky_relu_grad(T x, T g, T slope) {
-    return x > T(0) ? g : g * slope;
+    return gt_zero(x) ? g : mul_keep(g, slope);
 }
 
 template <typename T>
 AG_FN T sigmoid_grad(T y, T g) {
-    return g * (T(1) - y) * y;
+    return mul_keep(mul_keep(g, T(1) - y), y);
 }
 
 template <typename T>
 AG_FN T tanh_grad(T y, T g) {
-    return g * (T(1) - y * y);
+    return mul_keep(g, T(1) - y * y);
 }
 
 // d/dx x Phi(x) = Phi(x) + x phi(x)
@@ -83,34 +88,35 @@ AG_FN T softplus_grad(T x, T g, T beta, T threshold) {
 
 template <typename T>
 AG_FN T elu_grad(T x, T g, T alpha) {
-    return x <= T(0) ? g * alpha * xexp(x) : g;  // (NaN passes g, as PyTorch)
+    return le_zero(x) ? mul_keep(mul_keep(g, alpha), xexp(x)) : g;  // (NaN passes g, as PyTorch)
 }
 
 template <typename T>
 AG_FN T exp_grad(T y, T g) {
-    return g * y;
+    return mul_keep(g, y);
 }
 
 template <typename T>
 AG_FN T log_grad(T x, T g) {
-    return g / x;
+    return div_keep(g, x);
 }
 
 template <typename T>
 AG_FN T sqrt_grad(T y, T g) {
-    return g / (T(2) * y);
+    return div_keep(g, mul_keep(T(2), y));
 }
 
+// g * sgn(x): g, -g, or g * 0 where x is 0 or NaN (PyTorch's sgn(NaN) is 0)
 template <typename T>
 AG_FN T abs_grad(T x, T g) {
-    return g * sgn(x);
+    return gt_zero(x) ? g : (lt_zero(x) ? neg_keep(g) : mul_keep(g, T(0)));
 }
 
 // has_lo / has_hi: clamp(x, min=None) and clamp(x, max=None) have one bound only.
 template <typename T>
 AG_FN T clamp_grad(T x, T g, T lo, T hi, bool has_lo, bool has_hi) {
-    bool pass = (!has_lo || x >= lo) && (!has_hi || x <= hi);
-    return g * T(pass);  // a mask multiply, as relu_grad
+    bool pass = (!has_lo || ge_keep(x, lo)) && (!has_hi || le_keep(x, hi));
+    return pass ? g : mul_keep(g, T(0));  // a mask multiply, as relu_grad
 }
 
 // d/da a^b = b a^(b-1), taken as 0 where b == 0 (PyTorch's pow_backward).
@@ -128,15 +134,15 @@ AG_FN T pow_exponent_grad(T a, T b, T y, T g) {
 // Joint backward of a * b: both input gradients in one pass.
 template <typename T>
 AG_FN void mul_grad(T a, T b, T g, T& ga, T& gb) {
-    ga = g * b;
-    gb = g * a;
+    ga = mul_keep(g, b);
+    gb = mul_keep(g, a);
 }
 
 // Joint backward of a / b: d/da = g / b, d/db = -g (a / b) / b (no b*b, which overflows).
 template <typename T>
 AG_FN void div_grad(T a, T b, T g, T& ga, T& gb) {
-    ga = g / b;
-    gb = -g * ((a / b) / b);
+    ga = div_keep(g, b);
+    gb = mul_keep(neg_keep(g), div_keep(div_keep(a, b), b));
 }
 
 }  // namespace ag

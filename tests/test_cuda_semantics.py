@@ -195,3 +195,40 @@ def test_repr_of_a_large_cuda_tensor_copies_only_what_it_prints(shape, monkeypat
     assert copied and copied[-1] <= np.prod([min(n, 7) for n in shape])
     assert repr(ag.tensor(x)) == whole.replace(",\n       device='cuda:0'", "").replace(
         ", device='cuda:0'", "")
+
+
+# ---------------------------------------------------------------- subnormals in fused kernels
+
+
+_TINY = np.finfo(np.float32).tiny
+
+
+@pytest.mark.parametrize("op", ["relu", "leaky_relu", "abs", "elu", "log", "exp", "sqrt",
+                                "sigmoid", "tanh", "clamp", "mul", "div"])
+def test_fused_backward_kernels_keep_float32_subnormals(op):
+    """CuPy compiles kernels with -ftz=true (the stand-in runs them with FTZ and DAZ set):
+    the fused backward must still give the CPU's (and PyTorch's) values where inputs,
+    gradients or results are subnormal."""
+    x0 = np.array([_TINY / 4, -_TINY / 4, _TINY / 1024, 3e-39, -3e-39, 0.5, -0.5, 2.0],
+                  np.float32)
+    if op in ("log", "sqrt"):
+        x0 = np.abs(x0)
+    g0 = np.array([_TINY / 8, -_TINY / 2, 1.0, 1e-39, -2e-39, _TINY / 3, 3.0, -1e-42],
+                  np.float32)
+    fns = {
+        "relu": ag.relu, "leaky_relu": lambda x: ag.nn.functional.leaky_relu(x, 0.5),
+        "abs": ag.abs, "elu": ag.nn.functional.elu, "log": ag.log, "exp": ag.exp,
+        "sqrt": ag.sqrt, "sigmoid": ag.sigmoid, "tanh": ag.tanh,
+        "clamp": lambda x: ag.clamp(x, min=0.0, max=1.0),
+        "mul": lambda x: x * ag.tensor(x0[::-1].copy(), device=x.device),
+        "div": lambda x: x / ag.tensor(np.full(8, 3.0, np.float32), device=x.device),
+    }
+    grads = []
+    for dev in ("cpu", "cuda"):
+        x = ag.tensor(x0, device=dev, requires_grad=True)
+        with np.errstate(over="ignore"):  # (1 / a subnormal overflows to inf, as in PyTorch)
+            fns[op](x).backward(ag.tensor(g0, device=dev))
+        grads.append(to_numpy(x.grad))
+    cpu, gpu = grads
+    assert np.any((cpu != 0) & (np.abs(cpu) < _TINY)) or op in ("log", "sqrt", "exp", "div")
+    np.testing.assert_array_equal(gpu.view(np.uint32), cpu.view(np.uint32))
