@@ -7,6 +7,14 @@ from .. import backend
 
 
 class autocast(autocast_mode.autocast):
+    """Deprecated: ``amp.autocast("cuda", ...)`` (warns with a FutureWarning).
+
+    Args:
+        enabled: False makes the region a no-op.
+        dtype: the lower precision.
+        cache_enabled: cast each parameter once per outermost region.
+    """
+
     def __init__(self, enabled=True, dtype=backend.float16, cache_enabled=True):
         warnings.warn("`torch.cuda.amp.autocast(args...)` is deprecated. Please use "
                       "`torch.amp.autocast('cuda', args...)` instead.", FutureWarning,
@@ -21,6 +29,16 @@ class autocast(autocast_mode.autocast):
 
 
 class GradScaler(grad_scaler.GradScaler):
+    """Deprecated: ``amp.GradScaler("cuda", ...)`` (warns with a FutureWarning).
+
+    Args:
+        init_scale: the initial scale factor.
+        growth_factor: the factor the scale grows by.
+        backoff_factor: the factor the scale shrinks by.
+        growth_interval: the number of clean steps between growths.
+        enabled: if False, every method passes through.
+    """
+
     def __init__(self, init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5,
                  growth_interval=2000, enabled=True):
         warnings.warn("`torch.cuda.amp.GradScaler(args...)` is deprecated. Please use "

@@ -112,7 +112,15 @@ def _np_dtype(dtype):
 class autocast:
     """``autocast(device_type, dtype=None, enabled=True, cache_enabled=None)``: a context
     manager and decorator. device_type is "cuda" or "cpu"; dtype defaults to float16 on
-    CUDA and bfloat16 on the CPU (which runs in float32 here, see the module's notes)."""
+    CUDA and bfloat16 on the CPU (which runs in float32 here, see the module's notes).
+
+    Args:
+        device_type: ``"cuda"`` or ``"cpu"``: only tensors of that kind are cast.
+        dtype: the lower precision (None: float16 on CUDA, bfloat16 on the CPU); only
+            float16 computes in it, bfloat16 warns and turns the region off.
+        enabled: False makes the region a no-op.
+        cache_enabled: cast each parameter once per outermost region (None: True).
+    """
 
     def __init__(self, device_type, dtype=None, enabled=True, cache_enabled=None):
         if not isinstance(device_type, str):
@@ -181,7 +189,14 @@ class autocast:
 
 
 def is_autocast_enabled(device_type=None):
-    """Whether autocast is on in this thread (for `device_type`, "cuda" by default)."""
+    """Whether autocast is on in this thread (for `device_type`, "cuda" by default).
+
+    Args:
+        device_type: ``"cpu"`` or ``"cuda"`` (None: ``"cuda"``).
+
+    Returns:
+        bool.
+    """
     st = _st.state
     return bool(st.depth) and st.enabled["cuda" if device_type is None else device_type]
 
@@ -203,7 +218,16 @@ def get_autocast_dtype(device_type):
 
 def custom_fwd(fwd=None, *, device_type="cuda", cast_inputs=None):
     """For a custom autograd.Function's forward: with cast_inputs, runs it with autocast off
-    and its floating tensor inputs cast to that dtype (when autocast is on); else as is."""
+    and its floating tensor inputs cast to that dtype (when autocast is on); else as is.
+
+    Args:
+        fwd: the forward (None: returns a decorator taking it).
+        device_type: the autocast device type checked.
+        cast_inputs: a floating dtype, or None (run forward as it is).
+
+    Returns:
+        The wrapped forward (or the decorator).
+    """
     if fwd is None:
         return functools.partial(custom_fwd, device_type=device_type, cast_inputs=cast_inputs)
 
@@ -223,7 +247,15 @@ def custom_fwd(fwd=None, *, device_type="cuda", cast_inputs=None):
 
 def custom_bwd(bwd=None, *, device_type="cuda"):
     """For a custom Function's backward (runs it as it is: backward already runs outside
-    the forward's autocast region here)."""
+    the forward's autocast region here).
+
+    Args:
+        bwd: the backward (None: returns a decorator taking it).
+        device_type: accepted, changes nothing.
+
+    Returns:
+        bwd itself (or the decorator).
+    """
     if bwd is None:
         return functools.partial(custom_bwd, device_type=device_type)
     return bwd

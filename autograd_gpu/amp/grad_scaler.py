@@ -59,7 +59,14 @@ class GradScaler:
 
     # ---------------------------------------------------------------- scaling
     def scale(self, outputs):
-        """`outputs` (a tensor, or nested lists/tuples of them) times the scale."""
+        """`outputs` (a tensor, or nested lists/tuples of them) times the scale.
+
+        Args:
+            outputs: the loss (or several).
+
+        Returns:
+            outputs scaled, in the same structure (unchanged when disabled).
+        """
         if not self._enabled:
             return outputs
         if self._scale is None:
@@ -83,7 +90,11 @@ class GradScaler:
 
     def unscale_(self, optimizer):
         """Divides optimizer's gradients by the scale, in place, and records whether any is
-        inf or NaN (then step() skips this optimizer's step)."""
+        inf or NaN (then step() skips this optimizer's step).
+
+        Args:
+            optimizer: the Optimizer whose parameters' ``.grad`` are unscaled.
+        """
         if not self._enabled:
             return
         self._check_scale_initialized("unscale_")
@@ -111,7 +122,16 @@ class GradScaler:
 
     def step(self, optimizer, *args, **kwargs):
         """optimizer.step(*args, **kwargs) unless this iteration's gradients have an inf or
-        NaN (then nothing changes and None is returned)."""
+        NaN (then nothing changes and None is returned).
+
+        Args:
+            optimizer: the Optimizer.
+            args: passed to ``optimizer.step``.
+            kwargs: passed to ``optimizer.step`` (no closure while enabled).
+
+        Returns:
+            What ``optimizer.step`` returns, or None when the step was skipped.
+        """
         if not self._enabled:
             return optimizer.step(*args, **kwargs)
         if "closure" in kwargs:
@@ -130,7 +150,12 @@ class GradScaler:
 
     def update(self, new_scale=None):
         """The scale for the next iteration: new_scale if given; else backoff after an inf,
-        growth after growth_interval steps without one."""
+        growth after growth_interval steps without one.
+
+        Args:
+            new_scale: a float or one-element tensor to use as the scale (None: the rule
+                above).
+        """
         if not self._enabled:
             return
         self._check_scale_initialized("update")
@@ -157,26 +182,61 @@ class GradScaler:
 
     # ---------------------------------------------------------------- accessors and state
     def get_scale(self):
+        """The current scale (1.0 when disabled).
+
+        Returns:
+            float.
+        """
         if not self._enabled:
             return 1.0
         return self._init_scale if self._scale is None else self._scale
 
     def get_growth_factor(self):
+        """The growth factor.
+
+        Returns:
+            float.
+        """
         return self._growth_factor
 
     def set_growth_factor(self, new_factor):
+        """Sets the growth factor.
+
+        Args:
+            new_factor: a float > 1.
+        """
         self._growth_factor = float(new_factor)
 
     def get_backoff_factor(self):
+        """The backoff factor.
+
+        Returns:
+            float.
+        """
         return self._backoff_factor
 
     def set_backoff_factor(self, new_factor):
+        """Sets the backoff factor.
+
+        Args:
+            new_factor: a float < 1.
+        """
         self._backoff_factor = float(new_factor)
 
     def get_growth_interval(self):
+        """The number of clean steps between growths.
+
+        Returns:
+            int.
+        """
         return self._growth_interval
 
     def set_growth_interval(self, new_interval):
+        """Sets the number of clean steps between growths.
+
+        Args:
+            new_interval: an int.
+        """
         self._growth_interval = int(new_interval)
 
     def _get_growth_tracker(self):
@@ -185,11 +245,20 @@ class GradScaler:
         return self._init_growth_tracker if self._growth_tracker is None else self._growth_tracker
 
     def is_enabled(self):
+        """Whether the scaler is on.
+
+        Returns:
+            bool.
+        """
         return self._enabled
 
     def state_dict(self):
         """{scale, growth_factor, backoff_factor, growth_interval, _growth_tracker} (empty
-        when disabled), as PyTorch's."""
+        when disabled), as PyTorch's.
+
+        Returns:
+            dict.
+        """
         if not self._enabled:
             return {}
         return {"scale": self.get_scale(), "growth_factor": self._growth_factor,
@@ -197,6 +266,11 @@ class GradScaler:
                 "_growth_tracker": self._get_growth_tracker()}
 
     def load_state_dict(self, state_dict):
+        """Restores what ``state_dict()`` returned (nothing when disabled).
+
+        Args:
+            state_dict: the dict.
+        """
         if not self._enabled:
             return
         if len(state_dict) == 0:
