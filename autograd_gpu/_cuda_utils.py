@@ -95,7 +95,14 @@ def get_device_capability(device=None):
 
 def set_device(device):
     """Makes `device` (an index, "cuda:i" or a device) the current CUDA device; a negative
-    index does nothing, as PyTorch."""
+    index does nothing, as PyTorch.
+
+    Args:
+        device: an index, ``"cuda:i"`` or a device.
+
+    Returns:
+        None.
+    """
     i = _index(device)
     if i >= 0:
         _cp().cuda.runtime.setDevice(i)
@@ -103,7 +110,11 @@ def set_device(device):
 
 class device:
     """``with cuda.device(i):`` makes device i current inside the block (None or a negative
-    index: no change)."""
+    index: no change).
+
+    Args:
+        device: an index, ``"cuda:i"``, a device or None.
+    """
 
     def __init__(self, device):
         self.idx = -1 if device is None else _index(device)
@@ -125,7 +136,11 @@ class device:
 
 class device_of(device):
     """``with cuda.device_of(tensor):``: the tensor's device is current inside (a CPU
-    tensor: no change)."""
+    tensor: no change).
+
+    Args:
+        obj: a Tensor.
+    """
 
     def __init__(self, obj):
         super().__init__(obj.device.index if obj.is_cuda else -1)
@@ -157,13 +172,27 @@ def _stat_index(device):
 
 
 def memory_allocated(device=None):
-    """Bytes held by CUDA arrays on the device (CuPy's pool: used_bytes)."""
+    """Bytes held by CUDA arrays on the device (CuPy's pool: used_bytes).
+
+    Args:
+        device: a device, its index or None for the current one.
+
+    Returns:
+        int (0 where CUDA is not usable).
+    """
     i = _stat_index(device)
     return 0 if i is None else _pool_numbers(i)[0]
 
 
 def memory_reserved(device=None):
-    """Bytes the CuPy pool holds on the device (in use and cached free)."""
+    """Bytes the CuPy pool holds on the device (in use and cached free).
+
+    Args:
+        device: a device, its index or None for the current one.
+
+    Returns:
+        int (0 where CUDA is not usable).
+    """
     i = _stat_index(device)
     return 0 if i is None else _pool_numbers(i)[1]
 
@@ -221,7 +250,15 @@ reset_max_memory_allocated = reset_peak_memory_stats
 
 
 def memory_stats(device=None):
-    """The few keys of PyTorch's memory_stats this library can fill."""
+    """The few keys of PyTorch's memory_stats this library can fill.
+
+    Args:
+        device: a device, its index or None for the current one.
+
+    Returns:
+        dict: ``allocated_bytes.all.current`` / ``.peak`` and ``reserved_bytes.all.current``
+        / ``.peak`` (empty where CUDA is not usable).
+    """
     i = _stat_index(device)
     if i is None:
         return {}
@@ -231,7 +268,11 @@ def memory_stats(device=None):
 
 
 def empty_cache():
-    """Frees the CuPy pools' cached free blocks (every device) and pinned host blocks."""
+    """Frees the CuPy pools' cached free blocks (every device) and pinned host blocks.
+
+    Returns:
+        None.
+    """
     cp = backend.cupy_if_loaded()
     if cp is None:
         return
@@ -241,7 +282,14 @@ def empty_cache():
 
 
 def mem_get_info(device=None):
-    """(free, total) bytes of the device, from the driver."""
+    """(free, total) bytes of the device, from the driver.
+
+    Args:
+        device: a device, its index or None for the current one.
+
+    Returns:
+        tuple: (free, total), ints.
+    """
     with _DeviceScope(_index(device)):
         return tuple(int(n) for n in _cp().cuda.runtime.memGetInfo())
 
@@ -259,7 +307,14 @@ class _DeviceScope:
 
 
 def is_bf16_supported(including_emulation=True):
-    """False: CuPy (and NumPy) have no bfloat16 array type, whatever the GPU can do."""
+    """False: CuPy (and NumPy) have no bfloat16 array type, whatever the GPU can do.
+
+    Args:
+        including_emulation: accepted, changes nothing.
+
+    Returns:
+        bool: False.
+    """
     return False
 
 
@@ -268,7 +323,13 @@ def is_bf16_supported(including_emulation=True):
 
 class Stream:
     """A CUDA stream (CuPy's, in ``.cupy_stream``) on `device` (the current one by default).
-    ``priority`` is accepted and not used."""
+    ``priority`` is accepted and not used.
+
+    Args:
+        device: a device, its index or None for the current one.
+        priority: accepted, not used.
+        kwargs: accepted, not used.
+    """
 
     def __init__(self, device=None, priority=0, **kwargs):
         cp = _cp()
@@ -286,24 +347,48 @@ class Stream:
 
     @property
     def cuda_stream(self):
+        """The stream's raw CUDA handle (an int)."""
         return self.cupy_stream.ptr
 
     def synchronize(self):
+        """Waits until all the work queued on the stream is done."""
         self.cupy_stream.synchronize()
 
     def query(self):
-        """True when all the work queued on the stream is done."""
+        """True when all the work queued on the stream is done.
+
+        Returns:
+            bool.
+        """
         return bool(self.cupy_stream.done)
 
     def record_event(self, event=None):
+        """Records an event on the stream.
+
+        Args:
+            event: the Event (None: a new one).
+
+        Returns:
+            Event: the recorded event.
+        """
         event = Event() if event is None else event
         event.record(self)
         return event
 
     def wait_event(self, event):
+        """Makes the stream's later work wait for `event`.
+
+        Args:
+            event: a recorded Event.
+        """
         self.cupy_stream.wait_event(event._event)
 
     def wait_stream(self, stream):
+        """Makes the stream's later work wait for the work queued on `stream` so far.
+
+        Args:
+            stream: another Stream.
+        """
         self.wait_event(stream.record_event())
 
     def __eq__(self, other):
@@ -344,7 +429,11 @@ def default_stream(device=None):
 
 
 class stream:
-    """``with cuda.stream(s):`` queues the block's CUDA work on `s` (None: no change)."""
+    """``with cuda.stream(s):`` queues the block's CUDA work on `s` (None: no change).
+
+    Args:
+        stream: a Stream or None.
+    """
 
     def __init__(self, stream):
         self.stream = stream
@@ -378,7 +467,13 @@ def set_stream(stream):
 
 class Event:
     """A CUDA event: ``record(stream)``, ``synchronize()``, ``query()``, ``wait(stream)``
-    and ``elapsed_time(end)`` in milliseconds (both events made with enable_timing=True)."""
+    and ``elapsed_time(end)`` in milliseconds (both events made with enable_timing=True).
+
+    Args:
+        enable_timing: the event records time (for elapsed_time).
+        blocking: synchronize() blocks the thread instead of spinning (CuPy's block).
+        interprocess: the event may be shared between processes.
+    """
 
     def __init__(self, enable_timing=False, blocking=False, interprocess=False):
         cp = _cp()
@@ -388,21 +483,45 @@ class Event:
         self._recorded = False
 
     def record(self, stream=None):
+        """Records the event on a stream.
+
+        Args:
+            stream: the Stream (None: the current one).
+        """
         s = current_stream() if stream is None else stream
         self._event.record(s.cupy_stream)
         self._recorded = True
 
     def wait(self, stream=None):
+        """Makes a stream's later work wait for this event.
+
+        Args:
+            stream: the Stream (None: the current one).
+        """
         s = current_stream() if stream is None else stream
         s.cupy_stream.wait_event(self._event)
 
     def query(self):
+        """Whether the work before the event's record is done.
+
+        Returns:
+            bool.
+        """
         return bool(self._event.done)
 
     def synchronize(self):
+        """Waits until the event has happened."""
         self._event.synchronize()
 
     def elapsed_time(self, end_event):
+        """The time from this event to `end_event`.
+
+        Args:
+            end_event: a later recorded Event (both made with enable_timing=True).
+
+        Returns:
+            float: milliseconds.
+        """
         if not (self.enable_timing and end_event.enable_timing):
             raise RuntimeError("Both events must be created with argument 'enable_timing=True'.")
         if not (self._recorded and end_event._recorded):

@@ -3,7 +3,11 @@ from . import backend
 
 
 def is_available():
-    """True when CuPy is installed and a CUDA device is usable (probed once, lazily)."""
+    """True when CuPy is installed and a CUDA device is usable (probed once, lazily).
+
+    Returns:
+        bool.
+    """
     return backend.cuda_is_available()
 
 
@@ -17,7 +21,11 @@ def device_count():
 
 
 def unavailable_reason():
-    """Why CUDA is not usable here (None when it is)."""
+    """Why CUDA is not usable here (None when it is).
+
+    Returns:
+        str or None.
+    """
     return backend.cuda_unavailable_reason()
 
 
@@ -71,7 +79,14 @@ def _seed_streams(devices, seed):
 
 
 def get_rng_state(device="cuda"):
-    """The random state of a CUDA device (the current one by default), a uint8 tensor."""
+    """The random state of a CUDA device (the current one by default), a uint8 tensor.
+
+    Args:
+        device: a CUDA device, its index, or ``"cuda"`` (the current one).
+
+    Returns:
+        Tensor: a CPU uint8 tensor of 16 bytes (the stream's seed and offset).
+    """
     return _stream(device).get_state()
 
 
@@ -85,7 +100,15 @@ def get_rng_state_all():
 
 
 def set_rng_state(new_state, device="cuda"):
-    """Restores a CUDA device's random stream to a state from ``get_rng_state``."""
+    """Restores a CUDA device's random stream to a state from ``get_rng_state``.
+
+    Args:
+        new_state: the uint8 tensor get_rng_state returned.
+        device: a CUDA device, its index, or ``"cuda"`` (the current one).
+
+    Returns:
+        None (nothing happens where CUDA is not usable).
+    """
     if is_available():
         _stream(device).set_state(new_state)
 
@@ -104,7 +127,14 @@ def set_rng_state_all(new_states):
 
 
 def manual_seed(seed):
-    """Seeds the current CUDA device's stream (``autograd_gpu.manual_seed`` seeds all)."""
+    """Seeds the current CUDA device's stream (``autograd_gpu.manual_seed`` seeds all).
+
+    Args:
+        seed: an int.
+
+    Returns:
+        None (nothing happens where CUDA is not usable).
+    """
     from .creation import _check_seed
 
     seed = _check_seed(seed)
@@ -113,7 +143,14 @@ def manual_seed(seed):
 
 
 def manual_seed_all(seed):
-    """Seeds every CUDA device's stream."""
+    """Seeds every CUDA device's stream.
+
+    Args:
+        seed: an int.
+
+    Returns:
+        None (nothing happens where CUDA is not usable).
+    """
     from .creation import _check_seed
 
     seed = _check_seed(seed)
@@ -122,19 +159,31 @@ def manual_seed_all(seed):
 
 
 def seed():
-    """Seeds the current CUDA device's stream with a non-deterministic number."""
+    """Seeds the current CUDA device's stream with a non-deterministic number.
+
+    Returns:
+        None (nothing happens where CUDA is not usable).
+    """
     if is_available():
         _stream().seed()
 
 
 def seed_all():
-    """Seeds every CUDA device's stream with one non-deterministic number."""
+    """Seeds every CUDA device's stream with one non-deterministic number.
+
+    Returns:
+        None (nothing happens where CUDA is not usable).
+    """
     if is_available():
         manual_seed_all(_stream().seed())
 
 
 def initial_seed():
-    """The seed of the current CUDA device's stream."""
+    """The seed of the current CUDA device's stream.
+
+    Returns:
+        int (raises where CUDA is not usable).
+    """
     return _stream().initial_seed()
 
 

@@ -18,7 +18,15 @@ _PRECISIONS = ("highest", "high", "medium")
 
 def set_float32_matmul_precision(precision):
     """"highest" (the default), "high" or "medium", as torch's; remembered only (the
-    matmuls always compute in float32). "high"/"medium" read back as matmul.allow_tf32."""
+    matmuls always compute in float32). "high"/"medium" read back as matmul.allow_tf32.
+
+    Args:
+        precision: ``"highest"``, ``"high"`` or ``"medium"`` (anything else warns and
+            changes nothing).
+
+    Returns:
+        None.
+    """
     if precision not in _PRECISIONS:
         warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current "
                       "setFloat32MatmulPrecision call has no effect.", UserWarning, stacklevel=2)

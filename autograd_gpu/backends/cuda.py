@@ -28,29 +28,63 @@ matmul = _MatmulFlags()
 
 
 def is_built():
-    """True when CuPy is importable with a usable device (the library's CUDA backend)."""
+    """True when CuPy is importable with a usable device (the library's CUDA backend).
+
+    Returns:
+        bool.
+    """
     return _backend.cuda_is_available()
 
 
 def flash_sdp_enabled():
+    """False: there is no flash attention kernel here.
+
+    Returns:
+        bool.
+    """
     return False
 
 
 def mem_efficient_sdp_enabled():
+    """False: there is no memory-efficient attention kernel here.
+
+    Returns:
+        bool.
+    """
     return False
 
 
 def math_sdp_enabled():
+    """True: scaled_dot_product_attention always takes the math path.
+
+    Returns:
+        bool.
+    """
     return True
 
 
 def enable_flash_sdp(enabled):
+    """Accepted for PyTorch programs; changes nothing.
+
+    Args:
+        enabled: ignored.
+    """
     pass
 
 
 def enable_mem_efficient_sdp(enabled):
+    """Accepted for PyTorch programs; changes nothing.
+
+    Args:
+        enabled: ignored.
+    """
     pass
 
 
 def enable_math_sdp(enabled):
+    """Accepted for PyTorch programs; changes nothing (the math path is the only one).
+
+    Args:
+        enabled: ignored.
+    """
     pass

@@ -8,20 +8,46 @@ benchmark_limit = 10
 
 
 def is_available():
+    """False: the library does not use cuDNN.
+
+    Returns:
+        bool.
+    """
     return False
 
 
 def version():
+    """None: no cuDNN.
+
+    Returns:
+        None.
+    """
     return None
 
 
 def is_acceptable(tensor):
+    """False: cuDNN takes no tensor here.
+
+    Args:
+        tensor: any tensor.
+
+    Returns:
+        bool.
+    """
     return False
 
 
 class flags:
     """``with cudnn.flags(enabled=..., benchmark=..., deterministic=..., allow_tf32=...):``
-    sets the flags inside the block."""
+    sets the flags inside the block.
+
+    Args:
+        enabled: the value of ``cudnn.enabled`` inside.
+        benchmark: of ``cudnn.benchmark``.
+        benchmark_limit: of ``cudnn.benchmark_limit``.
+        deterministic: of ``cudnn.deterministic``.
+        allow_tf32: of ``cudnn.allow_tf32``.
+    """
 
     def __init__(self, enabled=False, benchmark=False, benchmark_limit=10, deterministic=False,
                  allow_tf32=True):

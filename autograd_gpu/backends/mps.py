@@ -2,8 +2,18 @@
 
 
 def is_available():
+    """False: there is no MPS backend.
+
+    Returns:
+        bool.
+    """
     return False
 
 
 def is_built():
+    """False: there is no MPS backend.
+
+    Returns:
+        bool.
+    """
     return False
