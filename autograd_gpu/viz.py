@@ -253,7 +253,18 @@ def make_dot(var, params=None, show_attrs=False, show_saved=False, max_attr_char
     params: dict name -> Tensor, for labels (``dict(x=x, theta=theta)`` or
     ``dict(model.named_parameters())``). show_saved: draw what each node saved for backward
     (orange). show_attrs: list each node's saved values and attributes in its box. Saved
-    tensors are only there until a backward without ``retain_graph=True`` frees them."""
+    tensors are only there until a backward without ``retain_graph=True`` frees them.
+
+    Args:
+        var: the output Tensor, or a tuple of them.
+        params: dict name -> Tensor, the labels of the leaves.
+        show_attrs: list each node's saved values and attributes in its box.
+        show_saved: draw the saved tensors.
+        max_attr_chars: cut each attribute's text at this many characters.
+
+    Returns:
+        graphviz.Digraph, or str (the DOT source) without the graphviz package.
+    """
     g = _build(var, params, show_attrs, show_saved, max_attr_chars)
     graphviz = _load_graphviz()
     if graphviz is None:
@@ -263,7 +274,16 @@ def make_dot(var, params=None, show_attrs=False, show_saved=False, max_attr_char
 
 def format_graph(output, params=None, show_saved=False):
     """The backward graph of `output` as an indented tree (one line per node); a node
-    reached a second time is printed once more, marked, without its inputs."""
+    reached a second time is printed once more, marked, without its inputs.
+
+    Args:
+        output: the output Tensor, or a tuple of them.
+        params: dict name -> Tensor, the names shown for the leaves.
+        show_saved: list what each node saved for backward.
+
+    Returns:
+        str: the tree, one line per node.
+    """
     names = _param_map(params, "print_graph")
     outs = _as_outputs(output)
     lines = []
@@ -310,5 +330,26 @@ def format_graph(output, params=None, show_saved=False):
 
 
 def print_graph(output, params=None, show_saved=False, file=None):
-    """Prints the backward graph of `output` as a tree (see format_graph)."""
+    """Prints the backward graph of `output` as a tree (see format_graph).
+
+    Args:
+        output: the output Tensor, or a tuple of them.
+        params: dict name -> Tensor, the names shown for the leaves.
+        show_saved: list what each node saved for backward.
+        file: the stream written to (None: sys.stdout).
+
+    Returns:
+        None.
+
+    Examples:
+        >>> import autograd_gpu as torch
+        >>> from autograd_gpu.viz import print_graph
+        >>> x = torch.ones(3, requires_grad=True)
+        >>> w = torch.ones(3, requires_grad=True)
+        >>> print_graph((x * w).sum(), params={"x": x, "w": w})
+        () float32  <- SumBackward0
+        └─ MulBackward0
+           ├─ AccumulateGrad  x (3) float32
+           └─ AccumulateGrad  w (3) float32
+    """
     print(format_graph(output, params, show_saved), file=file if file is not None else sys.stdout)

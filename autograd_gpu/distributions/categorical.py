@@ -9,7 +9,13 @@ __all__ = ["Categorical", "OneHotCategorical"]
 
 class Categorical(Distribution):
     """Categories 0 .. K-1 over the last dimension of `probs` (normalized to sum to 1) or
-    `logits` (normalized with logsumexp)."""
+    `logits` (normalized with logsumexp).
+
+    Args:
+        probs: (..., K) nonnegative weights (give this or logits).
+        logits: (..., K) unnormalized log-probabilities.
+        validate_args: check the arguments against their constraints.
+    """
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.independent(constraints.real, 1)}
     has_enumerate_support = True
@@ -124,7 +130,13 @@ def _long():
 
 
 class OneHotCategorical(Distribution):
-    """One-hot vectors of length K: the Categorical of the same probs, event_shape (K,)."""
+    """One-hot vectors of length K: the Categorical of the same probs, event_shape (K,).
+
+    Args:
+        probs: (..., K) nonnegative weights (give this or logits).
+        logits: (..., K) unnormalized log-probabilities.
+        validate_args: check the arguments against their constraints.
+    """
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.independent(constraints.real, 1)}
     support = constraints.one_hot

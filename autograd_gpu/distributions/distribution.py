@@ -20,7 +20,14 @@ class Distribution:
     reparameterized), `log_prob`, moments, `entropy`, `expand`, and argument validation:
     with validate_args (on by default, as PyTorch's `__debug__`), each parameter is checked
     against `arg_constraints` and each log_prob value against `support`, with PyTorch's
-    messages."""
+    messages.
+
+    Args:
+        batch_shape: the shape of the batch of distributions.
+        event_shape: the shape of one sample of one distribution.
+        validate_args: check parameters and log_prob values (None: the default, see
+            ``set_default_validate_args``).
+    """
 
     has_rsample = False
     has_enumerate_support = False
@@ -28,6 +35,11 @@ class Distribution:
 
     @staticmethod
     def set_default_validate_args(value):
+        """Sets whether distributions validate by default.
+
+        Args:
+            value: True or False.
+        """
         if value not in (True, False):
             raise ValueError
         Distribution._validate_args = value
@@ -62,69 +74,154 @@ class Distribution:
         super().__init__()
 
     def expand(self, batch_shape, _instance=None):
+        """The distribution with its parameters broadcast to a new batch shape.
+
+        Args:
+            batch_shape: the new batch shape.
+            _instance: an instance to fill (subclasses' internal).
+
+        Returns:
+            Distribution: a new one of the same type.
+        """
         raise NotImplementedError
 
     @property
     def batch_shape(self):
+        """The shape of the batch of distributions (a Size)."""
         return self._batch_shape
 
     @property
     def event_shape(self):
+        """The shape of one sample of one distribution (a Size)."""
         return self._event_shape
 
     @property
     def arg_constraints(self):
+        """The constraint of each parameter, by name (a dict)."""
         raise NotImplementedError
 
     @property
     def support(self):
+        """The constraint the samples satisfy."""
         raise NotImplementedError
 
     @property
     def mean(self):
+        """The mean, of the batch and event shape."""
         raise NotImplementedError
 
     @property
     def mode(self):
+        """The mode, of the batch and event shape."""
         raise NotImplementedError(f"{self.__class__} does not implement mode")
 
     @property
     def variance(self):
+        """The variance, of the batch and event shape."""
         raise NotImplementedError
 
     @property
     def stddev(self):
+        """The standard deviation, sqrt(variance)."""
         return self.variance.sqrt()
 
     def sample(self, sample_shape=Size()):
+        """Draws without a graph (no gradient to the parameters).
+
+        Args:
+            sample_shape: the leading shape of the draws (``()``: one per distribution).
+
+        Returns:
+            Tensor: of shape sample_shape + batch_shape + event_shape.
+        """
         from ..autograd import no_grad
 
         with no_grad():
             return self.rsample(sample_shape)
 
     def rsample(self, sample_shape=Size()):
+        """Reparameterized draws: differentiable with respect to the parameters (where
+        has_rsample).
+
+        Args:
+            sample_shape: the leading shape of the draws (``()``: one per distribution).
+
+        Returns:
+            Tensor: of shape sample_shape + batch_shape + event_shape.
+        """
         raise NotImplementedError
 
     def sample_n(self, n):
+        """Deprecated: ``sample((n,))`` (warns).
+
+        Args:
+            n: the number of draws.
+
+        Returns:
+            Tensor: of shape (n,) + batch_shape + event_shape.
+        """
         warnings.warn("sample_n will be deprecated. Use .sample((n,)) instead", UserWarning)
         return self.sample(Size((n,)))
 
     def log_prob(self, value):
+        """The log of the density (or mass) at `value`.
+
+        Args:
+            value: a Tensor whose trailing dims are event_shape (validated against the
+                support with validate_args).
+
+        Returns:
+            Tensor: value's shape without event_shape, broadcast with batch_shape.
+        """
         raise NotImplementedError
 
     def cdf(self, value):
+        """The cumulative distribution function at `value`.
+
+        Args:
+            value: a Tensor.
+
+        Returns:
+            Tensor.
+        """
         raise NotImplementedError
 
     def icdf(self, value):
+        """The inverse cumulative distribution function at `value`.
+
+        Args:
+            value: a Tensor of probabilities.
+
+        Returns:
+            Tensor.
+        """
         raise NotImplementedError
 
     def enumerate_support(self, expand=True):
+        """Every value of a discrete support, along a new leading dim.
+
+        Args:
+            expand: broadcast the values over batch_shape (False: size-1 batch dims).
+
+        Returns:
+            Tensor.
+        """
         raise NotImplementedError
 
     def entropy(self):
+        """The entropy, of the batch shape.
+
+        Returns:
+            Tensor.
+        """
         raise NotImplementedError
 
     def perplexity(self):
+        """exp(entropy), of the batch shape.
+
+        Returns:
+            Tensor.
+        """
         return self.entropy().exp()
 
     def _extended_shape(self, sample_shape=Size()):

@@ -21,7 +21,15 @@ _KL_MEMOIZE = {}
 def register_kl(type_p, type_q):
     """A decorator registering ``fn(p, q)`` as KL(p || q) for those Distribution subclasses.
     The most specific registered pair (by each type's MRO) is used; when the two orders of
-    preference disagree, a RuntimeWarning says so (register the exact pair to settle it)."""
+    preference disagree, a RuntimeWarning says so (register the exact pair to settle it).
+
+    Args:
+        type_p: the Distribution subclass of p.
+        type_q: the Distribution subclass of q.
+
+    Returns:
+        A decorator that registers ``fn`` and returns it unchanged.
+    """
     if not isinstance(type_p, type) or not issubclass(type_p, Distribution):
         raise TypeError(f"Expected type_p to be a Distribution subclass but got {type_p}")
     if not isinstance(type_q, type) or not issubclass(type_q, Distribution):
@@ -50,7 +58,15 @@ def _dispatch_kl(type_p, type_q):
 
 
 def kl_divergence(p, q):
-    """KL(p || q) = E_p[log p(x) - log q(x)], per batch element."""
+    """KL(p || q) = E_p[log p(x) - log q(x)], per batch element.
+
+    Args:
+        p: a Distribution.
+        q: a Distribution of the same event shape.
+
+    Returns:
+        Tensor: of the batch shape (NotImplementedError for a pair with no registered rule).
+    """
     try:
         fun = _KL_MEMOIZE[type(p), type(q)]
     except KeyError:
