@@ -139,12 +139,19 @@ class Prod(Node):
         x, y = self.saved_tensors
         kshape = _kept_shape(x.shape, self.axes)
         raw = x._data if isinstance(x, Tensor) else x
-        if not (raw == 0).any():
-            return _expand_grad(g, x.shape, self.axes) * y.reshape(kshape) / x
-        # zeros present: the product of all other elements, by exclusive cumulative products
-        # along the flattened reduced axes (first-order exact; treated as constant under
-        # create_graph)
+        # y / x where x != 0; where it is 0, the product of all other elements, by exclusive
+        # cumulative products along the flattened reduced axes (first-order exact; treated as
+        # constant under create_graph). Both are computed and one chosen per element: testing
+        # for zeros first would wait for the device on a GPU.
+        nonzero = raw != 0
+        ge = _expand_grad(g, x.shape, self.axes)
+        safe_x = where(nonzero, x, 1)
+        return where(nonzero, ge * y.reshape(kshape) / safe_x, ge * self._others(raw))
+
+    def _others(self, raw):
         xp = array_module(raw)
+        if not raw.size:
+            return xp.zeros_like(raw)
         axes = tuple(range(raw.ndim)) if self.axes is None else self.axes
         rest = [i for i in range(raw.ndim) if i not in axes]
         moved = xp.transpose(raw, rest + list(axes))
@@ -153,8 +160,7 @@ class Prod(Node):
         left = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], -1), -1)
         right = xp.flip(xp.cumprod(xp.flip(xp.concatenate([flat[..., 1:], ones], -1), -1), -1), -1)
         others = (left * right).reshape(moved.shape)
-        others = xp.transpose(others, tuple(int(i) for i in np.argsort(rest + list(axes))))
-        return _expand_grad(g, x.shape, self.axes) * others
+        return xp.transpose(others, tuple(int(i) for i in np.argsort(rest + list(axes))))
 
 
 class MaxMin(Node):
@@ -387,12 +393,11 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
     """
     v = var(input, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
     raw = v._data if isinstance(v, Tensor) else v
-    zero = raw == 0
-    if not zero.any():
-        return named(sqrt(v), "StdBackward0")
     # where the variance is 0, sqrt(v + 1) - 1 is the same 0 with a finite derivative: the
-    # gradient there is 0, as PyTorch's std gives (plain sqrt would give 0 * inf = nan)
-    zero = zero.astype(raw.dtype)
+    # gradient there is 0, as PyTorch's std gives (plain sqrt would give 0 * inf = nan);
+    # elsewhere v + 0 and - 0 change no bit. (No test for zeros first: on a GPU that would
+    # wait for the device.)
+    zero = (raw == 0).astype(raw.dtype)
     return named(sqrt(v + zero) - zero, "StdBackward0")
 
 
