@@ -29,6 +29,9 @@ def _modules():
 
 
 MODULES = _modules()
+# the host build of the optimizer kernels: a C++ extension built from kernels/host_optim.cpp
+# (absent where no C++ compiler was found at install; its importers then fall back)
+MODULES.setdefault("autograd_gpu.backend._host_optim", None)
 
 
 def _targets(module, node, is_package):
@@ -136,6 +139,7 @@ def test_no_import_cycle_among_the_package_modules():
 _BELOW = {
     "autograd_gpu.backend": ("autograd_gpu.backend", "autograd_gpu.fused"),
     "autograd_gpu.fused": ("autograd_gpu.backend.devices", "autograd_gpu.backend.dtypes",
+                           "autograd_gpu.backend.host_threads", "autograd_gpu.backend._host_optim",
                            "autograd_gpu.fused"),
     "autograd_gpu.tensor": ("autograd_gpu.backend", "autograd_gpu.autograd.node",
                             "autograd_gpu.autograd.engine", "autograd_gpu.autograd.grad_mode",
