@@ -71,14 +71,14 @@ class AlphaDropout(_DropoutNd):
 
     Args:
         p: the probability of an element to be dropped (in [0, 1]).
-        inplace: accepted for PyTorch's signature; the result is a new tensor.
+        inplace: write the result into the input and return it.
 
     Shape:
         - Input: ``(*)``, any shape.
         - Output: ``(*)``, the input's shape.
     """
     def forward(self, input):
-        return F.alpha_dropout(input, self.p, self.training)
+        return F.alpha_dropout(input, self.p, self.training, self.inplace)
 
 
 class FeatureAlphaDropout(_DropoutNd):
@@ -86,11 +86,11 @@ class FeatureAlphaDropout(_DropoutNd):
 
     Args:
         p: the probability of a channel to be dropped (in [0, 1]).
-        inplace: accepted for PyTorch's signature; the result is a new tensor.
+        inplace: write the result into the input and return it.
 
     Shape:
         - Input: ``(N, C, *)`` or ``(C, *)``.
         - Output: the input's shape.
     """
     def forward(self, input):
-        return F.feature_alpha_dropout(input, self.p, self.training)
+        return F.feature_alpha_dropout(input, self.p, self.training, self.inplace)

@@ -10,7 +10,8 @@ from ..ops.linalg import baddbmm as _baddbmm, matmul as _matmul
 from ..tensor import Tensor as _Tensor, _wrap
 from ..ops import loss as _loss
 from ..ops.elementwise import (
-    elu, gelu, leaky_relu, relu, sigmoid, silu, softplus, tanh, where as _where,
+    clamp as _clamp, elu as _elu, gelu, leaky_relu as _leaky_relu, relu as _relu, sigmoid,
+    silu as _silu, softplus, tanh, where as _where,
 )
 from ..ops.reduction import log_softmax as _log_softmax, softmax as _softmax
 from ..ops.shape import cat as _cat, flatten as _flatten
@@ -22,7 +23,7 @@ from ..ops.conv import (
 from ..ops.embedding import embedding, one_hot
 from ..ops.normalization import batch_norm, group_norm, instance_norm, layer_norm
 from ..ops.nn_functional import (
-    alpha_dropout, celu, cosine_similarity, dropout1d, dropout2d, dropout3d,
+    in_place as _in_place, alpha_dropout, celu, cosine_similarity, dropout1d, dropout2d, dropout3d,
     feature_alpha_dropout, glu, hardshrink, hardsigmoid, hardswish, hardtanh, interpolate,
     log_sigmoid, logsigmoid, mish, normalize, pad, pairwise_distance, prelu, selu, softmin,
     softshrink, softsign, tanhshrink, threshold,
@@ -116,8 +117,8 @@ def dropout(input, p=0.5, training=True, inplace=False):
         input: the input tensor.
         p: the probability of an element to be zeroed, in [0, 1].
         training: apply dropout (False: return input unchanged).
-        inplace: copy the result into input (without recording it in the graph) and
-            return input.
+        inplace: write the result into input and return it (recorded: the gradient flows
+            through the mask, as PyTorch's).
 
     Returns:
         Tensor: of input's shape (input itself when not training, p is 0 or inplace).
@@ -128,14 +129,8 @@ def dropout(input, p=0.5, training=True, inplace=False):
         return input
     from ..creation import _generator
 
-    out = Dropout.apply(input, p=float(p), generator=_generator(device_of(input._data)))
-    if inplace:
-        from ..autograd.grad_mode import no_grad
-
-        with no_grad():
-            input.copy_(out)
-        return input
-    return out
+    return _in_place(Dropout.apply, input, inplace, p=float(p),
+                     generator=_generator(device_of(input._data)))
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
@@ -182,10 +177,71 @@ def flatten(input, start_dim=0, end_dim=-1):
     return _flatten(input, start_dim, end_dim)
 
 
-def relu6(input):
-    from ..ops.elementwise import clamp
+def relu(input, inplace=False):
+    """max(x, 0), as ``torch.nn.functional.relu``; the gradient at 0 is 0.
 
-    return clamp(input, 0.0, 6.0)
+    Args:
+        input: the input tensor.
+        inplace: write the result into `input` and return it.
+
+    Returns:
+        Tensor.
+    """
+    return _in_place(_relu, input, inplace)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x where x >= 0, else negative_slope * x.
+
+    Args:
+        input: the input tensor.
+        negative_slope: the slope for x < 0.
+        inplace: write the result into `input` and return it.
+
+    Returns:
+        Tensor.
+    """
+    return _in_place(_leaky_relu, input, inplace, negative_slope)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x where x > 0, else alpha (exp(x) - 1).
+
+    Args:
+        input: the input tensor.
+        alpha: the value the negative side tends to, times -1.
+        inplace: write the result into `input` and return it.
+
+    Returns:
+        Tensor.
+    """
+    return _in_place(_elu, input, inplace, alpha)
+
+
+def silu(input, inplace=False):
+    """x * sigmoid(x).
+
+    Args:
+        input: the input tensor.
+        inplace: write the result into `input` and return it.
+
+    Returns:
+        Tensor.
+    """
+    return _in_place(_silu, input, inplace)
+
+
+def relu6(input, inplace=False):
+    """min(max(x, 0), 6).
+
+    Args:
+        input: the input tensor.
+        inplace: write the result into `input` and return it.
+
+    Returns:
+        Tensor.
+    """
+    return _in_place(_clamp, input, inplace, 0.0, 6.0)
 
 
 __all__ = [

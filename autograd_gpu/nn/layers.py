@@ -79,8 +79,8 @@ class ReLU(Module):
     """max(x, 0).
 
     Args:
-        inplace: accepted for PyTorch's signature; the result is a new tensor (input is
-            not written to).
+        inplace: write the result into the input and return it (PyTorch's in-place rules
+            apply: refused for a leaf that requires grad).
 
     Shape:
         - Input: ``(*)``, any shape.
@@ -91,7 +91,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.relu(input)
+        return F.relu(input, self.inplace)
 
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""
@@ -102,8 +102,8 @@ class LeakyReLU(Module):
 
     Args:
         negative_slope: the slope below 0.
-        inplace: accepted for PyTorch's signature; the result is a new tensor (input is
-            not written to).
+        inplace: write the result into the input and return it (PyTorch's in-place rules
+            apply: refused for a leaf that requires grad).
 
     Shape:
         - Input: ``(*)``, any shape.
@@ -115,7 +115,7 @@ class LeakyReLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.leaky_relu(input, self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
@@ -168,8 +168,8 @@ class SiLU(Module):
     """x * sigmoid(x).
 
     Args:
-        inplace: accepted for PyTorch's signature; the result is a new tensor (input is
-            not written to).
+        inplace: write the result into the input and return it (PyTorch's in-place rules
+            apply: refused for a leaf that requires grad).
 
     Shape:
         - Input: ``(*)``, any shape.
@@ -180,7 +180,10 @@ class SiLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.silu(input)
+        return F.silu(input, self.inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
 
 
 class ELU(Module):
@@ -188,8 +191,8 @@ class ELU(Module):
 
     Args:
         alpha: the scale of the negative part.
-        inplace: accepted for PyTorch's signature; the result is a new tensor (input is
-            not written to).
+        inplace: write the result into the input and return it (PyTorch's in-place rules
+            apply: refused for a leaf that requires grad).
 
     Shape:
         - Input: ``(*)``, any shape.
@@ -197,13 +200,13 @@ class ELU(Module):
     """
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
-        self.alpha = alpha
+        self.alpha, self.inplace = alpha, inplace
 
     def forward(self, input):
-        return F.elu(input, self.alpha)
+        return F.elu(input, self.alpha, self.inplace)
 
     def extra_repr(self):
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
 class Softplus(Module):

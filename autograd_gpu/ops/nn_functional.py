@@ -252,7 +252,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    return _maybe_inplace(input, Hardtanh.apply(input, lo=_num(min_val), hi=_num(max_val)), inplace)
+    return in_place(Hardtanh.apply, input, inplace, lo=_num(min_val), hi=_num(max_val))
 
 
 def relu6(input, inplace=False):
@@ -269,7 +269,7 @@ def hardsigmoid(input, inplace=False):
     Returns:
         Tensor.
     """
-    return _maybe_inplace(input, Hardsigmoid.apply(input), inplace)
+    return in_place(Hardsigmoid.apply, input, inplace)
 
 
 def hardswish(input, inplace=False):
@@ -282,7 +282,7 @@ def hardswish(input, inplace=False):
     Returns:
         Tensor.
     """
-    return _maybe_inplace(input, Hardswish.apply(input), inplace)
+    return in_place(Hardswish.apply, input, inplace)
 
 
 def mish(input, inplace=False):
@@ -295,7 +295,7 @@ def mish(input, inplace=False):
     Returns:
         Tensor.
     """
-    return _maybe_inplace(input, Mish.apply(input), inplace)
+    return in_place(Mish.apply, input, inplace)
 
 
 def celu(input, alpha=1.0, inplace=False):
@@ -313,10 +313,9 @@ def celu(input, alpha=1.0, inplace=False):
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     # PyTorch's CELU backward takes 1 / alpha with alpha rounded to float32 (its formula
     # calls alpha.toFloat()); the forward uses the double. Both are kept, for its numbers.
-    out = ScaledElu.apply(input, alpha=_num(alpha), scale=1.0, input_scale=1.0 / alpha,
-                          name="CeluBackward0",
-                          grad_input_scale=1.0 / float(np.float32(alpha)))
-    return _maybe_inplace(input, out, inplace)
+    return in_place(ScaledElu.apply, input, inplace, alpha=_num(alpha), scale=1.0,
+                    input_scale=1.0 / alpha, name="CeluBackward0",
+                    grad_input_scale=1.0 / float(np.float32(alpha)))
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -333,9 +332,8 @@ def selu(input, inplace=False):
     Returns:
         Tensor.
     """
-    out = ScaledElu.apply(input, alpha=_SELU_ALPHA, scale=_SELU_SCALE, input_scale=1.0,
-                          name="EluBackward0")
-    return _maybe_inplace(input, out, inplace)
+    return in_place(ScaledElu.apply, input, inplace, alpha=_SELU_ALPHA, scale=_SELU_SCALE,
+                    input_scale=1.0, name="EluBackward0")
 
 
 def softshrink(input, lambd=0.5):
@@ -381,8 +379,8 @@ def threshold(input, threshold, value, inplace=False):
     Returns:
         Tensor.
     """
-    return _maybe_inplace(input, Threshold.apply(input, threshold=_num(threshold),
-                                                 value=_num(value)), inplace)
+    return in_place(Threshold.apply, input, inplace, threshold=_num(threshold),
+                    value=_num(value))
 
 
 def softsign(input):
@@ -470,10 +468,14 @@ def glu(input, dim=-1):
     return Glu.apply(input, axis=axis)
 
 
-def _maybe_inplace(input, out, inplace):
-    """`out`, or (inplace=True) its values copied into `input` as PyTorch's in-place forms."""
+def in_place(fn, input, inplace, *args, **kwargs):
+    """fn(input, *args, **kwargs), or with `inplace` its values written into `input`, as
+    PyTorch's in-place forms (refused for a leaf that requires grad; the gradient flows
+    through the write). The op then runs on a copy, which its backward may have saved and
+    the write must not touch."""
     if not inplace:
-        return out
+        return fn(input, *args, **kwargs)
+    out = fn(input.clone(), *args, **kwargs)
     input.copy_(out)
     return input
 
@@ -503,18 +505,19 @@ def _feature_shape(input, batched):
 def _dropout_with(input, p, training, inplace, shape, alpha):
     if not training or p == 0.0:
         return input
+    return in_place(_dropped, input, inplace, p, shape, alpha)
+
+
+def _dropped(input, p, shape, alpha):
     if p == 1.0:  # PyTorch: input * 0 (the alpha forms too)
-        out = input * 0.0
-    else:
-        keep = _keep_mask(input, p, shape)
-        if alpha:
-            # the values keep mean 0 and variance 1 for SELU activations
-            a = 1.0 / math.sqrt((_ALPHA_DROP ** 2 * p + 1) * (1 - p))
-            b = (keep - 1) * (_ALPHA_DROP * a) + _ALPHA_DROP * a * p
-            out = input * (keep * a) + b.astype(keep.dtype, copy=False)
-        else:
-            out = input * (keep * (1.0 / (1.0 - p)))
-    return _maybe_inplace(input, out, inplace)
+        return input * 0.0
+    keep = _keep_mask(input, p, shape)
+    if alpha:
+        # the values keep mean 0 and variance 1 for SELU activations
+        a = 1.0 / math.sqrt((_ALPHA_DROP ** 2 * p + 1) * (1 - p))
+        b = (keep - 1) * (_ALPHA_DROP * a) + _ALPHA_DROP * a * p
+        return input * (keep * a) + b.astype(keep.dtype, copy=False)
+    return input * (keep * (1.0 / (1.0 - p)))
 
 
 _ALPHA_DROP = 1.7580993408473766  # -SELU's scale * alpha: its saturation value
