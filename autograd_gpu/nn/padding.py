@@ -45,9 +45,31 @@ class _ZeroPadNd(_ConstantPadNd):
         return f"{self.padding}"
 
 
+_WHAT = {"constant": "a constant value", "reflect": "the input's reflection at the border",
+         "replicate": "copies of the border values", "circular": "the input wrapped around"}
+_DIMS = {1: "last dimension", 2: "last 2 dimensions", 3: "last 3 dimensions"}
+_SHAPES = {1: ("(C, W_in) or (N, C, W_in)", "W_out = W_in + left + right"),
+           2: ("(C, H_in, W_in) or (N, C, H_in, W_in)",
+               "H_out = H_in + top + bottom, W_out = W_in + left + right"),
+           3: ("(C, D_in, H_in, W_in) or (N, C, D_in, H_in, W_in)",
+               "D_out = D_in + front + back, and H_out, W_out as for 2-d")}
+
+
+def _doc(base, mode, n, name):
+    order = {1: "(left, right)", 2: "(left, right, top, bottom)",
+             3: "(left, right, top, bottom, front, back)"}[n]
+    what = "zeros" if base is _ZeroPadNd else _WHAT[mode]
+    value = "\n        value: the fill value." if base is _ConstantPadNd else ""
+    ins, outs = _SHAPES[n]
+    return (f"Pads the {_DIMS[n]} of the input with {what} (``F.pad`` with mode "
+            f"``'{mode}'``).\n\n    Args:\n        padding: an int (the same on every side) or a "
+            f"{2 * n}-tuple {order}.{value}\n\n    Shape:\n        - Input: ``{ins}``.\n"
+            f"        - Output: the same with ``{outs}``.\n")
+
+
 def _make(base, mode, n, name):
     return type(name, (base,), {"mode": mode, "n": n, "__module__": __name__,
-                                "__qualname__": name})
+                                "__qualname__": name, "__doc__": _doc(base, mode, n, name)})
 
 
 ConstantPad1d = _make(_ConstantPadNd, "constant", 1, "ConstantPad1d")
