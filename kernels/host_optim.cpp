@@ -167,12 +167,16 @@ const int kRequired[] = {0, 2, 1, 1, 2};
 const int kScalars[] = {4, 8, 6, 3, 5};
 const int kFlags[] = {5, 4, 4, 2, 2};
 
-PyObject* step(PyObject*, PyObject* args) {
-    int kind;
-    PyObject *param, *grad, *b[3], *scalars, *flags;
-    if (!PyArg_ParseTuple(args, "iOOOOOOO", &kind, &param, &grad, &b[0], &b[1], &b[2], &scalars,
-                          &flags))
+PyObject* step(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+    if (nargs != 8) {
+        PyErr_SetString(PyExc_TypeError, "step expects 8 arguments");
         return nullptr;
+    }
+    int kind = (int)PyLong_AsLong(args[0]);
+    if (kind == -1 && PyErr_Occurred())
+        return nullptr;
+    PyObject *param = args[1], *grad = args[2], *b[3] = {args[3], args[4], args[5]};
+    PyObject *scalars = args[6], *flags = args[7];
     if (kind < SGD || kind > ADADELTA) {
         PyErr_SetString(PyExc_ValueError, "step: unknown optimizer kind");
         return nullptr;
@@ -243,7 +247,7 @@ PyObject* step(PyObject*, PyObject* args) {
 }
 
 PyMethodDef methods[] = {
-    {"step", step, METH_VARARGS,
+    {"step", (PyCFunction)(void (*)(void))step, METH_FASTCALL,
      "step(kind, param, grad, b0, b1, b2, scalars, flags): one optimizer update in place "
      "(kernels/optim.cuh on the host); False when the arrays are not C-contiguous float32 or "
      "float64 buffers of one dtype and length."},

@@ -89,8 +89,8 @@ def _on_host(kind, param, grad, buffers, scalars, flags):
             or param.size == 0):
         return False
     bufs = tuple(buffers) + (None,) * (3 - len(buffers))
-    step = functools.partial(_block_step, _HOST_KIND[kind], tuple(float(s) for s in scalars),
-                             tuple(bool(f) for f in flags))
+    # (the scalars and flags go as they are: the C side reads any number and truth value)
+    step = functools.partial(_block_step, _HOST_KIND[kind], tuple(scalars), tuple(flags))
     if param.dtype != grad.dtype or param.shape != grad.shape or not param.flags.c_contiguous:
         return False
     for b in buffers:
@@ -110,7 +110,25 @@ def _block_step(kind, scalars, flags, param, grad, b0, b1, b2):
 def sgd_update(param, grad, momentum_buffer, *, lr, momentum, dampening, nesterov,
                weight_decay, maximize, first_step):
     """torch.optim.SGD's update of one parameter (momentum_buffer None when momentum == 0;
-    on the first step with momentum the buffer is set to the gradient)."""
+    on the first step with momentum the buffer is set to the gradient).
+
+    Args:
+        param: the parameter's array, updated in place.
+        grad: its gradient.
+        momentum_buffer: the momentum buffer, updated in place (not used when momentum == 0).
+        lr: the learning rate.
+        momentum: the momentum factor (0: plain SGD).
+        dampening: the buffer takes the gradient times 1 - dampening.
+        nesterov: step along grad + momentum * buffer instead of the buffer.
+        weight_decay: the L2 penalty: weight_decay * param is added to the gradient (0: none).
+        maximize: ascend (the gradient is negated first).
+        first_step: the buffer's first step (it is set to the gradient, not blended).
+
+    Returns:
+        bool: True when the fused kernel ran (parameter and state updated in place), False
+        when it does not apply to these arrays (nothing touched; the caller runs the array
+        formulas).
+    """
     buf = momentum_buffer if momentum != 0 else None
     return _fused("sgd", param, grad, (buf,), (-lr, momentum, 1 - dampening, weight_decay),
                   (weight_decay != 0, momentum != 0, nesterov, maximize, first_step))
@@ -125,7 +143,31 @@ def adam_scalars(lr, beta1, beta2, step):
 def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, beta1, beta2,
                 eps, weight_decay, amsgrad, maximize, decoupled_weight_decay):
     """torch.optim.Adam's (decoupled_weight_decay=False) or AdamW's update; `step` counts
-    from 1 and includes this step; max_exp_avg_sq is None unless amsgrad."""
+    from 1 and includes this step; max_exp_avg_sq is None unless amsgrad.
+
+    Args:
+        param: the parameter's array, updated in place.
+        grad: its gradient.
+        exp_avg: the first moment, updated in place.
+        exp_avg_sq: the second moment, updated in place.
+        max_exp_avg_sq: the running maximum of exp_avg_sq, updated in place (used with
+            amsgrad only).
+        step: the step number, for the bias corrections 1 - beta1^step and 1 - beta2^step.
+        lr: the learning rate.
+        beta1: the first moment's decay (it moves towards the gradient by 1 - beta1).
+        beta2: the second moment's decay.
+        eps: added to the bias-corrected square root of the second moment.
+        weight_decay: the L2 penalty added to the gradient, or with decoupled_weight_decay
+            the parameter is first multiplied by 1 - lr * weight_decay (0: none).
+        amsgrad: divide by the root of the running maximum of the second moment.
+        maximize: ascend (the gradient is negated first).
+        decoupled_weight_decay: AdamW's weight decay.
+
+    Returns:
+        bool: True when the fused kernel ran (parameter and state updated in place), False
+        when it does not apply to these arrays (nothing touched; the caller runs the array
+        formulas).
+    """
     vmax = max_exp_avg_sq if amsgrad else None
     bc2_sqrt, neg_step_size = adam_scalars(lr, beta1, beta2, step)
     decay = 1 - lr * weight_decay
@@ -138,7 +180,27 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, b
 def rmsprop_update(param, grad, square_avg, momentum_buffer, grad_avg, *, lr, alpha, eps,
                    weight_decay, momentum, centered, maximize):
     """torch.optim.RMSprop's update; momentum_buffer None unless momentum > 0, grad_avg
-    None unless centered."""
+    None unless centered.
+
+    Args:
+        param: the parameter's array, updated in place.
+        grad: its gradient.
+        square_avg: the running average of the squared gradient, updated in place.
+        momentum_buffer: the momentum buffer, updated in place (used when momentum > 0).
+        grad_avg: the running average of the gradient, updated in place (used when centered).
+        lr: the learning rate.
+        alpha: the averages' smoothing constant (they keep alpha of their value).
+        eps: added to the square root in the denominator.
+        weight_decay: the L2 penalty: weight_decay * param is added to the gradient (0: none).
+        momentum: the momentum factor (0: none).
+        centered: divide by sqrt(square_avg - grad_avg^2), the estimated deviation.
+        maximize: ascend (the gradient is negated first).
+
+    Returns:
+        bool: True when the fused kernel ran (parameter and state updated in place), False
+        when it does not apply to these arrays (nothing touched; the caller runs the array
+        formulas).
+    """
     buf = momentum_buffer if momentum > 0 else None
     gavg = grad_avg if centered else None
     return _fused("rmsprop", param, grad, (square_avg, buf, gavg),
@@ -147,14 +209,48 @@ def rmsprop_update(param, grad, square_avg, momentum_buffer, grad_avg, *, lr, al
 
 
 def adagrad_update(param, grad, state_sum, *, step, lr, lr_decay, weight_decay, eps, maximize):
-    """torch.optim.Adagrad's update; `step` counts from 1 and includes this step."""
+    """torch.optim.Adagrad's update; `step` counts from 1 and includes this step.
+
+    Args:
+        param: the parameter's array, updated in place.
+        grad: its gradient.
+        state_sum: the sum of the squared gradients, updated in place.
+        step: the step number (the learning rate is lr / (1 + (step - 1) * lr_decay)).
+        lr: the learning rate.
+        lr_decay: the learning rate's decay per step.
+        weight_decay: the L2 penalty: weight_decay * param is added to the gradient (0: none).
+        eps: added to sqrt(state_sum) in the denominator.
+        maximize: ascend (the gradient is negated first).
+
+    Returns:
+        bool: True when the fused kernel ran (parameter and state updated in place), False
+        when it does not apply to these arrays (nothing touched; the caller runs the array
+        formulas).
+    """
     clr = lr / (1 + (step - 1) * lr_decay)
     return _fused("adagrad", param, grad, (state_sum,), (-clr, eps, weight_decay),
                   (weight_decay != 0, maximize))
 
 
 def adadelta_update(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight_decay, maximize):
-    """torch.optim.Adadelta's update."""
+    """torch.optim.Adadelta's update.
+
+    Args:
+        param: the parameter's array, updated in place.
+        grad: its gradient.
+        square_avg: the running average of the squared gradient, updated in place.
+        acc_delta: the running average of the squared updates, updated in place.
+        lr: the factor the update is scaled by before it is applied.
+        rho: the averages' decay (they keep rho of their value).
+        eps: added inside both square roots.
+        weight_decay: the L2 penalty: weight_decay * param is added to the gradient (0: none).
+        maximize: ascend (the gradient is negated first).
+
+    Returns:
+        bool: True when the fused kernel ran (parameter and state updated in place), False
+        when it does not apply to these arrays (nothing touched; the caller runs the array
+        formulas).
+    """
     return _fused("adadelta", param, grad, (square_avg, acc_delta),
                   (-lr, rho, 1 - rho, eps, weight_decay), (weight_decay != 0, maximize))
 
