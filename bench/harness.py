@@ -68,73 +68,120 @@ def _error(e):
     return {"error": f"{type(e).__name__}: {e}"}
 
 
+def plan_column(run, sync, timing):
+    """Warms one column up and sizes its loop: returns (number, seconds per repeat, value).
+
+    One warm-up call; a second when the first was shorter than the timing budget (the first
+    pays one-time costs: PyTorch's first backward starts its engine, ~5 ms against ~80 us
+    later, so a loop sized from it timed a handful of cold calls per repeat); then, for calls
+    shorter than a repeat, warm calls for at least min_repeat_s, whose mean sets how many
+    calls (`number`) make one repeat. `value` is what run's last call returned."""
+    t0 = time.perf_counter()
+    value = run()
+    sync()
+    first = time.perf_counter() - t0
+    number = 1
+    if first < timing.budget_s:
+        t0 = time.perf_counter()
+        value = run()
+        sync()
+        first = time.perf_counter() - t0
+    if first < timing.min_repeat_s:
+        # warm calls until min_repeat_s has passed; the loop is sized from their mean
+        calls, t0 = 0, time.perf_counter()
+        while True:
+            run()
+            calls += 1
+            sync()
+            warm = (time.perf_counter() - t0) / calls
+            if calls * warm >= timing.min_repeat_s or calls >= 100_000:
+                break
+        number = min(100_000, max(1, math.ceil(timing.min_repeat_s / max(warm, 1e-7))))
+        first = warm
+    return number, max(first * number, 1e-9), value
+
+
+def repeats_for(estimates, timing):
+    """How many repeats every column of a row gets, from each column's seconds per repeat:
+    the timing budget per column, within [min_repeats, max_repeats]."""
+    total = sum(estimates) or 1e-9
+    return int(min(timing.max_repeats,
+                   max(timing.min_repeats, timing.budget_s * max(1, len(estimates)) // total)))
+
+
 def measure_row(runs, timing):
     """Times several implementations of one row; `runs` maps column -> (run, sync).
 
     Each column gets a warm-up (which also picks how many calls make one repeat), then the
     repeats of all columns are interleaved, so a change in machine load during the row touches
     every column alike and the ratios stay fair. Returns column -> result cell: the median
-    seconds per call with the spread, and the value of run's last call when it returns one.
+    seconds per call with the spread, the clock readings at the start and end of every repeat
+    (`stamps`, what the pytest-benchmark cases replay), and the value of run's last call when
+    it returns one.
     """
     cells, plan = {}, {}
     for key, (run, sync) in runs.items():
         try:
-            t0 = time.perf_counter()
-            value = run()
-            sync()
-            first = time.perf_counter() - t0
-            number = 1
-            if first < timing.budget_s:
-                # The first call pays one-time costs (PyTorch's first backward starts its
-                # engine: ~5 ms against ~80 us later), so the loop length comes from warm
-                # calls. Sized from the first call, PyTorch's tiny rows looped 3-10 calls
-                # per repeat, each repeat starting cold after the other columns' repeats.
-                t0 = time.perf_counter()
-                value = run()
-                sync()
-                first = time.perf_counter() - t0
-            if first < timing.min_repeat_s:
-                # warm calls until min_repeat_s has passed; the loop is sized from their mean
-                calls, t0 = 0, time.perf_counter()
-                while True:
-                    run()
-                    calls += 1
-                    sync()
-                    warm = (time.perf_counter() - t0) / calls
-                    if calls * warm >= timing.min_repeat_s or calls >= 100_000:
-                        break
-                number = min(100_000, max(1, math.ceil(timing.min_repeat_s / max(warm, 1e-7))))
-                first = warm
-            plan[key] = [run, sync, number, max(first * number, 1e-9), [], value]
+            number, est, value = plan_column(run, sync, timing)
+            plan[key] = [run, sync, number, est, [], value]
         except Exception as e:  # a failure is a result, shown as ERROR; the suite goes on
             cells[key] = _error(e)
-    total = sum(p[3] for p in plan.values()) or 1e-9
-    repeats = int(min(timing.max_repeats,
-                      max(timing.min_repeats, timing.budget_s * max(1, len(plan)) // total)))
+    repeats = repeats_for([p[3] for p in plan.values()], timing)
     for _ in range(repeats):
         for key in list(plan):
-            run, sync, number, _, samples, _ = plan[key]
+            run, sync, number, _, stamps, _ = plan[key]
             try:
                 t0 = time.perf_counter()
                 for _ in range(number):
                     value = run()
                 sync()
-                samples.append((time.perf_counter() - t0) / number)
+                stamps.append((t0, time.perf_counter()))
                 plan[key][5] = value
             except Exception as e:
                 cells[key] = _error(e)
                 del plan[key]
-    for key, (_, _, number, _, samples, value) in plan.items():
+    for key, (_, _, number, _, stamps, value) in plan.items():
+        samples = [(t1 - t0) / number for t0, t1 in stamps]
         cells[key] = {
             "median": statistics.median(samples),
             "min": min(samples),
             "max": max(samples),
             "repeats": len(samples),
             "number": number,
+            "stamps": stamps,
         }
         if value is not None:
             cells[key]["value"] = value
     return cells
+
+
+class Clock:
+    """The timer of the pytest-benchmark cases (bench/bench_suite.py names it in its mark).
+
+    live(sync): each reading first waits for the device (`sync`), then reads perf_counter, so
+    a GPU round ends when its work is done, not when it was queued. replay(stamps): the
+    readings a measurement already took, in order, as (start, end) of every repeat: the
+    interleaved rows are measured by measure_row, and each column's case hands its repeats to
+    pytest-benchmark through this clock."""
+
+    def __init__(self):
+        self.__name__ = "clock"
+        self.live(_noop)
+
+    def live(self, sync):
+        self._sync, self._stamps = sync, None
+
+    def replay(self, stamps):
+        self._sync, self._stamps = _noop, iter([t for pair in stamps for t in pair])
+
+    def __call__(self):
+        if self._stamps is not None:
+            return next(self._stamps)
+        self._sync()
+        return time.perf_counter()
+
+
+clock = Clock()
 
 
 # ---------------------------------------------------------------- the machine

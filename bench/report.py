@@ -1,6 +1,8 @@
-"""Builds bench/REPORT.md (and bench/*.png when matplotlib is importable) from every result
-file in bench/results/: one table per workload with each machine's latest run, and the goals
-of the suite with pass or miss per machine.
+"""Builds bench/REPORT.md (and bench/*.png when matplotlib is importable) from the suite's
+pytest-benchmark files in bench/results/: the runs `make bench` saves
+(bench/results/<host>-<device>/<platform>/NNNN_<date>-<commit>.json) and those written with
+`python -m bench --out` at the top of the folder. One table per workload with each machine's
+latest run, and the goals of the suite with pass or miss per machine.
 
     python -m bench.report [--results DIR] [--out DIR]
 """
@@ -9,7 +11,7 @@ import glob
 import json
 import os
 
-from .harness import IMPLS, RATIOS, fmt_ratio, fmt_time
+from .harness import IMPL_KEYS, IMPLS, RATIOS, fmt_ratio, fmt_time, ratios
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -54,41 +56,111 @@ RATIO_HEADERS = (("gpu_speedup", "GPU speedup"), ("ours_vs_torch_cpu", "ours/tor
                  ("ours_vs_copy_host", "ours/copy host"), ("device_bw_fraction", "dev copy/ours"))
 
 
+def from_benchmark_json(data, name=""):
+    """A pytest-benchmark file of the suite as the report reads a run: its machine, versions,
+    commit, and the workloads' rows with each column's median, spread, repeats and loop size
+    (from the case's stats) or why it has none. None for other JSON files."""
+    b = data.get("bench") if isinstance(data, dict) else None
+    if not isinstance(b, dict) or b.get("schema") != 2:
+        return None
+    cases = {x["fullname"]: x for x in data.get("benchmarks", [])}
+    workloads = []
+    for w in b["workloads"]:
+        rows = []
+        for r in w["rows"]:
+            results = {}
+            for k in IMPL_KEYS:
+                c = r["cells"].get(k)
+                if c and "case" in c:
+                    bm = cases.get(c["case"])
+                    if bm is None:
+                        c = {"error": f"no benchmark recorded for {c['case']}"}
+                    else:
+                        st = bm["stats"]
+                        c = {"median": st["median"], "min": st["min"], "max": st["max"],
+                             "repeats": st["rounds"], "number": st["iterations"],
+                             "case": bm["fullname"]}
+                        if "value" in (bm.get("extra_info") or {}):
+                            c["value"] = bm["extra_info"]["value"]
+                results[k] = c
+            row = {"label": r["label"], "size": r["size"], "results": results,
+                   "ratios": ratios(results)}
+            if r.get("series"):
+                row["series"] = r["series"]
+            rows.append(row)
+        workloads.append({k: v for k, v in w.items() if k != "rows"} | {"rows": rows})
+    commit = data.get("commit_info") or {}
+    machine = dict(b["machine"], load_avg_start=b.get("load_avg_start"),
+                   load_avg_end=b.get("load_avg_end"))
+    return {"quick": b["quick"], "mode": b.get("mode"), "created": data["datetime"],
+            "machine": machine, "versions": b["versions"], "commit": commit.get("id"),
+            "dirty": commit.get("dirty"), "only": b.get("only"), "elapsed_s": b.get("elapsed_s"),
+            "workloads": workloads, "_file": name}
+
+
+def result_files(results_dir):
+    """The suite's runs under results_dir: saved ones (<machine>/<platform>/NNNN_*.json, as
+    pytest-benchmark's storage lays them out) and --out ones at the top."""
+    paths = glob.glob(os.path.join(results_dir, "*.json"))
+    paths += glob.glob(os.path.join(results_dir, "*", "*", "[0-9][0-9][0-9][0-9]_*.json"))
+    return sorted(paths)
+
+
+def _is_run(cell):
+    return bool(cell) and "not_run" not in cell
+
+
+def _merge(base, doc):
+    """base with the cells a later partial run measured: a workload the partial run ran whole
+    replaces base's; otherwise each of its rows replaces the cells it ran."""
+    merged = dict(base, workloads=[dict(w, rows=[dict(r, results=dict(r["results"]))
+                                                 for r in w["rows"]]) for w in base["workloads"]])
+    for w in doc["workloads"]:
+        i = next((i for i, v in enumerate(merged["workloads"]) if v["id"] == w["id"]), None)
+        if i is None:
+            merged["workloads"].append(w)
+        elif w.get("complete"):
+            merged["workloads"][i] = w
+        else:
+            rows = merged["workloads"][i]["rows"]
+            for r in w["rows"]:
+                old = next((o for o in rows if o["label"] == r["label"]), None)
+                if old is None:
+                    rows.append(r)
+                    continue
+                old["results"].update({k: c for k, c in r["results"].items() if _is_run(c)})
+                old["ratios"] = ratios(old["results"])
+    m = doc["machine"]
+    merged["_file"] = f"{base['_file']}, {doc['_file']}"
+    merged["merged"] = base.get("merged", []) + [
+        {"only": [w["id"] for w in doc["workloads"]], "created": doc["created"],
+         "commit": doc.get("commit"), "dirty": doc.get("dirty"),
+         "load_avg_start": m.get("load_avg_start"), "load_avg_end": m.get("load_avg_end"),
+         "elapsed_s": doc.get("elapsed_s")}]
+    return merged
+
+
 def load(results_dir, include_quick=False):
     """The latest full (not quick) run per machine, oldest machine first.
 
-    A later partial run (`python -m bench --only ...`, its `only` field set) replaces the
-    workloads it ran in the machine's latest full run and adds those it lacks."""
+    A later partial run (`python -m bench --only ...`, or pytest's -k: its `only` field set)
+    replaces what it measured in the machine's latest full run and adds what that lacks."""
     docs = []
-    for path in sorted(glob.glob(os.path.join(results_dir, "*.json"))):
+    for path in result_files(results_dir):
         try:
             with open(path) as f:
-                doc = json.load(f)
-        except (OSError, ValueError):
+                doc = from_benchmark_json(json.load(f), os.path.relpath(path, results_dir))
+        except (OSError, ValueError, KeyError, TypeError):
             continue
-        if (doc.get("quick") and not include_quick) or doc.get("schema") != 1:
+        if doc is None or (doc.get("quick") and not include_quick):
             continue
-        doc["_file"] = os.path.basename(path)
         docs.append(doc)
     latest = {}
     for doc in sorted(docs, key=lambda d: (d["created"], bool(d.get("only")))):
         m = doc["machine"]
         key = (m["host"], m.get("gpu"), _threads(m))
         base = latest.get(key)
-        if not doc.get("only") or base is None:
-            latest[key] = doc
-            continue
-        ids = [w["id"] for w in doc["workloads"]]
-        merged = dict(base, _file=f"{base['_file']}, {doc['_file']}")
-        merged["workloads"] = [doc["workloads"][ids.index(w["id"])] if w["id"] in ids else w
-                               for w in base["workloads"]]
-        merged["workloads"] += [w for w in doc["workloads"]
-                                if w["id"] not in {v["id"] for v in base["workloads"]}]
-        merged["merged"] = base.get("merged", []) + [
-            {"only": ids, "created": doc["created"], "commit": doc.get("commit"),
-             "dirty": doc.get("dirty"), "load_avg_start": m.get("load_avg_start"),
-             "load_avg_end": m.get("load_avg_end"), "elapsed_s": doc.get("elapsed_s")}]
-        latest[key] = merged
+        latest[key] = doc if not doc.get("only") or base is None else _merge(base, doc)
     return sorted(latest.values(), key=lambda d: d["created"])
 
 
@@ -379,14 +451,18 @@ def plots(docs, out_dir):
 
 def build(docs, out_dir, kernel_docs=()):
     lines = ["# Benchmark report", "",
-             "Generated by `python -m bench.report` from `bench/results/*.json` (the latest full run "
-             "per machine). `make bench` runs the suite and regenerates this file.", ""]
+             "Generated by `python -m bench.report` from the suite's pytest-benchmark files in "
+             "`bench/results/` (the latest full run per machine and thread setting, with the partial "
+             "runs after it). `make bench` runs the suite (`bench/bench_suite.py`: each row a "
+             "benchmark group, each column a case), saves its JSON under "
+             "`bench/results/<host>-<device>/` and regenerates this file; `python -m bench --compare` "
+             "compares a run with the machine's last committed one and fails on a regression.", ""]
     if not docs:
         lines += ["No results yet: run `make bench`.", ""]
     lines += ["## Machines", "",
               "| machine | CPU | cores | RAM | GPU | threads | load avg start / end | versions | commit "
-              "| date | run time |",
-              "|---|---|---|---|---|---|---|---|---|---|---|"]
+              "| date | run time | columns timed |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for d in docs:
         m, v = d["machine"], d["versions"]
         ver = ", ".join(f"{k} {x}" for k, x in v.items() if x)
@@ -400,18 +476,23 @@ def build(docs, out_dir, kernel_docs=()):
         load = " / ".join(str((m.get(k) or ["?"])[0]) for k in ("load_avg_start", "load_avg_end"))
         lines.append(f"| {machine_name(d)} | {m['cpu']} | {m['cores']} | {m['ram_gb']} GiB | {gpu} | "
                      f"{threads} | {load} | {ver} | {commit} | {d['created'][:16].replace('T', ' ')} UTC | "
-                     f"{d.get('elapsed_s', '?')} s |")
+                     f"{d.get('elapsed_s', '?')} s | {d.get('mode') or '?'} |")
         for p in d.get("merged", []):
             commit = (p.get("commit") or "?")[:10] + (" (dirty)" if p.get("dirty") else "")
             load = " / ".join(str((p.get(k) or ["?"])[0]) for k in ("load_avg_start", "load_avg_end"))
             lines.append(f"| {machine_name(d)}: {', '.join(p['only'])} only | | | | | | {load} | | "
                          f"{commit} | {p['created'][:16].replace('T', ' ')} UTC | "
-                         f"{p.get('elapsed_s', '?')} s |")
+                         f"{p.get('elapsed_s', '?')} s | |")
+    if docs:
+        lines += ["", "Result files: " + "; ".join(f"{machine_name(d)}: `{d['_file']}`" for d in docs)
+                  + "."]
     lines += ["", "The load average (1 minute) shows how busy the machine was with other work: on a "
               "machine shared with other jobs, timings of multithreaded code (BLAS, PyTorch) swing "
               "widely; `python -m bench --threads 1` gives steadier figures there.", ""]
     lines += ["How to read the tables: times are medians per call after a warm-up (GPU columns "
-              "synchronize the device before the clock stops). Ratios:", ""]
+              "synchronize the device before the clock stops). `interleaved` runs measure a row's "
+              "columns together, their repeats alternating, so that load from other work falls on "
+              "all of them alike; `sequential` ones time each column on its own. Ratios:", ""]
     lines += [f"- **{h}**: {RATIOS[k][2]}" for k, h in RATIO_HEADERS]
     lines += ["", "`no GPU` means the machine had no usable CUDA device (the reason is in the JSON); "
               "`skipped` marks sizes kept off a machine too small to run them in time; `-` means "

@@ -1,11 +1,16 @@
-"""The benchmark suite in quick mode (tiny sizes), so that it cannot rot: every workload runs,
-the result file has the structure the report reads, the implementations of a row compute
-the same thing, and the report is built from it. Speed is not asserted here."""
+"""The benchmark suite in quick mode (tiny sizes), so that it cannot rot: `python -m bench
+--quick` runs every workload as pytest-benchmark cases (each row a group, each column a case),
+the JSON it writes has pytest-benchmark's fields and the suite's, the implementations of a row
+compute the same thing, the report is built from it, a sequential run and a comparison with a
+saved run work. Speed is not asserted here: the goals are checked in bench/REPORT.md."""
+import copy
 import functools
 import json
 import math
 import os
 import re
+import subprocess
+import sys
 import time
 
 import pytest
@@ -14,21 +19,36 @@ from bench import harness, report, suite
 
 WORKLOADS = ["overhead", "elementwise", "matmul", "training", "optimizer", "least_squares", "models"]
 CPU_COLUMNS = ("ours_cpu", "numpy")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _bench(*args, path=()):
+    """`python -m bench ARGS` in a fresh process (the thread pools and the CuPy stand-in,
+    where the tests use it, as such a run would have them; `path` first on its PYTHONPATH):
+    (exit status, output)."""
+    env = dict(os.environ)
+    try:
+        from conftest import CUPY_STANDIN, STANDIN
+    except ImportError:
+        CUPY_STANDIN = False
+    if CUPY_STANDIN:
+        path = [*path, STANDIN]
+    if path:
+        env["PYTHONPATH"] = os.pathsep.join([*path, env.get("PYTHONPATH", "")])
+    r = subprocess.run([sys.executable, "-m", "bench", *args], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=600)
+    return r.returncode, r.stdout + r.stderr
 
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
-    import io
-    from contextlib import redirect_stdout
-
-    buf = io.StringIO()
-    with redirect_stdout(buf):
-        rc = suite.main(["--quick", "--out", str(out)])
-    assert rc == 0
+    rc, text = _bench("--quick", "--out", str(out))
+    assert rc == 0, text[-5000:]
     (path,) = out.glob("*.json")
     with open(path) as f:
-        return path, json.load(f), buf.getvalue()
+        data = json.load(f)
+    return path, report.from_benchmark_json(data, path.name), text, data
 
 
 def _cells(doc):
@@ -39,22 +59,47 @@ def _cells(doc):
 
 
 def test_result_file_name_and_header(quick_run):
-    path, doc, _ = quick_run
+    path, doc, _, data = quick_run
     m = doc["machine"]
     dev = "cuda-" if m["gpu"] else "cpu"
     assert re.fullmatch(r"\d{4}-\d\d-\d\d-[a-z0-9-]+-" + dev + r".*\.json", path.name)
-    assert doc["schema"] == 1 and doc["quick"] is True
+    # pytest-benchmark's own fields, the machine's description among them
+    for key in ("machine_info", "commit_info", "benchmarks", "datetime", "version"):
+        assert key in data
+    assert data["machine_info"]["bench"] == {k: v for k, v in m.items() if not k.startswith("load_avg")}
+    assert data["bench"]["schema"] == 2 and doc["quick"] is True and doc["mode"] == "interleaved"
     for key in ("host", "cpu", "cores", "ram_gb", "gpu", "python"):
         assert key in m
     assert m["cores"] >= 1
     assert doc["versions"]["numpy"] and doc["versions"]["autograd_gpu"]
-    if doc["commit"] is not None:
+    if doc["commit"] not in (None, "unversioned"):
         assert re.fullmatch(r"[0-9a-f]{40}", doc["commit"])
     assert [w["id"] for w in doc["workloads"]] == WORKLOADS
+    assert doc["only"] is None
+
+
+def test_each_row_is_a_group_and_each_column_a_case(quick_run):
+    _, doc, _, data = quick_run
+    groups = {}
+    for b in data["benchmarks"]:
+        col = b["extra_info"]["column"]
+        assert col in harness.IMPL_KEYS and b["name"] == f"test_bench[{b['param']}]"
+        assert b["param"].endswith("-" + col) and b["fullname"].startswith("bench/bench_suite.py::")
+        assert b["group"] == f"{b['extra_info']['workload']}: {b['extra_info']['row']}"
+        st = b["stats"]
+        assert st["rounds"] >= 2 and st["iterations"] >= 1 and len(st["data"]) == st["rounds"]
+        assert 0 < st["min"] <= st["median"] <= st["max"] < 60
+        assert b["options"]["timer"] == "clock"  # (harness.clock, by its name)
+        groups.setdefault(b["group"], []).append(col)
+    rows = {f"{w['id']}: {r['label']}": r for w in doc["workloads"] for r in w["rows"]}
+    for group, cols in groups.items():
+        assert len(cols) == len(set(cols)) and group in rows
+        measured = [k for k, c in rows[group]["results"].items() if c and "median" in c]
+        assert sorted(cols) == sorted(measured)
 
 
 def test_every_cell_is_a_timing_or_says_why_not(quick_run):
-    _, doc, _ = quick_run
+    _, doc, _, _ = quick_run
     for wid, row, key, cell in _cells(doc):
         assert set(row["results"]) == set(harness.IMPL_KEYS)
         if cell is None:
@@ -68,14 +113,14 @@ def test_every_cell_is_a_timing_or_says_why_not(quick_run):
 
 
 def test_cpu_columns_ran_everywhere(quick_run):
-    _, doc, _ = quick_run
+    _, doc, _, _ = quick_run
     for wid, row, key, cell in _cells(doc):
         if key in CPU_COLUMNS and not (key == "numpy" and wid == "models"):  # (no NumPy column)
             assert "median" in cell, f"{wid} / {row['label']} / {key}: {cell}"
 
 
 def test_gpu_columns_say_no_gpu_when_there_is_none(quick_run):
-    _, doc, _ = quick_run
+    _, doc, _, _ = quick_run
     if doc["machine"]["gpu"]:
         pytest.skip("this machine has a GPU: its columns were measured")
     for _, _, key, cell in _cells(doc):
@@ -85,7 +130,7 @@ def test_gpu_columns_say_no_gpu_when_there_is_none(quick_run):
 
 
 def test_ratios_are_quotients_of_the_medians(quick_run):
-    _, doc, _ = quick_run
+    _, doc, _, _ = quick_run
     seen = 0
     for w in doc["workloads"]:
         for row in w["rows"]:
@@ -101,7 +146,7 @@ def test_ratios_are_quotients_of_the_medians(quick_run):
 
 def test_implementations_compute_the_same_thing(quick_run):
     """Training runs start from the same weights: their final losses agree across columns."""
-    _, doc, _ = quick_run
+    _, doc, _, _ = quick_run
     checked = 0
     for w in doc["workloads"]:
         if w["id"] not in ("training", "least_squares"):
@@ -118,7 +163,7 @@ def test_implementations_compute_the_same_thing(quick_run):
 
 def test_model_rows_agree_with_pytorch(quick_run):
     """The real-model rows start ours and PyTorch from the same weights: the losses agree."""
-    _, doc, _ = quick_run
+    _, doc, _, _ = quick_run
     (w,) = [w for w in doc["workloads"] if w["id"] == "models"]
     labels = [r["label"] for r in w["rows"]]
     for part in ("Conv2d", "conv+relu+maxpool", "LeNet-5", "LSTM"):
@@ -134,50 +179,21 @@ def test_model_rows_agree_with_pytorch(quick_run):
             assert v == pytest.approx(values["torch_cpu"], rel=1e-4, abs=1e-3), (row["label"], k, values)
 
 
-def test_partial_run_sits_beside_the_full_one_and_the_report_merges_them(tmp_path):
-    machine = {"host": "h", "gpu": None, "thread_env": {}}
-    full = suite.result_path(str(tmp_path), machine)
-    part = suite.result_path(str(tmp_path), machine, {"models"})
-    assert part != full and part.endswith("-cpu-only-models.json")
-
-    def row(label, ratio):
-        return {"label": label, "size": 1, "ratios": {"ours_vs_torch_cpu": ratio},
-                "results": {"ours_cpu": {"median": ratio}, "torch_cpu": {"median": 1.0}}}
-
-    base = dict(_doc(0.2), schema=1, quick=False, only=None, commit="a" * 40)
-    base["workloads"].append({"id": "models", "rows": [row("old", 9.0)]})
-    later = {"schema": 1, "quick": False, "only": ["models", "matmul"], "commit": "b" * 40,
-             "machine": {"host": "h", "gpu": None}, "created": "2026-01-02T00:00:00+00:00",
-             "workloads": [{"id": "models", "rows": [row("new", 1.2)]},
-                           {"id": "matmul", "rows": [row("m", 0.9)]}]}
-    (tmp_path / "full.json").write_text(json.dumps(base))
-    (tmp_path / "part.json").write_text(json.dumps(later))
-    (doc,) = report.load(str(tmp_path))
-    assert [w["id"] for w in doc["workloads"]] == ["overhead", "models", "matmul"]
-    assert doc["workloads"][0]["rows"][0]["ratios"]["ours_vs_torch_cpu"] == 0.2
-    assert [r["label"] for r in doc["workloads"][1]["rows"]] == ["new"]
-    assert doc["commit"] == "a" * 40 and doc["merged"][0]["commit"] == "b" * 40
-    # a full run after the partial one replaces both
-    newer = dict(base, created="2026-01-03T00:00:00+00:00")
-    (tmp_path / "newer.json").write_text(json.dumps(newer))
-    (doc,) = report.load(str(tmp_path))
-    assert "merged" not in doc and [r["label"] for r in doc["workloads"][1]["rows"]] == ["old"]
-
-
 def test_progress_table_is_printed(quick_run):
-    _, doc, out = quick_run
+    _, doc, out, _ = quick_run
     total = sum(len(w["rows"]) for w in doc["workloads"])
     assert f"[ 1/{total}]" in out and f"[{total}/{total}]" in out
     assert "ours cpu" in out and "/torch" in out
     for w in doc["workloads"]:
         assert w["title"] in out
+    assert "benchmark 'least_squares: " in out  # (pytest-benchmark's table of the group)
 
 
 def test_report_from_the_result_file(quick_run, tmp_path):
-    path, doc, _ = quick_run
+    path, doc, _, _ = quick_run
     report.main(["--results", str(path.parent), "--out", str(tmp_path), "--include-quick"])
     text = (tmp_path / "REPORT.md").read_text()
-    assert "## Goals" in text and "## Machines" in text
+    assert "## Goals" in text and "## Machines" in text and "| interleaved |" in text
     for w in doc["workloads"]:
         assert f"### {w['title']}" in text
     assert report.machine_name(doc) in text
@@ -196,9 +212,168 @@ def test_report_from_the_result_file(quick_run, tmp_path):
 
 
 def test_report_skips_quick_files_by_default(quick_run, tmp_path):
-    path, _, _ = quick_run
+    path, _, _, _ = quick_run
     report.main(["--results", str(path.parent), "--out", str(tmp_path)])
     assert "No results yet" in (tmp_path / "REPORT.md").read_text()
+
+
+def test_sequential_run_and_a_regression_against_a_saved_run(quick_run, tmp_path):
+    """--sequential times each case with pytest-benchmark's own loop; --compare FILE compares
+    with a saved run and fails where a case got slower (here: against the quick run with
+    every time divided by 1000, so that every case has regressed)."""
+    _, _, _, data = quick_run
+    fast = copy.deepcopy(data)
+    for b in fast["benchmarks"]:
+        for k in ("min", "max", "mean", "median", "stddev", "q1", "q3", "iqr", "total"):
+            b["stats"][k] /= 1000
+        b["stats"]["data"] = [x / 1000 for x in b["stats"]["data"]]
+    saved = tmp_path / "saved" / "0001_fast.json"
+    saved.parent.mkdir()
+    saved.write_text(json.dumps(fast))
+    out = tmp_path / "out"
+    rc, text = _bench("--quick", "--sequential", "--only", "least_squares", "--out", str(out),
+                      "--compare", str(saved))
+    assert rc != 0 and "Performance has regressed" in text, text[-3000:]
+    assert "least_squares-300x2-data-20-gd-steps-ours_cpu" in text
+    (path,) = out.glob("*.json")
+    data = json.loads(path.read_text())
+    doc = report.from_benchmark_json(data)
+    assert doc["mode"] == "sequential" and doc["only"] == ["least_squares"]
+    (row,) = doc["workloads"][0]["rows"]
+    values = {k: c["value"] for k, c in row["results"].items() if c and "value" in c}
+    assert "ours_cpu" in values and "numpy" in values
+    assert values["ours_cpu"] == pytest.approx(values["numpy"], rel=1e-4)
+    assert {b["extra_info"]["mode"] for b in data["benchmarks"]} == {"sequential"}
+
+
+def test_without_pytest_benchmark_the_stand_in_writes_the_same_json(quick_run, tmp_path):
+    """A Python with pytest alone (a lent CUDA machine's): bench/minibench.py stands in for
+    the plugin, and the report reads its file like pytest-benchmark's."""
+    hide = tmp_path / "hide"
+    hide.mkdir()
+    (hide / "pytest_benchmark.py").write_text("raise ImportError('not installed here')\n")
+    out = tmp_path / "out"
+    rc, text = _bench("--quick", "--only", "least_squares", "--out", str(out), "--",
+                      "-p", "no:benchmark", path=[str(hide)])
+    assert rc == 0, text[-3000:]
+    (path,) = out.glob("*.json")
+    data = json.loads(path.read_text())
+    assert data["version"] == "minibench"
+    _, _, _, real = quick_run
+    for key in ("machine_info", "commit_info", "benchmarks", "datetime", "bench"):
+        assert key in data
+    b, = [x for x in data["benchmarks"] if x["extra_info"]["column"] == "ours_cpu"]
+    ref, = [x for x in real["benchmarks"] if x["fullname"] == b["fullname"]]
+    assert set(b) <= set(ref) and set(b["stats"]) <= set(ref["stats"])
+    assert data["machine_info"]["bench"]["host"] == real["machine_info"]["bench"]["host"]
+    doc = report.from_benchmark_json(data)
+    (row,) = doc["workloads"][0]["rows"]
+    assert "median" in row["results"]["ours_cpu"] and row["ratios"]["ours_vs_numpy"] > 0
+
+
+def test_names_of_runs_and_their_storage(tmp_path):
+    machine = {"host": "h", "gpu": None, "thread_env": {}}
+    full = suite.result_path(str(tmp_path), machine)
+    part = suite.result_path(str(tmp_path), machine, {"models"})
+    assert part != full and part.endswith("-h-cpu-only-models.json")
+    pinned = dict(machine, thread_env={"OMP_NUM_THREADS": "1"})
+    assert suite.storage_dir(pinned, str(tmp_path)) == str(tmp_path / "h-cpu-threads1")
+    assert suite.storage_dir({"host": "x", "gpu": "NVIDIA H200"}, "r") == os.path.join("r", "x-cuda-nvidia-h200")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d-abcdef0123-only-models", suite.save_name("abcdef0123456", ["models"]))
+    assert suite.last_committed(str(tmp_path)) is None  # (nothing committed there)
+
+
+def test_the_suite_is_not_collected_by_make_test():
+    """No timed tests: `make test` collects tests/ only, and no test there takes the
+    benchmark fixture; the cases live in bench/bench_suite.py."""
+    import tomllib
+
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
+        assert tomllib.load(f)["tool"]["pytest"]["ini_options"]["testpaths"] == ["tests"]
+    for name in os.listdir(os.path.join(ROOT, "tests")):
+        if name.endswith(".py") and name != os.path.basename(__file__):
+            with open(os.path.join(ROOT, "tests", name)) as f:
+                assert not re.search(r"def test_\w*\([^)]*\bbenchmark\b", f.read()), name
+
+
+def _bench_json(rows, created, only=None, complete=True, host="h", workload="overhead"):
+    """A minimal pytest-benchmark file of the suite: rows of (label, {column: median})."""
+    benchmarks, out_rows = [], []
+    for label, medians in rows:
+        cells = {k: None for k in harness.IMPL_KEYS}
+        for col, t in medians.items():
+            name = f"bench/bench_suite.py::test_bench[{workload}-{label}-{col}]"
+            cells[col] = {"case": name}
+            benchmarks.append({"group": f"{workload}: {label}", "fullname": name,
+                               "extra_info": {"column": col},
+                               "stats": {"median": t, "min": t, "max": t, "rounds": 3, "iterations": 1}})
+        out_rows.append({"label": label, "size": 1, "group": f"{workload}: {label}", "cells": cells})
+    return {"machine_info": {}, "commit_info": {"id": "a" * 40, "dirty": False},
+            "datetime": created, "benchmarks": benchmarks, "version": "5.3.1",
+            "bench": {"schema": 2, "quick": False, "mode": "interleaved", "only": only,
+                      "machine": {"host": host, "gpu": None}, "versions": {},
+                      "workloads": [{"id": workload, "title": workload, "rows": out_rows,
+                                     "complete": complete}]}}
+
+
+def test_partial_runs_and_the_report_merges_them(tmp_path):
+    storage = tmp_path / "h-cpu" / "Linux-CPython-3.11-64bit"
+    storage.mkdir(parents=True)
+    full = _bench_json([("r1", {"ours_cpu": 2.0, "torch_cpu": 10.0}),
+                        ("r2", {"ours_cpu": 3.0, "torch_cpu": 10.0})], "2026-01-01T00:00:00+00:00")
+    (storage / "0001_full.json").write_text(json.dumps(full))
+    # -k ran one column of r1: only that cell changes
+    part = _bench_json([("r1", {"ours_cpu": 1.0})], "2026-01-02T00:00:00+00:00",
+                       only=["overhead"], complete=False)
+    part["bench"]["workloads"][0]["rows"][0]["cells"]["torch_cpu"] = {"not_run": "deselected"}
+    (storage / "0002_part.json").write_text(json.dumps(part))
+    (doc,) = report.load(str(tmp_path))
+    rows = {r["label"]: r for r in doc["workloads"][0]["rows"]}
+    assert rows["r1"]["ratios"]["ours_vs_torch_cpu"] == pytest.approx(0.1)
+    assert rows["r2"]["ratios"]["ours_vs_torch_cpu"] == pytest.approx(0.3)
+    assert doc["merged"][0]["only"] == ["overhead"] and "0002_part.json" in doc["_file"]
+    # --only overhead ran the workload whole: it replaces the full run's
+    whole = _bench_json([("r3", {"ours_cpu": 5.0, "torch_cpu": 10.0})], "2026-01-03T00:00:00+00:00",
+                        only=["overhead"], complete=True)
+    (tmp_path / "2026-01-03-h-cpu-only-overhead.json").write_text(json.dumps(whole))
+    (doc,) = report.load(str(tmp_path))
+    assert [r["label"] for r in doc["workloads"][0]["rows"]] == ["r3"]
+    # a full run after the partial ones replaces them all
+    newer = dict(full, datetime="2026-01-04T00:00:00+00:00")
+    (storage / "0003_newer.json").write_text(json.dumps(newer))
+    (doc,) = report.load(str(tmp_path))
+    assert "merged" not in doc and [r["label"] for r in doc["workloads"][0]["rows"]] == ["r1", "r2"]
+
+
+def test_load_keeps_the_latest_run_per_machine_and_skips_other_files(tmp_path):
+    for i, created in enumerate(["2026-01-01T00:00:00+00:00", "2026-01-02T00:00:00+00:00"]):
+        (tmp_path / f"{i}.json").write_text(json.dumps(_bench_json([("r", {"ours_cpu": 1.0})], created)))
+    (tmp_path / "other.json").write_text(json.dumps(_bench_json([("r", {"ours_cpu": 1.0})],
+                                                                "2026-01-01T00:00:00+00:00", host="g")))
+    (tmp_path / "broken.json").write_text("{not json")
+    (tmp_path / "distributed-2026-01-01-h.json").write_text(json.dumps({"allreduce": []}))
+    (tmp_path / "old-schema.json").write_text(json.dumps({"schema": 1, "workloads": []}))
+    docs = report.load(str(tmp_path))
+    assert [(d["machine"]["host"], d["created"][:10]) for d in docs] == [("g", "2026-01-01"), ("h", "2026-01-02")]
+
+
+def test_clock_replays_recorded_repeats_and_syncs_when_live():
+    clock = harness.Clock()
+    clock.replay([(1.0, 1.5), (2.0, 2.25)])
+    assert [clock() for _ in range(4)] == [1.0, 1.5, 2.0, 2.25]
+    synced = []
+    clock.live(lambda: synced.append(1))
+    t = clock()
+    assert synced == [1] and abs(t - time.perf_counter()) < 1.0
+
+
+def test_measure_row_records_the_repeats_stamps():
+    cells = harness.measure_row({"numpy": (lambda: time.sleep(0.001), harness._noop)},
+                                harness.Timing(quick=True))
+    c = cells["numpy"]
+    per_call = sorted((t1 - t0) / c["number"] for t0, t1 in c["stamps"])
+    assert len(c["stamps"]) == c["repeats"] and per_call[len(per_call) // 2] == c["median"]
+    assert all(t0 < t1 for t0, t1 in c["stamps"])
 
 
 # ---------------------------------------------------------------- the parts, with known answers
@@ -299,15 +474,6 @@ def test_elementwise_goal_is_judged_on_the_pooled_row_not_the_pool_off_compariso
                                                         row("n = 1e7, host pool off", 0.65)]}]}
     line = next(x for x in report.goal_rows([doc]) if x.startswith("| elementwise chain"))
     assert "pool off" not in line and line.rstrip().endswith("| **pass** |")
-
-
-def test_load_keeps_the_latest_run_per_machine(tmp_path):
-    for i, created in enumerate(["2026-01-01T00:00:00+00:00", "2026-01-02T00:00:00+00:00"]):
-        doc = dict(_doc(0.1 * (i + 1)), schema=1, quick=False, created=created)
-        (tmp_path / f"{i}.json").write_text(json.dumps(doc))
-    (tmp_path / "broken.json").write_text("{not json")
-    docs = report.load(str(tmp_path))
-    assert len(docs) == 1 and docs[0]["created"].startswith("2026-01-02")
 
 
 def test_results_directory_default(monkeypatch):
