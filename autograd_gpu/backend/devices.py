@@ -11,7 +11,16 @@ from .dtypes import _builtin_int
 
 
 class device:
-    """``device("cpu")``, ``device("cuda")``, ``device("cuda:1")`` or ``device("cuda", 1)``."""
+    """``device("cpu")``, ``device("cuda")``, ``device("cuda:1")`` or ``device("cuda", 1)``.
+
+    Two devices are equal when their type and index are; a device also equals its name
+    (``device("cuda:0") == "cuda:0"``). Nothing is checked here about CUDA being usable.
+
+    Args:
+        spec: "cpu", "cuda" or "cuda:<index>", or a device (copied; `index` is then ignored).
+        index: the CUDA device's index when `spec` gives none (None: no index, the current
+            device where it is used); for the CPU only None or 0, kept as None.
+    """
 
     __slots__ = ("type", "index")
 
@@ -119,7 +128,12 @@ def cuda_unavailable_reason():
 
 
 def cupy_module():
-    """The CuPy module, or a RuntimeError that says why CUDA cannot be used here."""
+    """The CuPy module, or a RuntimeError that says why CUDA cannot be used here.
+
+    Returns:
+        module: ``cupy`` (probed once, lazily; raises RuntimeError with the probe's reason
+        when CUDA is not usable).
+    """
     cp, reason = _probe_cuda()
     if cp is None:
         raise RuntimeError(
@@ -140,7 +154,12 @@ def cupyx_module(submodule=None):
 
 
 def cupy_if_loaded():
-    """CuPy when it has already been found usable, else None; never triggers the probe."""
+    """CuPy when it has already been found usable, else None; never triggers the probe.
+
+    Returns:
+        module or None: ``cupy`` if an earlier probe found CUDA usable, else None (also
+        when nothing has probed yet).
+    """
     st = _cuda_state
     return None if st is None else st[0]
 
@@ -179,7 +198,15 @@ def get_default_device():
 
 
 def set_default_device(dev):
-    """Sets the device that creation functions use when none is given (process-wide)."""
+    """Sets the device that creation functions use when none is given (process-wide).
+
+    Args:
+        dev: a device, its name ("cpu", "cuda", "cuda:1") or a CUDA index (an int); a
+            CUDA device is checked to be usable and gets a concrete index.
+
+    Returns:
+        None.
+    """
     global _global_default
     d = normalize_device(dev)
     _global_default = d
@@ -187,7 +214,16 @@ def set_default_device(dev):
 
 
 def normalize_device(dev):
-    """A `device` with a concrete index for CUDA; checks that CUDA is usable when asked for."""
+    """A `device` with a concrete index for CUDA; checks that CUDA is usable when asked for.
+
+    Args:
+        dev: a device, its name ("cuda:1"), a CUDA index (an int), or None (the default
+            device).
+
+    Returns:
+        device: `dev` as a device, a CUDA one given the current device's index when it
+        names none (raises RuntimeError when CUDA or that index is not usable).
+    """
     if dev is None:
         return get_default_device()
     if type(dev) is not device:
@@ -223,7 +259,14 @@ ndarray = np.ndarray
 
 
 def array_module(arr):
-    """`numpy` for NumPy arrays, `cupy` for CuPy arrays."""
+    """`numpy` for NumPy arrays, `cupy` for CuPy arrays.
+
+    Args:
+        arr: an array (anything that is not a CuPy array counts as NumPy's).
+
+    Returns:
+        module: ``cupy`` for a CuPy array (when CuPy is loaded), else ``numpy``.
+    """
     if type(arr) is ndarray:
         return np
     cp = cupy_if_loaded()
@@ -285,7 +328,14 @@ def restore_device(prev):
 
 def self_overlapping(arr):
     """True when elements of `arr` share memory (a broadcast or expanded view). Writes through
-    such a view are refused on both devices: NumPy marks it read-only, CuPy would write."""
+    such a view are refused on both devices: NumPy marks it read-only, CuPy would write.
+
+    Args:
+        arr: a NumPy or CuPy array.
+
+    Returns:
+        bool: True when a dimension longer than 1 has stride 0.
+    """
     for n, s in zip(arr.shape, arr.strides):
         if s == 0 and n > 1:
             return True
@@ -305,7 +355,14 @@ def is_cuda_array(arr):
 
 
 def data_ptr(arr):
-    """The address of an array's first element, host or device memory."""
+    """The address of an array's first element, host or device memory.
+
+    Args:
+        arr: a NumPy or CuPy array.
+
+    Returns:
+        int: the address (a device pointer for a CuPy array).
+    """
     if type(arr) is ndarray:
         return arr.__array_interface__["data"][0]
     return arr.data.ptr
@@ -313,7 +370,14 @@ def data_ptr(arr):
 
 def storage_offset(arr):
     """How many elements into the memory it views an array starts (PyTorch's
-    storage_offset): NumPy's outermost base array, or CuPy's allocation."""
+    storage_offset): NumPy's outermost base array, or CuPy's allocation.
+
+    Args:
+        arr: a NumPy or CuPy array.
+
+    Returns:
+        int: the offset in elements of `arr`'s itemsize.
+    """
     if type(arr) is ndarray:
         base = arr
         while isinstance(base.base, ndarray):
@@ -345,7 +409,16 @@ class on_device:
 
 
 def to_device(arr, dev):
-    """Copies `arr` to `dev` (explicitly asked for: the only place host/device copies happen)."""
+    """Copies `arr` to `dev` (explicitly asked for: the only place host/device copies happen).
+
+    Args:
+        arr: a NumPy or CuPy array.
+        dev: the target device (with a concrete index for CUDA).
+
+    Returns:
+        ndarray: a NumPy array for the CPU (`arr` itself when it is one already), else
+        ``cupy.asarray(arr)`` made with `dev` current.
+    """
     if dev.type == "cpu":
         return arr if type(arr) is ndarray else arr.get()
     cp = cupy_module()
@@ -354,7 +427,15 @@ def to_device(arr, dev):
 
 
 def synchronize(dev=None):
-    """Waits for the work queued on a CUDA device (the current one by default)."""
+    """Waits for the work queued on a CUDA device (the current one by default).
+
+    Args:
+        dev: the device to wait for (None: the current device's current stream); nothing
+            happens until CuPy has been found usable.
+
+    Returns:
+        None.
+    """
     cp = cupy_if_loaded()
     if cp is None:
         return

@@ -10,7 +10,17 @@ _builtin_float, _builtin_int, _builtin_bool = _builtins.float, _builtins.int, _b
 
 
 class dtype:
-    """A tensor element type; prints as ``autograd_gpu.float32`` like ``torch.float32``."""
+    """A tensor element type; prints as ``autograd_gpu.float32`` like ``torch.float32``.
+
+    The library's dtypes are module-level instances (``float32``, ``int64``, ...); the
+    attributes ``name``, ``np`` (the NumPy dtype), ``is_floating_point`` and ``itemsize``
+    describe one.
+
+    Args:
+        name: the dtype's name, as PyTorch spells it ("float32").
+        np_dtype: the NumPy dtype (or anything ``numpy.dtype`` takes) of the arrays that
+            hold it.
+    """
 
     __slots__ = ("name", "np", "is_floating_point", "itemsize")
 
@@ -68,7 +78,12 @@ bfloat16 = _HostlessDtype("bfloat16", 2)
 class finfo:
     """Machine limits of a floating point dtype, as ``torch.finfo``: ``bits``, ``eps``,
     ``max``, ``min``, ``tiny`` (= ``smallest_normal``), ``resolution`` and ``dtype`` (its
-    name). ``finfo()`` describes the default dtype."""
+    name). ``finfo()`` describes the default dtype.
+
+    Args:
+        type: a floating point dtype (also bfloat16, or a NumPy float dtype or its name;
+            None: the default dtype); an integer or bool dtype raises TypeError.
+    """
 
     #: the default dtype's getter, set by the creation layer above (ops/construct.py)
     default_dtype = None
@@ -96,7 +111,12 @@ class finfo:
 
 
 class iinfo:
-    """Limits of an integer dtype, as ``torch.iinfo``: ``bits``, ``max``, ``min``, ``dtype``."""
+    """Limits of an integer dtype, as ``torch.iinfo``: ``bits``, ``max``, ``min``, ``dtype``.
+
+    Args:
+        type: an integer dtype (or a NumPy integer dtype or its name); a floating point or
+            bool dtype raises TypeError.
+    """
 
     def __init__(self, type):
         d = _info_dtype(type, "iinfo", "finfo", "iu")
@@ -127,7 +147,15 @@ def _info_dtype(type, name, other, kinds):
 
 
 def from_numpy_dtype(np_dtype):
-    """Our dtype for a NumPy dtype; other NumPy types (uint16, complex) are refused."""
+    """Our dtype for a NumPy dtype; other NumPy types (uint16, complex) are refused.
+
+    Args:
+        np_dtype: a NumPy dtype, or anything ``numpy.dtype`` takes (a type, a name).
+
+    Returns:
+        dtype: the library's dtype of that NumPy dtype (TypeError for one it does not
+        support).
+    """
     try:
         return _DTYPES[np_dtype]
     except KeyError:
@@ -144,7 +172,16 @@ def from_numpy_dtype(np_dtype):
 
 
 def to_numpy_dtype(d):
-    """Accepts our dtype, a NumPy dtype or type, a dtype name, or Python's float/int/bool."""
+    """Accepts our dtype, a NumPy dtype or type, a dtype name, or Python's float/int/bool.
+
+    Args:
+        d: the dtype in any of those forms, or None.
+
+    Returns:
+        numpy.dtype or None: the NumPy dtype (float64, int64 and bool for Python's float,
+        int and bool; None for None); TypeError for bfloat16 and for a type the library
+        does not support.
+    """
     if d is None:
         return None
     if type(d) is dtype:

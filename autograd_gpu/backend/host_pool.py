@@ -121,7 +121,14 @@ def pooled_empty_like(a):
 
 def extra_refs(a):
     """References to array `a` held by the library's own pool (1 or 0): code that counts
-    references to decide whether it alone holds an array subtracts these."""
+    references to decide whether it alone holds an array subtracts these.
+
+    Args:
+        a: an array.
+
+    Returns:
+        int: 1 when `a` is one of the pool's arrays (in use or free), else 0.
+    """
     return 1 if id(a) in _host_pool.held else 0
 
 
@@ -136,7 +143,14 @@ def host_pool_stats():
 
 
 def set_host_pool_limit(nbytes):
-    """Caps the bytes the host pool keeps (0 turns it off); free arrays over the cap go."""
+    """Caps the bytes the host pool keeps (0 turns it off); free arrays over the cap go.
+
+    Args:
+        nbytes: the limit in bytes (taken as an int; ValueError when negative).
+
+    Returns:
+        None.
+    """
     nbytes = _builtin_int(nbytes)
     if nbytes < 0:
         raise ValueError(f"the pool limit must be >= 0 bytes, got {nbytes}")
@@ -147,7 +161,11 @@ def set_host_pool_limit(nbytes):
 
 
 def empty_host_cache():
-    """Releases every free array the host pool keeps (arrays in use stay tracked)."""
+    """Releases every free array the host pool keeps (arrays in use stay tracked).
+
+    Returns:
+        None.
+    """
     with _host_pool.lock:
         _host_pool._drop_free(_host_pool.nbytes)
 

@@ -47,7 +47,12 @@ _executor_lock = threading.Lock()
 
 
 def get_num_threads():
-    """Threads the host's blockwise work runs on (as ``torch.get_num_threads()``)."""
+    """Threads the host's blockwise work runs on (as ``torch.get_num_threads()``).
+
+    Returns:
+        int: the number set by `set_num_threads`, else OMP_NUM_THREADS, else the cores this
+        process may use.
+    """
     return _num_threads
 
 
@@ -55,7 +60,14 @@ def set_num_threads(n):
     """Sets the threads the host's blockwise work runs on (elementwise backward formulas,
     optimizer updates, costly ufuncs such as exp and tanh), as ``torch.set_num_threads``.
     The default is OMP_NUM_THREADS when set, else the cores this process may use; 1 runs
-    everything on the calling thread."""
+    everything on the calling thread.
+
+    Args:
+        n: the number of threads, a positive int (ValueError otherwise).
+
+    Returns:
+        None.
+    """
     global _num_threads, _executor
     if n.__class__ is _builtin_bool or not isinstance(n, (_builtin_int, np.integer)) or n < 1:
         raise ValueError(f"set_num_threads expects a positive integer, got {n!r}")

@@ -10,7 +10,15 @@ class OutOfMemoryError(RuntimeError, MemoryError):
     """An op ran out of host or device memory, after the cached blocks were freed and the op
     tried once more. A RuntimeError, as ``torch.cuda.OutOfMemoryError``; also a MemoryError,
     so code that catches MemoryError still catches it. Attributes: ``op`` (the op's name),
-    ``phase`` ("forward" or "backward"), ``device``, ``requested_bytes`` (None if unknown)."""
+    ``phase`` ("forward" or "backward"), ``device``, ``requested_bytes`` (None if unknown).
+
+    Args:
+        message: the error's text.
+        op: the name of the op that ran out of memory.
+        phase: "forward" or "backward".
+        device: the device the op ran on.
+        requested_bytes: the size of the allocation that failed (None if unknown).
+    """
 
     def __init__(self, message, op=None, phase=None, device=None, requested_bytes=None):
         super().__init__(message)
@@ -20,7 +28,11 @@ class OutOfMemoryError(RuntimeError, MemoryError):
 def release_free_memory():
     """Frees memory that is cached but unused: arrays only garbage cycles still hold, the
     host pool's free arrays, and CuPy's free device blocks (every device) and pinned host
-    blocks, where CuPy is in use. The out-of-memory path runs this before its one retry."""
+    blocks, where CuPy is in use. The out-of-memory path runs this before its one retry.
+
+    Returns:
+        None.
+    """
     import gc
 
     gc.collect()  # (cycles may hold the last reference to pooled arrays)
@@ -37,7 +49,14 @@ def release_free_memory():
 
 def requested_bytes(error):
     """The bytes a failed allocation asked for, from NumPy's or CuPy's MemoryError (None when
-    the error does not say)."""
+    the error does not say).
+
+    Args:
+        error: the MemoryError (NumPy's carries the size, CuPy's says it in its message).
+
+    Returns:
+        int or None: the bytes requested, or None.
+    """
     n = getattr(error, "_total_size", None)  # NumPy's _ArrayMemoryError
     if isinstance(n, _builtin_int):
         return n
@@ -48,7 +67,15 @@ def requested_bytes(error):
 
 
 def format_bytes(n):
-    """``1.50 GiB``, ``20.00 MiB``, ``512 B``: PyTorch's style of sizes in its OOM messages."""
+    """``1.50 GiB``, ``20.00 MiB``, ``512 B``: PyTorch's style of sizes in its OOM messages.
+
+    Args:
+        n: a number of bytes.
+
+    Returns:
+        str: `n` in the largest binary unit (KiB to TiB) it reaches, with two decimals, or
+        in bytes below 1 KiB.
+    """
     for unit, size in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
         if n >= size:
             return f"{n / size:.2f} {unit}"
@@ -57,7 +84,14 @@ def format_bytes(n):
 
 def memory_held(dev):
     """What the library's pools hold, in words, for an out-of-memory message about `dev`:
-    the device pool of a CUDA device (in use, cached free, limit) and the host pool."""
+    the device pool of a CUDA device (in use, cached free, limit) and the host pool.
+
+    Args:
+        dev: the device of the failed op (None, or the CPU: the host pool only).
+
+    Returns:
+        str: the pools' sizes, joined by "; ".
+    """
     parts = []
     cp = cupy_if_loaded()
     if dev is not None and dev.type == "cuda" and cp is not None:
