@@ -46,7 +46,12 @@ def fused_dtype(*arrays):
 
 
 def kernel_dir():
-    """Where the CUDA sources are: inside the installed package, or the source checkout."""
+    """Where the CUDA sources are: inside the installed package, or the source checkout.
+
+    Returns:
+        str: the path of ``autograd_gpu/kernels`` when that directory exists, else of the
+        checkout's top-level ``kernels/``.
+    """
     if os.path.isdir(_KERNEL_DIR):
         return _KERNEL_DIR
     here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -54,7 +59,16 @@ def kernel_dir():
 
 
 def source(header):
-    """The text of `header` with its local #includes inlined, each file once."""
+    """The text of `header` with its local #includes inlined, each file once.
+
+    Args:
+        header: a file name in `kernel_dir` ("optim.cuh").
+
+    Returns:
+        str: the file's text, ``#pragma once`` removed and each ``#include "name"`` replaced
+        by that file's text (nothing for a file already inlined); kept for later calls.
+        A missing file raises RuntimeError.
+    """
     text = _sources.get(header)
     if text is None:
         text = _sources[header] = _inline(header, set())
@@ -140,5 +154,10 @@ def get(spec, dtype, flag_values=()):
 
 
 def built():
-    """The kernels built so far in this process, as (op, dtype, flags) keys."""
+    """The kernels built so far in this process, as (op, dtype, flags) keys.
+
+    Returns:
+        list: the sorted keys, each (the op's name, the storage dtype's name, the tuple of
+        its compile-time flag values).
+    """
     return sorted(_kernels)
