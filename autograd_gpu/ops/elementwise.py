@@ -561,26 +561,42 @@ class _Compare(Node):
             raise _broadcast_error("comparison", a, b) from None
 
 
-def _compare(op):
+def _compare(op, doc=None):
     def f(input, other):
         return _Compare.apply(input, other, op=op)
 
+    f.__doc__ = doc
     return f
 
 
-eq = _compare(lambda a, b: a == b)
-ne = _compare(lambda a, b: a != b)
-lt = _compare(lambda a, b: a < b)
-le = _compare(lambda a, b: a <= b)
-gt = _compare(lambda a, b: a > b)
-ge = _compare(lambda a, b: a >= b)
+def _compare_doc(summary):
+    return f"""{summary}
+
+    Args:
+        input: a tensor (or a number, when other is a tensor).
+        other: a tensor or a number, broadcast against input.
+
+    Returns:
+        Tensor: bool, of the broadcast shape (no gradient).
+    """
+
+
+eq = _compare(lambda a, b: a == b, _compare_doc("True where input == other, elementwise."))
+ne = _compare(lambda a, b: a != b, _compare_doc("True where input != other, elementwise."))
+lt = _compare(lambda a, b: a < b, _compare_doc("True where input < other, elementwise."))
+le = _compare(lambda a, b: a <= b, _compare_doc("True where input <= other, elementwise."))
+gt = _compare(lambda a, b: a > b, _compare_doc("True where input > other, elementwise."))
+ge = _compare(lambda a, b: a >= b, _compare_doc("True where input >= other, elementwise."))
 bitwise_and = _compare(lambda a, b: a & b)
 bitwise_or = _compare(lambda a, b: a | b)
 bitwise_xor = _compare(lambda a, b: a ^ b)
 # the logical forms take any dtype as PyTorch does (nonzero is true) and give bool
-logical_and = _compare(lambda a, b: (a != 0) & (b != 0))
-logical_or = _compare(lambda a, b: (a != 0) | (b != 0))
-logical_xor = _compare(lambda a, b: (a != 0) ^ (b != 0))
+logical_and = _compare(lambda a, b: (a != 0) & (b != 0), _compare_doc(
+    "Elementwise logical AND: True where input and other are both nonzero (any dtype)."))
+logical_or = _compare(lambda a, b: (a != 0) | (b != 0), _compare_doc(
+    "Elementwise logical OR: True where input or other is nonzero (any dtype)."))
+logical_xor = _compare(lambda a, b: (a != 0) ^ (b != 0), _compare_doc(
+    "Elementwise logical XOR: True where exactly one of input and other is nonzero (any dtype)."))
 
 
 class _Unary(Node):
@@ -590,22 +606,49 @@ class _Unary(Node):
         return getattr(array_module(x), fname)(x)
 
 
-def _no_grad_unary(fname):
+def _no_grad_unary(fname, doc=None):
     def f(input):
         return _Unary.apply(input, fname=fname)
 
     f.__name__ = fname
+    f.__doc__ = doc
     return f
 
 
-floor = _no_grad_unary("floor")
-ceil = _no_grad_unary("ceil")
-round = _no_grad_unary("round")
-trunc = _no_grad_unary("trunc")
-isnan = _no_grad_unary("isnan")
-isinf = _no_grad_unary("isinf")
-isfinite = _no_grad_unary("isfinite")
-logical_not = _no_grad_unary("logical_not")
+def _rounding_doc(summary):
+    return f"""{summary}
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor: of input's shape (and dtype, for a floating input). There is no backward
+        formula: on an input that requires grad the result has a grad_fn, and a backward
+        through it raises NotImplementedError.
+    """
+
+
+def _test_doc(summary):
+    return f"""{summary}
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        Tensor: bool, of input's shape (no gradient).
+    """
+
+
+floor = _no_grad_unary("floor", _rounding_doc("The largest integer value <= input, elementwise."))
+ceil = _no_grad_unary("ceil", _rounding_doc("The smallest integer value >= input, elementwise."))
+round = _no_grad_unary("round", _rounding_doc(
+    "input rounded to the nearest integer, halves to even (``round(2.5) == 2``), elementwise."))
+trunc = _no_grad_unary("trunc", _rounding_doc("input rounded towards zero, elementwise."))
+isnan = _no_grad_unary("isnan", _test_doc("True where input is NaN (never for an integer dtype)."))
+isinf = _no_grad_unary("isinf", _test_doc("True where input is +inf or -inf."))
+isfinite = _no_grad_unary("isfinite", _test_doc("True where input is neither infinite nor NaN."))
+logical_not = _no_grad_unary("logical_not", _test_doc(
+    "Elementwise logical NOT: True where input is zero (any dtype)."))
 
 # ---------------------------------------------------------------- plain functions
 
@@ -960,6 +1003,18 @@ def _bind():
     Tensor.less = lt
     Tensor.absolute = abs
     Tensor.where = lambda self, condition, other: where(condition, self, other)
+    Tensor.where.__doc__ = """self where condition is True, else other.
+
+        As ``torch.where(condition, self, other)``.
+
+        Args:
+            condition: a bool tensor, broadcast against self and other.
+            other: a tensor or a number, the values where condition is False.
+
+        Returns:
+            Tensor: of the broadcast shape; the gradient flows to self where condition is
+            True and to other where it is False.
+        """
 
 
 _bind()
