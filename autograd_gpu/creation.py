@@ -1426,6 +1426,27 @@ def randint_like(input, low=None, high=None, *, generator=None, dtype=None, devi
 Tensor.bernoulli = lambda self, p=None, *, generator=None: bernoulli(self, p, generator=generator)
 Tensor.multinomial = lambda self, num_samples, replacement=False, *, generator=None: multinomial(
     self, num_samples, replacement, generator=generator)
+Tensor.bernoulli.__doc__ = """0/1 draws, each 1 with probability self (or p): ``torch.bernoulli``.
+
+    Args:
+        p: one probability for every element (None: those of self).
+        generator: the Generator to draw from (None: the device's global one).
+
+    Returns:
+        Tensor: 0s and 1s in self's shape and dtype.
+    """
+Tensor.multinomial.__doc__ = """Indices drawn from the categories weighted by each row of self:
+    ``torch.multinomial(self, num_samples, replacement)``.
+
+    Args:
+        num_samples: the number of draws per row (at most the number of categories
+            without replacement).
+        replacement: draw with replacement.
+        generator: the Generator to draw from (None: the device's global one).
+
+    Returns:
+        Tensor: int64 indices, of shape ``(num_samples,)`` or ``(rows, num_samples)``.
+    """
 
 
 def get_rng_state():

@@ -642,6 +642,47 @@ Tensor.addcmul_ = lambda self, tensor1, tensor2, *, value=1: inplace(
 Tensor.addcdiv_ = lambda self, tensor1, tensor2, *, value=1: inplace(
     self, lambda t: addcdiv(t, tensor1, tensor2, value=value), tensor1, tensor2)
 Tensor.lerp_ = lambda self, end, weight: inplace(self, lambda t: lerp(t, end, weight), end, weight)
+Tensor.addcmul_.__doc__ = """self += value * tensor1 * tensor2, in place (:meth:`Tensor.addcmul`).
+
+    Writes into this tensor's own memory (its views see the change); the other operands
+    broadcast to its shape. In grad mode a non-leaf tensor records the write (see the
+    in-place rules in :doc:`/guide/autograd`).
+
+    Args:
+        tensor1: the first factor.
+        tensor2: the second factor.
+        value: the multiplier.
+
+    Returns:
+        Tensor: this tensor.
+    """
+Tensor.addcdiv_.__doc__ = """self += value * tensor1 / tensor2, in place (:meth:`Tensor.addcdiv`).
+
+    Writes into this tensor's own memory (its views see the change); the other operands
+    broadcast to its shape. In grad mode a non-leaf tensor records the write (see the
+    in-place rules in :doc:`/guide/autograd`).
+
+    Args:
+        tensor1: the numerator.
+        tensor2: the denominator.
+        value: the multiplier.
+
+    Returns:
+        Tensor: this tensor.
+    """
+Tensor.lerp_.__doc__ = """self += weight * (end - self), in place (:meth:`Tensor.lerp`).
+
+    Writes into this tensor's own memory (its views see the change); the other operands
+    broadcast to its shape. In grad mode a non-leaf tensor records the write (see the
+    in-place rules in :doc:`/guide/autograd`).
+
+    Args:
+        end: the end points (a tensor of self's dtype).
+        weight: a number or a tensor of self's dtype.
+
+    Returns:
+        Tensor: this tensor.
+    """
 
 
 # ---------------------------------------------------------------- in-place arithmetic on Tensor

@@ -313,4 +313,13 @@ for _name in ("new_zeros", "new_ones", "new_empty", "new_full", "new_tensor", "t
         setattr(Tensor, _name, globals()[_name])
 del _name
 Tensor.resize_as_ = lambda self, other: resize_(self, tuple(other.shape))
+Tensor.resize_as_.__doc__ = """Resizes this tensor in place to other's shape:
+    ``self.resize_(other.shape)`` (see ``resize_`` for what is kept).
+
+    Args:
+        other: the tensor whose shape this one takes.
+
+    Returns:
+        Tensor: this tensor.
+    """
 Tensor.swapaxes_ = Tensor.swapdims_ = transpose_

@@ -642,6 +642,22 @@ Tensor.T = property(_T)
 Tensor.mT = property(_mT)
 Tensor.view_as = lambda self, other: reshape(self, other.shape)
 Tensor.reshape_as = lambda self, other: reshape(self, other.shape)
+Tensor.view_as.__doc__ = """self with other's shape: ``self.reshape(other.shape)``.
+
+    Args:
+        other: the tensor whose shape the result takes (of self's number of elements).
+
+    Returns:
+        Tensor: a view of self where its strides allow one, else a copy (as ``reshape``).
+    """
+Tensor.reshape_as.__doc__ = """self reshaped to other's shape: ``self.reshape(other.shape)``.
+
+    Args:
+        other: the tensor whose shape the result takes (of self's number of elements).
+
+    Returns:
+        Tensor: a view of self when possible, else a copy.
+    """
 
 
 # ---------------------------------------------------------------- more shape ops

@@ -194,6 +194,14 @@ for _name in ("lgamma", "digamma", "mvlgamma"):
         setattr(Tensor, _name, globals()[_name])
 if not hasattr(Tensor, "polygamma"):
     Tensor.polygamma = lambda self, n: polygamma(n, self)
+    Tensor.polygamma.__doc__ = """The n-th derivative of digamma at self: ``polygamma(n, self)``.
+
+        Args:
+            n: the order (an int >= 0).
+
+        Returns:
+            Tensor: of self's shape.
+        """
 del _name
 
 
