@@ -70,7 +70,24 @@ def is_inference_mode_enabled():
 
 def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None,
             options=None, disable=False):
-    """Returns `model` (a module or a function) unchanged: it runs eagerly."""
+    """Returns `model` (a module or a function) unchanged: it runs eagerly.
+
+    The signature is ``torch.compile``'s, so code that compiles its model runs here as is;
+    every option is accepted and ignored.
+
+    Args:
+        model: the module or function (None: ``compile`` is used as a decorator with
+            options, ``@compile(mode=...)``).
+        fullgraph: ignored.
+        dynamic: ignored.
+        backend: ignored.
+        mode: ignored.
+        options: ignored.
+        disable: ignored (the model runs eagerly either way).
+
+    Returns:
+        `model` itself; with model None, a function that returns its argument unchanged.
+    """
     if model is None:
         return lambda m: m
     return model
