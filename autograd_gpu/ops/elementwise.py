@@ -615,6 +615,31 @@ def _no_grad_unary(fname, doc=None):
     return f
 
 
+class Rounding(Node):
+    """floor, ceil, round (to `decimals` places) and trunc: piecewise constant, so their
+    gradient is zero everywhere (PyTorch's, also at the steps), of every order."""
+
+    def forward(self, x, fname, decimals):
+        self.name = fname.title() + ("Backward1" if decimals else "Backward0")
+        xp = array_module(x)
+        if x.dtype.kind in "biu":  # integers are their own floor, ceil, ... (as PyTorch)
+            return x.copy()
+        if decimals:
+            return xp.round(x, decimals)
+        return getattr(xp, fname)(x)
+
+    def backward(self, g):
+        return g * 0
+
+
+def _rounding(fname, doc):
+    def f(input):
+        return Rounding.apply(input, fname=fname, decimals=0)
+
+    f.__name__, f.__doc__ = fname, doc
+    return f
+
+
 def _rounding_doc(summary):
     return f"""{summary}
 
@@ -622,9 +647,8 @@ def _rounding_doc(summary):
         input: the input tensor.
 
     Returns:
-        Tensor: of input's shape (and dtype, for a floating input). There is no backward
-        formula: on an input that requires grad the result has a grad_fn, and a backward
-        through it raises NotImplementedError.
+        Tensor: of input's shape (and dtype, for a floating input); its gradient is zero,
+        as PyTorch's.
     """
 
 
@@ -639,11 +663,23 @@ def _test_doc(summary):
     """
 
 
-floor = _no_grad_unary("floor", _rounding_doc("The largest integer value <= input, elementwise."))
-ceil = _no_grad_unary("ceil", _rounding_doc("The smallest integer value >= input, elementwise."))
-round = _no_grad_unary("round", _rounding_doc(
-    "input rounded to the nearest integer, halves to even (``round(2.5) == 2``), elementwise."))
-trunc = _no_grad_unary("trunc", _rounding_doc("input rounded towards zero, elementwise."))
+floor = _rounding("floor", _rounding_doc("The largest integer value <= input, elementwise."))
+ceil = _rounding("ceil", _rounding_doc("The smallest integer value >= input, elementwise."))
+trunc = _rounding("trunc", _rounding_doc("input rounded towards zero, elementwise."))
+
+
+def round(input, *, decimals=0):
+    """input rounded to the nearest integer, halves to even (``round(2.5) == 2``), or to
+    `decimals` decimal places (negative: to tens, hundreds, ...), elementwise.
+
+    Args:
+        input: the input tensor.
+        decimals: the number of decimal places.
+
+    Returns:
+        Tensor: of input's shape and dtype; its gradient is zero, as PyTorch's.
+    """
+    return Rounding.apply(input, fname="round", decimals=int(decimals))
 isnan = _no_grad_unary("isnan", _test_doc("True where input is NaN (never for an integer dtype)."))
 isinf = _no_grad_unary("isinf", _test_doc("True where input is +inf or -inf."))
 isfinite = _no_grad_unary("isfinite", _test_doc("True where input is neither infinite nor NaN."))
