@@ -8,53 +8,14 @@ cases), and shown as preformatted text if it would still warn. The build's ``-W`
 on what the docs pages themselves get wrong (a missing name, a broken page reference), not on
 punctuation in a docstring.
 
-Objects that are made by a factory (the in-place Tensor methods, comparison functions, the
-padding layers) cannot carry a docstring of their own in the source; they get the short
-description from ``FALLBACK`` below.
+An in-place Tensor method made by a factory without a docstring of its own gets a short
+description that points to its out-of-place form (see ``_fallback``).
 """
 import io
 import re
 
 from docutils.core import publish_doctree
 from docutils.utils import SystemMessage
-
-FALLBACK = {
-    # comparisons and logical functions (one factory in ops/elementwise.py)
-    "eq": "input == other elementwise (no gradient).", "ne": "input != other elementwise (no gradient).",
-    "lt": "input < other elementwise (no gradient).", "le": "input <= other elementwise (no gradient).",
-    "gt": "input > other elementwise (no gradient).", "ge": "input >= other elementwise (no gradient).",
-    "less": "input < other elementwise (no gradient).", "greater": "input > other elementwise (no gradient).",
-    "logical_and": "Elementwise logical AND of the truth values (bool result).",
-    "logical_or": "Elementwise logical OR of the truth values (bool result).",
-    "logical_xor": "Elementwise logical XOR of the truth values (bool result).",
-    "logical_not": "Elementwise logical NOT of the truth values (bool result).",
-    "ceil": "The smallest integer value >= x (zero gradient).", "floor": "The largest integer value <= x (zero gradient).",
-    "round": "x rounded to the nearest integer, halves to even (zero gradient).",
-    "trunc": "x rounded towards zero (zero gradient).",
-    "isfinite": "True where x is finite.", "isinf": "True where x is +inf or -inf.", "isnan": "True where x is NaN.",
-    # Tensor methods bound as lambdas
-    "where": "self where condition is True, else other (``torch.where(condition, self, other)``).",
-    "view_as": "A view with other's shape.", "reshape_as": "self reshaped to other's shape.",
-    "bernoulli": "0/1 draws that are 1 with probability self (or p) (``torch.bernoulli``).",
-    "multinomial": "Indices drawn from the categorical distribution with weights self (``torch.multinomial``).",
-    "polygamma": "The n-th derivative of digamma of self (``torch.polygamma(n, self)``).",
-    "resize_as_": "Resize in place to other's shape (see ``resize_``).",
-    # padding layers (made by one factory in nn/padding.py)
-    "ConstantPad1d": "Pads the last dimension with a constant value (``F.pad(mode='constant')``).",
-    "ConstantPad2d": "Pads the last 2 dimensions with a constant value (``F.pad(mode='constant')``).",
-    "ConstantPad3d": "Pads the last 3 dimensions with a constant value (``F.pad(mode='constant')``).",
-    "ZeroPad1d": "Pads the last dimension with zeros.", "ZeroPad2d": "Pads the last 2 dimensions with zeros.",
-    "ZeroPad3d": "Pads the last 3 dimensions with zeros.",
-    "ReflectionPad1d": "Pads the last dimension with its reflection (``F.pad(mode='reflect')``).",
-    "ReflectionPad2d": "Pads the last 2 dimensions with their reflection (``F.pad(mode='reflect')``).",
-    "ReflectionPad3d": "Pads the last 3 dimensions with their reflection (``F.pad(mode='reflect')``).",
-    "ReplicationPad1d": "Pads the last dimension by repeating its edge values (``F.pad(mode='replicate')``).",
-    "ReplicationPad2d": "Pads the last 2 dimensions by repeating their edge values (``F.pad(mode='replicate')``).",
-    "ReplicationPad3d": "Pads the last 3 dimensions by repeating their edge values (``F.pad(mode='replicate')``).",
-    "CircularPad1d": "Pads the last dimension by wrapping around (``F.pad(mode='circular')``).",
-    "CircularPad2d": "Pads the last 2 dimensions by wrapping around (``F.pad(mode='circular')``).",
-    "CircularPad3d": "Pads the last 3 dimensions by wrapping around (``F.pad(mode='circular')``).",
-}
 
 _DIRECTIVE = re.compile(r"^(\s*)\.\. [\w:-]+::.*$")
 _ROLE = re.compile(r":[\w:+.-]+:`([^`]*)`")
@@ -89,8 +50,6 @@ def _escape_line(line):
 
 def _fallback(what, name, obj):
     short = name.rsplit(".", 1)[-1]
-    if short in FALLBACK:
-        return [FALLBACK[short]]
     if what == "method" and short.endswith("_") and not short.endswith("__"):
         base = short[:-1]
         return [f"In-place version of :meth:`Tensor.{base}`: writes the result into this tensor "
