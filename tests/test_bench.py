@@ -355,6 +355,12 @@ def test_load_keeps_the_latest_run_per_machine_and_skips_other_files(tmp_path):
     (tmp_path / "old-schema.json").write_text(json.dumps({"schema": 1, "workloads": []}))
     docs = report.load(str(tmp_path))
     assert [(d["machine"]["host"], d["created"][:10]) for d in docs] == [("g", "2026-01-01"), ("h", "2026-01-02")]
+    # a run of the harness from before pytest-benchmark (schema 1) is read as it is
+    old = dict(_doc(0.2), schema=1, quick=False, host="o", versions={})
+    old["machine"] = {"host": "o", "gpu": None}
+    (tmp_path / "2025-01-01-o-cpu.json").write_text(json.dumps(old))
+    (doc,) = [d for d in report.load(str(tmp_path)) if d["machine"]["host"] == "o"]
+    assert doc["mode"].startswith("interleaved") and doc["workloads"][0]["rows"][0]["ratios"]["ours_vs_torch_cpu"] == 0.2
 
 
 def test_clock_replays_recorded_repeats_and_syncs_when_live():
