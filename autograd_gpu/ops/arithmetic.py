@@ -258,7 +258,10 @@ class Pow(Node):
                 log_a = a.where(((a == 0) * (b >= 0)).logical_not(), 1.0).log()
             else:  # a Python number raised to a tensor power
                 log_a = 0.0 if a == 0 else math.log(a) if a > 0 else math.nan
-                log_a = b.new_zeros(b.shape).masked_fill(b < 0, -math.inf) if a == 0 else log_a
+                if a == 0:  # 0 ** b: d/db is 0 where b >= 0 (masked), -inf where b < 0
+                    raw_b = b._data if isinstance(b, Tensor) else b
+                    log_a = array_module(raw_b).where(raw_b >= 0, 0.0, -math.inf).astype(
+                        raw_b.dtype, copy=False)
             gb = sum_to(g * saved[2] * log_a, _shape(b))
         return ga, gb
 
