@@ -179,11 +179,13 @@ def _d_silu(x, g, gg):
 def _d_softplus(x, g, gg, beta, threshold):
     bx = x * beta
     s = sigmoid(bx)
-    return where(bx > threshold, 0.0, g * gg * (beta * s * (1 - s)))
+    # (0 from the threshold on, as PyTorch's softplus_double_backward: beta x < threshold)
+    return where(bx >= threshold, 0.0, g * gg * (beta * s * (1 - s)))
 
 
 def _d_elu(x, g, gg, alpha):
-    return where(x <= 0, g * gg * alpha * exp(minimum(x, 0)), 0.0)
+    # (0 at x == 0, as PyTorch's elu_double_backward: x < 0)
+    return where(x < 0, g * gg * alpha * exp(minimum(x, 0)), 0.0)
 
 
 def _d_exp(y, g, gg):
