@@ -12,7 +12,7 @@ import numbers
 import numpy as np
 
 from . import backend
-from .tensor import Size, Tensor, _TYPE_NAMES, _wrap
+from .tensor import Size, Tensor, _TYPE_NAMES, _wrap, tensor_method
 
 __all__ = [
     "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor",
@@ -160,5 +160,4 @@ def _tensor_type_method(self, dtype=None, non_blocking=False, **kwargs):
     return tensor_type(self, dtype, non_blocking)
 
 
-Tensor.type = _tensor_type_method
-_tensor_type_method.__name__, _tensor_type_method.__qualname__ = "type", "Tensor.type"
+tensor_method("type", _tensor_type_method)

@@ -9,7 +9,7 @@ import threading
 import numpy as np
 
 from . import backend
-from .tensor import Tensor, _init, _wrap
+from .tensor import Tensor, _init, _wrap, tensor_method
 
 _default_dtype = [backend.float32]
 
@@ -1488,5 +1488,4 @@ def _tensor_init(self, *args, device=None, dtype=None):
     _init(self, data)
 
 
-Tensor.__init__ = _tensor_init
-_tensor_init.__name__, _tensor_init.__qualname__ = "__init__", "Tensor.__init__"
+tensor_method("__init__", _tensor_init)

@@ -739,6 +739,15 @@ _post_hook_ids = itertools.count()
 _init = _tape.init
 _wrap = _tape.wrap
 
+def tensor_method(name, fn):
+    """Installs `fn` as ``Tensor.<name>``, named as a method of Tensor: for the methods that
+    the modules above this one define (they need ops or creation, which this module does not
+    import)."""
+    fn.__name__, fn.__qualname__ = name, "Tensor." + name
+    setattr(Tensor, name, fn)
+    return fn
+
+
 node.Tensor = Tensor
 node._new_tensor = _wrap
 _tape.setup(

@@ -10,7 +10,7 @@ import numpy as np
 from ..autograd.node import Node, _raise_device_mismatch
 from ..backend import array_module, is_cuda_array as _is_cuda_array, self_overlapping
 from ..backend.execute import binary, formula
-from ..tensor import _OVERLAPPING_WRITE, _TORCH_TYPE_NAMES, Tensor, _wrap
+from ..tensor import _OVERLAPPING_WRITE, _TORCH_TYPE_NAMES, Tensor, _wrap, tensor_method
 from ._formula import linear_in_g
 
 _f64 = np.dtype(np.float64)
@@ -829,22 +829,14 @@ def _tensor_pow_(self, other):
     return self._inplace(pow, other, np.power)
 
 
-Tensor._record_inplace = _tensor_record_inplace
-_tensor_record_inplace.__name__, _tensor_record_inplace.__qualname__ = "_record_inplace", "Tensor._record_inplace"
-Tensor._inplace = _tensor_inplace
-_tensor_inplace.__name__, _tensor_inplace.__qualname__ = "_inplace", "Tensor._inplace"
-Tensor._inplace_error = _tensor_inplace_error
-_tensor_inplace_error.__name__, _tensor_inplace_error.__qualname__ = "_inplace_error", "Tensor._inplace_error"
-Tensor.add_ = _tensor_add_
-_tensor_add_.__name__, _tensor_add_.__qualname__ = "add_", "Tensor.add_"
-Tensor.sub_ = _tensor_sub_
-_tensor_sub_.__name__, _tensor_sub_.__qualname__ = "sub_", "Tensor.sub_"
-Tensor.mul_ = _tensor_mul_
-_tensor_mul_.__name__, _tensor_mul_.__qualname__ = "mul_", "Tensor.mul_"
-Tensor.div_ = _tensor_div_
-_tensor_div_.__name__, _tensor_div_.__qualname__ = "div_", "Tensor.div_"
-Tensor.pow_ = _tensor_pow_
-_tensor_pow_.__name__, _tensor_pow_.__qualname__ = "pow_", "Tensor.pow_"
+tensor_method("_record_inplace", _tensor_record_inplace)
+tensor_method("_inplace", _tensor_inplace)
+tensor_method("_inplace_error", _tensor_inplace_error)
+tensor_method("add_", _tensor_add_)
+tensor_method("sub_", _tensor_sub_)
+tensor_method("mul_", _tensor_mul_)
+tensor_method("div_", _tensor_div_)
+tensor_method("pow_", _tensor_pow_)
 Tensor.__iadd__ = Tensor.add_
 Tensor.__isub__ = Tensor.sub_
 Tensor.__imul__ = Tensor.mul_

@@ -11,7 +11,7 @@ import numpy as np
 from ..autograd.node import Node
 from ..backend import array_module, to_numpy_dtype
 from ..backend.execute import empty_like, in_blocks, scratch_like, special_function, unary
-from ..tensor import Tensor
+from ..tensor import Tensor, tensor_method
 from ._formula import linear_in_g
 from .arithmetic import _broadcast_error, _shape, sum_to
 from ._names import named
@@ -2238,5 +2238,5 @@ def _tensor_clamp_(self, min=None, max=None):
     return self
 
 
-Tensor.clamp_ = Tensor.clip_ = _tensor_clamp_
-_tensor_clamp_.__name__, _tensor_clamp_.__qualname__ = "clamp_", "Tensor.clamp_"
+tensor_method("clamp_", _tensor_clamp_)
+Tensor.clip_ = Tensor.clamp_

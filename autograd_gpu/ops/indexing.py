@@ -7,7 +7,7 @@ from ..autograd.node import Node, _raise_device_mismatch
 from .. import backend
 from ..backend import array_module
 from ..backend.execute import add_at, host_value, is_array
-from ..tensor import Tensor, _wrap
+from ..tensor import Tensor, _wrap, tensor_method
 from ._dims import normalize_dims
 from .arithmetic import sum_to
 from .shape import flatten
@@ -1393,12 +1393,9 @@ def _tensor_setitem(self, key, value):
     setitem(self, key, value)
 
 
-Tensor.fill_ = _tensor_fill_
-Tensor.copy_ = _tensor_copy_
-Tensor.__setitem__ = _tensor_setitem
-_tensor_fill_.__name__, _tensor_fill_.__qualname__ = "fill_", "Tensor.fill_"
-_tensor_copy_.__name__, _tensor_copy_.__qualname__ = "copy_", "Tensor.copy_"
-_tensor_setitem.__name__, _tensor_setitem.__qualname__ = "__setitem__", "Tensor.__setitem__"
+tensor_method("fill_", _tensor_fill_)
+tensor_method("copy_", _tensor_copy_)
+tensor_method("__setitem__", _tensor_setitem)
 
 
 # ---------------------------------------------------------------- repeat_interleave

@@ -6,7 +6,7 @@ import numpy as np
 from .. import backend
 from ..autograd.node import Node
 from ..backend import array_module
-from ..tensor import Tensor
+from ..tensor import Tensor, tensor_method
 from .arithmetic import cast, sum_to
 from ._names import named
 from ._dims import normalize_dims
@@ -1570,5 +1570,4 @@ def _tensor_to(self, *args, dtype=None, device=None, copy=False, non_blocking=Fa
     return out
 
 
-Tensor.to = _tensor_to
-_tensor_to.__name__, _tensor_to.__qualname__ = "to", "Tensor.to"
+tensor_method("to", _tensor_to)
