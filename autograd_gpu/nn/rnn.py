@@ -26,7 +26,7 @@ from ..creation import empty, zeros
 from ..ops.elementwise import relu, sigmoid, tanh
 from ..ops.indexing import index_select
 from ..ops.linalg import addmm, matmul
-from ..ops.nn_functional import lstm_cell
+from ..ops.nn_functional import lstm_cell, lstm_layer
 from ..ops.shape import cat, split, stack
 from . import functional as F
 from . import init
@@ -77,6 +77,15 @@ def _step(mode, gi, h, c, w_hh_t, b_hh):
     if mode == "GRU":
         return _gru_step(gi, h, w_hh_t, b_hh), None
     return _rnn_step(gi, h, w_hh_t, tanh if mode == "RNN_TANH" else relu), None
+
+
+def _one_lstm_node(x, h, c, w_ih, batch_sizes):
+    """Whether an LSTM layer's direction runs as one LstmLayer node: every sequence runs
+    every step (a packed batch that shrinks takes the per-step composite) and the states
+    have the input's dtype (the node's buffers are of one dtype; mixed ones keep the
+    composite's promotion)."""
+    return (len(batch_sizes) > 0 and batch_sizes[-1] == batch_sizes[0]
+            and h.dtype == c.dtype == x.dtype == w_ih.dtype)
 
 
 def _cut(x, sizes):
@@ -317,11 +326,15 @@ class RNNBase(Module):
             for direction in range(directions):
                 w_ih, w_hh, b_ih, b_hh = self._layer_params(layer, direction)
                 k = layer * directions + direction
-                gi = _linear(layer_input, w_ih, _input_bias(self.mode, b_ih, b_hh))
-                out, h, c = _run_direction(
-                    self.mode, gi, h_states[k].squeeze(0),
-                    c_states[k].squeeze(0) if is_lstm else None, w_hh,
-                    b_hh if self.mode == "GRU" else None, direction == 1, batch_sizes)
+                h, c = h_states[k].squeeze(0), (c_states[k].squeeze(0) if is_lstm else None)
+                if is_lstm and _one_lstm_node(layer_input, h, c, w_ih, batch_sizes):
+                    out, h, c = lstm_layer(layer_input, h, c, w_ih, w_hh, b_ih, b_hh,
+                                           reverse=direction == 1)
+                else:
+                    gi = _linear(layer_input, w_ih, _input_bias(self.mode, b_ih, b_hh))
+                    out, h, c = _run_direction(
+                        self.mode, gi, h, c, w_hh, b_hh if self.mode == "GRU" else None,
+                        direction == 1, batch_sizes)
                 outs.append(out)
                 h_n.append(h)
                 c_n.append(c)

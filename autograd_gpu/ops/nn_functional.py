@@ -18,7 +18,7 @@ from ..autograd.node import Node
 from ..backend import array_module, device_of
 from ..tensor import Tensor
 from .arithmetic import sum_to
-from ..backend.execute import unary
+from ..backend.execute import matmul, unary
 from .elementwise import _sigmoid, exp, sigmoid, softplus, tanh, where
 from .indexing import IndexAdd
 from .reduction import normalize_dims, norm, softmax
@@ -1117,18 +1117,18 @@ class LstmCell(Node):
         t_g = unary(np.tanh, gates[..., 2 * n:3 * n])
         c_new = s_f * c + s_i * t_g
         t_c = unary(np.tanh, c_new)
-        self.saved = (s, t_g, t_c)
-        self.save_for_backward(gates, c)
+        self.save_for_backward(gates, c, s, t_g, t_c)  # (freed with the node's saved values)
         return s_o * t_c, c_new
 
     def backward(self, gh, gc):
-        gates, c = self.saved_tensors
+        gates, c, s, t_g, t_c = self.saved_tensors
         if gh is None and gc is None:  # neither output reached the loss
             return None, None
+        need = self.needs_input_grad
         if isinstance(gates, Tensor):
-            return self._graph_backward(gates, c, gh, gc)
+            d_gates, d_c = _lstm_gate_grads(gates, c, gh, gc)
+            return (d_gates if need[0] else None), (d_c if need[1] else None)
         n = c.shape[-1]
-        s, t_g, t_c = self.saved
         s_i, s_f, s_o = s[..., :n], s[..., n:2 * n], s[..., 3 * n:]
         xp = array_module(s)
         grad = xp.empty_like(s)  # each gate's incoming factor, then times its derivative
@@ -1151,33 +1151,202 @@ class LstmCell(Node):
         t = xp.multiply(t_g, t_g, out=d[..., 2 * n:3 * n])
         xp.subtract(1, t, out=t)  # and tanh's for the g block
         grad *= d
-        need = self.needs_input_grad
         return (grad if need[0] else None), (dc_new * s_f if need[1] else None)
 
-    def _graph_backward(self, gates, c, gh, gc):
-        from .shape import cat
 
-        n = c.shape[-1]
-        s_i = sigmoid(gates[..., :n])
-        s_f = sigmoid(gates[..., n:2 * n])
-        t_g = tanh(gates[..., 2 * n:3 * n])
-        s_o = sigmoid(gates[..., 3 * n:])
-        t_c = tanh(s_f * c + s_i * t_g)
-        dc_new = gc
-        d_o = s_o * 0
-        if gh is not None:
-            d_o = gh * t_c * (1 - s_o) * s_o
-            t = gh * s_o * (1 - t_c * t_c)
-            dc_new = t if gc is None else gc + t
-        d_i = dc_new * t_g * (1 - s_i) * s_i
-        d_f = dc_new * c * (1 - s_f) * s_f
-        d_g = dc_new * s_i * (1 - t_g * t_g)
-        need = self.needs_input_grad
-        return (cat([d_i, d_f, d_g, d_o], -1) if need[0] else None,
-                dc_new * s_f if need[1] else None)
+def _lstm_gate_grads(gates, c, gh, gc):
+    """LstmCell's backward formulas with differentiable ops, the activations recomputed from
+    the gates: (d gates, d c) of one step from gh, gc (either may be None). What a
+    create_graph backward of LstmCell and of LstmLayer runs, so every order of derivative
+    works."""
+    from .shape import cat
+
+    n = c.shape[-1]
+    s_i = sigmoid(gates[..., :n])
+    s_f = sigmoid(gates[..., n:2 * n])
+    t_g = tanh(gates[..., 2 * n:3 * n])
+    s_o = sigmoid(gates[..., 3 * n:])
+    t_c = tanh(s_f * c + s_i * t_g)
+    dc_new = gc
+    d_o = s_o * 0
+    if gh is not None:
+        d_o = gh * t_c * (1 - s_o) * s_o
+        t = gh * s_o * (1 - t_c * t_c)
+        dc_new = t if gc is None else gc + t
+    d_i = dc_new * t_g * (1 - s_i) * s_i
+    d_f = dc_new * c * (1 - s_f) * s_f
+    d_g = dc_new * s_i * (1 - t_g * t_g)
+    return cat([d_i, d_f, d_g, d_o], -1), dc_new * s_f
 
 
 def lstm_cell(gates, c):
     """(h', c') of one LSTM step from its gate pre-activations (N, 4H) and cell state (N, H)
     (see LstmCell)."""
     return LstmCell.apply(gates, c)
+
+
+class LstmLayer(Node):
+    """A whole LSTM layer in one direction as one node, as oneDNN's and cuDNN's RNNs: the
+    input x (L * N, H_in), step after step, with h0, c0 (N, H) and the layer's weights gives
+    (out (L * N, H), h_n, c_n), PyTorch's gate order and formulas (see LstmCell); `reverse`
+    runs the steps from the last to the first.
+
+    Forward: the input projection of every step, x W_ih^T + (b_ih + b_hh), is one matmul into
+    the (L, N, 4H) gate buffer; each step then adds h W_hh^T and writes its activations, c' and
+    h' into preallocated buffers with out= ufuncs: no tape and no new arrays in the loop, whose
+    per-step Python calls, not the small arrays' work, set its cost. Backward: the factors
+    each gate's gradient is (dc' or dh times them) are computed for all steps at once; the
+    loop then only carries dh, dc back (five elementwise calls and dgates W_hh per step), and
+    the gradients of x and of the weights are one matmul each over all steps (dW_hh: the
+    stacked gate gradients against the stacked h_{t-1}), the biases' one sum.
+
+    Under create_graph the backward recomputes the steps with the differentiable composite
+    (addmm and LstmCell per step) and runs the same recurrence with differentiable ops, so
+    every order of derivative works."""
+
+    name = "LstmLayerBackward0"
+
+    def forward(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
+        xp = array_module(x)
+        n, hid = h0.shape
+        steps = x.shape[0] // n
+        self.reverse = reverse
+        gates = matmul(x, w_ih.T)  # (L N, 4H): every step's input projection at once
+        if b_ih is not None:
+            gates += b_ih + b_hh
+        gates = gates.reshape(steps, n, 4 * hid)
+        act = xp.empty((steps, n, 4, hid), gates.dtype)  # s(i), s(f), tanh(g), s(o)
+        # h and c of every step, one slot more for the initial state: the first slot for the
+        # forward direction, the last for the reverse one; the output is the other L slots
+        hs = xp.empty((steps + 1, n, hid), gates.dtype)
+        cs = xp.empty_like(hs)
+        t_c = xp.empty((steps, n, hid), gates.dtype)  # tanh(c')
+        start, order = (steps, range(steps - 1, -1, -1)) if reverse else (0, range(steps))
+        hs[start], cs[start] = h0, c0
+        rec, tmp = xp.empty((n, 4 * hid), gates.dtype), xp.empty((n, hid), gates.dtype)
+        w_hh_t = w_hh.T
+        step = 1 - 2 * reverse  # where the step's new state goes, from its previous one's slot
+        with np.errstate(over="ignore"):  # exp(-x) overflows to inf for very negative x: s = 0
+            for t in order:
+                prev = t + 1 if reverse else t
+                g, a = gates[t], act[t]
+                s = a.reshape(n, 4 * hid)
+                xp.dot(hs[prev], w_hh_t, out=rec)
+                g += rec
+                # 1 / (1 + exp(-g)) over all four blocks in four calls, as _sigmoid (g's block
+                # is then overwritten with its tanh: fewer calls than three blocks apart)
+                xp.negative(g, out=s)
+                xp.exp(s, out=s)
+                s += 1
+                xp.reciprocal(s, out=s)
+                xp.tanh(g[:, 2 * hid:3 * hid], out=a[:, 2])
+                c_new = cs[prev + step]
+                xp.multiply(a[:, 1], cs[prev], out=c_new)
+                xp.multiply(a[:, 0], a[:, 2], out=tmp)
+                c_new += tmp
+                xp.tanh(c_new, out=t_c[t])
+                xp.multiply(a[:, 3], t_c[t], out=hs[prev + step])
+        out = (hs[:steps] if reverse else hs[1:]).reshape(steps * n, hid)
+        last = 0 if reverse else steps
+        # (out is saved as an output, so an in-place change of it is caught; h_n and c_n are
+        # copies, the buffers stay the node's own)
+        self.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, out, act, hs, cs, t_c)
+        return out, hs[last].copy(), cs[last].copy()
+
+    def backward(self, g_out, g_h, g_c):
+        x, h0, c0, w_ih, w_hh, b_ih, b_hh, out, act, hs, cs, t_c = self.saved_tensors
+        if g_out is None and g_h is None and g_c is None:
+            return (None,) * 7
+        need = self.needs_input_grad
+        if isinstance(x, Tensor):
+            grads = self._graph_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, g_out, g_h, g_c)
+        else:
+            grads = self._raw_backward(x, w_ih, w_hh, b_ih, act, hs, cs, t_c, g_out, g_h, g_c)
+        return tuple(g if nd else None for g, nd in zip(grads, need))
+
+    def _raw_backward(self, x, w_ih, w_hh, b_ih, act, hs, cs, t_c, g_out, g_h, g_c):
+        xp = array_module(act)
+        steps, n, _, hid = act.shape
+        reverse = self.reverse
+        s_i, s_f, t_g, s_o = act[:, :, 0], act[:, :, 1], act[:, :, 2], act[:, :, 3]
+        c_prev = cs[1:] if reverse else cs[:-1]
+        # each gate's gradient is dc' (i, f, g) or dh (o) times a factor known from forward:
+        # t_g s_i(1-s_i), c s_f(1-s_f), s_i (1-t_g^2), tanh(c') s_o(1-s_o), for all steps at
+        # once; likewise dc' = dc + dh s_o (1 - tanh(c')^2)
+        fac = xp.subtract(1, act)
+        fac *= act
+        fac[:, :, 0] *= t_g
+        fac[:, :, 1] *= c_prev
+        f_g = xp.multiply(t_g, t_g, out=fac[:, :, 2])
+        xp.subtract(1, f_g, out=f_g)
+        f_g *= s_i
+        fac[:, :, 3] *= t_c
+        q = xp.multiply(t_c, t_c)
+        xp.subtract(1, q, out=q)
+        q *= s_o
+        d_gates = xp.empty_like(act)
+        dh = xp.zeros((n, hid), act.dtype)
+        dc = xp.zeros((n, hid), act.dtype)
+        if g_h is not None:
+            dh += g_h
+        if g_c is not None:
+            dc += g_c
+        g_steps = g_out.reshape(steps, n, hid) if g_out is not None else None
+        cur, tmp = xp.empty_like(dh), xp.empty_like(dh)
+        for t in (range(steps) if reverse else range(steps - 1, -1, -1)):
+            gh = dh
+            if g_steps is not None:
+                gh = xp.add(g_steps[t], dh, out=cur)
+            d = d_gates[t]
+            xp.multiply(gh, fac[t, :, 3], out=d[:, 3])
+            xp.multiply(gh, q[t], out=tmp)
+            dc += tmp
+            xp.multiply(fac[t, :, :3], dc[:, None], out=d[:, :3])
+            dc *= s_f[t]
+            xp.dot(d.reshape(n, 4 * hid), w_hh, out=dh)  # to h_{t-1}
+        d_all = d_gates.reshape(steps * n, 4 * hid)
+        d_t = d_all.T
+        h_prev = (hs[1:] if reverse else hs[:-1]).reshape(steps * n, hid)
+        db = d_all.sum(0) if b_ih is not None else None
+        return (matmul(d_all, w_ih), dh, dc, matmul(d_t, x), matmul(d_t, h_prev),
+                db, (db.copy() if db is not None else None))
+
+    def _graph_backward(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, g_out, g_h, g_c):
+        from .linalg import addmm
+        from .linalg import matmul as mm
+        from .shape import cat, split
+
+        n = h0.shape[0]
+        steps = x.shape[0] // n
+        order = range(steps - 1, -1, -1) if self.reverse else range(steps)
+        gi = mm(x, w_ih.T)
+        if b_ih is not None:
+            gi = gi + (b_ih + b_hh)
+        gi = split(gi, n, 0) if steps > 1 else (gi,)
+        w_hh_t = w_hh.T
+        gates, h_prev, c_prev = [None] * steps, [None] * steps, [None] * steps
+        h, c = h0, c0
+        for t in order:  # the forward again, as the composite: each step's state in the graph
+            h_prev[t], c_prev[t] = h, c
+            gates[t] = addmm(gi[t], h, w_hh_t)
+            h, c = lstm_cell(gates[t], c)
+        g_steps = (split(g_out, n, 0) if steps > 1 else (g_out,)) if g_out is not None else None
+        d_gates = [None] * steps
+        dh, dc = g_h, g_c
+        for t in reversed(order):
+            gh = dh
+            if g_steps is not None:
+                gh = g_steps[t] if dh is None else g_steps[t] + dh
+            d_gates[t], dc = _lstm_gate_grads(gates[t], c_prev[t], gh, dc)
+            dh = mm(d_gates[t], w_hh)
+        d_all = cat(d_gates, 0) if steps > 1 else d_gates[0]
+        d_t = d_all.T
+        h_all = cat(h_prev, 0) if steps > 1 else h_prev[0]
+        db = (d_all.sum(0), d_all.sum(0)) if b_ih is not None else (None, None)
+        return (mm(d_all, w_ih), dh, dc, mm(d_t, x), mm(d_t, h_all)) + db
+
+
+def lstm_layer(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
+    """(out, h_n, c_n) of one LSTM layer in one direction over x (L * N, H_in), step after
+    step, from h0, c0 (N, H) (see LstmLayer)."""
+    return LstmLayer.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=reverse)
