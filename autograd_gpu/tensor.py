@@ -334,9 +334,10 @@ class Tensor:
 
     def register_post_accumulate_grad_hook(self, hook):
         """Calls ``hook(tensor)`` on a leaf once a backward has accumulated its gradient into
-        ``.grad`` (not for autograd.grad, which writes no ``.grad``). Here every leaf's
-        ``.grad`` is written at the end of the pass, so the hooks run then, in the order the
-        gradients arrived. Returns a handle with ``remove()``."""
+        ``.grad`` (not for autograd.grad, which writes no ``.grad``). As in PyTorch, such a
+        leaf's ``.grad`` is written, and the hook runs, as soon as all its gradients have
+        arrived, while the rest of the backward goes on (a leaf without one is written at
+        the end of the pass). Returns a handle with ``remove()``."""
         if self._grad_fn is not None:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
         if not self._requires_grad:

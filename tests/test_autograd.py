@@ -371,6 +371,42 @@ def test_post_accumulate_grad_hooks_run_after_every_leaf_is_written_as_pytorch(t
     assert sorted(run(ag, False)) == [("a1", [16.0, 22.0]), ("a2", [16.0, 22.0]), ("b", [5.0])]
 
 
+def test_a_hooked_leaf_is_written_as_soon_as_its_gradient_is_complete_as_pytorch(torch):
+    # each weight's hook runs while the backward still has the earlier layers to go: their
+    # .grad is not written yet (what lets DistributedDataParallel all-reduce during backward)
+    def run(lib):
+        ws = [lib.tensor(np.random.default_rng(k).normal(size=(4, 4)), requires_grad=True)
+              for k in range(3)]
+        log = []
+        for k, w in enumerate(ws):
+            w.register_post_accumulate_grad_hook(
+                lambda t, k=k: log.append((k, [v.grad is None for v in ws], t.grad.sum().item())))
+        h = lib.ones(2, 4, dtype=lib.float64)
+        for w in ws:
+            h = (h @ w).tanh()
+        (h * h).sum().backward()
+        return log
+
+    ours, theirs = run(ag), run(torch)
+    assert [e[:2] for e in ours] == [e[:2] for e in theirs] == [
+        (2, [True, True, False]), (1, [True, False, False]), (0, [False, False, False])]
+    assert np.allclose([e[2] for e in ours], [e[2] for e in theirs], rtol=1e-12, atol=0)
+
+
+def test_a_leaf_used_twice_is_written_once_with_both_gradients(torch):
+    def run(lib):
+        w = lib.tensor([1.0, -2.0], dtype=lib.float64, requires_grad=True)
+        x = lib.tensor([0.5, 3.0], dtype=lib.float64, requires_grad=True)
+        log = []
+        w.register_post_accumulate_grad_hook(lambda t: log.append(("w", t.grad.tolist())))
+        x.register_post_accumulate_grad_hook(lambda t: log.append(("x", t.grad.tolist())))
+        y = (w * x).exp() * w  # w reaches the loss twice, at different depths
+        y.sum().backward()
+        return log
+
+    assert run(ag) == run(torch)
+
+
 def test_hooks_on_a_multi_output_node_and_retain_grad_order_as_pytorch(torch):
     def run(lib):
         x = lib.tensor([[1.0, 5.0], [4.0, 2.0]], dtype=lib.float64, requires_grad=True)

@@ -26,7 +26,7 @@ CHECKS = [
     "before_init", "init", "all_reduce_every_op", "async_work", "broadcast_reduce",
     "gathers_scatters", "send_recv", "objects", "groups", "errors_local",
     "errors_mismatched_shapes", "errors_timeout", "ddp_equals_single_process",
-    "ddp_many_buckets", "ddp_gradient_as_bucket_view", "ddp_no_sync",
+    "ddp_many_buckets", "ddp_overlaps_backward", "ddp_gradient_as_bucket_view", "ddp_no_sync",
     "ddp_unused_parameters_error", "ddp_find_unused_parameters", "ddp_buffers_and_module",
     "ddp_initial_buffers_broadcast", "sampler_shards",
 ]

@@ -89,7 +89,7 @@ def test_a_tensor_made_without_init_is_refused_not_crashed_on():
         (lambda: _tape.wrap(), r"wrap\(data"),
         (lambda: _tape.init(np.zeros(1), np.zeros(1)), "not a Tensor"),
         (lambda: _tape.apply(), "Node subclass"),
-        (lambda: _tape.backward_loop([], {}), "10 arguments"),
+        (lambda: _tape.backward_loop([], {}), "12 arguments"),
         (lambda: _tape.resolve_saved(None, ()), r"resolve_saved\(node"),
         (lambda: _tape.backward_scalar(None), "backward_scalar"),
     ],
@@ -128,7 +128,7 @@ def test_grad_mode_is_restored_when_a_backward_raises():
 def _loop(roots, buffers, leaf_grads=None):
     """The engine's C loop, called as run_backward calls it (first order, into .grad)."""
     _tape.backward_loop(roots, buffers, {} if leaf_grads is None else leaf_grads, None, None,
-                        None, False, False, True, Node._record_trace)
+                        None, False, False, True, Node._record_trace, None, None)
 
 
 def test_a_seed_held_by_the_caller_is_never_summed_into():

@@ -946,9 +946,61 @@ capture(PyObject *captures, PyObject *results, PyObject *node, Py_ssize_t nr, Py
     return 0;
 }
 
+/* What the loop does with the leaves' gradients (engine.py, "A leaf's gradient"). */
+typedef struct {
+    PyObject *grads;     /* {AccumulateGrad: the sum of its gradients so far} */
+    PyObject *deps;      /* None, or {AccumulateGrad: edges still to send to it}: a leaf
+                          * whose count reaches 0 is applied at once (early application) */
+    PyObject *on_apply;  /* None, or called with no arguments after each early application */
+    PyObject *captures, *results;
+    int accumulate, create_graph;
+} leaves;
+
+static int apply_leaf(leaves *lv, PyObject *acc, PyObject *g);
+
+/* An edge into leaf `acc` has been sent (g: its gradient, or None). With dependency counts,
+ * the leaf whose last edge this was is applied now, then on_apply is called. */
+static int
+leaf_edge_sent(leaves *lv, PyObject *acc, PyObject *g)
+{
+    if (g != Py_None && add_into_dict(lv->grads, acc, g) < 0)
+        return -1;
+    if (lv->deps == Py_None)
+        return 0;
+    PyObject *n = PyDict_GetItemWithError(lv->deps, acc);
+    if (n == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    Py_ssize_t left = PyLong_AsSsize_t(n) - 1;
+    if (left == -2 && PyErr_Occurred())
+        return -1;
+    if (left > 0) {
+        PyObject *v = PyLong_FromSsize_t(left);
+        int r = v == NULL ? -1 : PyDict_SetItem(lv->deps, acc, v);
+        Py_XDECREF(v);
+        return r;
+    }
+    if (PyDict_DelItem(lv->deps, acc) < 0)
+        return -1;
+    PyObject *sum = PyDict_GetItemWithError(lv->grads, acc);
+    if (sum == NULL)
+        return PyErr_Occurred() ? -1 : 0;  /* every edge sent None: no gradient */
+    Py_INCREF(sum);
+    if (PyDict_DelItem(lv->grads, acc) < 0) {
+        Py_DECREF(sum);
+        return -1;
+    }
+    if (apply_leaf(lv, acc, sum) < 0)  /* (steals sum) */
+        return -1;
+    if (lv->on_apply == Py_None)
+        return 0;
+    PyObject *r = PyObject_CallNoArgs(lv->on_apply);
+    Py_XDECREF(r);
+    return r == NULL ? -1 : 0;
+}
+
 /* One node's gradients flow to the nodes it came from. */
 static int
-send_grads(PyObject *node, PyObject *in_grads, PyObject *buffers, PyObject *leaf_grads,
+send_grads(PyObject *node, PyObject *in_grads, PyObject *buffers, leaves *lv,
            PyObject *needed, heap *h)
 {
     PyObject *nexts = PyObject_GetAttr(node, s_next_functions);
@@ -965,7 +1017,7 @@ send_grads(PyObject *node, PyObject *in_grads, PyObject *buffers, PyObject *leaf
     for (Py_ssize_t i = 0; i < m; i++) {
         PyObject *g = PyTuple_GET_ITEM(in_grads, i);
         PyObject *edge = PySequence_Fast_GET_ITEM(nseq, i);
-        if (g == Py_None)
+        if (g == Py_None && lv->deps == Py_None)
             continue;
         if (!PyTuple_Check(edge) || PyTuple_GET_SIZE(edge) != 2) {
             PyErr_SetString(PyExc_TypeError, "next_functions entries are (node, output_nr)");
@@ -974,11 +1026,13 @@ send_grads(PyObject *node, PyObject *in_grads, PyObject *buffers, PyObject *leaf
         PyObject *fn = PyTuple_GET_ITEM(edge, 0);
         if (fn == Py_None)
             continue;
-        if (Py_TYPE(fn) == Accumulate_T) {  /* leaves are sinks: summed here, applied at the end */
-            if (add_into_dict(leaf_grads, fn, g) < 0)
+        if (Py_TYPE(fn) == Accumulate_T) {  /* leaves are sinks: summed here, applied when done */
+            if (leaf_edge_sent(lv, fn, g) < 0)
                 goto out;
             continue;
         }
+        if (g == Py_None)
+            continue;
         Py_ssize_t nr = PyLong_AsSsize_t(PyTuple_GET_ITEM(edge, 1));
         if (nr == -1 && PyErr_Occurred())
             goto out;
@@ -1200,89 +1254,98 @@ accumulate_fast(PyObject *t, PyObject *g)
     return rc;
 }
 
-/* The leaves' summed gradients: hooks, captures, then into .grad. */
+/* One leaf's summed gradient `g` (stolen): its hooks, captures, then into .grad. */
 static int
-apply_leaf_grads(PyObject *leaf_grads, PyObject *captures, PyObject *results, int accumulate,
-                 int create_graph)
+apply_leaf(leaves *lv, PyObject *acc, PyObject *g)
 {
-    PyObject *accs = PyDict_Keys(leaf_grads);
+    PyObject *hooks = PyObject_GetAttr(acc, s_pre_hooks);
+    if (hooks == NULL) {
+        Py_DECREF(g);
+        return -1;
+    }
+    if (hooks != Py_None) {
+        Py_DECREF(hooks);
+        PyObject *lst = PyList_New(1);
+        if (lst == NULL) {
+            Py_DECREF(g);
+            return -1;
+        }
+        PyList_SET_ITEM(lst, 0, g);  /* steals */
+        PyObject *r = PyObject_CallFunctionObjArgs(h_run_hooks, acc, lst,
+                                                   lv->create_graph ? Py_True : Py_False, NULL);
+        Py_DECREF(lst);
+        if (r == NULL)
+            return -1;
+        g = PySequence_GetItem(r, 0);
+        Py_DECREF(r);
+        if (g == NULL)
+            return -1;
+    }
+    else {
+        Py_DECREF(hooks);
+    }
+    if (lv->captures != Py_None) {
+        int found;
+        if (capture(lv->captures, lv->results, acc, 0, g, &found) < 0) {
+            Py_DECREF(g);
+            return -1;
+        }
+        if (!found) {
+            Py_DECREF(g);
+            return 0;
+        }
+    }
+    if (!lv->accumulate) {
+        Py_DECREF(g);
+        return 0;
+    }
+    PyObject *ref = PyObject_GetAttr(acc, s_ref);
+    PyObject *t = ref ? PyObject_CallNoArgs(ref) : NULL;
+    Py_XDECREF(ref);
+    if (t == NULL) {
+        Py_DECREF(g);
+        return -1;
+    }
+    if (t == Py_None) {  /* a leaf nobody holds any more: its gradient goes nowhere */
+        Py_DECREF(t);
+        Py_DECREF(g);
+        return 0;
+    }
+    int done = lv->create_graph ? 0 : accumulate_fast(t, g);
+    PyObject *r = NULL;
+    if (done == 0)
+        r = PyObject_CallMethodObjArgs(t, s_accumulate, g,
+                                       lv->create_graph ? Py_True : Py_False, NULL);
+    else if (done == 1)
+        r = Py_NewRef(Py_None);
+    Py_DECREF(t);
+    Py_DECREF(g);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+/* The leaves not applied during the loop, at its end. */
+static int
+apply_leaf_grads(leaves *lv)
+{
+    PyObject *accs = PyDict_Keys(lv->grads);
     if (accs == NULL)
         return -1;
     int rc = -1;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(accs); i++) {
         PyObject *acc = PyList_GET_ITEM(accs, i);
-        PyObject *g = PyDict_GetItemWithError(leaf_grads, acc);
+        PyObject *g = PyDict_GetItemWithError(lv->grads, acc);
         if (g == NULL)
             goto out;
         Py_INCREF(g);
-        if (PyDict_DelItem(leaf_grads, acc) < 0) {
+        if (PyDict_DelItem(lv->grads, acc) < 0) {
             Py_DECREF(g);
             goto out;
         }
-        PyObject *hooks = PyObject_GetAttr(acc, s_pre_hooks);
-        if (hooks == NULL) {
-            Py_DECREF(g);
+        if (apply_leaf(lv, acc, g) < 0)
             goto out;
-        }
-        if (hooks != Py_None) {
-            Py_DECREF(hooks);
-            PyObject *lst = PyList_New(1);
-            if (lst == NULL) {
-                Py_DECREF(g);
-                goto out;
-            }
-            PyList_SET_ITEM(lst, 0, g);  /* steals */
-            PyObject *r = PyObject_CallFunctionObjArgs(h_run_hooks, acc, lst,
-                                                       create_graph ? Py_True : Py_False, NULL);
-            Py_DECREF(lst);
-            if (r == NULL)
-                goto out;
-            g = PySequence_GetItem(r, 0);
-            Py_DECREF(r);
-            if (g == NULL)
-                goto out;
-        }
-        else {
-            Py_DECREF(hooks);
-        }
-        if (captures != Py_None) {
-            int found;
-            if (capture(captures, results, acc, 0, g, &found) < 0) {
-                Py_DECREF(g);
-                goto out;
-            }
-            if (!found) {
-                Py_DECREF(g);
-                continue;
-            }
-        }
-        if (!accumulate) {
-            Py_DECREF(g);
-            continue;
-        }
-        PyObject *ref = PyObject_GetAttr(acc, s_ref);
-        PyObject *t = ref ? PyObject_CallNoArgs(ref) : NULL;
-        Py_XDECREF(ref);
-        if (t == NULL) {
-            Py_DECREF(g);
-            goto out;
-        }
-        if (t == Py_None) {  /* a leaf nobody holds any more: its gradient goes nowhere */
-            Py_DECREF(t);
-            Py_DECREF(g);
-            continue;
-        }
-        int done = create_graph ? 0 : accumulate_fast(t, g);
-        PyObject *r = NULL;
-        if (done == 0)
-            r = PyObject_CallMethodObjArgs(t, s_accumulate, g, create_graph ? Py_True : Py_False, NULL);
-        else if (done == 1)
-            r = Py_NewRef(Py_None);
-        Py_DECREF(t);
-        Py_DECREF(g);
-        if (r == NULL)
-            goto out;
-        Py_DECREF(r);
     }
     rc = 0;
 out:
@@ -1290,10 +1353,10 @@ out:
     return rc;
 }
 
-static PyObject *run_loop(PyObject *const *args);  /* the 10 arguments, checked */
+static PyObject *run_loop(PyObject *const *args);  /* the 12 arguments, checked */
 
 /* backward_loop(roots, buffers, leaf_grads, captures, needed, results, retain_graph,
- *               create_graph, accumulate, anomaly)
+ *               create_graph, accumulate, anomaly, leaf_deps, on_leaf_applied)
  * Runs the nodes in `roots` and all they lead to, newest first (see engine.py), with grad
  * mode set to create_graph (backward's own ops are recorded only then) and restored after. */
 static PyObject *
@@ -1301,8 +1364,8 @@ tape_backward_loop(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 {
     if (not_ready())
         return NULL;
-    if (nargs != 10) {
-        PyErr_SetString(PyExc_TypeError, "backward_loop takes 10 arguments");
+    if (nargs != 12) {
+        PyErr_SetString(PyExc_TypeError, "backward_loop takes 12 arguments");
         return NULL;
     }
     int create_graph = truthy(args[7]);
@@ -1342,7 +1405,9 @@ run_loop(PyObject *const *args)
         accumulate = truthy(args[8]), anomaly = truthy(args[9]);
     if (retain_graph < 0 || create_graph < 0 || accumulate < 0 || anomaly < 0)
         return NULL;
+    leaves lv = {leaf_grads, args[10], args[11], captures, results, accumulate, create_graph};
     if (!PyDict_Check(buffers) || !PyDict_Check(leaf_grads) ||
+        (lv.deps != Py_None && !PyDict_Check(lv.deps)) ||
         (captures != Py_None && !PyDict_Check(captures)) ||
         (results != Py_None && !PyList_Check(results))) {
         PyErr_SetString(PyExc_TypeError, "backward_loop: bad argument types");
@@ -1434,7 +1499,7 @@ run_loop(PyObject *const *args)
             }
             Py_DECREF(r);
         }
-        int err = send_grads(node, in_grads, buffers, leaf_grads, needed, &h);
+        int err = send_grads(node, in_grads, buffers, &lv, needed, &h);
         Py_DECREF(in_grads);
         Py_DECREF(node);
         if (err < 0)
@@ -1446,7 +1511,7 @@ run_loop(PyObject *const *args)
         goto fail;
     }
     PyMem_Free(h.items);
-    if (apply_leaf_grads(leaf_grads, captures, results, accumulate, create_graph) < 0)
+    if (apply_leaf_grads(&lv) < 0)
         return NULL;
     Py_RETURN_NONE;
 fail:
@@ -1513,9 +1578,9 @@ tape_backward_scalar(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     Py_INCREF(fn);
     PyList_SET_ITEM(roots, 0, fn);
     Py_CLEAR(buf);
-    PyObject *call[10] = {roots, buffers, leaf_grads, Py_None, Py_None, Py_None,
-                          args[1], Py_False, Py_True, args[2]};
-    r = tape_backward_loop(mod, call, 10);
+    PyObject *call[12] = {roots, buffers, leaf_grads, Py_None, Py_None, Py_None,
+                          args[1], Py_False, Py_True, args[2], Py_None, Py_None};
+    r = tape_backward_loop(mod, call, 12);
     if (r != NULL) {
         Py_DECREF(r);
         r = Py_NewRef(Py_True);

@@ -24,6 +24,13 @@ Replay rules:
   nobody else can see it (the same test) and it has the leaf's dtype and shape; a later one is
   added in place into a ``.grad`` that does not require grad. Anything else (a different
   dtype or shape, create_graph, hooks) goes through Tensor._accumulate, which copies.
+* When a leaf's gradient is written: at the end of the pass, all leaves at once, so a
+  backward that fails writes no .grad. A leaf with a post-accumulate-grad hook
+  (DistributedDataParallel's, say) is written as soon as its gradient is complete: the
+  engine first counts the edges into each such leaf from the nodes that can run, and when
+  the last one has been sent the leaf's .grad is written and its post-accumulate hooks run,
+  while the rest of the backward goes on (as PyTorch's AccumulateGrad nodes). One whose
+  count does not reach zero (an edge from a node that got no gradient) is written at the end.
 * Around every node's backward the engine enters the device of the node's first CUDA array
   (backend.enter_device_of / restore_device), so the gradient math runs on its tensors' device.
 """
@@ -123,10 +130,10 @@ def _needed_nodes(roots, targets):
 
 
 # Post-accumulate-grad hooks (Tensor.register_post_accumulate_grad_hook). Such a leaf has a
-# marker among its gradient hooks that queues the leaf when its gradient arrives; once the
-# pass has written the leaves' .grad (the C loop writes them all at its end), run_backward
-# calls the queued leaves' hooks, in the order their gradients arrived. A backward runs none
-# of this until some tensor has registered such a hook.
+# marker among its gradient hooks that queues the leaf when its gradient arrives; once its
+# .grad is written (during the pass, see "When a leaf's gradient is written"; or at its end)
+# the queued leaves' hooks run, in the order their gradients arrived. A backward runs none of
+# this until some tensor has registered such a hook.
 _post_accumulate = _threading.local()
 _post_accumulate_leaves = [0]  # how many tensors ever registered one
 
@@ -135,6 +142,15 @@ def _queue_post_accumulate(tensor):
     pending = getattr(_post_accumulate, "pending", None)
     if pending is not None:
         pending.append(tensor)
+
+
+def _run_post_accumulate_hooks(pending, inputs):
+    """The hooks of the leaves queued so far (whose .grad is written), then the queue is empty."""
+    while pending:
+        t = pending.pop(0)
+        if inputs is None or any(t is x for x in inputs):
+            for hook in list(t.__dict__["_post_accumulate_grad_hooks"].values()):
+                hook(t)
 
 
 def _runs_post_accumulate_hooks(run):
@@ -151,10 +167,7 @@ def _runs_post_accumulate_hooks(run):
         finally:
             _post_accumulate.pending = outer
         if accumulate:  # autograd.grad writes no .grad, so it runs none
-            for t in pending:
-                if inputs is None or any(t is x for x in inputs):
-                    for hook in list(t.__dict__["_post_accumulate_grad_hooks"].values()):
-                        hook(t)
+            _run_post_accumulate_hooks(pending, inputs)
         return result
 
     run_backward.__doc__ = run.__doc__
@@ -173,8 +186,9 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     """
     if retain_graph is None:
         retain_graph = create_graph
-    if grad_outputs is None and inputs is None and not create_graph and len(outputs) == 1 and (
-        _tape.backward_scalar(outputs[0], retain_graph, _node.Node._record_trace)
+    pending = getattr(_post_accumulate, "pending", None)  # (set: post-accumulate hooks exist)
+    if pending is None and grad_outputs is None and inputs is None and not create_graph and (
+        len(outputs) == 1 and _tape.backward_scalar(outputs[0], retain_graph, _node.Node._record_trace)
     ):  # the common loss.backward() (a 0-d CPU output with a grad_fn) ran whole in C
         return None
     try:
@@ -212,9 +226,17 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
 
     # (grad mode is create_graph while it runs; on the outputs' device, where the gradient
     # sums and .grad writes happen; a node whose gradients live elsewhere enters theirs)
+    leaf_deps = on_leaf_applied = None
+    if pending is not None and accumulate:  # leaves are written as soon as they are complete
+        leaf_deps = _leaf_dependencies(roots, needed)
+
+        def on_leaf_applied():
+            _run_post_accumulate_hooks(pending, inputs)
+
     with _on_device(_device_of(outputs[0]._data)):
         _tape.backward_loop(roots, buffers, leaf_grads, captures, needed, results,
-                            retain_graph, create_graph, accumulate, _node.Node._record_trace)
+                            retain_graph, create_graph, accumulate, _node.Node._record_trace,
+                            leaf_deps, on_leaf_applied)
 
     if inputs is None:
         return None
@@ -234,6 +256,31 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         elif g._data.dtype != dt:  # a gradient has its input's dtype (mixed-dtype graphs)
             results[k] = g.to(inputs[k].dtype)
     return results
+
+
+def _leaf_dependencies(roots, needed):
+    """{AccumulateGrad of a leaf with post-accumulate hooks: the number of edges into it
+    from the nodes the loop can run}."""
+    counts = {}
+    hooked = {}  # AccumulateGrad: whether its leaf has post-accumulate hooks
+    seen = set(roots)
+    stack = list(roots)
+    while stack:
+        for fn, _ in stack.pop().next_functions:
+            if fn is None:
+                continue
+            if fn.__class__ is _AccumulateGrad:
+                h = hooked.get(fn)
+                if h is None:
+                    t = fn._ref()
+                    h = hooked[fn] = t is not None and bool(
+                        t.__dict__.get("_post_accumulate_grad_hooks"))
+                if h:
+                    counts[fn] = counts.get(fn, 0) + 1
+            elif fn not in seen and (needed is None or fn in needed):
+                seen.add(fn)
+                stack.append(fn)
+    return counts
 
 
 def _materialize(node, grads):
@@ -293,8 +340,9 @@ def warn_nonleaf_grad():
 def _backward_out_of_memory(error, node, grads, create_graph):
     """A node's backward raised MemoryError (called by the C loop on that failure only):
     frees the cached memory and runs the backward once more (as the loop calls it); if that
-    fails too, raises OutOfMemoryError naming the node. Nothing has been written to any
-    .grad yet (the loop writes the leaves' gradients at its end). One raised by an op inside
+    fails too, raises OutOfMemoryError naming the node. The retry runs this node alone, so
+    no leaf gets a gradient twice (a leaf written early, see the replay rules, had all its
+    gradients before this node ran). One raised by an op inside
     the backward has had its retry: it passes on, with the node named in a note."""
     if isinstance(error, _node._OutOfMemoryError):
         error.add_note(f"(raised while computing the gradients of {node.name})")

@@ -340,6 +340,31 @@ def _():
     assert [b.indices for b in ddp._buckets] == [[5, 4], [3, 2], [1], [0]]
 
 
+@check("ddp_overlaps_backward")
+def _():
+    # each bucket's all-reduce is posted during backward: when the last layer's bucket goes
+    # out, the first layer's gradient has not been computed yet
+    model = make_model(seed=3)
+    ddp = nn.parallel.DistributedDataParallel(model, bucket_cap_mb=0.0001)
+    first = model[0].weight
+    posted = []
+    real = dist._core._internal_all_reduce
+
+    def logging_all_reduce(pg, tensor, *args):
+        posted.append(first.grad is None)
+        return real(pg, tensor, *args)
+
+    dist._core._internal_all_reduce = logging_all_reduce
+    try:
+        X, Y = data(1, 3)
+        ((ddp(X[0, :3]) - Y[0, :3]) ** 2).mean().backward()
+    finally:
+        dist._core._internal_all_reduce = real
+    # buckets [5, 4], [3, 2], [1], [0]: the last two come out of the first layer's one node
+    assert posted[:2] == [True, True] and len(posted) == 4, posted
+    assert first.grad is not None
+
+
 @check("ddp_gradient_as_bucket_view")
 def _():
     ddp = ddp_vs_single(0.0001, True, "sgd")

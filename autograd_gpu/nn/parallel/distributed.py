@@ -11,8 +11,10 @@ same collectives in the same order). When the last bucket has been posted, the h
 them all and writes the averages back into the ``.grad`` of every parameter (or makes
 ``.grad`` a view of the bucket with ``gradient_as_bucket_view=True``).
 
-This library's backward writes every leaf's ``.grad`` at the end of the pass, so the
-all-reduces overlap each other, not the backward computation.
+The backward writes a hooked leaf's ``.grad`` as soon as its gradient is complete (the
+engine's replay rules), so a bucket's all-reduce is posted while backward still computes the
+earlier layers' gradients; each later hook tests the oldest unfinished all-reduce, which is
+what drives MPI's progress on a non-blocking collective between computations.
 """
 import contextlib
 
@@ -333,6 +335,15 @@ class DistributedDataParallel(Module):
         self._remaining[b] -= 1
         if self._remaining[b] == 0:
             self._launch_ready_buckets()
+        else:
+            self._progress()
+
+    def _progress(self):
+        """Tests the oldest all-reduce still in flight (never blocks): MPI advances its
+        non-blocking collectives only inside such calls."""
+        for bucket in self._buckets[:self._next_bucket]:
+            if bucket.work is not None and not bucket.work.is_completed():
+                return
 
     def _launch_ready_buckets(self):
         dist = _dist()
