@@ -413,3 +413,116 @@ PACK_ERRORS = [
 @pytest.mark.parametrize("i", range(len(PACK_ERRORS)))
 def test_pack_errors_as_torch(torch, i):
     _same_error(torch, PACK_ERRORS[i])
+
+
+# ---------------------------------------------------------------- the one-node LSTM layer
+
+
+from autograd_gpu.nn import rnn as rnn_module  # noqa: E402
+from autograd_gpu.ops.nn_functional import lstm_layer  # noqa: E402
+
+LAYER_CASES = [({}, False), ({"bidirectional": True}, True), ({"num_layers": 2}, True),
+               ({"num_layers": 2, "bidirectional": True, "batch_first": True}, True),
+               ({"bias": False, "bidirectional": True}, False)]
+
+
+def _node_names(t):
+    """The names of every node the tensor's graph holds."""
+    names, todo, seen = set(), [t.grad_fn], set()
+    while todo:
+        fn = todo.pop()
+        if fn is None or id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        names.add(str(fn.name))
+        todo.extend(f for f, _ in getattr(fn, "next_functions", ()))
+    return names
+
+
+@pytest.mark.parametrize("kw,with_state", LAYER_CASES, ids=[str(i) for i in range(len(LAYER_CASES))])
+def test_lstm_layer_node_matches_per_step_composite(device, monkeypatch, kw, with_state):
+    """A dense batch runs each layer and direction as one LstmLayer node; its outputs and
+    gradients (input, states, every parameter) are the per-step composite's, to rounding."""
+    ag.manual_seed(0)
+    m = nn.LSTM(3, 4, **kw).double().to(device)
+    layers = kw.get("num_layers", 1) * (2 if kw.get("bidirectional") else 1)
+    rng = np.random.default_rng(4)
+    arrays = [rng.standard_normal((2, 6, 3) if kw.get("batch_first") else (6, 2, 3))]
+    if with_state:
+        arrays += [rng.standard_normal((layers, 2, 4)) for _ in range(2)]
+    results = []
+    for node in (True, False):
+        if not node:
+            monkeypatch.setattr(rnn_module, "_one_lstm_node", lambda *a: False)
+        xs = [ag.tensor(a, device=device, requires_grad=True) for a in arrays]
+        out, (h, c) = m(xs[0], (xs[1], xs[2]) if with_state else None)
+        assert ("LstmLayerBackward0" in _node_names(out)) == node
+        assert ("LstmCellBackward0" in _node_names(out)) != node
+        w = np.random.default_rng(5)
+        loss = sum((t * ag.tensor(w.standard_normal(tuple(t.shape)), device=device)).sum()
+                   for t in (out, h, c))
+        m.zero_grad()
+        loss.backward()
+        results.append([to_numpy(t) for t in (out, h, c)] + [to_numpy(x.grad) for x in xs]
+                       + [to_numpy(p.grad) for p in m.parameters()])
+    for u, v in zip(*results):
+        np.testing.assert_allclose(u, v, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("which", ["h_n", "c_n", "h_n and c_n", "output"])
+@pytest.mark.parametrize("kw", [{"num_layers": 2, "bidirectional": True}, {"batch_first": True}],
+                         ids=["2-layers-bidirectional", "batch_first"])
+def test_lstm_gradients_of_some_outputs_alone_match_torch(torch, which, kw):
+    """Only h_n, only c_n, or only the output reaching the loss: the node gets None for
+    the other gradients."""
+    ours, theirs = _pair(torch, "LSTM", (3, 4), kw)
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, 5, 3) if kw.get("batch_first") else (5, 2, 3))
+    layers = kw.get("num_layers", 1) * (2 if kw.get("bidirectional") else 1)
+    states = [rng.standard_normal((layers, 2, 4)) for _ in range(2)]
+    results = []
+    for lib, mod in ((ag, ours), (torch, theirs)):
+        xs = [lib.tensor(a, requires_grad=True) for a in [x] + states]
+        out, (h, c) = mod(xs[0], (xs[1], xs[2]))
+        picked = {"h_n": [h], "c_n": [c], "h_n and c_n": [h, c], "output": [out]}[which]
+        loss = sum((t * t).sum() for t in picked)
+        loss.backward()
+        results.append([x.grad for x in xs] + [p.grad for p in mod.parameters()])
+    for u, v in zip(*results):
+        np.testing.assert_allclose(to_numpy(u), v.numpy(), **F64)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("bias", [True, False])
+def test_lstm_layer_gradcheck_and_gradgradcheck_every_input(reverse, bias):
+    """The node itself w.r.t. x, h0, c0 and all four weights and biases, first and second
+    order (the second through the create_graph replay of the composite)."""
+    rng = np.random.default_rng(7)
+    steps, n, n_in, hid = 3, 2, 2, 3
+    arrays = [rng.standard_normal((steps * n, n_in)), 0.5 * rng.standard_normal((n, hid)),
+              0.5 * rng.standard_normal((n, hid)), 0.5 * rng.standard_normal((4 * hid, n_in)),
+              0.5 * rng.standard_normal((4 * hid, hid))]
+    if bias:
+        arrays += [0.5 * rng.standard_normal(4 * hid), 0.5 * rng.standard_normal(4 * hid)]
+    inputs = [ag.tensor(a, requires_grad=True) for a in arrays]
+    fn = lambda *a: lstm_layer(*a, reverse=reverse)  # noqa: E731
+    assert gradcheck(fn, inputs)
+    assert gradgradcheck(fn, inputs)
+
+
+def test_lstm_second_derivatives_bidirectional_with_final_states_match_torch(torch):
+    """create_graph through the node of each direction, h_n and c_n in the loss too."""
+    ours, theirs = _pair(torch, "LSTM", (2, 3), {"bidirectional": True, "batch_first": True})
+    x = np.random.default_rng(8).standard_normal((2, 4, 2))
+    results = []
+    for mod, lib in ((ours, ag), (theirs, torch)):
+        inp = lib.tensor(x, requires_grad=True)
+        params = list(mod.parameters())
+        out, (h, c) = mod(inp)
+        loss = (out ** 2).sum() + (h * c).sum() + c.sum()
+        grads = lib.autograd.grad(loss, [inp] + params, create_graph=True)
+        penalty = sum((g * g).sum() for g in grads)
+        results.append(lib.autograd.grad(penalty, [inp] + params))
+    for u, v in zip(*results):
+        np.testing.assert_allclose(to_numpy(u), v.numpy(), rtol=1e-8, atol=1e-11)
+
