@@ -762,4 +762,5 @@ _tape.setup(
     materialize=engine._materialize, check_anomaly=engine._check_anomaly,
     modified_message=node._modified_message, second_backward=node._SECOND_BACKWARD,
     enter_device=backend.enter_device_of, restore_device=backend.restore_device,
+    is_device_array=backend.is_device_array, seed_like=engine._seed_like,
 )

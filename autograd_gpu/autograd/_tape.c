@@ -22,6 +22,7 @@ static PyTypeObject *Tensor_T;      /* autograd_gpu.Tensor */
 static PyTypeObject *Accumulate_T;  /* AccumulateGrad, a leaf's sink node */
 static PyTypeObject *ndarray_T;     /* numpy.ndarray */
 static PyTypeObject *generic_T;     /* numpy.generic, the NumPy scalars */
+static PyTypeObject *device_array_T;  /* CuPy's ndarray, once one has been seen (is_device_array) */
 static PyObject *np_asarray;
 static PyObject *Node_cls;          /* the op base class (autograd/node.py; for its _record_trace switch) */
 static PyObject *grad_state;        /* grad_mode._state: .enabled, per thread */
@@ -33,7 +34,7 @@ static PyObject *float_dtypes;      /* a set of NumPy dtypes of kind "f" or "c" 
 /* Python helpers for the rare paths */
 static PyObject *h_device_mismatch, *h_stale_view, *h_as_array, *h_replace, *h_saved_output,
     *h_extra_refs, *h_run_hooks, *h_materialize, *h_check_anomaly, *h_modified_message,
-    *h_enter_device, *h_restore_device;
+    *h_enter_device, *h_restore_device, *h_is_device_array, *h_seed_like;
 static PyObject *second_backward;   /* the message for a backward through freed saved values */
 static PyObject *h_forward_oom, *h_backward_oom;  /* MemoryError handlers (set_oom_handlers) */
 
@@ -379,6 +380,28 @@ static int restore_device(PyObject *prev);
 /* 1 if a raw array among the non-Tensor inputs lives on another device than the Tensors'
  * arrays (a NumPy array with CUDA tensors, a CuPy array with CPU ones): constants that are
  * arrays must be on the tensors' device, as PyTorch requires. Python numbers pass cheaply. */
+/* 1 if `a` is a CuPy array, 0 if not, -1 on error. Python (backend.is_device_array) is
+ * asked only until the first one is seen; then its type is known and a type test answers. */
+static int
+is_device_array(PyObject *a)
+{
+    if (Py_TYPE(a) == device_array_T)
+        return 1;
+    if (device_array_T != NULL || Py_TYPE(a) == ndarray_T || PyObject_TypeCheck(a, Tensor_T) ||
+        PyObject_TypeCheck(a, generic_T) || PyFloat_Check(a) || PyLong_Check(a))
+        return 0;
+    PyObject *r = PyObject_CallOneArg(h_is_device_array, a);
+    if (r == NULL)
+        return -1;
+    int yes = truthy(r);
+    Py_DECREF(r);
+    if (yes == 1) {
+        Py_INCREF(Py_TYPE(a));
+        device_array_T = Py_TYPE(a);
+    }
+    return yes;
+}
+
 static int
 raw_arrays_elsewhere(PyObject *first, PyObject *const *inputs, Py_ssize_t n)
 {
@@ -394,8 +417,11 @@ raw_arrays_elsewhere(PyObject *first, PyObject *const *inputs, Py_ssize_t n)
                 return 1;
             continue;
         }
-        if (!cuda && PyObject_HasAttr(a, s_cuda_array_interface))
-            return 1;
+        if (!cuda) {
+            int dev = is_device_array(a);
+            if (dev != 0)
+                return dev;  /* (1, or -1 on error) */
+        }
     }
     return 0;
 }
@@ -846,15 +872,19 @@ heap_clear(heap *h)
 }
 
 /* 1 if the array held in a table (one reference) is seen by nobody else, so a gradient can
- * be summed into it in place: a plain NumPy array, not a view, and no other reference but
- * (possibly) the host pool's. `refs`: the references the caller knows of. */
+ * be summed into it in place: a NumPy or CuPy array, not a view, and no other reference but
+ * (possibly, for NumPy) the host pool's. `refs`: the references the caller knows of. */
 static int
 sole_owner(PyObject *a, Py_ssize_t refs)
 {
-    if (Py_TYPE(a) != ndarray_T)
-        return 0;
+    int host = Py_TYPE(a) == ndarray_T;
+    if (!host) {
+        int dev = is_device_array(a);
+        if (dev <= 0)
+            return dev;
+    }
     Py_ssize_t rc = Py_REFCNT(a);
-    if (rc != refs && rc != refs + 1)
+    if (rc != refs && (!host || rc != refs + 1))
         return 0;
     PyObject *base = PyObject_GetAttr(a, s_base);
     if (base == NULL)
@@ -873,15 +903,28 @@ sole_owner(PyObject *a, Py_ssize_t refs)
     return pooled;
 }
 
+
 /* prev + g, where a table's entry (one reference) holds prev: summed into prev itself
- * when nobody else sees it (see sole_owner), else a new array. A new reference. */
+ * when nobody else sees it (see sole_owner), else a new array; a CUDA sum runs on prev's
+ * device (the loop's current device is the outputs'). A new reference. */
 static PyObject *
 summed(PyObject *prev, PyObject *g)
 {
     int sole = sole_owner(prev, 1);
     if (sole < 0)
         return NULL;
-    return sole ? PyNumber_InPlaceAdd(prev, g) : PyNumber_Add(prev, g);
+    PyObject *dev = NULL;
+    if (Py_TYPE(prev) != ndarray_T) {
+        int cuda = sole ? 1 : is_device_array(prev);
+        if (cuda < 0)
+            return NULL;
+        if (cuda && (dev = enter_device(prev)) == NULL)
+            return NULL;
+    }
+    PyObject *r = sole ? PyNumber_InPlaceAdd(prev, g) : PyNumber_Add(prev, g);
+    if (restore_device(dev) < 0)
+        Py_CLEAR(r);
+    return r;
 }
 
 /* table[key] += g (see summed) */
@@ -1210,17 +1253,7 @@ accumulate_fast(PyObject *t, PyObject *g)
     PyObject *grad = slot_get(t, off_grad);
     if (grad == Py_None) {
         int owned;
-        if (Py_TYPE(g) == ndarray_T) {
-            owned = sole_owner(g, 1);
-        }
-        else if (PyObject_HasAttr(g, s_cuda_array_interface)) {
-            PyObject *base = PyObject_GetAttr(g, s_base);
-            owned = base == NULL ? -1 : (base == Py_None && Py_REFCNT(g) == 1);
-            Py_XDECREF(base);
-        }
-        else {
-            owned = 0;
-        }
+        owned = sole_owner(g, 1);
         if (owned <= 0)
             return owned;
         PyObject *d = slot_get(t, off_data);
@@ -1243,7 +1276,14 @@ accumulate_fast(PyObject *t, PyObject *g)
         return rg < 0 ? -1 : 0;
     Py_INCREF(grad);
     PyObject *data = slot_get(grad, off_data);
+    PyObject *dev = enter_device(data);  /* (a CUDA .grad is added into on its device) */
+    if (dev == NULL) {
+        Py_DECREF(grad);
+        return -1;
+    }
     PyObject *sum = PyNumber_InPlaceAdd(data, g);
+    if (restore_device(dev) < 0)
+        Py_CLEAR(sum);
     int rc = -1;
     if (sum != NULL) {
         slot_set(grad, off_data, sum);
@@ -1519,9 +1559,10 @@ fail:
     return NULL;
 }
 
-/* backward_scalar(t, retain_graph, anomaly): the common loss.backward(), from a 0-d CPU
- * tensor with a grad_fn, seeded with 1. True if it ran; False (nothing done) for anything
- * else, which engine.run_backward sets up in Python. */
+/* backward_scalar(t, retain_graph, anomaly): the common loss.backward(), from a 0-d tensor
+ * with a grad_fn, seeded with 1 (on a CUDA tensor's device, which is current while the loop
+ * runs, as run_backward does). True if it ran; False (nothing done) for anything else,
+ * which engine.run_backward sets up in Python. */
 static PyObject *
 tape_backward_scalar(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -1535,8 +1576,14 @@ tape_backward_scalar(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     if (!PyObject_TypeCheck(t, Tensor_T))
         Py_RETURN_FALSE;
     PyObject *d = slot_get(t, off_data), *fn = slot_get(t, off_grad_fn);
-    if (Py_TYPE(d) != ndarray_T || fn == Py_None || slot_get(t, off_requires_grad) != Py_True)
+    if (fn == Py_None || slot_get(t, off_requires_grad) != Py_True)
         Py_RETURN_FALSE;
+    int host = Py_TYPE(d) == ndarray_T;
+    if (!host) {
+        int cuda = is_device_array(d);
+        if (cuda <= 0)
+            return cuda < 0 ? NULL : Py_NewRef(Py_False);
+    }
     PyObject *nd = PyObject_GetAttr(d, s_ndim);
     if (nd == NULL)
         return NULL;
@@ -1554,9 +1601,15 @@ tape_backward_scalar(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_IndexError, "a tensor's output_nr is out of its node's range");
         return NULL;
     }
-    PyObject *dtype = PyObject_GetAttr(d, s_dtype);
-    PyObject *seed = dtype ? PyObject_CallFunctionObjArgs(np_asarray, one, dtype, NULL) : NULL;
-    Py_XDECREF(dtype);
+    PyObject *seed;
+    if (host) {
+        PyObject *dtype = PyObject_GetAttr(d, s_dtype);
+        seed = dtype ? PyObject_CallFunctionObjArgs(np_asarray, one, dtype, NULL) : NULL;
+        Py_XDECREF(dtype);
+    }
+    else {
+        seed = PyObject_CallOneArg(h_seed_like, d);
+    }
     if (seed == NULL)
         return NULL;
     PyObject *buf = PyList_New(k), *roots = NULL, *buffers = NULL, *leaf_grads = NULL, *r = NULL;
@@ -1580,7 +1633,12 @@ tape_backward_scalar(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     Py_CLEAR(buf);
     PyObject *call[12] = {roots, buffers, leaf_grads, Py_None, Py_None, Py_None,
                           args[1], Py_False, Py_True, args[2], Py_None, Py_None};
+    PyObject *dev = enter_device(d);
+    if (dev == NULL)
+        goto done;
     r = tape_backward_loop(mod, call, 12);
+    if (restore_device(dev) < 0)
+        Py_CLEAR(r);
     if (r != NULL) {
         Py_DECREF(r);
         r = Py_NewRef(Py_True);
@@ -1638,6 +1696,8 @@ tape_setup(PyObject *mod, PyObject *args, PyObject *kw)
         keep(&h_modified_message, kw, "modified_message") < 0 ||
         keep(&h_enter_device, kw, "enter_device") < 0 ||
         keep(&h_restore_device, kw, "restore_device") < 0 ||
+        keep(&h_is_device_array, kw, "is_device_array") < 0 ||
+        keep(&h_seed_like, kw, "seed_like") < 0 ||
         keep(&second_backward, kw, "second_backward") < 0)
         goto fail;
     if (!PyType_Check(tensor) || !PyType_Check(acc) || !PyType_Check(ndarray) ||

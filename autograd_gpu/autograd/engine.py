@@ -16,10 +16,10 @@ Replay rules:
   incoming gradients; a node that no root reaches, or whose inputs need no gradient, is
   skipped. Without retain_graph a node's saved values are freed once it has run.
 * Summing incoming gradients: the second gradient for the same output is added into the
-  first *in place* only when nobody else can see the first array: a plain NumPy array, not
-  a view (``base`` is None), referenced by the table alone (the host pool's own reference,
-  backend.extra_refs, does not count). Otherwise the sum is a new array. CuPy arrays are
-  always summed into a new array.
+  first *in place* only when nobody else can see the first array: a NumPy or CuPy array, not
+  a view (``base`` is None), referenced by the table alone (for NumPy, the host pool's own
+  reference, backend.extra_refs, does not count). Otherwise the sum is a new array. A CUDA
+  sum, and an addition into a CUDA ``.grad``, runs on that array's device.
 * A leaf's gradient (AccumulateGrad): the first gradient is adopted as ``.grad`` itself when
   nobody else can see it (the same test) and it has the leaf's dtype and shape; a later one is
   added in place into a ``.grad`` that does not require grad. Anything else (a different
@@ -96,6 +96,12 @@ def _root_grads(outputs, grad_outputs, create_graph):
                 g = g._data
         grads.append(g)
     return grads
+
+
+def _seed_like(d):
+    """Ones of a CUDA array's shape and dtype, on its device (backward_scalar's seed)."""
+    with _on_device(_device_of(d)):
+        return _array_module(d).ones(d.shape, d.dtype)
 
 
 def _node_of(t):
@@ -189,7 +195,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     pending = getattr(_post_accumulate, "pending", None)  # (set: post-accumulate hooks exist)
     if pending is None and grad_outputs is None and inputs is None and not create_graph and (
         len(outputs) == 1 and _tape.backward_scalar(outputs[0], retain_graph, _node.Node._record_trace)
-    ):  # the common loss.backward() (a 0-d CPU output with a grad_fn) ran whole in C
+    ):  # the common loss.backward() (a 0-d output with a grad_fn) ran whole in C
         return None
     try:
         grads = _root_grads(outputs, grad_outputs, create_graph)

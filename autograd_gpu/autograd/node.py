@@ -30,7 +30,7 @@ Recording rules (Node.apply, the C function _tape.apply, follows them; stated he
 import itertools
 import weakref
 
-from ..backend import OutOfMemoryError as _OutOfMemoryError, device_of
+from ..backend import OutOfMemoryError as _OutOfMemoryError, device_of, is_device_array
 from ..backend import release_free_memory as _release_free_memory
 from . import _tape
 
@@ -270,7 +270,7 @@ def _raise_device_mismatch(cls, inputs):
             if d not in devs:
                 devs.append(d)
     for a in inputs:
-        if not isinstance(a, Tensor) and (type(a) is _ndarray or hasattr(a, "__cuda_array_interface__")):
+        if not isinstance(a, Tensor) and (type(a) is _ndarray or is_device_array(a)):
             d = str(device_of(a))
             if d not in devs:
                 devs.append(d)
@@ -306,7 +306,7 @@ def retry_device(items):
 
     for x in items:
         a = getattr(x, "_data", x)
-        if hasattr(a, "__cuda_array_interface__") and not isinstance(a, (_ndarray, _np.generic)):
+        if is_device_array(a):
             return backend.on_device(device_of(a))
     return backend.on_device(backend.CPU)
 
@@ -339,6 +339,6 @@ _ndarray = _np.ndarray
 
 def as_array(x):
     """`x` as an array: NumPy returns scalars from ops on 0-d arrays; CuPy arrays pass."""
-    if type(x) is _ndarray or hasattr(x, "__cuda_array_interface__"):
+    if type(x) is _ndarray or is_device_array(x):
         return x
     return _np.asarray(x)

@@ -342,6 +342,25 @@ def self_overlapping(arr):
     return False
 
 
+def is_device_array(obj):
+    """True for a CuPy array, False for anything else (a NumPy array, a scalar, a Tensor).
+
+    A type test against CuPy's ndarray once CuPy has been found usable (never probes it):
+    ``hasattr(obj, "__cuda_array_interface__")`` would build that interface's dict inside
+    CuPy on every call.
+
+    Args:
+        obj: any object.
+
+    Returns:
+        bool.
+    """
+    if type(obj) is ndarray:
+        return False
+    st = _cuda_state
+    return st is not None and st[0] is not None and isinstance(obj, st[0].ndarray)
+
+
 def is_cuda_array(arr):
     """True if arr is a CuPy array.
 

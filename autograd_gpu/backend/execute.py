@@ -20,7 +20,7 @@ import numpy as np
 from ..fused import _grad as _grad_kernels
 from ..fused import _optim as _optim_kernels
 from ..fused._loader import fused_dtype, get as _kernel
-from .devices import CPU, array_module, cupyx_module, ndarray, to_device
+from .devices import CPU, array_module, cupyx_module, is_device_array, ndarray, to_device
 from .host_pool import POOL_MIN_BYTES, pooled_empty_like, pooled_out
 from .host_threads import host_block_size, host_blockwise, host_ufunc
 
@@ -138,7 +138,7 @@ def matmul(x, y):
 
 def is_array(a):
     """True for a NumPy or CuPy array (an index a tensor can take)."""
-    return isinstance(a, ndarray) or hasattr(a, "__cuda_array_interface__")
+    return isinstance(a, ndarray) or is_device_array(a)
 
 
 def host_copy(a):

@@ -12,7 +12,7 @@ import os
 import re
 import threading
 
-from ..backend.devices import cupy_module, ndarray
+from ..backend.devices import cupy_module, is_device_array, ndarray
 
 _KERNEL_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "kernels")
 _INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"\s*$', re.M)
@@ -35,11 +35,11 @@ def fused_dtype(*arrays):
     """The dtype name a kernel is built for when every array is a CuPy array of one float
     dtype, else None."""
     a0 = arrays[0]
-    if a0.__class__ is ndarray or not hasattr(a0, "__cuda_array_interface__"):
+    if a0.__class__ is ndarray or not is_device_array(a0):
         return None
     dt = a0.dtype
     for a in arrays[1:]:
-        if not hasattr(a, "__cuda_array_interface__") or a.dtype != dt:
+        if not is_device_array(a) or a.dtype != dt:
             return None
     name = dt.name
     return name if name in _FLOATS else None
