@@ -1224,7 +1224,7 @@ class LstmLayer(Node):
         start, order = (steps, range(steps - 1, -1, -1)) if reverse else (0, range(steps))
         hs[start], cs[start] = h0, c0
         rec, tmp = xp.empty((n, 4 * hid), gates.dtype), xp.empty((n, hid), gates.dtype)
-        w_hh_t = w_hh.T
+        w_hh_t = xp.ascontiguousarray(w_hh.T)  # (once: a step's product is ~15% faster so)
         step = 1 - 2 * reverse  # where the step's new state goes, from its previous one's slot
         with np.errstate(over="ignore"):  # exp(-x) overflows to inf for very negative x: s = 0
             for t in order:
