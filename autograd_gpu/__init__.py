@@ -160,3 +160,6 @@ from .utils.dlpack import from_dlpack  # noqa: E402  (zero-copy exchange through
 from .ops import _out  # noqa: E402  (out= on the public functions that take it in PyTorch)
 
 _out.install(globals())
+from .ops import _device  # noqa: E402  (ops that work on raw arrays run on their inputs' device)
+
+_device.install()

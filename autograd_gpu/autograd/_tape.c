@@ -1751,6 +1751,174 @@ tape_set_oom_handlers(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
+/* ---------------------------------------------------------------- ops on their inputs' device */
+
+/* OnDevice(fn): calls fn with the device of its first CUDA tensor argument current (one
+ * level into lists and tuples; keyword values too), the caller's restored after; with a CPU
+ * tensor first, or none, fn is called directly. A method when set on a class; its
+ * __wrapped__ is fn, and other attributes (__doc__, __name__, __signature__...) are fn's.
+ * See ops/_device.py for where it is used. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *fn;
+    vectorcallfunc vectorcall;
+} OnDevice;
+
+static PyObject *
+first_cuda_array(PyObject *const *values, Py_ssize_t n)  /* borrowed, or NULL */
+{
+    if (!ready)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *v = values[i];
+        if (PyObject_TypeCheck(v, Tensor_T)) {
+            PyObject *d = SLOT(v, off_data);
+            return Py_TYPE(d) == ndarray_T ? NULL : d;
+        }
+        if (PyList_Check(v) || PyTuple_Check(v)) {
+            Py_ssize_t m = PySequence_Fast_GET_SIZE(v);
+            PyObject **items = PySequence_Fast_ITEMS(v);
+            for (Py_ssize_t j = 0; j < m; j++) {
+                if (PyObject_TypeCheck(items[j], Tensor_T)) {
+                    PyObject *d = SLOT(items[j], off_data);
+                    return Py_TYPE(d) == ndarray_T ? NULL : d;
+                }
+            }
+        }
+    }
+    return NULL;
+}
+
+static PyObject *
+ondevice_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    PyObject *fn = ((OnDevice *)self)->fn;
+    Py_ssize_t n = PyVectorcall_NARGS(nargsf) + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
+    PyObject *arr = first_cuda_array(args, n);
+    if (arr == NULL)
+        return PyObject_Vectorcall(fn, args, nargsf, kwnames);
+    Py_INCREF(arr);
+    PyObject *prev = enter_device(arr);
+    Py_DECREF(arr);
+    if (prev == NULL)
+        return NULL;
+    PyObject *r = PyObject_Vectorcall(fn, args, nargsf, kwnames);
+    if (restore_device(prev) < 0)
+        Py_CLEAR(r);
+    return r;
+}
+
+static PyObject *
+ondevice_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+    PyObject *fn;
+    if (kw != NULL && PyDict_GET_SIZE(kw)) {
+        PyErr_SetString(PyExc_TypeError, "OnDevice(fn) takes no keyword arguments");
+        return NULL;
+    }
+    if (!PyArg_ParseTuple(args, "O:OnDevice", &fn))
+        return NULL;
+    if (!PyCallable_Check(fn)) {
+        PyErr_SetString(PyExc_TypeError, "OnDevice(fn): fn must be callable");
+        return NULL;
+    }
+    OnDevice *g = (OnDevice *)type->tp_alloc(type, 0);
+    if (g == NULL)
+        return NULL;
+    g->fn = Py_NewRef(fn);
+    g->vectorcall = ondevice_vectorcall;
+    return (PyObject *)g;
+}
+
+static int
+ondevice_traverse(OnDevice *g, visitproc visit, void *arg)
+{
+    Py_VISIT(g->fn);
+    return 0;
+}
+
+static int
+ondevice_clear(OnDevice *g)
+{
+    Py_CLEAR(g->fn);
+    return 0;
+}
+
+static void
+ondevice_dealloc(OnDevice *g)
+{
+    PyObject_GC_UnTrack(g);
+    ondevice_clear(g);
+    Py_TYPE(g)->tp_free((PyObject *)g);
+}
+
+static PyObject *
+ondevice_get(PyObject *self, PyObject *obj, PyObject *type)
+{
+    if (obj == NULL || obj == Py_None)
+        return Py_NewRef(self);
+    return PyMethod_New(self, obj);
+}
+
+static PyObject *
+ondevice_getattro(OnDevice *g, PyObject *name)
+{
+    PyObject *r = PyObject_GenericGetAttr((PyObject *)g, name);
+    if (r != NULL || !PyErr_ExceptionMatches(PyExc_AttributeError))
+        return r;
+    PyErr_Clear();
+    return PyObject_GetAttr(g->fn, name);
+}
+
+static PyObject *
+ondevice_doc(OnDevice *g, void *closure)
+{
+    return PyObject_GetAttrString(g->fn, "__doc__");
+}
+
+static PyObject *
+ondevice_module(OnDevice *g, void *closure)
+{
+    return PyObject_GetAttrString(g->fn, "__module__");
+}
+
+static PyObject *
+ondevice_repr(OnDevice *g)
+{
+    return PyUnicode_FromFormat("<on its inputs' device: %R>", g->fn);
+}
+
+static PyMemberDef ondevice_members[] = {
+    {"__wrapped__", T_OBJECT, offsetof(OnDevice, fn), READONLY, "the wrapped function"},
+    {NULL},
+};
+
+static PyGetSetDef ondevice_getset[] = {
+    {"__doc__", (getter)ondevice_doc, NULL, NULL, NULL},
+    {"__module__", (getter)ondevice_module, NULL, NULL, NULL},
+    {NULL},
+};
+
+static PyTypeObject OnDevice_T = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "autograd_gpu.autograd._tape.OnDevice",
+    .tp_basicsize = sizeof(OnDevice),
+    .tp_dealloc = (destructor)ondevice_dealloc,
+    .tp_vectorcall_offset = offsetof(OnDevice, vectorcall),
+    .tp_repr = (reprfunc)ondevice_repr,
+    .tp_call = PyVectorcall_Call,
+    .tp_getattro = (getattrofunc)ondevice_getattro,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL |
+                Py_TPFLAGS_METHOD_DESCRIPTOR,
+    .tp_doc = "OnDevice(fn): fn run with its first CUDA tensor argument's device current.",
+    .tp_traverse = (traverseproc)ondevice_traverse,
+    .tp_clear = (inquiry)ondevice_clear,
+    .tp_members = ondevice_members,
+    .tp_getset = ondevice_getset,
+    .tp_descr_get = ondevice_get,
+    .tp_new = ondevice_new,
+};
+
 static PyMethodDef methods[] = {
     {"set_oom_handlers", (PyCFunction)(void (*)(void))tape_set_oom_handlers, METH_FASTCALL,
      "set_oom_handlers(forward, backward): what an op's MemoryError is handed to."},
@@ -1801,5 +1969,10 @@ PyInit__tape(void)
         intern(&s_ndim, "ndim") < 0 ||
         intern(&s_cuda_array_interface, "__cuda_array_interface__") < 0)
         return NULL;
-    return PyModule_Create(&moduledef);
+    if (PyType_Ready(&OnDevice_T) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&moduledef);
+    if (m != NULL && PyModule_AddObjectRef(m, "OnDevice", (PyObject *)&OnDevice_T) < 0)
+        Py_CLEAR(m);
+    return m;
 }
