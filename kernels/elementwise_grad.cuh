@@ -20,9 +20,12 @@ namespace ag {
 #define AG_GELU_KAPPA 0.044715
 #define AG_GELU_3KAPPA 0.134145              // 3 * 0.044715, folded in double
 
-// Where an input or the gradient may be subnormal, the kernels below use the helpers of
-// ag_common.cuh that keep subnormals (CuPy compiles with -ftz=true): the same values as the
-// NumPy formulas and PyTorch's CUDA kernels, which do not flush.
+// Every float operation below goes through the helpers of ag_common.cuh that keep
+// subnormals (CuPy compiles with -ftz=true): each + - * / is the IEEE float operation, each
+// exp/log/tanh/erf/pow the double function rounded to float, so inputs, intermediates and
+// results that are subnormal keep their values, as in the NumPy formulas and PyTorch's CUDA
+// kernels, which do not flush; where a float intermediate overflows, it overflows here too.
+// For double T the helpers are the plain operations.
 
 // g times the 0/1 mask, as the NumPy path computes it (a multiply is many times faster
 // than np.where there): g itself where the mask is 1 (g * 1 is g), g * 0 where it is 0, so
@@ -46,49 +49,50 @@ AG_FN T sigmoid_grad(T y, T g) {
 
 template <typename T>
 AG_FN T tanh_grad(T y, T g) {
-    return mul_keep(g, T(1) - y * y);
+    // (apart, not one fused multiply-add as NVRTC would contract 1 - y * y: NumPy's rounding)
+    return mul_keep(g, sub_keep(T(1), mul_keep(y, y)));
 }
 
 // d/dx x Phi(x) = Phi(x) + x phi(x)
 template <typename T>
 AG_FN T gelu_grad(T x, T g) {
-    T cdf = T(0.5) * (T(1) + xerf(x * T(AG_SQRT1_2)));
-    T pdf = xexp(x * x * T(-0.5)) * T(AG_INV_SQRT_2PI);
-    return g * (cdf + x * pdf);
+    T cdf = mul_keep(T(0.5), add_keep(T(1), erf_keep(mul_keep(x, T(AG_SQRT1_2)))));
+    T pdf = mul_keep(exp_keep(mul_keep(mul_keep(x, x), T(-0.5))), T(AG_INV_SQRT_2PI));
+    return mul_keep(g, add_keep(cdf, mul_keep(x, pdf)));
 }
 
 // The tanh approximation 0.5 x (1 + tanh(k (x + kappa x^3))), as PyTorch differentiates it.
 template <typename T>
 AG_FN T gelu_tanh_grad(T x, T g) {
-    T x_sq = x * x;
-    T x_cube = x_sq * x;
-    T inner = T(AG_SQRT_2_OVER_PI) * (x + T(AG_GELU_KAPPA) * x_cube);
-    T t = xtanh(inner);
-    T left = T(0.5) * x;
-    T right = T(1) + t;
-    T left_d = T(0.5) * right;
-    T right_d = T(1) - t * t;
-    T inner_d = T(AG_SQRT_2_OVER_PI) * (T(1) + T(AG_GELU_3KAPPA) * x_sq);
-    return g * (left_d + left * right_d * inner_d);
+    T x_sq = mul_keep(x, x);
+    T x_cube = mul_keep(x_sq, x);
+    T inner = mul_keep(T(AG_SQRT_2_OVER_PI), add_keep(x, mul_keep(T(AG_GELU_KAPPA), x_cube)));
+    T t = tanh_keep(inner);
+    T left = mul_keep(T(0.5), x);
+    T right = add_keep(T(1), t);
+    T left_d = mul_keep(T(0.5), right);
+    T right_d = sub_keep(T(1), mul_keep(t, t));
+    T inner_d = mul_keep(T(AG_SQRT_2_OVER_PI), add_keep(T(1), mul_keep(T(AG_GELU_3KAPPA), x_sq)));
+    return mul_keep(g, add_keep(left_d, mul_keep(mul_keep(left, right_d), inner_d)));
 }
 
 // d/dx x s(x) = s (1 + x (1 - s))
 template <typename T>
 AG_FN T silu_grad(T x, T g) {
     T s = sigmoid(x);
-    return g * s * (T(1) + x * (T(1) - s));
+    return mul_keep(mul_keep(g, s), add_keep(T(1), mul_keep(x, sub_keep(T(1), s))));
 }
 
 // softplus(x) = log(1 + exp(beta x)) / beta, linear where beta x > threshold.
 template <typename T>
 AG_FN T softplus_grad(T x, T g, T beta, T threshold) {
-    T bx = x * beta;
-    return bx > threshold ? g : g * sigmoid(bx);
+    T bx = mul_keep(x, beta);
+    return gt_keep(bx, threshold) ? g : mul_keep(g, sigmoid(bx));
 }
 
 template <typename T>
 AG_FN T elu_grad(T x, T g, T alpha) {
-    return le_zero(x) ? mul_keep(mul_keep(g, alpha), xexp(x)) : g;  // (NaN passes g, as PyTorch)
+    return le_zero(x) ? mul_keep(mul_keep(g, alpha), exp_keep(x)) : g;  // (NaN passes g, as PyTorch)
 }
 
 template <typename T>
@@ -122,13 +126,13 @@ AG_FN T clamp_grad(T x, T g, T lo, T hi, bool has_lo, bool has_hi) {
 // d/da a^b = b a^(b-1), taken as 0 where b == 0 (PyTorch's pow_backward).
 template <typename T>
 AG_FN T pow_base_grad(T a, T b, T g) {
-    return b == T(0) ? T(0) : g * (b * xpow(a, b - T(1)));
+    return !nonzero(b) ? T(0) : mul_keep(g, mul_keep(b, pow_keep(a, sub_keep(b, T(1)))));
 }
 
 // d/db a^b = a^b log(a), taken as 0 where a == 0 and b >= 0; y = a^b (the saved output).
 template <typename T>
 AG_FN T pow_exponent_grad(T a, T b, T y, T g) {
-    return (a == T(0) && b >= T(0)) ? T(0) : g * (y * xlog(a));
+    return (!nonzero(a) && ge_keep(b, T(0))) ? T(0) : mul_keep(g, mul_keep(y, log_keep(a)));
 }
 
 // Joint backward of a * b: both input gradients in one pass.

@@ -1,6 +1,8 @@
 // Backward of the losses, one element per call. `scale` carries the reduction
 // (1/N for 'mean', 1 for 'sum' and 'none') and the incoming gradient of the loss;
 // the caller computes it once on the host side.
+// Every float operation keeps subnormals (the helpers of ag_common.cuh; CuPy compiles with
+// -ftz=true): IEEE float + - * /, and exp/log1p in double rounded once to float.
 #pragma once
 #ifndef AG_LOSS_GRAD_CUH
 #define AG_LOSS_GRAD_CUH
@@ -12,14 +14,14 @@ namespace ag {
 // norm * (input - target) * grad_output, with norm = 2/N or 2).
 template <typename T>
 AG_FN void mse_grad(T x, T t, T norm, T g, T& gx, T& gt) {
-    gx = norm * (x - t) * g;
-    gt = -gx;
+    gx = mul_keep(mul_keep(norm, sub_keep(x, t)), g);
+    gt = neg_keep(gx);
 }
 
 // log(sigmoid(x)) without overflow: min(x, 0) - log1p(exp(-|x|)).
 template <typename T>
 AG_FN T log_sigmoid(T x) {
-    return (x < T(0) ? x : T(0)) - xlog1p(xexp(-xfabs(x)));
+    return sub_keep(lt_zero(x) ? x : T(0), log1p_keep(exp_keep(neg_keep(fabs_keep(x)))));
 }
 
 // binary_cross_entropy_with_logits with pos_weight pw and weight w (1 when absent):
@@ -33,12 +35,13 @@ template <typename T>
 AG_FN void bce_logits_grad(T x, T t, T w, T pw, bool has_pw, T g, T& gx, T& gt) {
     T s = sigmoid(x);
     if (has_pw) {
-        T pt = pw * t;
-        gx = ((pt + T(1) - t) * s - pt) * g * w;
-        gt = -(pw * log_sigmoid(x) - log_sigmoid(-x)) * g * w;
+        T pt = mul_keep(pw, t);
+        gx = mul_keep(mul_keep(sub_keep(mul_keep(sub_keep(add_keep(pt, T(1)), t), s), pt), g), w);
+        T d = sub_keep(mul_keep(pw, log_sigmoid(x)), log_sigmoid(neg_keep(x)));
+        gt = mul_keep(mul_keep(neg_keep(d), g), w);
     } else {
-        gx = (s - t) * g * w;
-        gt = -x * g * w;
+        gx = mul_keep(mul_keep(sub_keep(s, t), g), w);
+        gt = mul_keep(mul_keep(neg_keep(x), g), w);
     }
 }
 
@@ -50,9 +53,9 @@ AG_FN void bce_logits_grad(T x, T t, T w, T pw, bool has_pw, T g, T& gx, T& gt) 
 // Without weights or smoothing this is s_n (softmax - onehot). Ignored rows have s_n = 0.
 template <typename T>
 AG_FN T cross_entropy_grad(T lp, bool hit, T sA, T b, T c, T wc) {
-    T r = sA * xexp(lp);
-    if (hit) r = r - b;
-    return r - c * wc;
+    T r = mul_keep(sA, exp_keep(lp));
+    if (hit) r = sub_keep(r, b);
+    return sub_keep(r, mul_keep(c, wc));
 }
 
 }  // namespace ag
