@@ -207,3 +207,39 @@ def test_gradient_clipping_and_flattening_on_the_second_device():
     assert nn.utils.parameters_to_vector(m.parameters()).device == here
     m.weight.data.add_(1.0)  # an in-place method with nothing that requires grad
     assert m.weight.device == here
+
+
+TENSOR_CALLS = {
+    "randn_like": lambda x: ag.randn_like(x),
+    "bernoulli": lambda x: ag.bernoulli(x.sigmoid()),
+    "multinomial": lambda x: ag.multinomial(x.softmax(1), 2),
+    "normal_": lambda x: x.clone().normal_(),
+    "uniform_": lambda x: x.clone().uniform_(),
+    "kaiming_uniform_": lambda x: nn.init.kaiming_uniform_(x.clone()),
+    "xavier_normal_": lambda x: nn.init.xavier_normal_(x.clone()),
+    "orthogonal_": lambda x: nn.init.orthogonal_(x.clone()),
+    "Categorical.sample": lambda x: ag.distributions.Categorical(logits=x).sample(),
+    "deepcopy": lambda x: __import__("copy").deepcopy(x),
+    "copy_ from cuda:0": lambda x: x.clone().copy_(ag.ones(3, 4, device="cuda:0")),
+    "allclose, equal": lambda x: x if ag.allclose(x, x) and ag.equal(x, x) else None,
+}
+
+
+@pytest.mark.parametrize("name", sorted(TENSOR_CALLS))
+def test_sampling_init_and_copies_on_the_second_device_stay_there(name):
+    _two_devices()
+    here = ag.device("cuda:1")
+    x = ag.randn(3, 4, device=here)
+    assert TENSOR_CALLS[name](x).device == here
+
+
+def test_an_index_on_another_cuda_device_is_refused_as_in_pytorch():
+    _two_devices()
+    x = ag.arange(6.0, device="cuda:1").reshape(2, 3)
+    assert to_numpy(x[ag.tensor([1, 0])]).tolist() == [[3, 4, 5], [0, 1, 2]]  # a CPU index
+    msg = r"indices should be either on cpu or on the same device as the indexed tensor \(cuda:1\)"
+    with pytest.raises(RuntimeError, match=msg):
+        x[ag.tensor([0], device="cuda:0")]
+    with pytest.raises(RuntimeError, match=msg):
+        x[ag.tensor([0], device="cuda:0")] = 1.0
+    assert to_numpy(x).tolist() == [[0, 1, 2], [3, 4, 5]]

@@ -1205,6 +1205,11 @@ def fake_gpu(lib, monkeypatch):
         real = mod.array_module
         monkeypatch.setattr(mod, "array_module",
                             lambda a, real=real: _FakeXP() if isinstance(a, _FakeCuda) else real(a))
+    # and the test for a CUDA array, where the loader decides that a kernel applies
+    for mod in (_loader, execute):
+        real = mod.is_device_array
+        monkeypatch.setattr(mod, "is_device_array",
+                            lambda a, real=real: isinstance(a, _FakeCuda) or real(a))
     return calls
 
 

@@ -24,8 +24,11 @@ from ..tensor import Tensor
 MODULES = frozenset("autograd_gpu." + m for m in """
     ops.construct ops.conv ops.decompositions ops.embedding ops.indexing ops.linalg ops.loss
     ops.nn_functional ops.normalization ops.reduction ops.scan ops.shape ops.sorting
-    ops.special linalg nn.functional
+    ops.special linalg nn.functional nn.init creation _deepcopy
 """.split())
+
+# functions of other modules that reduce to a Python value outside any node
+ALSO = frozenset(("allclose", "equal"))
 
 
 # modules whose in-place Tensor methods alone are wrapped
@@ -41,12 +44,17 @@ def _is_in_place(key, obj):
         key.endswith("_") and not key.startswith("_") or key in _IN_PLACE_DUNDERS)
 
 
-def _is_op(obj, methods=False):
-    """A public function of MODULES (for Tensor's methods, dunders such as __getitem__ too),
-    or out='s wrapper around one."""
+def _is_op(obj, key=None):
+    """A public function of MODULES, or out='s wrapper around one. For a Tensor method,
+    `key` is its name there: a public one, or a dunder such as __getitem__ (but the
+    constructor's)."""
+    if key is not None:
+        public = not key.startswith("_") or key.startswith("__") and key not in ("__init__", "__new__")
     while type(obj).__name__ == "function":
         name = obj.__name__
-        if obj.__module__ in MODULES and (not name.startswith("_") or methods and name.startswith("__")):
+        if obj.__module__ in MODULES and (public if key is not None else not name.startswith("_")):
+            return True
+        if name in ALSO and obj.__module__ == "autograd_gpu.ops.elementwise":
             return True
         obj = getattr(obj, "__wrapped__", None)
     return False
@@ -70,5 +78,5 @@ def install():
             if not key.startswith("__") and _is_op(obj):
                 space[key] = on_device(obj)
     for key, obj in list(vars(Tensor).items()):
-        if _is_op(obj, methods=True) or _is_in_place(key, obj):
+        if _is_op(obj, key) or _is_in_place(key, obj):
             setattr(Tensor, key, on_device(obj))

@@ -13,14 +13,19 @@ from .arithmetic import sum_to
 from .shape import flatten
 
 
-def _raw_key(key):
-    """The key with Tensors replaced by their arrays; True when it is basic (view) indexing."""
+def _raw_key(key, x=None):
+    """The key with Tensors replaced by their arrays; True when it is basic (view) indexing.
+    An index tensor on another CUDA device than the indexed tensor `x` is refused (a CPU one
+    is taken, as in PyTorch)."""
     if not isinstance(key, tuple):
         key = (key,)
     out = []
     basic = True
     for k in key:
         if isinstance(k, Tensor):
+            if x is not None and k.is_cuda and k.device != x.device:
+                raise RuntimeError("indices should be either on cpu or on the same device as "
+                                   f"the indexed tensor ({x.device})")
             k = k._data
         if isinstance(k, list) or is_array(k):
             basic = False
@@ -245,7 +250,7 @@ def _check_array_bounds(shape, raw):
 
 
 def getitem(self, key):
-    raw, basic = _raw_key(key)
+    raw, basic = _raw_key(key, self)
     if not basic:
         _check_array_bounds(self._data.shape, raw)
     if not basic and _split_needed(raw):
@@ -289,7 +294,7 @@ def _value_in_numpy_layout(x, raw, value):
 
 
 def setitem(self, key, value):
-    raw, basic = _raw_key(key)
+    raw, basic = _raw_key(key, self)
     if not basic:
         _check_array_bounds(self._data.shape, raw)
     if not basic and _split_needed(raw):
@@ -1379,7 +1384,7 @@ def _tensor_copy_(self, src):
         s = src_t.to(self.device)
         return self._record_inplace(lambda old: CopyFrom.apply(old, s))
     b = src._data if src_t is not None else src
-    if src_t is not None and type(b) is not type(self._data):
+    if src_t is not None and (type(b) is not type(self._data) or src_t.device != self.device):
         b = backend.to_device(b, self.device)  # copy_ is the explicit cross-device copy
     try:
         self._xp().copyto(self._data, b, casting="unsafe")
