@@ -95,17 +95,14 @@ AG_FN long long f64_bits(double d) {
 #endif
 }
 
-// AG_FLOAT_IEEE: float arithmetic in this build keeps subnormals (no flush-to-zero mode), so
-// the float helpers below are the plain float operations, which give the same bits and
-// vectorize (the double round trip makes the host optimizer loops about ten times slower).
-// That is the host build of the optimizer updates, kernels/host_optim.cpp: a CPython
-// extension (Python.h is included before these headers), which runs in the process's
-// floating-point environment, the one the NumPy formulas it must match bit for bit run in.
-// Every other build takes the helpers as written: NVRTC (-ftz=true), nvcc, the CuPy
-// stand-in of the tests (which sets FTZ and DAZ) and the host harness of tests/kernels_host.
-#if !defined(AG_FLOAT_IEEE) && defined(Py_PYTHON_H) && !defined(__CUDACC__)
-#define AG_FLOAT_IEEE 1
-#endif
+// AG_FLOAT_IEEE, defined by a build whose float arithmetic keeps subnormals (no
+// flush-to-zero mode): the float helpers below are then the plain float operations, which
+// give the same bits and vectorize (the double round trip makes the host optimizer loops
+// about ten times slower). kernels/host_optim.cpp defines it: the host build of the
+// optimizer updates runs in the process's floating-point environment, the one the NumPy
+// formulas it must match bit for bit run in. Every other build takes the helpers as
+// written: NVRTC (-ftz=true), nvcc, the CuPy stand-in of the tests (which sets FTZ and DAZ)
+// and the host harness of tests/kernels_host.
 
 #if defined(AG_FLOAT_IEEE)
 AG_FN double widen(float x) { return (double)x; }

@@ -14,6 +14,7 @@
 // for anything else. The loop runs without the GIL, so the host threads can split it.
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#define AG_FLOAT_IEEE 1  // plain float operations in kernels/ag_common.cuh (see there)
 
 #include "optim.cuh"
 
