@@ -1,12 +1,17 @@
 """Recurrent layers: RNN (tanh / relu), LSTM, GRU and their cells, as torch.nn's.
 
-Built from the library's differentiable ops (linear, addmm, sigmoid, tanh, split, cat), so
-gradients of any order work. The input projection of every time step, x W_ih^T + b_ih (+ b_hh
-for LSTM and RNN), is one matmul over the whole sequence, seen as (L * N, H_in), before the
-loop; each step then adds h W_hh^T in one addmm node (W_hh transposed once per layer). The
-projections are cut into steps by one split node along that first dim (its backward is one
-cat), so every step works on contiguous 2-D (N, G) arrays, and the outputs join by one cat
-and one reshape.
+An LSTM layer's direction over a dense batch (every sequence running every step) is one
+node, ops/nn_functional.LstmLayer: its steps run on raw arrays without the tape, the input
+projection and the weight gradients are one matmul each over all steps, and under
+create_graph its backward replays the per-step composite below, so gradients of any order
+work. Everything else (GRU, RNN, an LSTM over a packed batch that shrinks, states of another
+dtype) is built from the library's differentiable ops (linear, addmm, sigmoid, tanh, split,
+cat; LSTM steps: addmm and LstmCell). There the input projection of every time step,
+x W_ih^T + b_ih (+ b_hh for LSTM and RNN), is one matmul over the whole sequence, seen as
+(L * N, H_in), before the loop; each step then adds h W_hh^T in one addmm node (W_hh
+transposed once per layer). The projections are cut into steps by one split node along that
+first dim (its backward is one cat), so every step works on contiguous 2-D (N, G) arrays,
+and the outputs join by one cat and one reshape.
 
 Gate order and formulas are PyTorch's:
   LSTM  i, f, g, o = split(x W_ih^T + b_ih + h W_hh^T + b_hh);  c' = s(f) c + s(i) tanh(g),

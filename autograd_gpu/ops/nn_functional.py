@@ -1193,12 +1193,13 @@ class LstmLayer(Node):
 
     Forward: the input projection of every step, x W_ih^T + (b_ih + b_hh), is one matmul into
     the (L, N, 4H) gate buffer; each step then adds h W_hh^T and writes its activations, c' and
-    h' into preallocated buffers with out= ufuncs: no tape and no new arrays in the loop, whose
-    per-step Python calls, not the small arrays' work, set its cost. Backward: the factors
-    each gate's gradient is (dc' or dh times them) are computed for all steps at once; the
-    loop then only carries dh, dc back (five elementwise calls and dgates W_hh per step), and
-    the gradients of x and of the weights are one matmul each over all steps (dW_hh: the
-    stacked gate gradients against the stacked h_{t-1}), the biases' one sum.
+    h' into preallocated buffers with out= ufuncs: no tape and no new arrays in the loop
+    (eleven elementwise calls and a matmul per step; for small layers the calls, not the
+    arrays' work, set the cost). Backward: the factors each gate's gradient is (dc' or dh
+    times them) are computed for all steps at once; the loop then only carries dh, dc back
+    (six elementwise calls and dgates W_hh per step), and the gradients of x and of the
+    weights are one matmul each over all steps (dW_hh: the stacked gate gradients against
+    the stacked h_{t-1}), the biases' one sum.
 
     Under create_graph the backward recomputes the steps with the differentiable composite
     (addmm and LstmCell per step) and runs the same recurrence with differentiable ops, so
