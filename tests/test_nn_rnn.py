@@ -526,3 +526,20 @@ def test_lstm_second_derivatives_bidirectional_with_final_states_match_torch(tor
     for u, v in zip(*results):
         np.testing.assert_allclose(to_numpy(u), v.numpy(), rtol=1e-8, atol=1e-11)
 
+
+
+def test_lstm_layer_backward_twice_with_retain_graph():
+    """The node's buffers are read, never written, by backward: a second pass with
+    retain_graph gives the same gradients again; without it, PyTorch's error."""
+    m = nn.LSTM(3, 4, bidirectional=True).double()
+    x = ag.tensor(np.random.default_rng(0).standard_normal((5, 2, 3)), requires_grad=True)
+    out, (h, c) = m(x)
+    loss = (out ** 2).sum() + c.sum()
+    loss.backward(retain_graph=True)
+    first = [to_numpy(x.grad)] + [to_numpy(p.grad) for p in m.parameters()]
+    loss.backward()
+    second = [to_numpy(x.grad)] + [to_numpy(p.grad) for p in m.parameters()]
+    for u, v in zip(first, second):
+        np.testing.assert_allclose(v, 2 * u, rtol=1e-13, atol=1e-15)
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        loss.backward()
