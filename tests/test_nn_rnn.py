@@ -536,7 +536,7 @@ def test_lstm_layer_backward_twice_with_retain_graph():
     out, (h, c) = m(x)
     loss = (out ** 2).sum() + c.sum()
     loss.backward(retain_graph=True)
-    first = [to_numpy(x.grad)] + [to_numpy(p.grad) for p in m.parameters()]
+    first = [to_numpy(x.grad).copy()] + [to_numpy(p.grad).copy() for p in m.parameters()]
     loss.backward()
     second = [to_numpy(x.grad)] + [to_numpy(p.grad) for p in m.parameters()]
     for u, v in zip(first, second):
