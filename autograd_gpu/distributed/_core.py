@@ -774,12 +774,15 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
         return None
     op = _reduce_op(op, tensor._data.dtype, "all_reduce")
     _fingerprint_check(pg, _desc("ALLREDUCE", tensor, ReduceOp=op.name))
-    return _all_reduce(pg, tensor, op, async_op)
+    return _all_reduce(pg, tensor, op, async_op, agreed=_CHECK)
 
 
-def _all_reduce(pg, tensor, op, async_op):
+def _all_reduce(pg, tensor, op, async_op, agreed=False):
+    """`agreed`: every rank has entered this very call (the fingerprint check passed), so a
+    synchronous one may block in the backend without a timeout."""
     s = _Staged(pg, tensor)
-    pending = pg._impl.allreduce(s.buf, RedOpType.SUM if op == RedOpType.AVG else op)
+    pending = pg._impl.allreduce(s.buf, RedOpType.SUM if op == RedOpType.AVG else op,
+                                 blocking=agreed and not async_op)
     done = [_avg(s, pg.size())] if op == RedOpType.AVG else []
     done.append(s.written)
     return _finish(pg, pending, done, async_op, [tensor])
@@ -806,7 +809,7 @@ def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
     root = _group_root(pg, src, group_src, "src", "broadcast")
     _fingerprint_check(pg, _desc("BROADCAST", tensor, Root=root))
     s = _Staged(pg, tensor)
-    pending = pg._impl.broadcast(s.buf, root)
+    pending = pg._impl.broadcast(s.buf, root, blocking=_CHECK and not async_op)
     return _finish(pg, pending, [s.written] if pg.rank() != root else [], async_op, [tensor])
 
 

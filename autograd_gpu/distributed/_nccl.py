@@ -140,7 +140,7 @@ class NCCLComm:
             done.record(self.stream)
         return _Pending(cp, done, what, keep, **kw)
 
-    def allreduce(self, buf, op):
+    def allreduce(self, buf, op, blocking=False):  # (queued on the stream either way)
         t, o = self._type(buf), self._op(op, buf)
         return self._launch("allreduce", lambda s: self.comm.allReduce(
             buf.data.ptr, buf.data.ptr, buf.size, t, o, s), (buf,), buf=buf)
@@ -155,7 +155,7 @@ class NCCLComm:
         return self._launch("reduce_scatter", lambda s: self.comm.reduceScatter(
             inp.data.ptr, out.data.ptr, out.size, t, o, s), (out, inp), buf=out)
 
-    def broadcast(self, buf, root):
+    def broadcast(self, buf, root, blocking=False):
         v = buf.reshape(-1).view(self.cp.uint8)
         return self._launch("broadcast", lambda s: self.comm.broadcast(
             v.data.ptr, v.data.ptr, v.size, self.nccl.NCCL_UINT8, root, s), (buf,), buf=buf)
