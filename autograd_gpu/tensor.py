@@ -355,6 +355,7 @@ class Tensor:
             queue.runs_last = True
             self.register_hook(queue)
             engine._post_accumulate_leaves[0] += 1
+            weakref.finalize(self, engine._hooked_leaf_died)  # (a backward checks the count)
         key = next(_post_hook_ids)
         hooks[key] = hook
         return _KeyedHandle(hooks, key)

@@ -393,6 +393,23 @@ def test_a_hooked_leaf_is_written_as_soon_as_its_gradient_is_complete_as_pytorch
     assert np.allclose([e[2] for e in ours], [e[2] for e in theirs], rtol=1e-12, atol=0)
 
 
+def test_the_engine_counts_only_live_leaves_with_post_accumulate_hooks():
+    # (while one lives, every backward counts the edges into hooked leaves first; once none
+    # does, loss.backward() takes its fast path again)
+    import gc
+
+    from autograd_gpu.autograd import engine
+
+    before = engine._post_accumulate_leaves[0]
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    w.register_post_accumulate_grad_hook(lambda t: None)
+    w.register_post_accumulate_grad_hook(lambda t: None)
+    assert engine._post_accumulate_leaves[0] == before + 1
+    del w
+    gc.collect()
+    assert engine._post_accumulate_leaves[0] == before
+
+
 def test_a_leaf_used_twice_is_written_once_with_both_gradients(torch):
     def run(lib):
         w = lib.tensor([1.0, -2.0], dtype=lib.float64, requires_grad=True)

@@ -141,7 +141,11 @@ def _needed_nodes(roots, targets):
 # the queued leaves' hooks run, in the order their gradients arrived. A backward runs none of
 # this until some tensor has registered such a hook.
 _post_accumulate = _threading.local()
-_post_accumulate_leaves = [0]  # how many tensors ever registered one
+_post_accumulate_leaves = [0]  # how many live tensors have registered one
+
+
+def _hooked_leaf_died():
+    _post_accumulate_leaves[0] -= 1
 
 
 def _queue_post_accumulate(tensor):
