@@ -400,6 +400,7 @@ def test_the_engine_counts_only_live_leaves_with_post_accumulate_hooks():
 
     from autograd_gpu.autograd import engine
 
+    gc.collect()  # (earlier tests' hooked leaves in reference cycles)
     before = engine._post_accumulate_leaves[0]
     w = ag.tensor([1.0, 2.0], requires_grad=True)
     w.register_post_accumulate_grad_hook(lambda t: None)
