@@ -993,7 +993,9 @@ capture(PyObject *captures, PyObject *results, PyObject *node, Py_ssize_t nr, Py
 typedef struct {
     PyObject *grads;     /* {AccumulateGrad: the sum of its gradients so far} */
     PyObject *deps;      /* None, or {AccumulateGrad: edges still to send to it}: a leaf
-                          * whose count reaches 0 is applied at once (early application) */
+                          * whose count reaches 0 is applied as soon as the node that sent
+                          * the last edge has let go of its gradients (apply_ready_leaves) */
+    PyObject *ready;     /* with deps: the leaves whose count has reached 0, to apply */
     PyObject *on_apply;  /* None, or called with no arguments after each early application */
     PyObject *captures, *results;
     int accumulate, create_graph;
@@ -1002,7 +1004,7 @@ typedef struct {
 static int apply_leaf(leaves *lv, PyObject *acc, PyObject *g);
 
 /* An edge into leaf `acc` has been sent (g: its gradient, or None). With dependency counts,
- * the leaf whose last edge this was is applied now, then on_apply is called. */
+ * the leaf whose last edge this was joins lv->ready. */
 static int
 leaf_edge_sent(leaves *lv, PyObject *acc, PyObject *g)
 {
@@ -1024,17 +1026,35 @@ leaf_edge_sent(leaves *lv, PyObject *acc, PyObject *g)
     }
     if (PyDict_DelItem(lv->deps, acc) < 0)
         return -1;
-    PyObject *sum = PyDict_GetItemWithError(lv->grads, acc);
-    if (sum == NULL)
-        return PyErr_Occurred() ? -1 : 0;  /* every edge sent None: no gradient */
-    Py_INCREF(sum);
-    if (PyDict_DelItem(lv->grads, acc) < 0) {
-        Py_DECREF(sum);
-        return -1;
+    return PyList_Append(lv->ready, acc);
+}
+
+/* The leaves in lv->ready, applied (each with all its gradients, summed), then on_apply
+ * called. Run after the node that completed them has dropped its gradients, so that a
+ * gradient only the table holds can be adopted as .grad without a copy. */
+static int
+apply_ready_leaves(leaves *lv)
+{
+    Py_ssize_t n = PyList_GET_SIZE(lv->ready);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *acc = PyList_GET_ITEM(lv->ready, i);
+        PyObject *sum = PyDict_GetItemWithError(lv->grads, acc);
+        if (sum == NULL) {
+            if (PyErr_Occurred())
+                return -1;
+            continue;  /* every edge sent None: no gradient */
+        }
+        Py_INCREF(sum);
+        if (PyDict_DelItem(lv->grads, acc) < 0) {
+            Py_DECREF(sum);
+            return -1;
+        }
+        if (apply_leaf(lv, acc, sum) < 0)  /* (steals sum) */
+            return -1;
     }
-    if (apply_leaf(lv, acc, sum) < 0)  /* (steals sum) */
+    if (PyList_SetSlice(lv->ready, 0, n, NULL) < 0)
         return -1;
-    if (lv->on_apply == Py_None)
+    if (n == 0 || lv->on_apply == Py_None)
         return 0;
     PyObject *r = PyObject_CallNoArgs(lv->on_apply);
     Py_XDECREF(r);
@@ -1445,7 +1465,7 @@ run_loop(PyObject *const *args)
         accumulate = truthy(args[8]), anomaly = truthy(args[9]);
     if (retain_graph < 0 || create_graph < 0 || accumulate < 0 || anomaly < 0)
         return NULL;
-    leaves lv = {leaf_grads, args[10], args[11], captures, results, accumulate, create_graph};
+    leaves lv = {leaf_grads, args[10], NULL, args[11], captures, results, accumulate, create_graph};
     if (!PyDict_Check(buffers) || !PyDict_Check(leaf_grads) ||
         (lv.deps != Py_None && !PyDict_Check(lv.deps)) ||
         (captures != Py_None && !PyDict_Check(captures)) ||
@@ -1453,6 +1473,8 @@ run_loop(PyObject *const *args)
         PyErr_SetString(PyExc_TypeError, "backward_loop: bad argument types");
         return NULL;
     }
+    if (lv.deps != Py_None && (lv.ready = PyList_New(0)) == NULL)
+        return NULL;
     heap h = {NULL, 0, 0};
     PyObject *rseq = PySequence_Fast(roots, "roots");
     if (rseq == NULL)
@@ -1542,7 +1564,7 @@ run_loop(PyObject *const *args)
         int err = send_grads(node, in_grads, buffers, &lv, needed, &h);
         Py_DECREF(in_grads);
         Py_DECREF(node);
-        if (err < 0)
+        if (err < 0 || (lv.ready != NULL && apply_ready_leaves(&lv) < 0))
             goto fail;
         continue;
     fail_node:
@@ -1551,11 +1573,13 @@ run_loop(PyObject *const *args)
         goto fail;
     }
     PyMem_Free(h.items);
+    Py_XDECREF(lv.ready);
     if (apply_leaf_grads(&lv) < 0)
         return NULL;
     Py_RETURN_NONE;
 fail:
     heap_clear(&h);
+    Py_XDECREF(lv.ready);
     return NULL;
 }
 

@@ -99,9 +99,25 @@ def _root_grads(outputs, grad_outputs, create_graph):
 
 
 def _seed_like(d):
-    """Ones of a CUDA array's shape and dtype, on its device (backward_scalar's seed)."""
-    with _on_device(_device_of(d)):
-        return _array_module(d).ones(d.shape, d.dtype)
+    """Ones of a CUDA array's shape and dtype, on its device (backward_scalar's seed); out
+    of memory, after freeing the cache and one more try, OutOfMemoryError as _root_grads'."""
+    def make():
+        with _on_device(_device_of(d)):
+            return _array_module(d).ones(d.shape, d.dtype)
+
+    try:
+        return make()
+    except MemoryError as error:
+        if isinstance(error, _node._OutOfMemoryError):
+            raise
+        _node._release_free_memory()
+        try:
+            return make()
+        except MemoryError as again:
+            if isinstance(again, _node._OutOfMemoryError):
+                raise
+            raise _node.out_of_memory("backward (the output gradients)", "backward", [d],
+                                      again) from error
 
 
 def _node_of(t):
