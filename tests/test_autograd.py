@@ -411,6 +411,27 @@ def test_the_engine_counts_only_live_leaves_with_post_accumulate_hooks():
     assert engine._post_accumulate_leaves[0] == before
 
 
+def test_a_hooked_leafs_gradient_is_adopted_as_grad_without_a_copy():
+    made = []
+
+    class Fresh(ag.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.clone()
+
+        @staticmethod
+        def backward(ctx, g):
+            out = (g * 3.0)._data
+            made.append(ag.backend.data_ptr(out))
+            return ag.from_numpy(out)
+
+    w = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    w.register_post_accumulate_grad_hook(lambda t: None)
+    Fresh.apply(w).sum().backward()
+    assert w.grad.tolist() == [3.0, 3.0, 3.0]
+    assert ag.backend.data_ptr(w.grad._data) == made[0]
+
+
 def test_a_leaf_used_twice_is_written_once_with_both_gradients(torch):
     def run(lib):
         w = lib.tensor([1.0, -2.0], dtype=lib.float64, requires_grad=True)
