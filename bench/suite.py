@@ -434,7 +434,7 @@ def main(argv=None):
                     help="compare with a saved run (default: the last committed one of this machine) "
                          "and fail on regressions (--compare-fail)")
     ap.add_argument("--compare-fail", default=COMPARE_FAIL,
-                    help=f"pytest-benchmark's --benchmark-compare-fail (default {COMPARE_FAIL})")
+                    help="pytest-benchmark's --benchmark-compare-fail (default: %(default)s)")
     ap.add_argument("--no-report", action="store_true", help="do not regenerate bench/REPORT.md")
     args = ap.parse_args(argv)
     wanted = [w for w in args.only.split(",") if w]

@@ -513,3 +513,11 @@ def test_profile_names_the_library_functions(capsys):
     out = capsys.readouterr().out
     assert "ours_cpu" in out and "calls in" in out
     assert os.path.join("autograd_gpu", "autograd", "engine.py") in out
+
+
+def test_the_command_line_help_prints(capsys):
+    with pytest.raises(SystemExit) as info:
+        suite.main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "--compare-fail" in out and "median:25%" in out
