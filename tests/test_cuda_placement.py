@@ -11,7 +11,7 @@ import pytest
 
 import autograd_gpu as ag
 from autograd_gpu.autograd import _tape
-from conftest import to_numpy
+from conftest import needs_two_devices, to_numpy
 from op_db import OPS, Lib, case_samples
 
 nn, F = ag.nn, ag.nn.functional
@@ -19,13 +19,8 @@ nn, F = ag.nn, ag.nn.functional
 pytestmark = pytest.mark.gpu
 
 
-def _two_devices():
-    if ag.cuda.device_count() < 2:
-        pytest.skip("needs two CUDA devices (the stand-in has two; this machine's GPU count is less)")
-
-
 def test_gradients_summed_on_another_device_than_the_outputs_stay_there():
-    _two_devices()
+    needs_two_devices()
     x = ag.tensor([1.0, 2.0], device="cuda:0", requires_grad=True)
     y = x.to("cuda:1")
     loss = ((y * y).sum() + (y * 3).sum()).to("cuda:0")  # y's two gradients meet on cuda:1
@@ -35,7 +30,7 @@ def test_gradients_summed_on_another_device_than_the_outputs_stay_there():
 
 
 def test_a_leaf_on_another_device_accumulates_there():
-    _two_devices()
+    needs_two_devices()
     w = ag.tensor([1.0, 2.0], device="cuda:1", requires_grad=True)
     for _ in range(2):  # the second backward adds into the existing .grad, on cuda:1
         ((w * w).sum() + w.sum()).to("cuda:0").backward()
@@ -84,7 +79,7 @@ def test_an_array_someone_else_holds_is_never_summed_into_on_cuda():
 @pytest.mark.parametrize("device", ["cuda:0", "cuda:1"])
 def test_loss_backward_of_a_0d_cuda_loss_runs_the_fast_path_on_its_device(device):
     if device == "cuda:1":
-        _two_devices()
+        needs_two_devices()
     w = ag.tensor([[1.0, -2.0], [0.5, 3.0]], device=device, requires_grad=True)
     loss = (w.tanh() * w).sum()
     assert _tape.backward_scalar(loss, False, False) is True
@@ -104,7 +99,7 @@ ON_1 = [c for c in OPS if "ndarray" not in c.tags]
 
 @pytest.mark.parametrize("case", ON_1, ids=lambda c: c.name)
 def test_every_op_runs_on_its_inputs_device(case):
-    _two_devices()
+    needs_two_devices()
     assert ag.cuda.current_device() == 0
     here = ag.device("cuda:1")
     AG = Lib(ag, F)
@@ -148,7 +143,7 @@ LAYERS = {
 
 @pytest.mark.parametrize("name", sorted(LAYERS))
 def test_layers_on_the_second_device_stay_there(name):
-    _two_devices()
+    needs_two_devices()
     here = ag.device("cuda:1")
     make, data = LAYERS[name]
     ag.manual_seed(0)
@@ -185,7 +180,7 @@ LOSSES = {
 
 @pytest.mark.parametrize("name", sorted(LOSSES))
 def test_losses_and_functions_on_the_second_device_stay_there(name):
-    _two_devices()
+    needs_two_devices()
     here = ag.device("cuda:1")
     x = ag.randn(4, 5, device=here, requires_grad=True)
     t = ag.tensor([1, 0, 4, 2], device=here)
@@ -196,7 +191,7 @@ def test_losses_and_functions_on_the_second_device_stay_there(name):
 
 
 def test_gradient_clipping_and_flattening_on_the_second_device():
-    _two_devices()
+    needs_two_devices()
     here = ag.device("cuda:1")
     m = nn.Linear(3, 2).to(here)
     m(ag.randn(4, 3, device=here)).sum().backward()
@@ -227,14 +222,14 @@ TENSOR_CALLS = {
 
 @pytest.mark.parametrize("name", sorted(TENSOR_CALLS))
 def test_sampling_init_and_copies_on_the_second_device_stay_there(name):
-    _two_devices()
+    needs_two_devices()
     here = ag.device("cuda:1")
     x = ag.randn(3, 4, device=here)
     assert TENSOR_CALLS[name](x).device == here
 
 
 def test_an_index_on_another_cuda_device_is_refused_as_in_pytorch():
-    _two_devices()
+    needs_two_devices()
     x = ag.arange(6.0, device="cuda:1").reshape(2, 3)
     assert to_numpy(x[ag.tensor([1, 0])]).tolist() == [[3, 4, 5], [0, 1, 2]]  # a CPU index
     msg = r"indices should be either on cpu or on the same device as the indexed tensor \(cuda:1\)"

@@ -10,21 +10,16 @@ import pytest
 
 import autograd_gpu as ag
 from autograd_gpu import nn, optim
-from conftest import to_numpy
+from conftest import needs_two_devices, to_numpy
 
 pytestmark = pytest.mark.gpu
-
-
-def _two_devices():
-    if ag.cuda.device_count() < 2:
-        pytest.skip("needs two CUDA devices (the stand-in has two; this machine's GPU count is less)")
 
 
 # ---------------------------------------------------------------- placement on cuda:1
 
 
 def test_ops_and_backward_on_the_second_device_stay_there():
-    _two_devices()
+    needs_two_devices()
     x = ag.arange(6.0, device="cuda:1").reshape(2, 3).requires_grad_()
     y = (ag.tanh(x) * 2 + x ** 2).sum(dim=1)
     assert y.device == ag.device("cuda:1")
@@ -42,7 +37,7 @@ def test_ops_and_backward_on_the_second_device_stay_there():
 
 @pytest.mark.parametrize("opt", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta"])
 def test_a_model_on_the_second_device_trains_there_as_on_the_cpu(opt):
-    _two_devices()
+    needs_two_devices()
     ag.manual_seed(0)
     cpu = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1)).double()
     gpu = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1)).double()
@@ -67,7 +62,7 @@ def test_a_model_on_the_second_device_trains_there_as_on_the_cpu(opt):
 
 
 def test_load_map_location_moves_tensors_between_devices(tmp_path):
-    _two_devices()
+    needs_two_devices()
     path = tmp_path / "two.agt"
     ag.save({"a": ag.ones(2, device="cuda:0"), "b": ag.full((2,), 2.0, device="cuda:1"),
              "c": ag.zeros(2)}, path)
@@ -98,7 +93,7 @@ def test_host_values_with_cuda_tensors_are_a_device_mismatch(make):
 
 
 def test_tensors_on_two_gpus_are_a_device_mismatch():
-    _two_devices()
+    needs_two_devices()
     with pytest.raises(RuntimeError, match="found at least two devices, cuda:0 and cuda:1"):
         ag.ones(3, device="cuda:0") * ag.ones(3, device="cuda:1")
 
