@@ -14,6 +14,9 @@ status, seconds and whether it ran out of time.
 
 --standin rehearses the command on a machine without a GPU: every step imports the strict
 CuPy stand-in of tests/cupy_standin instead of CuPy (the tests pick it by themselves there).
+The stand-in runs every CUDA kernel on this machine's CPU (compiled with g++), so a rehearsal
+shows that each step runs and passes, not how long it takes on a GPU: its time limits are
+twice the GPU's, and the benchmark steps run their smallest sizes.
 """
 import argparse
 import datetime
@@ -89,6 +92,7 @@ def main(argv=None):
     ap.add_argument("--standin", action="store_true",
                     help="rehearse without a GPU, on the CuPy stand-in of tests/cupy_standin")
     args = ap.parse_args(argv)
+    limits = {k: v * (2 if args.standin else 1) for k, v in LIMITS.items()}
     py = sys.executable
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d-%H%M")
     host = "".join(c if c.isalnum() else "-" for c in platform.node()).strip("-").lower() or "host"
@@ -102,7 +106,7 @@ def main(argv=None):
             [os.path.join(ROOT, "tests", "cupy_standin")] + env.get("PYTHONPATH", "").split(os.pathsep))
     print(f"gpu-check: {py}, results in {os.path.relpath(out_dir, ROOT)}", flush=True)
     steps = [_run("install", [py, "-m", "pip", "install", "--no-deps", "--no-build-isolation",
-                              "--no-index", "-q", "-e", "."], out_dir, env, LIMITS["install"])]
+                              "--no-index", "-q", "-e", "."], out_dir, env, limits["install"])]
     info = _gpu_info(py, env)
     with open(os.path.join(out_dir, "gpu.json"), "w") as f:
         json.dump(info, f, indent=1)
@@ -112,22 +116,23 @@ def main(argv=None):
                                 "-rfE", "--junitxml", os.path.join(out_dir, "tests.xml"),
                                 *[os.path.join("tests", t) for t in TESTS_FIRST
                                   if os.path.exists(os.path.join(ROOT, "tests", t))], "tests"],
-                      out_dir, dict(env, AUTOGRAD_GPU_ORACLE="1"), LIMITS["tests"]))
-    per_example = LIMITS["examples"] / len(EXAMPLES)
+                      out_dir, dict(env, AUTOGRAD_GPU_ORACLE="1"), limits["tests"]))
+    per_example = limits["examples"] / len(EXAMPLES)
     for ex in EXAMPLES:
         script = os.path.join("examples", ex + ".py")
         if os.path.exists(os.path.join(ROOT, script)):
             steps.append(_run(f"example {ex}", [py, script, "--quick"], out_dir,
                               dict(env, AUTOGRAD_GPU_DEVICE="cuda"), per_example, f"example-{ex}"))
     steps.append(_run("bench", [py, "-m", "bench", "--only", "elementwise,matmul,optimizer",
-                                "--out", out_dir, "--no-report"], out_dir, env, LIMITS["bench"]))
-    steps.append(_run("gpu_kernels", [py, "-m", "bench.gpu_kernels", "--quick", "--out", out_dir],
-                      out_dir, env, LIMITS["gpu_kernels"]))
+                                "--out", out_dir, "--no-report"] + (["--quick"] if args.standin else []),
+                      out_dir, env, limits["bench"]))
+    steps.append(_run("gpu_kernels", [py, "-m", "bench.gpu_kernels", "--tiny" if args.standin else "--quick",
+                                      "--out", out_dir], out_dir, env, limits["gpu_kernels"]))
     sanitizer = shutil.which("compute-sanitizer")
     if sanitizer and not args.standin:
         steps.append(_run("memcheck", [sanitizer, "--tool", "memcheck", "--error-exitcode", "3", py,
                                        "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "gpu",
-                                       "-x", "tests/test_kernels.py"], out_dir, env, LIMITS["memcheck"]))
+                                       "-x", "tests/test_kernels.py"], out_dir, env, limits["memcheck"]))
     else:
         steps.append({"step": "memcheck", "skipped": "compute-sanitizer is not on PATH"
                       if not sanitizer else "not run against the stand-in"})

@@ -521,3 +521,17 @@ def test_the_command_line_help_prints(capsys):
     assert info.value.code == 0
     out = capsys.readouterr().out
     assert "--compare-fail" in out and "median:25%" in out
+
+
+@pytest.mark.gpu
+def test_gpu_kernels_runs_through_and_writes_its_json(tmp_path):
+    # the whole of bench.gpu_kernels at its tiny sizes (on the CuPy stand-in here): each fused
+    # backward and the Adam step against their CuPy array code, and the JSON written
+    from bench import gpu_kernels
+
+    assert gpu_kernels.main(["--tiny", "--out", str(tmp_path)]) == 0
+    (path,) = tmp_path.glob("gpu_kernels-*.json")
+    data = json.loads(path.read_text())
+    assert {r["n"] for r in data["backward"]} == {10**5, 10**6}
+    assert all(r["fused_s"] > 0 and r["unfused_s"] > 0 for r in data["backward"])
+    assert data["adam"]["n"] == 10**6 and data["adam"]["fused_s"] > 0
