@@ -47,120 +47,44 @@ struct Flags<0, Body, Bs...> {
     static void run(const bool*, Body& body) { body.template go<Bs...>(); }
 };
 
-template <typename T>
-struct Arrays {
-    Py_ssize_t n;
-    T* __restrict__ p;
-    const T* __restrict__ g;
-    T* __restrict__ b0;
-    T* __restrict__ b1;
-    T* __restrict__ b2;
-    const double* s;
-};
+// The loops, twice: for the x86-64 baseline (SSE2: two doubles a vector) and, with GCC on
+// x86-64, for AVX2 (four), which step() takes when the CPU has it. The float32 updates do
+// their products in double (optim.cuh's fmadd), so the wider vectors are most of their
+// speed; without FMA instructions (-ffp-contract=off, no "fma" target) every operation rounds
+// as on the baseline: the same bits either way.
+namespace baseline {
+#include "host_optim_steps.inc"
+}  // namespace baseline
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define AG_HOST_AVX2 1
+#pragma GCC push_options
+#pragma GCC target("avx2")
+namespace avx2 {
+#include "host_optim_steps.inc"
+}  // namespace avx2
+#pragma GCC pop_options
+#endif
 
-template <typename T>
-struct Sgd : Arrays<T> {
-    template <bool WD, bool MOM, bool NESTEROV, bool MAXIMIZE, bool FIRST>
-    void go() {
-        const T neg_lr = T(this->s[0]), mom = T(this->s[1]), omd = T(this->s[2]),
-                wd = T(this->s[3]);
-        T* __restrict__ p = this->p;
-        const T* __restrict__ g = this->g;
-        T* __restrict__ buf = this->b0;
-        for (Py_ssize_t i = 0; i < this->n; i++) {
-            T unused = 0;
-            ag::sgd_step<T>(p[i], g[i], MOM ? buf[i] : unused, neg_lr, mom, omd, wd, WD, MOM,
-                            NESTEROV, MAXIMIZE, FIRST);
-        }
-    }
-};
-
-template <typename T>
-struct Adam : Arrays<T> {
-    template <bool WD, bool DECOUPLED, bool AMSGRAD, bool MAXIMIZE>
-    void go() {
-        const double* s = this->s;
-        const T decay = T(s[0]), wd = T(s[1]), lw = T(s[2]), beta2 = T(s[3]), omb2 = T(s[4]),
-                bc2 = T(s[5]), eps = T(s[6]), nss = T(s[7]);
-        T* __restrict__ p = this->p;
-        const T* __restrict__ g = this->g;
-        T* __restrict__ m = this->b0;
-        T* __restrict__ v = this->b1;
-        T* __restrict__ vmax = this->b2;
-        for (Py_ssize_t i = 0; i < this->n; i++) {
-            T unused = 0;
-            ag::adam_step<T>(p[i], g[i], m[i], v[i], AMSGRAD ? vmax[i] : unused, decay, wd, lw,
-                             beta2, omb2, bc2, eps, nss, WD, DECOUPLED, AMSGRAD, MAXIMIZE);
-        }
-    }
-};
-
-template <typename T>
-struct Rmsprop : Arrays<T> {
-    template <bool WD, bool CENTERED, bool MOM, bool MAXIMIZE>
-    void go() {
-        const double* s = this->s;
-        const T neg_lr = T(s[0]), alpha = T(s[1]), oma = T(s[2]), eps = T(s[3]), wd = T(s[4]),
-                mom = T(s[5]);
-        T* __restrict__ p = this->p;
-        const T* __restrict__ g = this->g;
-        T* __restrict__ sq = this->b0;
-        T* __restrict__ buf = this->b1;
-        T* __restrict__ gavg = this->b2;
-        for (Py_ssize_t i = 0; i < this->n; i++) {
-            T unused_buf = 0, unused_gavg = 0;
-            ag::rmsprop_step<T>(p[i], g[i], sq[i], MOM ? buf[i] : unused_buf,
-                                CENTERED ? gavg[i] : unused_gavg, neg_lr, alpha, oma, eps, wd, mom,
-                                WD, CENTERED, MOM, MAXIMIZE);
-        }
-    }
-};
-
-template <typename T>
-struct Adagrad : Arrays<T> {
-    template <bool WD, bool MAXIMIZE>
-    void go() {
-        const T neg_clr = T(this->s[0]), eps = T(this->s[1]), wd = T(this->s[2]);
-        T* __restrict__ p = this->p;
-        const T* __restrict__ g = this->g;
-        T* __restrict__ sum = this->b0;
-        for (Py_ssize_t i = 0; i < this->n; i++)
-            ag::adagrad_step<T>(p[i], g[i], sum[i], neg_clr, eps, wd, WD, MAXIMIZE);
-    }
-};
-
-template <typename T>
-struct Adadelta : Arrays<T> {
-    template <bool WD, bool MAXIMIZE>
-    void go() {
-        const double* s = this->s;
-        const T neg_lr = T(s[0]), rho = T(s[1]), omr = T(s[2]), eps = T(s[3]), wd = T(s[4]);
-        T* __restrict__ p = this->p;
-        const T* __restrict__ g = this->g;
-        T* __restrict__ sq = this->b0;
-        T* __restrict__ acc = this->b1;
-        for (Py_ssize_t i = 0; i < this->n; i++)
-            ag::adadelta_step<T>(p[i], g[i], sq[i], acc[i], neg_lr, rho, omr, eps, wd, WD,
-                                 MAXIMIZE);
-    }
-};
-
-template <template <typename> class Step, int N, typename T>
-void go(const Arrays<T>& a, const bool* f) {
-    Step<T> body;
-    static_cast<Arrays<T>&>(body) = a;
-    Flags<N, Step<T>>::run(f, body);
+template <typename T, template <typename> class Arrays>
+Arrays<T> arrays_of(Py_ssize_t n, void* const* ptr, const double* s) {
+    return Arrays<T>{n, (T*)ptr[0], (const T*)ptr[1], (T*)ptr[2], (T*)ptr[3], (T*)ptr[4], s};
 }
 
+#if defined(AG_HOST_AVX2)
+bool use_avx2 = __builtin_cpu_supports("avx2");  // (set_avx2: the tests compare both builds)
+#else
+bool use_avx2 = false;
+#endif
+
 template <typename T>
-void run(int kind, const Arrays<T>& a, const bool* f) {
-    switch (kind) {
-    case SGD: go<Sgd, 5>(a, f); break;
-    case ADAM: go<Adam, 4>(a, f); break;
-    case RMSPROP: go<Rmsprop, 4>(a, f); break;
-    case ADAGRAD: go<Adagrad, 2>(a, f); break;
-    case ADADELTA: go<Adadelta, 2>(a, f); break;
+void run_best(int kind, Py_ssize_t n, void* const* ptr, const double* s, const bool* f) {
+#if defined(AG_HOST_AVX2)
+    if (use_avx2) {
+        avx2::run<T>(kind, arrays_of<T, avx2::Arrays>(n, ptr, s), f);
+        return;
     }
+#endif
+    baseline::run<T>(kind, arrays_of<T, baseline::Arrays>(n, ptr, s), f);
 }
 
 // the buffers each kind's step reads unconditionally (the rest may be None)
@@ -238,16 +162,29 @@ PyObject* step(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
         Py_RETURN_FALSE;
     Py_BEGIN_ALLOW_THREADS
     if (fmt == 'f')
-        run<float>(kind, Arrays<float>{n, (float*)ptr[0], (const float*)ptr[1], (float*)ptr[2],
-                                       (float*)ptr[3], (float*)ptr[4], s}, f);
+        run_best<float>(kind, n, ptr, s, f);
     else
-        run<double>(kind, Arrays<double>{n, (double*)ptr[0], (const double*)ptr[1],
-                                         (double*)ptr[2], (double*)ptr[3], (double*)ptr[4], s}, f);
+        run_best<double>(kind, n, ptr, s, f);
     Py_END_ALLOW_THREADS
     Py_RETURN_TRUE;
 }
 
+// set_avx2(on): whether step() runs the AVX2 build (where the CPU and the compiler have
+// one); returns whether it did before. For the tests, which check that both give the same bits.
+PyObject* set_avx2(PyObject*, PyObject* on) {
+    int t = PyObject_IsTrue(on);
+    if (t < 0)
+        return nullptr;
+    bool before = use_avx2;
+#if defined(AG_HOST_AVX2)
+    use_avx2 = t && __builtin_cpu_supports("avx2");
+#endif
+    return PyBool_FromLong(before);
+}
+
 PyMethodDef methods[] = {
+    {"set_avx2", (PyCFunction)set_avx2, METH_O,
+     "set_avx2(on): run the AVX2 build of the loops (where there is one); returns the old setting."},
     {"step", (PyCFunction)(void (*)(void))step, METH_FASTCALL,
      "step(kind, param, grad, b0, b1, b2, scalars, flags): one optimizer update in place "
      "(kernels/optim.cuh on the host); False when the arrays are not C-contiguous float32 or "
