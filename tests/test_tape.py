@@ -189,3 +189,27 @@ def test_a_leaf_sink_holding_a_view_is_not_summed_into_its_base():
     _loop([b.grad_fn], {b.grad_fn: [np.ones(2)]}, {x._get_accumulator(): base[1]})
     assert base.tolist() == [[5.0, 7.0], [11.0, 13.0]]
     assert x.grad.tolist() == [13.0, 15.0]
+
+
+# ------------------------------------------------ ops on their inputs' device (_tape.OnDevice)
+
+def test_wrapped_ops_keep_what_a_function_has_and_pickle_by_reference():
+    # ops/_device.py wraps the ops that work on raw arrays outside their nodes: what
+    # introspection, pickle and deepcopy see must stay as for the plain functions
+    import copy
+    import functools
+    import inspect
+    import pickle
+
+    wrapped = [v for m in (ag, ag.nn.functional, ag.linalg) for v in vars(m).values()
+               if type(v) is _tape.OnDevice]
+    wrapped += [v for v in vars(ag.Tensor).values() if type(v) is _tape.OnDevice]
+    assert len(wrapped) > 300
+    assert all(pickle.loads(pickle.dumps(w)) is w and copy.deepcopy(w) is w for w in wrapped)
+    assert inspect.signature(ag.sort) == inspect.signature(ag.sort.__wrapped__)
+    assert ag.sort.__doc__ == ag.sort.__wrapped__.__doc__ and ag.sort.__name__ == "sort"
+    pad = pickle.loads(pickle.dumps(functools.partial(ag.nn.functional.pad, pad=(1, 1))))
+    assert pad(ag.ones(2)).tolist() == [0.0, 1.0, 1.0, 0.0]
+    x = ag.tensor([3.0, 1.0, 2.0])
+    assert x.sort().values.tolist() == ag.Tensor.sort(x).values.tolist() == [1.0, 2.0, 3.0]
+    assert x[ag.tensor([2, 0])].tolist() == [2.0, 3.0]

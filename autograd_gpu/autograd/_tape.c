@@ -1777,7 +1777,7 @@ tape_set_oom_handlers(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 
 /* ---------------------------------------------------------------- ops on their inputs' device */
 
-/* OnDevice(fn): calls fn with the device of its first CUDA tensor argument current (one
+/* OnDevice(fn, home=None): calls fn with the device of its first CUDA tensor argument current (one
  * level into lists and tuples; keyword values too), the caller's restored after; with a CPU
  * tensor first, or none, fn is called directly. A method when set on a class; its
  * __wrapped__ is fn, and other attributes (__doc__, __name__, __signature__...) are fn's.
@@ -1785,6 +1785,8 @@ tape_set_oom_handlers(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 typedef struct {
     PyObject_HEAD
     PyObject *fn;
+    PyObject *home;  /* what __reduce__ gives: (resolver, args) naming where the package
+                      * holds this wrapper (ops/_device.py), or NULL: fn's qualified name */
     vectorcallfunc vectorcall;
 } OnDevice;
 
@@ -1835,12 +1837,12 @@ ondevice_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObje
 static PyObject *
 ondevice_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
-    PyObject *fn;
+    PyObject *fn, *home = NULL;
     if (kw != NULL && PyDict_GET_SIZE(kw)) {
-        PyErr_SetString(PyExc_TypeError, "OnDevice(fn) takes no keyword arguments");
+        PyErr_SetString(PyExc_TypeError, "OnDevice(fn, home=None) takes no keyword arguments");
         return NULL;
     }
-    if (!PyArg_ParseTuple(args, "O:OnDevice", &fn))
+    if (!PyArg_ParseTuple(args, "O|O:OnDevice", &fn, &home))
         return NULL;
     if (!PyCallable_Check(fn)) {
         PyErr_SetString(PyExc_TypeError, "OnDevice(fn): fn must be callable");
@@ -1850,6 +1852,7 @@ ondevice_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     if (g == NULL)
         return NULL;
     g->fn = Py_NewRef(fn);
+    g->home = home == NULL || home == Py_None ? NULL : Py_NewRef(home);
     g->vectorcall = ondevice_vectorcall;
     return (PyObject *)g;
 }
@@ -1858,6 +1861,7 @@ static int
 ondevice_traverse(OnDevice *g, visitproc visit, void *arg)
 {
     Py_VISIT(g->fn);
+    Py_VISIT(g->home);
     return 0;
 }
 
@@ -1865,6 +1869,7 @@ static int
 ondevice_clear(OnDevice *g)
 {
     Py_CLEAR(g->fn);
+    Py_CLEAR(g->home);
     return 0;
 }
 
@@ -1906,6 +1911,20 @@ ondevice_module(OnDevice *g, void *closure)
     return PyObject_GetAttrString(g->fn, "__module__");
 }
 
+/* Pickled (and deep-copied) by reference, as a function is: `home`, or fn's qualified name. */
+static PyObject *
+ondevice_reduce(OnDevice *g, PyObject *unused)
+{
+    if (g->home != NULL)
+        return Py_NewRef(g->home);
+    return PyObject_GetAttrString(g->fn, "__qualname__");
+}
+
+static PyMethodDef ondevice_methods[] = {
+    {"__reduce__", (PyCFunction)ondevice_reduce, METH_NOARGS, NULL},
+    {NULL},
+};
+
 static PyObject *
 ondevice_repr(OnDevice *g)
 {
@@ -1937,6 +1956,7 @@ static PyTypeObject OnDevice_T = {
     .tp_doc = "OnDevice(fn): fn run with its first CUDA tensor argument's device current.",
     .tp_traverse = (traverseproc)ondevice_traverse,
     .tp_clear = (inquiry)ondevice_clear,
+    .tp_methods = ondevice_methods,
     .tp_members = ondevice_members,
     .tp_getset = ondevice_getset,
     .tp_descr_get = ondevice_get,

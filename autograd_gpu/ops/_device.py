@@ -15,6 +15,7 @@ methods (``add_``, ``__iadd__``, ``clamp_``, ..., which write raw arrays when no
 requires grad): the rest of their array work is inside their nodes, which the tape places,
 and they are the hot path.
 """
+import importlib
 import sys
 
 from ..autograd._tape import OnDevice
@@ -60,23 +61,33 @@ def _is_op(obj, key=None):
     return False
 
 
+def _resolve(module, qualname):
+    """What a pickled wrapper names: `qualname` (dotted) in `module`, imported."""
+    obj = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
 def install():
-    """Wraps the public functions of MODULES everywhere the package refers to them (once)."""
+    """Wraps the public functions of MODULES everywhere the package refers to them (once).
+    Each wrapper pickles as the first place it was put (a module attribute, or a Tensor
+    method), where unpickling finds it again."""
     wrapped = {}
 
-    def on_device(obj):
+    def on_device(obj, module, qualname):
         w = wrapped.get(obj)
         if w is None:
-            w = wrapped[obj] = OnDevice(obj)
+            w = wrapped[obj] = OnDevice(obj, (_resolve, (module, qualname)))
         return w
 
-    for name, module in list(sys.modules.items()):
+    for name, module in sorted(sys.modules.items()):  # (the package first: the shortest names)
         if module is None or not (name == "autograd_gpu" or name.startswith("autograd_gpu.")):
             continue
         space = vars(module)
         for key, obj in list(space.items()):
             if not key.startswith("__") and _is_op(obj):
-                space[key] = on_device(obj)
+                space[key] = on_device(obj, name, key)
     for key, obj in list(vars(Tensor).items()):
         if _is_op(obj, key) or _is_in_place(key, obj):
-            setattr(Tensor, key, on_device(obj))
+            setattr(Tensor, key, on_device(obj, "autograd_gpu", "Tensor." + key))
