@@ -432,6 +432,32 @@ def test_a_hooked_leafs_gradient_is_adopted_as_grad_without_a_copy():
     assert ag.backend.data_ptr(w.grad._data) == made[0]
 
 
+def test_between_nodes_callbacks_run_after_each_node_of_a_hooked_backward():
+    # (DistributedDataParallel's: it tests its all-reduces in flight there; held weakly)
+    import gc
+
+    from autograd_gpu.autograd import engine
+
+    class Ticks:
+        n = 0
+
+        def tick(self):
+            self.n += 1
+
+    ticks = Ticks()
+    engine.call_between_nodes(ticks.tick)
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    (w * 2).sum().backward()  # no hooked leaf: the callbacks do not run
+    assert ticks.n == 0
+    w.register_post_accumulate_grad_hook(lambda t: None)
+    (w * 2).sum().backward()  # SumBackward0, then MulBackward0
+    assert ticks.n == 2
+    n = len(engine._between_nodes)
+    del ticks
+    gc.collect()
+    assert len(engine._between_nodes) == n - 1
+
+
 def test_a_leaf_used_twice_is_written_once_with_both_gradients(torch):
     def run(lib):
         w = lib.tensor([1.0, -2.0], dtype=lib.float64, requires_grad=True)

@@ -996,7 +996,7 @@ typedef struct {
                           * whose count reaches 0 is applied as soon as the node that sent
                           * the last edge has let go of its gradients (apply_ready_leaves) */
     PyObject *ready;     /* with deps: the leaves whose count has reached 0, to apply */
-    PyObject *on_apply;  /* None, or called with no arguments after each early application */
+    PyObject *on_apply;  /* None, or called with no arguments after each node (with deps) */
     PyObject *captures, *results;
     int accumulate, create_graph;
 } leaves;
@@ -1029,11 +1029,12 @@ leaf_edge_sent(leaves *lv, PyObject *acc, PyObject *g)
     return PyList_Append(lv->ready, acc);
 }
 
-/* The leaves in lv->ready, applied (each with all its gradients, summed), then on_apply
- * called. Run after the node that completed them has dropped its gradients, so that a
- * gradient only the table holds can be adopted as .grad without a copy. */
+/* After a node (with dependency counts): the leaves in lv->ready applied (each with all its
+ * gradients, summed), then on_apply called (it runs their post-accumulate hooks, and lets
+ * communication that overlaps the backward make progress). Run once the node has dropped
+ * its gradients, so that a gradient only the table holds is adopted as .grad, no copy. */
 static int
-apply_ready_leaves(leaves *lv)
+after_node(leaves *lv)
 {
     Py_ssize_t n = PyList_GET_SIZE(lv->ready);
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -1054,7 +1055,7 @@ apply_ready_leaves(leaves *lv)
     }
     if (PyList_SetSlice(lv->ready, 0, n, NULL) < 0)
         return -1;
-    if (n == 0 || lv->on_apply == Py_None)
+    if (lv->on_apply == Py_None)
         return 0;
     PyObject *r = PyObject_CallNoArgs(lv->on_apply);
     Py_XDECREF(r);
@@ -1564,7 +1565,7 @@ run_loop(PyObject *const *args)
         int err = send_grads(node, in_grads, buffers, &lv, needed, &h);
         Py_DECREF(in_grads);
         Py_DECREF(node);
-        if (err < 0 || (lv.ready != NULL && apply_ready_leaves(&lv) < 0))
+        if (err < 0 || (lv.ready != NULL && after_node(&lv) < 0))
             goto fail;
         continue;
     fail_node:

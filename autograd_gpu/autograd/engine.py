@@ -31,10 +31,12 @@ Replay rules:
   the last one has been sent the leaf's .grad is written and its post-accumulate hooks run,
   while the rest of the backward goes on (as PyTorch's AccumulateGrad nodes). One whose
   count does not reach zero (an edge from a node that got no gradient) is written at the end.
+  In such a backward the callables of call_between_nodes run after every node.
 * Around every node's backward the engine enters the device of the node's first CUDA array
   (backend.enter_device_of / restore_device), so the gradient math runs on its tensors' device.
 """
 import threading as _threading
+import weakref as _weakref
 import warnings
 
 import numpy as _np
@@ -164,6 +166,17 @@ def _hooked_leaf_died():
     _post_accumulate_leaves[0] -= 1
 
 
+# Callables run after every node of a backward that writes hooked leaves early (while some
+# tensor has a post-accumulate hook): DistributedDataParallel's, which tests its all-reduces
+# in flight so that MPI advances them between the nodes. Held weakly (WeakMethod).
+_between_nodes = []
+
+
+def call_between_nodes(method):
+    """Runs the bound `method()` after every node of such a backward, while its object lives."""
+    _between_nodes.append(_weakref.WeakMethod(method, _between_nodes.remove))
+
+
 def _queue_post_accumulate(tensor):
     pending = getattr(_post_accumulate, "pending", None)
     if pending is not None:
@@ -256,8 +269,13 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     if pending is not None and accumulate:  # leaves are written as soon as they are complete
         leaf_deps = _leaf_dependencies(roots, needed)
 
-        def on_leaf_applied():
-            _run_post_accumulate_hooks(pending, inputs)
+        def on_leaf_applied():  # (after every node)
+            if pending:
+                _run_post_accumulate_hooks(pending, inputs)
+            for ref in _between_nodes:
+                fn = ref()
+                if fn is not None:
+                    fn()
 
     with _on_device(_device_of(outputs[0]._data)):
         _tape.backward_loop(roots, buffers, leaf_grads, captures, needed, results,

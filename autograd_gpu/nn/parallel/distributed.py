@@ -13,14 +13,16 @@ them all and writes the averages back into the ``.grad`` of every parameter (or 
 
 The backward writes a hooked leaf's ``.grad`` as soon as its gradient is complete (the
 engine's replay rules), so a bucket's all-reduce is posted while backward still computes the
-earlier layers' gradients; each later hook tests the oldest unfinished all-reduce, which is
-what drives MPI's progress on a non-blocking collective between computations.
+earlier layers' gradients; after every node of that backward the oldest unfinished
+all-reduce is tested (engine.call_between_nodes), which is what drives MPI's progress on a
+non-blocking collective between computations.
 """
 import contextlib
 
 import numpy as np
 
 from ... import backend
+from ...autograd import engine
 from ...autograd.grad_mode import is_grad_enabled, no_grad
 from ...tensor import Tensor, _wrap
 from ..module import Module
@@ -205,6 +207,7 @@ class DistributedDataParallel(Module):
         d["_hook_handles"] = [
             p.register_post_accumulate_grad_hook(self._make_hook(i)) for i, p in enumerate(params)
         ]
+        engine.call_between_nodes(self._progress)
 
     # ---------------------------------------------------------------- set-up
     @staticmethod
@@ -335,12 +338,12 @@ class DistributedDataParallel(Module):
         self._remaining[b] -= 1
         if self._remaining[b] == 0:
             self._launch_ready_buckets()
-        else:
-            self._progress()
 
     def _progress(self):
         """Tests the oldest all-reduce still in flight (never blocks): MPI advances its
-        non-blocking collectives only inside such calls."""
+        non-blocking collectives only inside such calls. Run after every node of a backward."""
+        if not self._expect_hooks or not self._next_bucket:
+            return
         for bucket in self._buckets[:self._next_bucket]:
             if bucket.work is not None and not bucket.work.is_completed():
                 return
