@@ -156,6 +156,7 @@ import sys as _sys  # noqa: E402
 _sys.modules[__name__ + ".cuda.amp"] = _cuda_amp  # so `from autograd_gpu.cuda.amp import ...` works
 from .ops.special import digamma, lgamma, mvlgamma, polygamma  # noqa: E402  (gamma-function family)
 from . import linalg, distributions  # noqa: E402  (torch.linalg, torch.distributions)
+from . import return_types  # noqa: E402  (torch.return_types: after every op module)
 from .utils.dlpack import from_dlpack  # noqa: E402  (zero-copy exchange through DLPack)
 from .ops import _out  # noqa: E402  (out= on the public functions that take it in PyTorch)
 

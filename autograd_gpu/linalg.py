@@ -7,7 +7,6 @@ including at its documented degenerate cases (see ops/decompositions.py: svd / e
 gradients through singular vectors / eigenvectors are inf or nan at repeated values).
 """
 import builtins
-import collections
 import math
 
 import numpy as np
@@ -15,6 +14,7 @@ import numpy as np
 from .ops import decompositions as _dec
 from .ops import linalg as _la
 from .ops.decompositions import LinAlgError, solve_triangular  # noqa: F401
+from .ops._return_types import return_type
 from .ops.reduction import amax as _amax, amin as _amin, named as _named, norm as _norm
 from .ops.reduction import normalize_dims as _normalize_dims, sum as _sum
 from .tensor import Tensor, _wrap
@@ -27,15 +27,14 @@ __all__ = [
 ]
 
 # the result types, named as PyTorch's torch.return_types.linalg_*
-SvdResult = collections.namedtuple("linalg_svd", ["U", "S", "Vh"])
-EighResult = collections.namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
-QrResult = collections.namedtuple("linalg_qr", ["Q", "R"])
-SlogdetResult = collections.namedtuple("linalg_slogdet", ["sign", "logabsdet"])
-CholeskyExResult = collections.namedtuple("linalg_cholesky_ex", ["L", "info"])
-InvExResult = collections.namedtuple("linalg_inv_ex", ["inverse", "info"])
-SolveExResult = collections.namedtuple("linalg_solve_ex", ["result", "info"])
-LstsqResult = collections.namedtuple("linalg_lstsq",
-                                     ["solution", "residuals", "rank", "singular_values"])
+SvdResult = return_type("linalg_svd", ("U", "S", "Vh"))
+EighResult = return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))
+QrResult = return_type("linalg_qr", ("Q", "R"))
+SlogdetResult = return_type("linalg_slogdet", ("sign", "logabsdet"))
+CholeskyExResult = return_type("linalg_cholesky_ex", ("L", "info"))
+InvExResult = return_type("linalg_inv_ex", ("inverse", "info"))
+SolveExResult = return_type("linalg_solve_ex", ("result", "info"))
+LstsqResult = return_type("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
 
 
 def _type_name(t):

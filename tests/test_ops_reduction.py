@@ -232,3 +232,24 @@ def test_ties_split_the_gradient_as_torch(name, dim, device, torch):
     if dim is None:
         expect = np.where(TIED == (TIED.max() if name in ("max", "amax") else TIED.min()), 1.0, 0.0)
         np.testing.assert_allclose(to_numpy(g), v * expect / expect.sum(), rtol=1e-14)
+
+
+def test_named_tuple_results_print_and_are_typed_as_pytorchs(torch):
+    # torch.return_types: one type per op, printed "torch.return_types.max(\nvalues=...)"
+    x = [[1.0, 5.0, 2.0], [4.0, 2.0, 7.0]]
+    calls = {
+        "max": lambda M, t: M.max(t, 1), "min": lambda M, t: M.min(t, 0, keepdim=True),
+        "sort": lambda M, t: M.sort(t, descending=True), "topk": lambda M, t: M.topk(t, 2),
+        "kthvalue": lambda M, t: M.kthvalue(t, 2), "median": lambda M, t: M.median(t, 1),
+        "mode": lambda M, t: M.mode(t, 1), "cummax": lambda M, t: M.cummax(t, 1),
+        "cummin": lambda M, t: M.cummin(t, 0), "aminmax": lambda M, t: M.aminmax(t),
+        "slogdet": lambda M, t: M.slogdet(t[:, :2]),
+        "linalg_qr": lambda M, t: M.linalg.qr(t), "linalg_slogdet": lambda M, t: M.linalg.slogdet(t[:, :2]),
+    }
+    for name, call in calls.items():
+        ours, theirs = call(ag, ag.tensor(x)), call(torch, torch.tensor(x))
+        assert repr(ours) == repr(theirs), name
+        assert type(ours).__name__ == type(theirs).__name__ == name
+        assert type(ours) is getattr(ag.return_types, name)
+        assert all(getattr(ours, f) is ours[k] for k, f in enumerate(ours._fields))
+        assert [repr(getattr(theirs, f)) for f in ours._fields] == [repr(v) for v in ours]

@@ -2,7 +2,6 @@
 inverse, solve, pinverse; addmm and its kin, einsum, tensordot, kron, cross, det, slogdet,
 logdet, matrix_power, cdist."""
 import builtins
-import collections
 import math
 
 import numpy as np
@@ -12,6 +11,7 @@ from ..backend import array_module
 from ..backend.execute import matmul
 from ..tensor import Tensor
 from ._names import named
+from ._return_types import return_type
 from .arithmetic import sum_to
 
 _mm = matmul  # (the execution layer's x @ y: NumPy's dot for 2-d host arrays)
@@ -982,7 +982,7 @@ class Slogdet(Node):
         return g_logabs.reshape(tuple(g_logabs.shape) + (1, 1)) * inverse(a).swapaxes(-1, -2)
 
 
-SlogdetResult = collections.namedtuple("slogdet", ["sign", "logabsdet"])
+SlogdetResult = return_type("slogdet", ("sign", "logabsdet"))
 
 
 def det(input):

@@ -3,7 +3,6 @@ log_softmax, norm. Every one takes ``dim=`` (or NumPy's ``axis=``) and ``keepdim
 (or ``keepdims=``). max/min split the gradient evenly between tied maxima, as PyTorch's
 amax does; with ``dim`` they return ``(values, indices)`` and the gradient goes to the index.
 """
-import collections
 import math
 
 import numpy as np
@@ -13,6 +12,7 @@ from ..backend import array_module
 from ..backend.execute import fill_from, is_host_scalar, sum_all
 from ..tensor import Tensor, _wrap
 from ._dims import normalize_dims
+from ._return_types import return_type
 from .elementwise import exp, sqrt, where
 
 
@@ -421,7 +421,7 @@ def prod(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None
     return Prod.apply(input, axes=_reduce_axes(dim, input.ndim, "prod"), keepdim=keepdim)
 
 
-MaxMinResult = collections.namedtuple("return_types", ["values", "indices"])
+_MaxResult, _MinResult = return_type("max"), return_type("min")
 
 
 def _maxmin(input, dim, keepdim, is_max, axis, keepdims):
@@ -435,9 +435,9 @@ def _maxmin(input, dim, keepdim, is_max, axis, keepdims):
     axes = normalize_dims(dim, input.ndim, "max" if is_max else "min")
     if input.ndim == 0:  # the value itself, at index 0
         v = MaxMin.apply(input, axes=None, keepdim=False, is_max=is_max, with_indices=False)
-        return MaxMinResult(v, _wrap(input._xp().zeros((), np.int64)))
+        return (_MaxResult if is_max else _MinResult)(v, _wrap(input._xp().zeros((), np.int64)))
     v, i = MaxMin.apply(input, axes=axes, keepdim=keepdim, is_max=is_max, with_indices=True)
-    return MaxMinResult(v, i)
+    return (_MaxResult if is_max else _MinResult)(v, i)
 
 
 def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
@@ -806,7 +806,7 @@ def any(input, dim=None, keepdim=False):
                              fname="any")
 
 
-AminmaxResult = collections.namedtuple("aminmax", ["min", "max"])
+AminmaxResult = return_type("aminmax", ("min", "max"))
 
 
 def aminmax(input, *, dim=None, keepdim=False):

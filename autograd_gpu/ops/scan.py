@@ -11,7 +11,6 @@ logcumsumexp's splits the gradient by sign so every exponent stays <= 0 (stable 
 magnitude). Under create_graph the cumprod-with-zeros and logcumsumexp gradients are built
 from differentiable ops over an n x n matrix per row (exact to any order, memory n^2 per row).
 """
-import collections
 
 import numpy as np
 
@@ -19,6 +18,7 @@ from ..autograd.node import Node
 from ..backend import array_module
 from ..tensor import Tensor, _wrap
 from ._names import named
+from ._return_types import return_type
 from .indexing import along_key, take_at
 from .reduction import normalize_dims
 
@@ -248,8 +248,8 @@ def _logcumsumexp_grad_matrix(x, y, g, axis):
 # ---------------------------------------------------------------- plain functions
 
 _CumResult = {
-    "cummax": collections.namedtuple("cummax", ["values", "indices"]),
-    "cummin": collections.namedtuple("cummin", ["values", "indices"]),
+    "cummax": return_type("cummax"),
+    "cummin": return_type("cummin"),
 }
 for _t in _CumResult.values():
     _t.__module__ = "autograd_gpu.return_types"

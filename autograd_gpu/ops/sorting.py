@@ -7,25 +7,19 @@ SortBackward0, TopkBackward0, ...), so the gradient goes to the elements that we
 and gradients of any order work. quantile interpolates between two such picks with constant
 weights. unique, searchsorted and bucketize return indices and counts (no gradient).
 """
-import collections
 
 import numpy as np
 
 from ..backend import array_module
 from ..tensor import Tensor, _wrap
 from ._names import named
+from ._return_types import return_type
 from .indexing import along_key, take_at
 from .reduction import normalize_dims
 
 
-def _result(name, fields=("values", "indices")):
-    t = collections.namedtuple(name, fields)
-    t.__module__ = "autograd_gpu.return_types"
-    return t
-
-
 _Sort, _Topk, _Kth, _Median, _Nanmedian, _Mode = (
-    _result(n) for n in ("sort", "topk", "kthvalue", "median", "nanmedian", "mode"))
+    return_type(n) for n in ("sort", "topk", "kthvalue", "median", "nanmedian", "mode"))
 
 
 def _axis(input, dim, op):
