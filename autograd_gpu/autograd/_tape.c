@@ -41,10 +41,10 @@ static PyObject *h_forward_oom, *h_backward_oom;  /* MemoryError handlers (set_o
 static Py_ssize_t off_data, off_requires_grad, off_grad_fn, off_output_nr, off_grad,
     off_version, off_hooks, off_accumulator, off_retains_grad, off_base;
 
-static PyObject *s_cuda_array_interface, *s_forward, *s_backward, *s_enabled, *s_dtype, *s_kind, *s_next_functions,
+static PyObject *s_forward, *s_backward, *s_enabled, *s_dtype, *s_kind, *s_next_functions,
     *s_needs_input_grad, *s_sequence_nr, *s_saved, *s_freed, *s_record_trace, *s_record_stack,
     *s_wrap_outputs, *s_get_accumulator, *s_base_fn, *s_base, *s_pre_hooks, *s_n_outputs,
-    *s_device, *s_accumulate, *s_ref, *s_cuda_array_interface, *s_shape, *s_array,
+    *s_device, *s_accumulate, *s_ref, *s_shape, *s_array,
     *s_version, *s_expected, *s_index, *s_ndim;
 
 static int ready = 0;
@@ -377,9 +377,6 @@ grad_enabled(void)
 static PyObject *enter_device(PyObject *arr);
 static int restore_device(PyObject *prev);
 
-/* 1 if a raw array among the non-Tensor inputs lives on another device than the Tensors'
- * arrays (a NumPy array with CUDA tensors, a CuPy array with CPU ones): constants that are
- * arrays must be on the tensors' device, as PyTorch requires. Python numbers pass cheaply. */
 /* 1 if `a` is a CuPy array, 0 if not, -1 on error. Python (backend.is_device_array) is
  * asked only until the first one is seen; then its type is known and a type test answers. */
 static int
@@ -402,6 +399,9 @@ is_device_array(PyObject *a)
     return yes;
 }
 
+/* 1 if a raw array among the non-Tensor inputs lives on another device than the Tensors'
+ * arrays (a NumPy array with CUDA tensors, a CuPy array with CPU ones): constants that are
+ * arrays must be on the tensors' device, as PyTorch requires. Python numbers pass cheaply. */
 static int
 raw_arrays_elsewhere(PyObject *first, PyObject *const *inputs, Py_ssize_t n)
 {
@@ -903,7 +903,6 @@ sole_owner(PyObject *a, Py_ssize_t refs)
     return pooled;
 }
 
-
 /* prev + g, where a table's entry (one reference) holds prev: summed into prev itself
  * when nobody else sees it (see sole_owner), else a new array; a CUDA sum runs on prev's
  * device (the loop's current device is the outputs'). A new reference. */
@@ -994,9 +993,9 @@ typedef struct {
     PyObject *grads;     /* {AccumulateGrad: the sum of its gradients so far} */
     PyObject *deps;      /* None, or {AccumulateGrad: edges still to send to it}: a leaf
                           * whose count reaches 0 is applied as soon as the node that sent
-                          * the last edge has let go of its gradients (apply_ready_leaves) */
+                          * the last edge has let go of its gradients (after_node) */
     PyObject *ready;     /* with deps: the leaves whose count has reached 0, to apply */
-    PyObject *on_apply;  /* None, or called with no arguments after each node (with deps) */
+    PyObject *after_each_node;  /* None, or called with no arguments after each node */
     PyObject *captures, *results;
     int accumulate, create_graph;
 } leaves;
@@ -1030,7 +1029,7 @@ leaf_edge_sent(leaves *lv, PyObject *acc, PyObject *g)
 }
 
 /* After a node (with dependency counts): the leaves in lv->ready applied (each with all its
- * gradients, summed), then on_apply called (it runs their post-accumulate hooks, and lets
+ * gradients, summed), then after_each_node called (it runs their post-accumulate hooks, and lets
  * communication that overlaps the backward make progress). Run once the node has dropped
  * its gradients, so that a gradient only the table holds is adopted as .grad, no copy. */
 static int
@@ -1055,9 +1054,9 @@ after_node(leaves *lv)
     }
     if (PyList_SetSlice(lv->ready, 0, n, NULL) < 0)
         return -1;
-    if (lv->on_apply == Py_None)
+    if (lv->after_each_node == Py_None)
         return 0;
-    PyObject *r = PyObject_CallNoArgs(lv->on_apply);
+    PyObject *r = PyObject_CallNoArgs(lv->after_each_node);
     Py_XDECREF(r);
     return r == NULL ? -1 : 0;
 }
@@ -1273,8 +1272,7 @@ accumulate_fast(PyObject *t, PyObject *g)
 {
     PyObject *grad = slot_get(t, off_grad);
     if (grad == Py_None) {
-        int owned;
-        owned = sole_owner(g, 1);
+        int owned = sole_owner(g, 1);
         if (owned <= 0)
             return owned;
         PyObject *d = slot_get(t, off_data);
@@ -1417,7 +1415,7 @@ out:
 static PyObject *run_loop(PyObject *const *args);  /* the 12 arguments, checked */
 
 /* backward_loop(roots, buffers, leaf_grads, captures, needed, results, retain_graph,
- *               create_graph, accumulate, anomaly, leaf_deps, on_leaf_applied)
+ *               create_graph, accumulate, anomaly, leaf_deps, after_each_node)
  * Runs the nodes in `roots` and all they lead to, newest first (see engine.py), with grad
  * mode set to create_graph (backward's own ops are recorded only then) and restored after. */
 static PyObject *
@@ -1778,9 +1776,9 @@ tape_set_oom_handlers(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 
 /* ---------------------------------------------------------------- ops on their inputs' device */
 
-/* OnDevice(fn, home=None): calls fn with the device of its first CUDA tensor argument current (one
- * level into lists and tuples; keyword values too), the caller's restored after; with a CPU
- * tensor first, or none, fn is called directly. A method when set on a class; its
+/* OnDevice(fn, home=None): calls fn with the device of its first CUDA tensor argument
+ * current (one level into lists and tuples; keyword values too), the caller's restored
+ * after; with a CPU tensor first, or none, fn is called directly. A method when set on a class; its
  * __wrapped__ is fn, and other attributes (__doc__, __name__, __signature__...) are fn's.
  * See ops/_device.py for where it is used. */
 typedef struct {
@@ -1954,7 +1952,7 @@ static PyTypeObject OnDevice_T = {
     .tp_getattro = (getattrofunc)ondevice_getattro,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL |
                 Py_TPFLAGS_METHOD_DESCRIPTOR,
-    .tp_doc = "OnDevice(fn): fn run with its first CUDA tensor argument's device current.",
+    .tp_doc = "OnDevice(fn, home=None): fn run with its first CUDA tensor argument's device current.",
     .tp_traverse = (traverseproc)ondevice_traverse,
     .tp_clear = (inquiry)ondevice_clear,
     .tp_methods = ondevice_methods,
@@ -1995,8 +1993,7 @@ static struct PyModuleDef moduledef = {
 PyMODINIT_FUNC
 PyInit__tape(void)
 {
-    if (intern(&s_cuda_array_interface, "__cuda_array_interface__") < 0 ||
-        intern(&s_forward, "forward") < 0 || intern(&s_backward, "backward") < 0 ||
+    if (intern(&s_forward, "forward") < 0 || intern(&s_backward, "backward") < 0 ||
         intern(&s_enabled, "enabled") < 0 || intern(&s_dtype, "dtype") < 0 ||
         intern(&s_kind, "kind") < 0 || intern(&s_next_functions, "next_functions") < 0 ||
         intern(&s_needs_input_grad, "needs_input_grad") < 0 ||
@@ -2011,8 +2008,7 @@ PyInit__tape(void)
         intern(&s_ref, "_ref") < 0 || intern(&s_shape, "shape") < 0 ||
         intern(&s_array, "array") < 0 || intern(&s_version, "version") < 0 ||
         intern(&s_expected, "expected") < 0 || intern(&s_index, "index") < 0 ||
-        intern(&s_ndim, "ndim") < 0 ||
-        intern(&s_cuda_array_interface, "__cuda_array_interface__") < 0)
+        intern(&s_ndim, "ndim") < 0)
         return NULL;
     if (PyType_Ready(&OnDevice_T) < 0)
         return NULL;

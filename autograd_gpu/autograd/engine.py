@@ -102,7 +102,7 @@ def _root_grads(outputs, grad_outputs, create_graph):
 
 def _seed_like(d):
     """Ones of a CUDA array's shape and dtype, on its device (backward_scalar's seed); out
-    of memory, after freeing the cache and one more try, OutOfMemoryError as _root_grads'."""
+    of memory, as _root_grads (see _seed_after_oom)."""
     def make():
         with _on_device(_device_of(d)):
             return _array_module(d).ones(d.shape, d.dtype)
@@ -110,16 +110,7 @@ def _seed_like(d):
     try:
         return make()
     except MemoryError as error:
-        if isinstance(error, _node._OutOfMemoryError):
-            raise
-        _node._release_free_memory()
-        try:
-            return make()
-        except MemoryError as again:
-            if isinstance(again, _node._OutOfMemoryError):
-                raise
-            raise _node.out_of_memory("backward (the output gradients)", "backward", [d],
-                                      again) from error
+        return _seed_after_oom(error, make, [d])
 
 
 def _node_of(t):
@@ -233,7 +224,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     try:
         grads = _root_grads(outputs, grad_outputs, create_graph)
     except MemoryError as error:  # (making the seed gradients: before anything has run)
-        grads = _root_grads_after_oom(error, outputs, grad_outputs, create_graph)
+        grads = _seed_after_oom(
+            error, lambda: _root_grads(outputs, grad_outputs, create_graph), outputs)
 
     buffers = {}
     roots = []
@@ -265,11 +257,11 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
 
     # (grad mode is create_graph while it runs; on the outputs' device, where the gradient
     # sums and .grad writes happen; a node whose gradients live elsewhere enters theirs)
-    leaf_deps = on_leaf_applied = None
+    leaf_deps = after_each_node = None
     if pending is not None and accumulate:  # leaves are written as soon as they are complete
         leaf_deps = _leaf_dependencies(roots, needed)
 
-        def on_leaf_applied():  # (after every node)
+        def after_each_node():
             if pending:
                 _run_post_accumulate_hooks(pending, inputs)
             for ref in _between_nodes:
@@ -280,7 +272,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     with _on_device(_device_of(outputs[0]._data)):
         _tape.backward_loop(roots, buffers, leaf_grads, captures, needed, results,
                             retain_graph, create_graph, accumulate, _node.Node._record_trace,
-                            leaf_deps, on_leaf_applied)
+                            leaf_deps, after_each_node)
 
     if inputs is None:
         return None
@@ -404,13 +396,14 @@ def _backward_out_of_memory(error, node, grads, create_graph):
         raise _node.out_of_memory(node.name, "backward", grads, again) from error
 
 
-def _root_grads_after_oom(error, outputs, grad_outputs, create_graph):
-    """_root_grads once more after freeing the cached memory, else OutOfMemoryError."""
+def _seed_after_oom(error, make, outputs):
+    """``make()`` (the seed gradients of `outputs`) once more after freeing the cached
+    memory, when making them raised MemoryError `error`; else OutOfMemoryError."""
     if isinstance(error, _node._OutOfMemoryError):
         raise error
     _node._release_free_memory()
     try:
-        return _root_grads(outputs, grad_outputs, create_graph)
+        return make()
     except MemoryError as again:
         if isinstance(again, _node._OutOfMemoryError):
             raise

@@ -24,9 +24,9 @@ from .dtypes import (
 from .devices import (
     CPU, array_module, check_device, cuda_device_count, cuda_is_available,
     cuda_unavailable_reason, cupy_if_loaded, cupy_module, data_ptr, device, device_of,
-    enter_device_of, get_default_device, is_cuda_array, is_device_array, ndarray, normalize_device, on_device,
-    restore_device, self_overlapping, set_default_device, storage_offset, synchronize,
-    to_device, xp_for,
+    enter_device_of, get_default_device, is_cuda_array, is_device_array, ndarray,
+    normalize_device, on_device, restore_device, self_overlapping, set_default_device,
+    storage_offset, synchronize, to_device, xp_for,
 )
 from .host_pool import empty_host_cache, extra_refs, host_pool_stats, set_host_pool_limit
 from .memory import (

@@ -7,8 +7,9 @@ through the host. Every operation is posted non-blocking and returns a `_Pending
 caller polls against the group's timeout; but a synchronous all-reduce or broadcast whose
 ranks have all agreed on the call (the fingerprint check, itself non-blocking and timed)
 runs MPI's blocking collective, whose tuned algorithms are about twice as fast as the
-non-blocking schedule on large messages, and which can no longer wait for a missing rank. Reductions use MPI's typed operations (float16,
-which MPI lacks, is reduced in float32); everything else moves raw bytes.
+non-blocking schedule on large messages, and which can no longer wait for a missing rank.
+Reductions use MPI's typed operations (float16, which MPI lacks, is reduced in float32);
+everything else moves raw bytes.
 """
 import os
 

@@ -28,14 +28,11 @@ MODULES = frozenset("autograd_gpu." + m for m in """
     ops.special linalg nn.functional nn.init creation _deepcopy
 """.split())
 
-# functions of other modules that reduce to a Python value outside any node
+# functions of ops.elementwise that reduce to a Python value outside any node
 ALSO = frozenset(("allclose", "equal"))
-
 
 # modules whose in-place Tensor methods alone are wrapped
 IN_PLACE = frozenset(("autograd_gpu.ops.arithmetic", "autograd_gpu.ops.elementwise"))
-
-
 _IN_PLACE_DUNDERS = frozenset(f"__i{op}__" for op in (
     "add sub mul truediv floordiv mod pow matmul and or xor lshift rshift".split()))
 

@@ -1384,7 +1384,7 @@ def _tensor_copy_(self, src):
         s = src_t.to(self.device)
         return self._record_inplace(lambda old: CopyFrom.apply(old, s))
     b = src._data if src_t is not None else src
-    if src_t is not None and (type(b) is not type(self._data) or src_t.device != self.device):
+    if src_t is not None and src_t.device != self.device:
         b = backend.to_device(b, self.device)  # copy_ is the explicit cross-device copy
     try:
         self._xp().copyto(self._data, b, casting="unsafe")

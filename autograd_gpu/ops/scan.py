@@ -11,7 +11,6 @@ logcumsumexp's splits the gradient by sign so every exponent stays <= 0 (stable 
 magnitude). Under create_graph the cumprod-with-zeros and logcumsumexp gradients are built
 from differentiable ops over an n x n matrix per row (exact to any order, memory n^2 per row).
 """
-
 import numpy as np
 
 from ..autograd.node import Node
@@ -251,8 +250,6 @@ _CumResult = {
     "cummax": return_type("cummax"),
     "cummin": return_type("cummin"),
 }
-for _t in _CumResult.values():
-    _t.__module__ = "autograd_gpu.return_types"
 
 
 def _scan_dtype(input, dtype):

@@ -7,7 +7,6 @@ SortBackward0, TopkBackward0, ...), so the gradient goes to the elements that we
 and gradients of any order work. quantile interpolates between two such picks with constant
 weights. unique, searchsorted and bucketize return indices and counts (no gradient).
 """
-
 import numpy as np
 
 from ..backend import array_module
