@@ -40,6 +40,9 @@ static PyObject *h_forward_oom, *h_backward_oom;  /* MemoryError handlers (set_o
 
 static Py_ssize_t off_data, off_requires_grad, off_grad_fn, off_output_nr, off_grad,
     off_version, off_hooks, off_accumulator, off_retains_grad, off_base;
+static PyTypeObject *Node_T;        /* Node_cls: its instances' slots are read at these offsets */
+static Py_ssize_t off_next_functions, off_needs_input_grad, off_sequence_nr, off_saved,
+    off_freed, off_pre_hooks, off_n_outputs;
 
 static PyObject *s_forward, *s_backward, *s_enabled, *s_dtype, *s_kind, *s_next_functions,
     *s_needs_input_grad, *s_sequence_nr, *s_saved, *s_freed, *s_record_trace, *s_record_stack,
@@ -66,6 +69,45 @@ slot_get(PyObject *o, Py_ssize_t off)
 {
     PyObject *v = SLOT(o, off);
     return v ? v : Py_None;
+}
+
+/* A node's attribute (a new reference): a Node's slot at `off`, or getattr for other nodes
+ * (AccumulateGrad) and for a slot never set (its AttributeError). */
+static inline PyObject *
+node_get(PyObject *node, Py_ssize_t off, PyObject *name)
+{
+    if (PyObject_TypeCheck(node, Node_T)) {
+        PyObject *v = SLOT(node, off);
+        if (v != NULL) {
+            Py_INCREF(v);
+            return v;
+        }
+    }
+    return PyObject_GetAttr(node, name);
+}
+
+static inline int
+node_set(PyObject *node, Py_ssize_t off, PyObject *name, PyObject *v)
+{
+    if (PyObject_TypeCheck(node, Node_T)) {
+        slot_set(node, off, v);
+        return 0;
+    }
+    return PyObject_SetAttr(node, name, v);
+}
+
+/* A new node of `cls` (a Node subclass) with the defaults Node.__new__ sets. */
+static PyObject *
+new_node(PyTypeObject *cls)
+{
+    PyObject *node = cls->tp_alloc(cls, 0);
+    if (node != NULL && PyObject_TypeCheck(node, Node_T)) {
+        slot_set(node, off_saved, Py_None);
+        slot_set(node, off_freed, Py_False);
+        slot_set(node, off_pre_hooks, Py_None);
+        slot_set(node, off_n_outputs, one);
+    }
+    return node;
 }
 
 static int
@@ -288,7 +330,7 @@ resolve_saved(PyObject *node, PyObject *saved, PyObject *const *inputs, Py_ssize
         PyList_SET_ITEM(resolved, j, item);
     }
     Py_DECREF(seq);
-    int r = PyObject_SetAttr(node, s_saved, resolved);
+    int r = node_set(node, off_saved, s_saved, resolved);
     Py_DECREF(resolved);
     return r;
 fail:
@@ -307,7 +349,7 @@ tape_resolve_saved(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "resolve_saved(node, inputs, outputs)");
         return NULL;
     }
-    PyObject *saved = PyObject_GetAttr(args[0], s_saved);
+    PyObject *saved = node_get(args[0], off_saved, s_saved);
     if (saved == NULL)
         return NULL;
     PyObject *ins = PySequence_Fast(args[1], "inputs");
@@ -426,6 +468,380 @@ raw_arrays_elsewhere(PyObject *first, PyObject *const *inputs, Py_ssize_t n)
     return 0;
 }
 
+static PyObject *tape_saved_tensors(PyObject *mod, PyObject *node);
+
+/* The edge along which the gradient of `a` (a Tensor that requires grad) flows: (grad_fn,
+ * output_nr), or (its AccumulateGrad, 0) for a leaf. */
+static PyObject *
+edge_of(PyObject *a)
+{
+    PyObject *fn = slot_get(a, off_grad_fn);
+    if (fn != Py_None)
+        return PyTuple_Pack(2, fn, slot_get(a, off_output_nr));
+    PyObject *acc = slot_get(a, off_accumulator);
+    if (acc == Py_None)
+        acc = PyObject_CallMethodNoArgs(a, s_get_accumulator);
+    else
+        Py_INCREF(acc);
+    if (acc == NULL)
+        return NULL;
+    PyObject *edge = PyTuple_Pack(2, acc, zero);
+    Py_DECREF(acc);
+    return edge;
+}
+
+/* ---------------------------------------------------------------- host arithmetic
+ *
+ * + - * / on host arrays, the commonest ops of all, are recorded and replayed here without
+ * their Python forward and backward: on a few elements those calls cost more than the
+ * arithmetic. A node class says which op it is by `_tape_binary` in its own dict
+ * (ops/arithmetic.py: Add, Sub, Mul, Div), and its forward and backward there state what this
+ * computes, operation for operation (tests/test_tape.py compares the two paths bit for bit).
+ * The array work is the execution layer's (backend/_host_arith.c, `arith`), which declines
+ * arrays of the host pool's size and up. This path takes two operands: Tensors whose arrays
+ * are NumPy float32 or float64 arrays of one dtype, not views, or such a Tensor and a Python
+ * int or float (the Tensor first for - and /); anything else, anything declined and any error
+ * goes the Python way, which raises the op's own messages. */
+
+enum { BIN_ADD = 1, BIN_SUB, BIN_MUL, BIN_DIV, BIN_NEG };
+typedef PyObject *(*arith_fn)(int, PyObject *, PyObject *);
+static arith_fn host_arith;                /* backend/_host_arith.c: a op b, or NotImplemented */
+static PyObject *dt_float32, *dt_float64;  /* the dtypes this path takes */
+static PyObject *s_tape_binary, *s_shapes;
+static PyObject *h_sum_to;                  /* ops.arithmetic.sum_to */
+static char fallback_marker;
+#define FALLBACK ((PyObject *)&fallback_marker)
+
+/* the node class's `_tape_binary` (one of BIN_*), 0 if it has none */
+static int
+binary_kind(PyTypeObject *cls)
+{
+    if (host_arith == NULL || cls->tp_dict == NULL)
+        return 0;
+    PyObject *k = PyDict_GetItemWithError(cls->tp_dict, s_tape_binary);  /* (borrowed) */
+    if (k == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    long v = PyLong_AsLong(k);
+    if (v == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    return (int)v;
+}
+
+/* For a Tensor operand: its array (borrowed) where this path takes it, with its dtype
+ * (borrowed: dt_float32 or dt_float64) in *dtype; NULL where it does not (no error set). */
+static PyObject *
+host_operand(PyObject *t, PyObject **dtype)
+{
+    PyObject *d = SLOT(t, off_data);
+    if (d == NULL || Py_TYPE(d) != ndarray_T || slot_get(t, off_base) != Py_None)
+        return NULL;
+    PyObject *dt = PyObject_GetAttr(d, s_dtype);
+    if (dt == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    Py_DECREF(dt);  /* (the two dtypes are held by setup: compared by identity) */
+    if (dt != dt_float32 && dt != dt_float64)
+        return NULL;
+    *dtype = dt;
+    return d;
+}
+
+/* host_arith(op, x, y) as a result or FALLBACK (declined, or an error: cleared) */
+static PyObject *
+arith_or_fallback(int op, PyObject *x, PyObject *y)
+{
+    PyObject *r = host_arith(op, x, y);
+    if (r == NULL) {
+        PyErr_Clear();
+        return FALLBACK;
+    }
+    if (r == Py_NotImplemented) {
+        Py_DECREF(r);
+        return FALLBACK;
+    }
+    return r;
+}
+
+/* What Add and Sub keep for backward: their inputs' shapes, () for a number. */
+static PyObject *
+shape_of(PyObject *arr)
+{
+    return arr == NULL ? PyTuple_New(0) : PyObject_GetAttr(arr, s_shape);
+}
+
+/* apply(cls, a, b) for a `_tape_binary` class: the new Tensor, NULL on error, or FALLBACK
+ * where this path does not take the operands (nothing done). */
+static PyObject *
+binary_apply(PyTypeObject *cls, int kind, PyObject *a, PyObject *b)
+{
+    int ta = PyObject_TypeCheck(a, Tensor_T), tb = PyObject_TypeCheck(b, Tensor_T);
+    if (!ta && (kind == BIN_SUB || kind == BIN_DIV))  /* (rsub, a number over a tensor) */
+        return FALLBACK;
+    if ((!ta && !PyFloat_CheckExact(a) && !PyLong_CheckExact(a)) ||
+        (!tb && !PyFloat_CheckExact(b) && !PyLong_CheckExact(b)) || (!ta && !tb))
+        return FALLBACK;
+    PyObject *trace = PyObject_GetAttr(Node_cls, s_record_trace);  /* anomaly mode: Python */
+    if (trace == NULL)
+        return NULL;
+    int tracing = truthy(trace);
+    Py_DECREF(trace);
+    if (tracing)
+        return tracing < 0 ? NULL : FALLBACK;
+    PyObject *dta = NULL, *dtb = NULL;
+    PyObject *xa = ta ? host_operand(a, &dta) : a;
+    PyObject *xb = (xa != NULL && tb) ? host_operand(b, &dtb) : b;
+    if (xa == NULL || xb == NULL || (ta && tb && dta != dtb))
+        return FALLBACK;
+
+    /* (a number first: + and * commute exactly, and the array work takes the array first) */
+    PyObject *out = ta ? arith_or_fallback(kind, xa, xb) : arith_or_fallback(kind, xb, xa);
+    if (out == FALLBACK)
+        return FALLBACK;
+    int rga = ta ? truthy(slot_get(a, off_requires_grad)) : 0;
+    int rgb = tb ? truthy(slot_get(b, off_requires_grad)) : 0;
+    int enabled = (rga > 0 || rgb > 0) ? grad_enabled() : 0;
+    if (rga < 0 || rgb < 0 || enabled < 0) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    if (!enabled) {
+        PyObject *t = new_tensor(out, Py_None, 0);
+        Py_DECREF(out);
+        return t;
+    }
+
+    PyObject *node = new_node(cls), *result = NULL, *kept = NULL, *seq = NULL;
+    PyObject *ea = NULL, *eb = NULL, *nexts = NULL, *needs = NULL;
+    if (node == NULL)
+        goto done;
+    ea = rga ? edge_of(a) : (Py_INCREF(no_edge), no_edge);
+    eb = (ea != NULL && rgb) ? edge_of(b) : (Py_XINCREF(no_edge), no_edge);
+    if (ea == NULL || eb == NULL)
+        goto done;
+    nexts = PyTuple_Pack(2, ea, eb);
+    needs = PyTuple_Pack(2, rga ? Py_True : Py_False, rgb ? Py_True : Py_False);
+    seq = nexts && needs ? PyIter_Next(sequence) : NULL;
+    if (seq == NULL)
+        goto done;
+    if (kind == BIN_MUL || kind == BIN_DIV) {  /* forward saved (a, b): each tied to its input */
+        PyObject *va = ta ? version_of(a) : NULL, *vb = tb ? version_of(b) : NULL;
+        if ((!ta || va) && (!tb || vb)) {
+            PyObject *ia = ta ? PyTuple_Pack(2, a, va) : (Py_INCREF(a), a);
+            PyObject *ib = tb ? PyTuple_Pack(2, b, vb) : (Py_INCREF(b), b);
+            if (ia && ib)
+                kept = PyList_New(2);
+            if (kept) {
+                PyList_SET_ITEM(kept, 0, ia);
+                PyList_SET_ITEM(kept, 1, ib);
+            }
+            else {
+                Py_XDECREF(ia);
+                Py_XDECREF(ib);
+            }
+        }
+        Py_XDECREF(va);
+        Py_XDECREF(vb);
+        if (kept == NULL)
+            goto done;
+        slot_set(node, off_saved, kept);
+    }
+    else {
+        PyObject *sa = shape_of(ta ? xa : NULL), *sb = sa ? shape_of(tb ? xb : NULL) : NULL;
+        if (sa && sb)
+            kept = PyTuple_Pack(2, sa, sb);
+        Py_XDECREF(sa);
+        Py_XDECREF(sb);
+        if (kept == NULL || PyObject_SetAttr(node, s_shapes, kept) < 0)
+            goto done;
+    }
+    slot_set(node, off_next_functions, nexts);
+    slot_set(node, off_needs_input_grad, needs);
+    slot_set(node, off_sequence_nr, seq);
+    result = new_tensor(out, node, 1);
+done:
+    Py_DECREF(out);
+    Py_XDECREF(node);
+    Py_XDECREF(ea);
+    Py_XDECREF(eb);
+    Py_XDECREF(nexts);
+    Py_XDECREF(needs);
+    Py_XDECREF(seq);
+    Py_XDECREF(kept);
+    return result;
+}
+
+/* `g` summed to `shape` (ops.arithmetic.sum_to) where its own shape differs; steals g */
+static PyObject *
+summed_to(PyObject *g, PyObject *gshape, PyObject *shape)
+{
+    int eq = PyObject_RichCompareBool(gshape, shape, Py_EQ);
+    if (eq != 0) {
+        if (eq < 0)
+            Py_CLEAR(g);
+        return g;
+    }
+    PyObject *r = PyObject_CallFunctionObjArgs(h_sum_to, g, shape, NULL);
+    Py_DECREF(g);
+    return r;
+}
+
+/* host_arith(op, x, y) in a backward: the array, NULL on error, FALLBACK where declined */
+static PyObject *
+grad_arith(int op, PyObject *x, PyObject *y)
+{
+    PyObject *r = host_arith(op, x, y);
+    if (r == Py_NotImplemented) {
+        Py_DECREF(r);
+        return FALLBACK;
+    }
+    return r;
+}
+
+/* A `_tape_binary` node's first-order backward of the host gradient `g`: the tuple of its
+ * two input gradients, NULL on error, or FALLBACK (the node's Python backward runs). */
+static PyObject *
+binary_backward(PyObject *node, int kind, PyObject *g)
+{
+    if (Py_TYPE(g) != ndarray_T)
+        return FALLBACK;
+    PyObject *needs = node_get(node, off_needs_input_grad, s_needs_input_grad);
+    if (needs == NULL)
+        return NULL;
+    if (!PyTuple_CheckExact(needs) || PyTuple_GET_SIZE(needs) != 2) {
+        Py_DECREF(needs);
+        return FALLBACK;
+    }
+    int na = truthy(PyTuple_GET_ITEM(needs, 0)), nb = truthy(PyTuple_GET_ITEM(needs, 1));
+    Py_DECREF(needs);
+    if (na < 0 || nb < 0)
+        return NULL;
+    PyObject *kept = NULL, *a = NULL, *b = NULL, *sa = NULL, *sb = NULL;
+    if (kind == BIN_MUL || kind == BIN_DIV) {
+        kept = tape_saved_tensors(NULL, node);  /* [a, b], version-checked */
+        if (kept == NULL)
+            return NULL;
+        if (!PyList_CheckExact(kept) || PyList_GET_SIZE(kept) != 2) {
+            Py_DECREF(kept);
+            return FALLBACK;
+        }
+        a = PyList_GET_ITEM(kept, 0);
+        b = PyList_GET_ITEM(kept, 1);
+        if ((na && Py_TYPE(a) != ndarray_T) || (nb && Py_TYPE(b) != ndarray_T) ||
+            (Py_TYPE(a) != ndarray_T && !PyFloat_CheckExact(a) && !PyLong_CheckExact(a)) ||
+            (Py_TYPE(b) != ndarray_T && !PyFloat_CheckExact(b) && !PyLong_CheckExact(b))) {
+            Py_DECREF(kept);
+            return FALLBACK;
+        }
+    }
+    else {
+        kept = PyObject_GetAttr(node, s_shapes);
+        if (kept == NULL)
+            return NULL;
+        if (!PyTuple_CheckExact(kept) || PyTuple_GET_SIZE(kept) != 2) {
+            Py_DECREF(kept);
+            return FALLBACK;
+        }
+        sa = PyTuple_GET_ITEM(kept, 0);
+        sb = PyTuple_GET_ITEM(kept, 1);
+    }
+    PyObject *gshape = PyObject_GetAttr(g, s_shape), *ga = NULL, *gb = NULL, *result = NULL;
+    if (gshape == NULL)
+        goto done;
+    /* the formulas of Add/Sub/Mul/Div.backward (ops/arithmetic.py), in their order; a step
+     * gives NULL (an error) or FALLBACK (declined: the Python backward runs instead) */
+    PyObject *ng = NULL, *q = NULL, *qq = NULL;
+    int stop = 0;
+#define STEP(var, expr)                                   \
+    do {                                                  \
+        if (!stop) {                                      \
+            var = (expr);                                 \
+            stop = var == NULL || var == FALLBACK;        \
+        }                                                 \
+    } while (0)
+    switch (kind) {
+    case BIN_ADD:
+        if (na)
+            STEP(ga, (Py_INCREF(g), g));
+        if (nb)
+            STEP(gb, (Py_INCREF(g), g));
+        break;
+    case BIN_SUB:
+        if (na)
+            STEP(ga, (Py_INCREF(g), g));
+        if (nb)
+            STEP(gb, grad_arith(BIN_NEG, g, Py_None));
+        break;
+    case BIN_MUL:  /* (g * b, g * a) */
+        if (na)
+            STEP(ga, grad_arith(BIN_MUL, g, b));
+        if (nb)
+            STEP(gb, grad_arith(BIN_MUL, g, a));
+        break;
+    default:  /* (g / b, -g * (a / b / b)) */
+        if (na)
+            STEP(ga, grad_arith(BIN_DIV, g, b));
+        if (nb) {
+            STEP(ng, grad_arith(BIN_NEG, g, Py_None));
+            STEP(q, grad_arith(BIN_DIV, a, b));
+            STEP(qq, grad_arith(BIN_DIV, q, b));
+            STEP(gb, grad_arith(BIN_MUL, ng, qq));
+        }
+    }
+#undef STEP
+    int declined = ga == FALLBACK || gb == FALLBACK || ng == FALLBACK || q == FALLBACK ||
+                   qq == FALLBACK;
+#define DROP(var)                          \
+    do {                                   \
+        if (var == FALLBACK)               \
+            var = NULL;                    \
+        Py_CLEAR(var);                     \
+    } while (0)
+    DROP(ng);
+    DROP(q);
+    DROP(qq);
+    if (stop) {
+        DROP(ga);
+        DROP(gb);
+        if (declined)  /* (large: the Python backward, from the start) */
+            result = FALLBACK;
+        goto done;
+    }
+#undef DROP
+    /* each summed to its input's shape */
+    if (na) {
+        PyObject *s = (kind == BIN_MUL || kind == BIN_DIV) ? PyObject_GetAttr(a, s_shape)
+                                                             : (Py_INCREF(sa), sa);
+        if (s == NULL)
+            goto done;
+        ga = summed_to(ga, gshape, s);
+        Py_DECREF(s);
+        if (ga == NULL)
+            goto done;
+    }
+    if (nb) {
+        PyObject *s = (kind == BIN_MUL || kind == BIN_DIV) ? PyObject_GetAttr(b, s_shape)
+                                                             : (Py_INCREF(sb), sb);
+        if (s == NULL)
+            goto done;
+        gb = summed_to(gb, gshape, s);
+        Py_DECREF(s);
+        if (gb == NULL)
+            goto done;
+    }
+    result = PyTuple_Pack(2, ga ? ga : Py_None, gb ? gb : Py_None);
+done:
+    Py_XDECREF(gshape);
+    Py_XDECREF(ga);
+    Py_XDECREF(gb);
+    Py_XDECREF(kept);
+    return result;
+}
+
 /* apply(cls, *inputs, **params), Node.apply: runs forward on the inputs' arrays and,
  * in grad mode with an input that requires grad, records a node (the recording rules of autograd/node.py). */
 static PyObject *
@@ -442,6 +858,12 @@ tape_apply(PyObject *mod, PyObject *const *args, Py_ssize_t nargsf, PyObject *kw
     PyObject *const *inputs = args + 1;
     Py_ssize_t n = nargs - 1;
     Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    int kind = (n == 2 && nkw == 0) ? binary_kind(cls) : 0;
+    if (kind) {
+        PyObject *r = binary_apply(cls, kind, inputs[0], inputs[1]);
+        if (r != FALLBACK)
+            return r;
+    }
 
     PyObject *small[SMALL];
     PyObject **call = small;  /* [node, arrays..., keyword values...] */
@@ -455,7 +877,7 @@ tape_apply(PyObject *mod, PyObject *const *args, Py_ssize_t nargsf, PyObject *kw
     int record = 0;
     PyObject *first = NULL;
 
-    node = cls->tp_alloc(cls, 0);
+    node = new_node(cls);
     if (node == NULL)
         goto done;
     nexts = PyTuple_New(n);
@@ -526,23 +948,8 @@ tape_apply(PyObject *mod, PyObject *const *args, Py_ssize_t nargsf, PyObject *kw
             }
             if (rg) {
                 record = 1;
-                PyObject *fn = slot_get(a, off_grad_fn);
                 Py_DECREF(edge);
-                if (fn == Py_None) {
-                    PyObject *acc = slot_get(a, off_accumulator);
-                    if (acc == Py_None)
-                        acc = PyObject_CallMethodNoArgs(a, s_get_accumulator);
-                    else
-                        Py_INCREF(acc);
-                    if (acc == NULL)
-                        goto done;
-                    edge = PyTuple_Pack(2, acc, zero);
-                    Py_DECREF(acc);
-                }
-                else {
-                    edge = PyTuple_Pack(2, fn, slot_get(a, off_output_nr));
-                }
-                if (edge == NULL)
+                if ((edge = edge_of(a)) == NULL)
                     goto done;
                 need = Py_True;
             }
@@ -605,14 +1012,14 @@ tape_apply(PyObject *mod, PyObject *const *args, Py_ssize_t nargsf, PyObject *kw
             goto done;
         }
         if (out != raw) {  /* saved the scalar? save the array instead */
-            PyObject *saved = PyObject_GetAttr(node, s_saved);
+            PyObject *saved = node_get(node, off_saved, s_saved);
             if (saved == NULL) {
                 Py_DECREF(raw);
                 goto done;
             }
             if (saved != Py_None) {
                 PyObject *r = PyObject_CallFunctionObjArgs(h_replace, saved, raw, out, NULL);
-                int err = r == NULL || PyObject_SetAttr(node, s_saved, r) < 0;
+                int err = r == NULL || node_set(node, off_saved, s_saved, r) < 0;
                 Py_XDECREF(r);
                 if (err) {
                     Py_DECREF(saved);
@@ -634,9 +1041,9 @@ tape_apply(PyObject *mod, PyObject *const *args, Py_ssize_t nargsf, PyObject *kw
     PyObject *seq = PyIter_Next(sequence);
     if (seq == NULL)
         goto done;
-    int err = PyObject_SetAttr(node, s_next_functions, nexts) < 0 ||
-              PyObject_SetAttr(node, s_needs_input_grad, needs) < 0 ||
-              PyObject_SetAttr(node, s_sequence_nr, seq) < 0;
+    int err = node_set(node, off_next_functions, s_next_functions, nexts) < 0 ||
+              node_set(node, off_needs_input_grad, s_needs_input_grad, needs) < 0 ||
+              node_set(node, off_sequence_nr, s_sequence_nr, seq) < 0;
     Py_DECREF(seq);
     if (err)
         goto done;
@@ -656,7 +1063,7 @@ tape_apply(PyObject *mod, PyObject *const *args, Py_ssize_t nargsf, PyObject *kw
     PyObject *t = new_tensor(out, node, 1);
     if (t == NULL)
         goto done;
-    PyObject *saved = PyObject_GetAttr(node, s_saved);
+    PyObject *saved = node_get(node, off_saved, s_saved);
     if (saved == NULL || (saved != Py_None && resolve_saved(node, saved, inputs, n, &t, 1) < 0)) {
         Py_XDECREF(saved);
         Py_DECREF(t);
@@ -702,7 +1109,7 @@ tape_saved_tensors(PyObject *mod, PyObject *node)
 {
     if (not_ready())
         return NULL;
-    PyObject *freed = PyObject_GetAttr(node, s_freed);
+    PyObject *freed = node_get(node, off_freed, s_freed);
     if (freed == NULL)
         return NULL;
     int is_freed = truthy(freed);
@@ -712,7 +1119,7 @@ tape_saved_tensors(PyObject *mod, PyObject *node)
             PyErr_SetObject(PyExc_RuntimeError, second_backward);
         return NULL;
     }
-    PyObject *saved = PyObject_GetAttr(node, s_saved);
+    PyObject *saved = node_get(node, off_saved, s_saved);
     if (saved == NULL)
         return NULL;
     if (saved == Py_None) {  /* forward saved nothing */
@@ -810,7 +1217,7 @@ typedef struct {
 static int
 heap_push(heap *h, PyObject *node)
 {
-    PyObject *s = PyObject_GetAttr(node, s_sequence_nr);
+    PyObject *s = node_get(node, off_sequence_nr, s_sequence_nr);
     if (s == NULL)
         return -1;
     long long key = PyLong_AsLongLong(s);
@@ -944,7 +1351,7 @@ add_into_dict(PyObject *table, PyObject *key, PyObject *g)
 static Py_ssize_t
 n_outputs(PyObject *node)
 {
-    PyObject *v = PyObject_GetAttr(node, s_n_outputs);
+    PyObject *v = node_get(node, off_n_outputs, s_n_outputs);
     if (v == NULL)
         return -1;
     Py_ssize_t n = PyLong_AsSsize_t(v);
@@ -1066,7 +1473,7 @@ static int
 send_grads(PyObject *node, PyObject *in_grads, PyObject *buffers, leaves *lv,
            PyObject *needed, heap *h)
 {
-    PyObject *nexts = PyObject_GetAttr(node, s_next_functions);
+    PyObject *nexts = node_get(node, off_next_functions, s_next_functions);
     if (nexts == NULL)
         return -1;
     PyObject *nseq = PySequence_Fast(nexts, "next_functions");
@@ -1221,8 +1628,16 @@ call_backward_here(PyObject *node, PyObject *grads, int create_graph)
     Py_ssize_t k = n_outputs(node);
     if (k < 0 && PyErr_Occurred())
         return NULL;
-    if (k == 1 && PyList_GET_SIZE(grads) == 1)
-        return PyObject_CallMethodOneArg(node, s_backward, PyList_GET_ITEM(grads, 0));
+    if (k == 1 && PyList_GET_SIZE(grads) == 1) {
+        PyObject *g = PyList_GET_ITEM(grads, 0);
+        int kind = create_graph ? 0 : binary_kind(Py_TYPE(node));
+        if (kind) {
+            PyObject *r = binary_backward(node, kind, g);
+            if (r != FALLBACK)
+                return r;
+        }
+        return PyObject_CallMethodOneArg(node, s_backward, g);
+    }
     PyObject *full = PyObject_CallFunctionObjArgs(h_materialize, node, grads, NULL);
     if (full == NULL)
         return NULL;
@@ -1499,7 +1914,7 @@ run_loop(PyObject *const *args)
         Py_INCREF(grads);
         if (PyDict_DelItem(buffers, node) < 0)
             goto fail_node;
-        PyObject *hooks = PyObject_GetAttr(node, s_pre_hooks);
+        PyObject *hooks = node_get(node, off_pre_hooks, s_pre_hooks);
         if (hooks == NULL)
             goto fail_node;
         if (hooks != Py_None) {
@@ -1539,8 +1954,8 @@ run_loop(PyObject *const *args)
         if (in_grads == NULL)
             goto fail_node;
         if (!retain_graph) {
-            if (PyObject_SetAttr(node, s_saved, Py_None) < 0 ||
-                PyObject_SetAttr(node, s_freed, Py_True) < 0) {
+            if (node_set(node, off_saved, s_saved, Py_None) < 0 ||
+                node_set(node, off_freed, s_freed, Py_True) < 0) {
                 Py_DECREF(in_grads);
                 goto fail_node;
             }
@@ -1737,8 +2152,20 @@ tape_setup(PyObject *mod, PyObject *args, PyObject *kw)
         slot_offset(tensor, "_hooks", &off_hooks) < 0 ||
         slot_offset(tensor, "_accumulator", &off_accumulator) < 0 ||
         slot_offset(tensor, "_retains_grad", &off_retains_grad) < 0 ||
-        slot_offset(tensor, "_base", &off_base) < 0)
+        slot_offset(tensor, "_base", &off_base) < 0 ||
+        slot_offset(Node_cls, "next_functions", &off_next_functions) < 0 ||
+        slot_offset(Node_cls, "needs_input_grad", &off_needs_input_grad) < 0 ||
+        slot_offset(Node_cls, "sequence_nr", &off_sequence_nr) < 0 ||
+        slot_offset(Node_cls, "_saved", &off_saved) < 0 ||
+        slot_offset(Node_cls, "_freed", &off_freed) < 0 ||
+        slot_offset(Node_cls, "_pre_hooks", &off_pre_hooks) < 0 ||
+        slot_offset(Node_cls, "_n_outputs", &off_n_outputs) < 0)
         goto fail;
+    if (!PyType_Check(Node_cls)) {
+        PyErr_SetString(PyExc_TypeError, "_tape.setup: Node is a class");
+        goto fail;
+    }
+    Node_T = (PyTypeObject *)Node_cls;
     Py_XSETREF(Tensor_T, (PyTypeObject *)tensor);
     Py_XSETREF(Accumulate_T, (PyTypeObject *)acc);
     Py_XSETREF(ndarray_T, (PyTypeObject *)ndarray);
@@ -1757,6 +2184,31 @@ fail:
     Py_XDECREF(ndarray);
     Py_XDECREF(generic);
     return NULL;
+}
+
+/* set_host_arithmetic(sum_to, arith, float32, float64): turns on the host arithmetic path
+ * (ops/arithmetic.py calls it once): the function that sums a gradient to a shape, the
+ * execution layer's array work (backend._host_arith.arith_c, a capsule), the two dtypes. */
+static PyObject *
+tape_set_host_arithmetic(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "set_host_arithmetic(sum_to, arith, float32, float64)");
+        return NULL;
+    }
+    arith_fn *fn = PyCapsule_GetPointer(args[1], "autograd_gpu.backend._host_arith.arith_c");
+    if (fn == NULL)
+        return NULL;
+    if (intern(&s_tape_binary, "_tape_binary") < 0 || intern(&s_shapes, "shapes") < 0)
+        return NULL;
+    Py_INCREF(args[0]);
+    Py_XSETREF(h_sum_to, args[0]);
+    Py_INCREF(args[2]);
+    Py_XSETREF(dt_float32, args[2]);
+    Py_INCREF(args[3]);
+    Py_XSETREF(dt_float64, args[3]);
+    host_arith = *fn;
+    Py_RETURN_NONE;
 }
 
 /* set_oom_handlers(forward, backward): the MemoryError handlers (see after_oom). */
@@ -1963,6 +2415,8 @@ static PyTypeObject OnDevice_T = {
 };
 
 static PyMethodDef methods[] = {
+    {"set_host_arithmetic", (PyCFunction)(void (*)(void))tape_set_host_arithmetic, METH_FASTCALL,
+     "set_host_arithmetic(sum_to, arith, float32, float64): + - * / of host arrays recorded in C."},
     {"set_oom_handlers", (PyCFunction)(void (*)(void))tape_set_oom_handlers, METH_FASTCALL,
      "set_oom_handlers(forward, backward): what an op's MemoryError is handed to."},
     {"setup", (PyCFunction)(void (*)(void))tape_setup, METH_VARARGS | METH_KEYWORDS,

@@ -40,14 +40,15 @@ _new_tensor = None
 
 
 class Node:
-    # defaults live on the class: a node only stores what differs (cheap to create)
     """Base class of the backward nodes: ``forward(self, *arrays, **params)`` on raw arrays,
     ``backward(self, *grads)`` returning one gradient per input; call an op as
     ``MyOp.apply(*inputs, **params)``."""
-    _saved = None
-    _freed = False
-    _pre_hooks = None
-    _n_outputs = 1
+    # What the tape reads and writes on every node are slots, which the C tape reaches at
+    # their offsets (a dict lookup each cost more than NumPy's work on a small array); an
+    # op's own attributes (shapes, axes, masks) go in the instance dict. The tape sets the
+    # defaults of a node it makes; __new__ sets them for one made in Python.
+    __slots__ = ("next_functions", "needs_input_grad", "sequence_nr", "_saved", "_freed",
+                 "_pre_hooks", "_n_outputs", "__dict__", "__weakref__")
     _anomaly_trace = None
     #: set by anomaly mode: records a stack trace per node when True
     _record_trace = False
@@ -59,6 +60,14 @@ class Node:
         if isinstance(own, str):
             delattr(cls, "name")
         cls._default_name = NodeName(own if isinstance(own, str) else cls.__name__ + "Backward0")
+
+    def __new__(cls, *args, **kwargs):
+        self = object.__new__(cls)
+        self._saved = None
+        self._freed = False
+        self._pre_hooks = None
+        self._n_outputs = 1
+        return self
 
     # -- the op contract -------------------------------------------------------------
     def forward(self, *arrays, **params):  # pragma: no cover - abstract

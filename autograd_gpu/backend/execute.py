@@ -20,6 +20,7 @@ import numpy as np
 from ..fused import _grad as _grad_kernels
 from ..fused import _optim as _optim_kernels
 from ..fused._loader import fused_dtype, get as _kernel
+from . import _host_arith
 from .devices import CPU, array_module, cupyx_module, is_device_array, ndarray, to_device
 from .host_pool import POOL_MIN_BYTES, pooled_empty_like, pooled_out
 from .host_threads import host_block_size, host_blockwise, host_ufunc
@@ -48,6 +49,11 @@ def unary(f, x, *args):
 
 
 _F64 = np.dtype(np.float64)
+
+# + - * / of NumPy arrays below the host pool's size, done in C (_host_arith.c: NumPy's bits
+# without its per-call dispatch); the tape calls it through this capsule.
+_host_arith.set_max_bytes(POOL_MIN_BYTES)
+HOST_ARITH = _host_arith.arith_c
 
 
 def binary(ufunc, on_float64=None):

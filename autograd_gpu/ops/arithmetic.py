@@ -9,7 +9,8 @@ import numpy as np
 
 from ..autograd.node import Node, _raise_device_mismatch
 from ..backend import array_module, is_cuda_array as _is_cuda_array, self_overlapping
-from ..backend.execute import binary, formula
+from ..autograd import _tape
+from ..backend.execute import HOST_ARITH, binary, formula
 from ..tensor import _OVERLAPPING_WRITE, _TORCH_TYPE_NAMES, Tensor, _wrap, tensor_method
 from ._formula import linear_in_g
 
@@ -85,7 +86,16 @@ def _broadcast_error(op, a, b):
     return RuntimeError(f"{op}: shapes {tuple(sa)} and {tuple(sb)} cannot be broadcast")
 
 
+# The tape records and replays + - * / of host arrays itself (autograd/_tape.c, "host
+# arithmetic"), the array work done by the execution layer (backend/_host_arith.c): the class
+# attribute `_tape_binary` names the op, and forward and backward below are what it computes,
+# operation for operation. Every other case (CUDA, large or mixed-dtype arrays, views,
+# create_graph, anomaly mode, errors) runs them as written.
+_tape.set_host_arithmetic(sum_to, HOST_ARITH, _f32, _f64)
+
+
 class Add(Node):
+    _tape_binary = 1  # (the tape's host arithmetic: see below)
     def forward(self, a, b):
         self.shapes = (_shape(a), _shape(b))
         try:
@@ -100,6 +110,7 @@ class Add(Node):
 
 
 class Sub(Node):
+    _tape_binary = 2  # (the tape's host arithmetic: see below)
     def forward(self, a, b):
         self.shapes = (_shape(a), _shape(b))
         if _is_number(a):  # number - tensor: PyTorch's rsub
@@ -116,6 +127,7 @@ class Sub(Node):
 
 
 class Mul(Node):
+    _tape_binary = 3  # (the tape's host arithmetic: see below)
     def forward(self, a, b):
         self.save_for_backward(a, b)
         try:
@@ -136,6 +148,7 @@ class Mul(Node):
 
 
 class Div(Node):
+    _tape_binary = 4  # (the tape's host arithmetic: see below)
     def forward(self, a, b):
         self.save_for_backward(a, b)
         if _is_number(a):  # number / tensor: PyTorch records reciprocal(b) * a

@@ -1,0 +1,25 @@
+"""The C extensions; everything else about the package is in pyproject.toml.
+
+pip builds them on install, with the C compiler Python was built with:
+* autograd_gpu.autograd._tape (autograd/_tape.c): the tape's hot loops; Python's headers only.
+* autograd_gpu.backend._host_arith (backend/_host_arith.c): + - * / of small host arrays;
+  NumPy's C headers too (numpy is a build requirement).
+* autograd_gpu.backend._host_optim (kernels/host_optim.cpp): the optimizer updates of
+  kernels/optim.cuh for the host, where a C++ compiler is found (optional: without one, the
+  NumPy formulas run instead).
+"""
+import numpy
+from setuptools import Extension, setup
+
+setup(ext_modules=[
+    Extension("autograd_gpu.autograd._tape", ["autograd_gpu/autograd/_tape.c"]),
+    Extension("autograd_gpu.backend._host_arith", ["autograd_gpu/backend/_host_arith.c"],
+              include_dirs=[numpy.get_include()]),
+    Extension("autograd_gpu.backend._host_optim", ["kernels/host_optim.cpp"],
+              include_dirs=["kernels"],
+              depends=["kernels/optim.cuh", "kernels/ag_common.cuh", "kernels/host_optim_steps.inc"],
+              language="c++",
+              extra_compile_args=["-O3", "-std=c++14", "-ffp-contract=off", "-fno-fast-math",
+                                  "-fno-math-errno"],
+              optional=True),
+])

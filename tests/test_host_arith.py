@@ -1,0 +1,271 @@
+"""The host arithmetic: + - * / of small host arrays done in C (backend/_host_arith.c) and
+recorded and replayed by the tape without the ops' Python forward and backward
+(autograd/_tape.c, "host arithmetic").
+
+Each is one IEEE operation per element (exact: + - * / are correctly rounded), so results
+are compared with NumPy's and with the ops' Python path bit for bit.
+"""
+import warnings
+
+import numpy as np
+import pytest
+
+import autograd_gpu as ag
+from autograd_gpu.backend import _host_arith
+from autograd_gpu.backend.host_pool import POOL_MIN_BYTES
+from autograd_gpu.ops import arithmetic
+
+ADD, SUB, MUL, DIV, NEG = 1, 2, 3, 4, 5
+NUMPY = {ADD: np.add, SUB: np.subtract, MUL: np.multiply, DIV: np.true_divide}
+SPECIAL = [0.0, -0.0, 1.0, -2.5, np.inf, -np.inf, np.nan, 1e-45, 1e-310, 3e38, 1.5e308, 7.0]
+
+
+def _numpy(op, a, b):
+    with np.errstate(all="ignore"):
+        return np.asarray(-a if op == NEG else NUMPY[op](a, b))
+
+
+def _arith(op, a, b):
+    with np.errstate(all="ignore"):
+        return _host_arith.arith(op, a, b)
+
+
+def _same_bits(got, want):
+    assert type(got) is np.ndarray
+    assert got.dtype == want.dtype and got.shape == want.shape
+    assert got.tobytes() == want.tobytes()
+
+
+def _operands(dtype, shape, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape) * 10.0 ** rng.integers(-40, 40, shape)
+    flat = x.reshape(-1)
+    flat[: len(SPECIAL)] = SPECIAL[: flat.size]
+    with np.errstate(over="ignore"):
+        return x.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("op", [ADD, SUB, MUL, DIV])
+def test_arrays_of_one_shape_give_numpys_bits(op, dtype):
+    for shape, seed in (((4,), 0), ((3, 5), 1), ((), 2), ((0,), 3), ((40, 7), 4)):
+        a, b = _operands(dtype, shape, seed), _operands(dtype, shape, seed + 100)
+        _same_bits(_arith(op, a, b), _numpy(op, a, b))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("op", [ADD, SUB, MUL, DIV])
+def test_an_array_and_a_python_number_give_numpys_bits(op, dtype):
+    a = _operands(dtype, (64,), 5)
+    numbers = [0.999, -3.0, 0.0, -0.0, 1e-300, 1e300, float("inf"), float("nan"), 7, -2,
+               2 ** 24, 2 ** 24 + 1, 2 ** 60, 3.4028235677973366e38]
+    for s in numbers:
+        _same_bits(_arith(op, a, s), _numpy(op, a, s))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_negation_gives_numpys_bits(dtype):
+    a = _operands(dtype, (64,), 6)
+    _same_bits(_arith(NEG, a, None), _numpy(NEG, a, None))
+
+
+def test_what_the_loops_do_not_take_is_numpys_own_call():
+    a32 = _operands(np.float32, (3, 4), 7)
+    cases = [
+        (a32, _operands(np.float32, (4,), 8)),  # broadcasting
+        (a32, _operands(np.float64, (3, 4), 9)),  # two dtypes
+        (a32[:, ::2], 2.0),  # not contiguous
+        (a32.astype(">f4"), 2.0),  # not native
+        (np.arange(12).reshape(3, 4), 2.5),  # integers
+        (a32, np.float32(2.0)),  # a NumPy scalar
+        (a32, True),
+    ]
+    for a, b in cases:
+        for op in (ADD, SUB, MUL, DIV):
+            want = _numpy(op, a, b)
+            got = _arith(op, a, b)
+            assert np.asarray(got).dtype == want.dtype
+            assert np.asarray(got).tobytes() == want.tobytes()
+
+
+def test_arrays_of_the_pools_size_are_left_to_the_execution_layer():
+    big = np.ones(POOL_MIN_BYTES // 4, np.float32)
+    assert _host_arith.arith(MUL, big, 2.0) is NotImplemented
+    assert _host_arith.arith(MUL, big[:-1], 2.0) is not NotImplemented  # (just below)
+    assert _host_arith.arith(ADD, big, big) is NotImplemented
+    assert _host_arith.arith(ADD, np.ones(2, np.float32), np.ones(POOL_MIN_BYTES)) is NotImplemented
+    view = np.broadcast_to(np.float32(1.0), (POOL_MIN_BYTES,))  # (not contiguous, any size)
+    assert _host_arith.arith(MUL, view, 3.0) is NotImplemented
+
+
+@pytest.mark.parametrize("op, a, b, what, key", [
+    (MUL, [3e38, 1.0], 10.0, "overflow", "over"),
+    (DIV, [1.0, 2.0], 0.0, "divide", "divide"),
+    (SUB, [np.inf, 1.0], np.inf, "invalid", "invalid"),
+    (MUL, [1e-30, 1.0], 1e-30, "underflow", "under"),
+])
+def test_floating_point_exceptions_follow_errstate_as_numpy(op, a, b, what, key):
+    a = np.array(a, np.float32)
+    with np.errstate(**{key: "raise"}):
+        with pytest.raises(FloatingPointError, match=what):
+            _host_arith.arith(op, a, b)
+    with np.errstate(**{key: "warn"}):
+        with pytest.warns(RuntimeWarning, match=what):
+            got = _host_arith.arith(op, a, b)
+    _same_bits(got, _numpy(op, a, b))
+    with np.errstate(**{key: "ignore"}), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _same_bits(_host_arith.arith(op, a, b), _numpy(op, a, b))
+
+
+def test_bad_arguments_raise():
+    with pytest.raises(ValueError, match="op is"):
+        _host_arith.arith(9, np.ones(2), 1.0)
+    with pytest.raises(TypeError, match="arith"):
+        _host_arith.arith(1, np.ones(2))
+
+
+# ---------------------------------------------------------------- the tape's path
+
+
+class _PythonPath:
+    """The same ops as subclasses: `_tape_binary` is read from a class's own dict, so these
+    run their Python forward and backward."""
+
+    class Add(arithmetic.Add):
+        name = "AddBackward0"
+
+    class Sub(arithmetic.Sub):
+        name = "SubBackward0"
+
+    class Mul(arithmetic.Mul):
+        name = "MulBackward0"
+
+    class Div(arithmetic.Div):
+        name = "DivBackward0"
+
+
+OPS = ["Add", "Sub", "Mul", "Div"]
+
+
+def _run(cls, x, y, seed_grad):
+    out = cls.apply(x, y)
+    out.backward(seed_grad)
+    return out
+
+
+def _leaf(a, grad=True):
+    return ag.tensor(a, requires_grad=grad)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("op", OPS)
+def test_the_tapes_path_gives_the_python_paths_values_and_gradients(op, dtype):
+    fast, slow = getattr(arithmetic, op), getattr(_PythonPath, op)
+    cases = [((5,), (5,)), ((3, 4), (3, 4)), ((), ()), ((3, 4), (4,)), ((2, 1), (1, 3))]
+    for k, (sa, sb) in enumerate(cases):
+        a, b = _operands(dtype, sa, 10 + k), _operands(dtype, sb, 20 + k)
+        g = _operands(dtype, np.broadcast_shapes(sa, sb), 30 + k)
+        for operands in ((a, b, True, True), (a, b, True, False), (a, b, False, True)):
+            xa, xb = (_leaf(a, operands[2]), _leaf(b, operands[3]))
+            ya, yb = (_leaf(a, operands[2]), _leaf(b, operands[3]))
+            with np.errstate(all="ignore"):
+                r1 = _run(fast, xa, xb, ag.tensor(g))
+                r2 = _run(slow, ya, yb, ag.tensor(g))
+            _same_bits(r1.detach().numpy(), r2.detach().numpy())
+            assert r1.grad_fn.name() == r2.grad_fn.name()
+            for t1, t2 in ((xa, ya), (xb, yb)):
+                if t1.requires_grad:
+                    _same_bits(t1.grad.numpy(), t2.grad.numpy())
+                else:
+                    assert t1.grad is None and t2.grad is None
+
+
+@pytest.mark.parametrize("op", OPS)
+def test_the_tapes_path_with_a_number_gives_the_python_paths(op):
+    fast, slow = getattr(arithmetic, op), getattr(_PythonPath, op)
+    a = _operands(np.float32, (6,), 40)
+    g = _operands(np.float32, (6,), 41)
+    orders = [True, False] if op in ("Add", "Mul") else [True]  # (number first: + and *)
+    for s in (0.999, -3, 1e-30, 2 ** 30):
+        for tensor_first in orders:
+            x, y = _leaf(a), _leaf(a)
+            with np.errstate(all="ignore"):
+                r1 = _run(fast, *((x, s) if tensor_first else (s, x)), ag.tensor(g))
+                r2 = _run(slow, *((y, s) if tensor_first else (s, y)), ag.tensor(g))
+            _same_bits(r1.detach().numpy(), r2.detach().numpy())
+            _same_bits(x.grad.numpy(), y.grad.numpy())
+            assert r1.grad_fn.name() == r2.grad_fn.name()
+
+
+def test_the_tape_records_without_the_ops_python_code(monkeypatch):
+    # Small float tensors never reach Mul.forward or Mul.backward (broadcast ones neither:
+    # NumPy broadcasts, sum_to sums the gradient back); what the path does not take
+    # (integers, views, two dtypes) does.
+    def refuse(self, *args):
+        raise AssertionError("the Python path ran")
+
+    monkeypatch.setattr(arithmetic.Mul, "forward", refuse)
+    monkeypatch.setattr(arithmetic.Mul, "backward", refuse)
+    x = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * x * 2.0
+    y.sum().backward()
+    assert x.grad.tolist() == [4.0, 8.0, 12.0]
+    assert y.grad_fn.name() == "MulBackward0"
+    assert y.grad_fn.next_functions[0][0].name() == "MulBackward0"
+    b = ag.ones(2, 1, requires_grad=True)
+    (x * b).sum().backward()
+    assert b.grad.tolist() == [[6.0], [6.0]]
+    for other in (ag.tensor([1, 2, 3]), x[:], x.double()):
+        with pytest.raises(AssertionError, match="Python path"):
+            x * other
+
+
+def test_a_saved_input_changed_in_place_raises_on_the_tapes_path():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    w = ag.tensor([3.0, 4.0], requires_grad=True)
+    y = x * w
+    with ag.no_grad():
+        w.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+def test_a_second_backward_through_freed_values_raises_on_the_tapes_path():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = (x / 3.0).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        y.backward()
+
+
+def test_higher_order_gradients_run_the_python_backward():
+    x = ag.tensor([1.5, -2.0], dtype=ag.float64, requires_grad=True)
+    y = (x * x * x / 2.0 - x).sum()
+    (gx,) = ag.autograd.grad(y, x, create_graph=True)
+    (ggx,) = ag.autograd.grad(gx.sum(), x)
+    # (a few float64 roundings apart from the closed forms: 1e-15 relative)
+    a = x.detach().numpy()
+    np.testing.assert_allclose(gx.detach().numpy(), 1.5 * a * a - 1.0, rtol=1e-15)
+    np.testing.assert_allclose(ggx.numpy(), 3.0 * a, rtol=1e-15)
+
+
+def test_large_arrays_take_the_execution_layers_path(monkeypatch):
+    seen = []
+    forward = arithmetic.Mul.forward
+    monkeypatch.setattr(arithmetic.Mul, "forward",
+                        lambda self, a, b: seen.append(a.nbytes) or forward(self, a, b))
+    n = POOL_MIN_BYTES // 4
+    x = ag.ones(n, requires_grad=True)
+    (x * 2.0).sum().backward()
+    assert seen == [n * 4] and x.grad[0].item() == 2.0
+
+
+def test_nodes_made_in_python_have_the_tapes_defaults():
+    node = arithmetic.Mul()
+    assert node._saved is None and node._freed is False and node._pre_hooks is None
+    assert node._n_outputs == 1
+    node.extra = 5  # (an op's own attributes live in the instance dict)
+    assert node.extra == 5
+    import weakref
+    assert weakref.ref(node)() is node
