@@ -1,6 +1,6 @@
-"""The host arithmetic: + - * / of small host arrays done in C (backend/_host_arith.c) and
-recorded and replayed by the tape without the ops' Python forward and backward
-(autograd/_tape.c, "host arithmetic").
+"""The host arithmetic: + - * /, a ** 2 and whole-array sums and means of small host arrays
+done in C (backend/_host_arith.c) and recorded and replayed by the tape without the ops'
+Python forward and backward (autograd/_tape.c, "host arithmetic").
 
 Each is one IEEE operation per element (exact: + - * / are correctly rounded), so results
 are compared with NumPy's and with the ops' Python path bit for bit.
@@ -129,7 +129,7 @@ def test_bad_arguments_raise():
 
 
 class _PythonPath:
-    """The same ops as subclasses: `_tape_binary` is read from a class's own dict, so these
+    """The same ops as subclasses: `_tape_op` is read from a class's own dict, so these
     run their Python forward and backward."""
 
     class Add(arithmetic.Add):
@@ -143,6 +143,9 @@ class _PythonPath:
 
     class Div(arithmetic.Div):
         name = "DivBackward0"
+
+    class Pow(arithmetic.Pow):
+        name = "PowBackward0"
 
 
 OPS = ["Add", "Sub", "Mul", "Div"]
@@ -196,6 +199,37 @@ def test_the_tapes_path_with_a_number_gives_the_python_paths(op):
             _same_bits(r1.detach().numpy(), r2.detach().numpy())
             _same_bits(x.grad.numpy(), y.grad.numpy())
             assert r1.grad_fn.name() == r2.grad_fn.name()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_tapes_square_gives_the_python_paths(dtype):
+    # (other exponents: the node is Pow's all the same, and its backward must be Pow's own)
+    for k, shape in enumerate([(6,), (3, 4), ()]):
+        a = _operands(dtype, shape, 80 + k)
+        for exponent in (2, 2.0, 3, 0.5):
+            for g in (_operands(dtype, shape, 90 + k), _operands(np.float64, shape, 95 + k)):
+                x, y = _leaf(a), _leaf(a)
+                with np.errstate(all="ignore"):
+                    r1 = _run(arithmetic.Pow, x, exponent, ag.tensor(g))
+                    r2 = _run(_PythonPath.Pow, y, exponent, ag.tensor(g))
+                _same_bits(r1.detach().numpy(), r2.detach().numpy())
+                _same_bits(np.asarray(x.grad.numpy()), np.asarray(y.grad.numpy()))
+                assert r1.grad_fn.name() == r2.grad_fn.name() == "PowBackward0"
+
+
+def test_other_powers_take_the_python_path(monkeypatch):
+    def refuse(self, *args):
+        raise AssertionError("the Python path ran")
+
+    monkeypatch.setattr(arithmetic.Pow, "forward", refuse)
+    monkeypatch.setattr(arithmetic.Pow, "backward", refuse)
+    x = ag.tensor([1.5, -2.0], requires_grad=True)
+    (x ** 2).sum().backward()
+    assert x.grad.tolist() == [3.0, -4.0]
+    for call in (lambda: x ** 3, lambda: x ** 2.5, lambda: 2.0 ** x, lambda: x ** x,
+                 lambda: x ** (2 ** 70)):
+        with pytest.raises(AssertionError, match="Python path"):
+            call()
 
 
 def test_the_tape_records_without_the_ops_python_code(monkeypatch):
@@ -269,3 +303,79 @@ def test_nodes_made_in_python_have_the_tapes_defaults():
     assert node.extra == 5
     import weakref
     assert weakref.ref(node)() is node
+
+
+# ---------------------------------------------------------------- sum and mean
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_whole_array_sum_and_mean_give_numpys_bits(dtype):
+    for k, shape in enumerate([(1,), (4,), (7,), (9,), (300,), (129, 3), ()]):
+        x = _operands(dtype, shape, 50 + k) if k < 6 else np.asarray(_operands(dtype, (1,), 0)[0])
+        x = np.ascontiguousarray(x.reshape(shape))
+        with np.errstate(all="ignore"):
+            s = np.add.reduce(x, None)
+            _same_bits(_host_arith.reduce_all(False, x), np.asarray(s))
+            _same_bits(_host_arith.reduce_all(True, x), np.asarray(s / x.size))
+            finite = np.nan_to_num(x, posinf=1.0, neginf=-1.0)
+            want = np.asarray(np.add.reduce(finite, None) / x.size)
+            _same_bits(_host_arith.reduce_all(True, finite), want)
+
+
+def test_sums_the_loops_do_not_take_are_declined():
+    for x in (np.ones(6, np.float32)[::2], np.ones(0, np.float32), np.arange(4),
+              np.ones(POOL_MIN_BYTES // 4, np.float32)):
+        assert _host_arith.reduce_all(False, x) is NotImplemented
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fill_spreads_the_gradient_as_the_python_code(dtype):
+    for g in (np.asarray(dtype(0.7)), dtype(-3.5), np.asarray(dtype(np.inf))):
+        for shape, n in (((3, 2), 1), ((5,), 5), ((4, 3), 12), ((), 1), ((2, 0), 1)):
+            want = np.empty(shape, g.dtype)
+            want.fill(g.item() / n if n != 1 else g)
+            _same_bits(_host_arith.fill(shape, g, n), want)
+    assert _host_arith.fill((POOL_MIN_BYTES // 4,), np.float32(1.0), 1) is NotImplemented
+    assert _host_arith.fill((3,), np.asarray(2), 1) is NotImplemented  # (an integer g)
+
+
+class _PythonReductions:
+    class Sum(ag.ops.reduction.Sum):
+        name = "SumBackward0"
+
+    class Mean(ag.ops.reduction.Mean):
+        name = "MeanBackward0"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("op", ["Sum", "Mean"])
+def test_the_tapes_sum_and_mean_give_the_python_paths(op, dtype):
+    fast, slow = getattr(ag.ops.reduction, op), getattr(_PythonReductions, op)
+    for k, shape in enumerate([(4,), (3, 5), (), (257,)]):
+        a = _operands(dtype, shape, 60 + k)
+        g = np.asarray(_operands(dtype, (1,), 70 + k)[0])
+        x, y = _leaf(a), _leaf(a)
+        with np.errstate(all="ignore"):
+            r1 = fast.apply(x, axes=None, keepdim=False)
+            r2 = slow.apply(y, axes=None, keepdim=False)
+            r1.backward(ag.tensor(g))
+            r2.backward(ag.tensor(g))
+        _same_bits(r1.detach().numpy(), r2.detach().numpy())
+        _same_bits(x.grad.numpy(), y.grad.numpy())
+        assert r1.grad_fn.name() == r2.grad_fn.name()
+
+
+def test_the_tape_reduces_without_the_ops_python_code(monkeypatch):
+    def refuse(self, *args, **kwargs):
+        raise AssertionError("the Python path ran")
+
+    for cls in (ag.ops.reduction.Sum, ag.ops.reduction.Mean):
+        monkeypatch.setattr(cls, "forward", refuse)
+        monkeypatch.setattr(cls, "backward", refuse)
+    x = ag.tensor([[1.0, 2.0], [3.0, 5.0]], requires_grad=True)
+    (x.sum() + x.mean()).backward()
+    assert x.grad.tolist() == [[1.25] * 2] * 2
+    for call in (lambda: x.sum(0), lambda: x.mean(1, keepdim=True), lambda: x[0].sum(),
+                 lambda: ag.tensor([1, 2]).sum()):
+        with pytest.raises(AssertionError, match="Python path"):
+            call()

@@ -492,33 +492,41 @@ edge_of(PyObject *a)
 
 /* ---------------------------------------------------------------- host arithmetic
  *
- * + - * / on host arrays, the commonest ops of all, are recorded and replayed here without
- * their Python forward and backward: on a few elements those calls cost more than the
- * arithmetic. A node class says which op it is by `_tape_binary` in its own dict
- * (ops/arithmetic.py: Add, Sub, Mul, Div), and its forward and backward there state what this
- * computes, operation for operation (tests/test_tape.py compares the two paths bit for bit).
- * The array work is the execution layer's (backend/_host_arith.c, `arith`), which declines
- * arrays of the host pool's size and up. This path takes two operands: Tensors whose arrays
- * are NumPy float32 or float64 arrays of one dtype, not views, or such a Tensor and a Python
- * int or float (the Tensor first for - and /); anything else, anything declined and any error
- * goes the Python way, which raises the op's own messages. */
+ * + - * / and the whole-array sum and mean of host arrays, the commonest ops of all, are
+ * recorded and replayed here without their Python forward and backward: on a few elements
+ * those calls cost more than the arithmetic. A node class says which op it is by `_tape_op`
+ * in its own dict (ops/arithmetic.py: Add, Sub, Mul, Div, and Pow for the exponent 2;
+ * ops/reduction.py: Sum, Mean), and
+ * its forward and backward there state what this computes, operation for operation
+ * (tests/test_host_arith.py compares the two paths bit for bit). The array work is the
+ * execution layer's (backend/_host_arith.c), which declines arrays of the host pool's size
+ * and up. The arithmetic takes two operands: Tensors whose arrays are NumPy float32 or
+ * float64 arrays of one dtype, not views, or such a Tensor and a Python int or float (the
+ * Tensor first for - and /); the reductions one such Tensor, over all of it. Anything else,
+ * anything declined and any error goes the Python way, which raises the op's own messages. */
 
-enum { BIN_ADD = 1, BIN_SUB, BIN_MUL, BIN_DIV, BIN_NEG };
-typedef PyObject *(*arith_fn)(int, PyObject *, PyObject *);
-static arith_fn host_arith;                /* backend/_host_arith.c: a op b, or NotImplemented */
+enum { BIN_ADD = 1, BIN_SUB, BIN_MUL, BIN_DIV, BIN_NEG, RED_SUM, RED_MEAN, BIN_SQUARE };
+#define SAVES_INPUTS(kind) ((kind) == BIN_MUL || (kind) == BIN_DIV || (kind) == BIN_SQUARE)
+typedef struct {  /* backend/_host_arith.c's capsule api_c: the array work */
+    PyObject *(*arith)(int op, PyObject *a, PyObject *b);   /* a op b, or NotImplemented */
+    PyObject *(*reduce_all)(int mean, PyObject *x);          /* 0-d sum/mean, or NotImplemented */
+    PyObject *(*fill)(PyObject *shape, PyObject *g, Py_ssize_t n);  /* g (/ n) everywhere */
+} host_api;
+static host_api host;                       /* (host.arith NULL: the path is off) */
+#define host_arith (host.arith)
 static PyObject *dt_float32, *dt_float64;  /* the dtypes this path takes */
-static PyObject *s_tape_binary, *s_shapes;
+static PyObject *s_tape_op, *s_shapes, *s_axes, *s_keepdim, *s_in_shape, *s_n;
 static PyObject *h_sum_to;                  /* ops.arithmetic.sum_to */
 static char fallback_marker;
 #define FALLBACK ((PyObject *)&fallback_marker)
 
-/* the node class's `_tape_binary` (one of BIN_*), 0 if it has none */
+/* the node class's `_tape_op` (one of BIN_*, RED_*), 0 if it has none */
 static int
-binary_kind(PyTypeObject *cls)
+host_op_kind(PyTypeObject *cls)
 {
     if (host_arith == NULL || cls->tp_dict == NULL)
         return 0;
-    PyObject *k = PyDict_GetItemWithError(cls->tp_dict, s_tape_binary);  /* (borrowed) */
+    PyObject *k = PyDict_GetItemWithError(cls->tp_dict, s_tape_op);  /* (borrowed) */
     if (k == NULL) {
         PyErr_Clear();
         return 0;
@@ -574,14 +582,20 @@ shape_of(PyObject *arr)
     return arr == NULL ? PyTuple_New(0) : PyObject_GetAttr(arr, s_shape);
 }
 
-/* apply(cls, a, b) for a `_tape_binary` class: the new Tensor, NULL on error, or FALLBACK
+/* apply(cls, a, b) for a `_tape_op` class: the new Tensor, NULL on error, or FALLBACK
  * where this path does not take the operands (nothing done). */
 static PyObject *
 binary_apply(PyTypeObject *cls, int kind, PyObject *a, PyObject *b)
 {
     int ta = PyObject_TypeCheck(a, Tensor_T), tb = PyObject_TypeCheck(b, Tensor_T);
-    if (!ta && (kind == BIN_SUB || kind == BIN_DIV))  /* (rsub, a number over a tensor) */
-        return FALLBACK;
+    if (!ta && (kind == BIN_SUB || kind == BIN_DIV || kind == BIN_SQUARE))
+        return FALLBACK;  /* (rsub, a number over a tensor, number ** tensor) */
+    if (kind == BIN_SQUARE) {  /* (Pow: the exponent 2 only) */
+        int overflow = 0;
+        if (!(PyFloat_CheckExact(b) && PyFloat_AS_DOUBLE(b) == 2.0) &&
+            !(PyLong_CheckExact(b) && PyLong_AsLongAndOverflow(b, &overflow) == 2 && !overflow))
+            return FALLBACK;
+    }
     if ((!ta && !PyFloat_CheckExact(a) && !PyLong_CheckExact(a)) ||
         (!tb && !PyFloat_CheckExact(b) && !PyLong_CheckExact(b)) || (!ta && !tb))
         return FALLBACK;
@@ -598,8 +612,10 @@ binary_apply(PyTypeObject *cls, int kind, PyObject *a, PyObject *b)
     if (xa == NULL || xb == NULL || (ta && tb && dta != dtb))
         return FALLBACK;
 
-    /* (a number first: + and * commute exactly, and the array work takes the array first) */
-    PyObject *out = ta ? arith_or_fallback(kind, xa, xb) : arith_or_fallback(kind, xb, xa);
+    /* (a number first: + and * commute exactly, and the array work takes the array first;
+     * a ** 2 is a * a, as Pow.forward computes it) */
+    PyObject *out = kind == BIN_SQUARE ? arith_or_fallback(BIN_MUL, xa, xa)
+                    : ta ? arith_or_fallback(kind, xa, xb) : arith_or_fallback(kind, xb, xa);
     if (out == FALLBACK)
         return FALLBACK;
     int rga = ta ? truthy(slot_get(a, off_requires_grad)) : 0;
@@ -628,7 +644,7 @@ binary_apply(PyTypeObject *cls, int kind, PyObject *a, PyObject *b)
     seq = nexts && needs ? PyIter_Next(sequence) : NULL;
     if (seq == NULL)
         goto done;
-    if (kind == BIN_MUL || kind == BIN_DIV) {  /* forward saved (a, b): each tied to its input */
+    if (SAVES_INPUTS(kind)) {  /* forward saved (a, b): each tied to its input */
         PyObject *va = ta ? version_of(a) : NULL, *vb = tb ? version_of(b) : NULL;
         if ((!ta || va) && (!tb || vb)) {
             PyObject *ia = ta ? PyTuple_Pack(2, a, va) : (Py_INCREF(a), a);
@@ -675,6 +691,119 @@ done:
     return result;
 }
 
+/* 1 if the keyword arguments are Sum's and Mean's axes=None, keepdim=False */
+static int
+whole_array(PyObject *const *values, PyObject *kwnames)
+{
+    if (kwnames == NULL || PyTuple_GET_SIZE(kwnames) != 2 || values[0] != Py_None ||
+        values[1] != Py_False)
+        return 0;
+    PyObject *k0 = PyTuple_GET_ITEM(kwnames, 0), *k1 = PyTuple_GET_ITEM(kwnames, 1);
+    return (k0 == s_axes || PyUnicode_Compare(k0, s_axes) == 0) &&
+           (k1 == s_keepdim || PyUnicode_Compare(k1, s_keepdim) == 0);
+}
+
+/* apply(cls, x, axes=None, keepdim=False) for Sum and Mean (`_tape_op` RED_SUM, RED_MEAN):
+ * the whole-array reduction, recorded with what their backward reads (in_shape, axes, and
+ * Mean's n); FALLBACK where this path does not take it. */
+static PyObject *
+reduce_apply(PyTypeObject *cls, int kind, PyObject *x)
+{
+    if (!PyObject_TypeCheck(x, Tensor_T))
+        return FALLBACK;
+    PyObject *trace = PyObject_GetAttr(Node_cls, s_record_trace);  /* anomaly mode: Python */
+    if (trace == NULL)
+        return NULL;
+    int tracing = truthy(trace);
+    Py_DECREF(trace);
+    if (tracing)
+        return tracing < 0 ? NULL : FALLBACK;
+    PyObject *dt = NULL, *xa = host_operand(x, &dt);
+    if (xa == NULL)
+        return FALLBACK;
+    PyObject *out = host.reduce_all(kind == RED_MEAN, xa);
+    if (out == NULL) {
+        PyErr_Clear();
+        return FALLBACK;
+    }
+    if (out == Py_NotImplemented) {
+        Py_DECREF(out);
+        return FALLBACK;
+    }
+    int rg = truthy(slot_get(x, off_requires_grad));
+    int enabled = rg > 0 ? grad_enabled() : 0;
+    if (rg < 0 || enabled < 0) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    if (!enabled) {
+        PyObject *t = new_tensor(out, Py_None, 0);
+        Py_DECREF(out);
+        return t;
+    }
+    PyObject *node = new_node(cls), *result = NULL, *edge = NULL, *nexts = NULL, *needs = NULL,
+             *seq = NULL, *shape = NULL, *count = NULL;
+    if (node == NULL || (edge = edge_of(x)) == NULL || (nexts = PyTuple_Pack(1, edge)) == NULL ||
+        (needs = PyTuple_Pack(1, Py_True)) == NULL || (seq = PyIter_Next(sequence)) == NULL ||
+        (shape = PyObject_GetAttr(xa, s_shape)) == NULL)
+        goto done;
+    if (PyObject_SetAttr(node, s_in_shape, shape) < 0 || PyObject_SetAttr(node, s_axes, Py_None) < 0)
+        goto done;
+    if (kind == RED_MEAN) {
+        Py_ssize_t n = 1;
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(shape); i++)
+            n *= PyLong_AsSsize_t(PyTuple_GET_ITEM(shape, i));
+        if ((count = PyLong_FromSsize_t(n)) == NULL || PyObject_SetAttr(node, s_n, count) < 0)
+            goto done;
+    }
+    slot_set(node, off_next_functions, nexts);
+    slot_set(node, off_needs_input_grad, needs);
+    slot_set(node, off_sequence_nr, seq);
+    result = new_tensor(out, node, 1);
+done:
+    Py_DECREF(out);
+    Py_XDECREF(node);
+    Py_XDECREF(edge);
+    Py_XDECREF(nexts);
+    Py_XDECREF(needs);
+    Py_XDECREF(seq);
+    Py_XDECREF(shape);
+    Py_XDECREF(count);
+    return result;
+}
+
+/* A Sum or Mean node's first-order backward: the gradient spread over the input's shape
+ * (Sum.backward, Mean.backward: _expand_grad's whole-array case), or FALLBACK. */
+static PyObject *
+reduce_backward(PyObject *node, int kind, PyObject *g)
+{
+    PyObject *axes = PyObject_GetAttr(node, s_axes);
+    if (axes == NULL)
+        return NULL;
+    Py_DECREF(axes);
+    if (axes != Py_None)
+        return FALLBACK;
+    PyObject *shape = PyObject_GetAttr(node, s_in_shape);
+    if (shape == NULL)
+        return NULL;
+    Py_ssize_t n = 1;
+    if (kind == RED_MEAN) {
+        PyObject *count = PyObject_GetAttr(node, s_n);
+        n = count ? PyLong_AsSsize_t(count) : -1;
+        Py_XDECREF(count);
+        if (n == -1 && PyErr_Occurred()) {
+            Py_DECREF(shape);
+            return NULL;
+        }
+    }
+    PyObject *r = host.fill(shape, g, n);
+    Py_DECREF(shape);
+    if (r == NULL || r != Py_NotImplemented)
+        return r;
+    Py_DECREF(r);
+    return FALLBACK;
+}
+
 /* `g` summed to `shape` (ops.arithmetic.sum_to) where its own shape differs; steals g */
 static PyObject *
 summed_to(PyObject *g, PyObject *gshape, PyObject *shape)
@@ -702,7 +831,7 @@ grad_arith(int op, PyObject *x, PyObject *y)
     return r;
 }
 
-/* A `_tape_binary` node's first-order backward of the host gradient `g`: the tuple of its
+/* A `_tape_op` node's first-order backward of the host gradient `g`: the tuple of its
  * two input gradients, NULL on error, or FALLBACK (the node's Python backward runs). */
 static PyObject *
 binary_backward(PyObject *node, int kind, PyObject *g)
@@ -721,7 +850,7 @@ binary_backward(PyObject *node, int kind, PyObject *g)
     if (na < 0 || nb < 0)
         return NULL;
     PyObject *kept = NULL, *a = NULL, *b = NULL, *sa = NULL, *sb = NULL;
-    if (kind == BIN_MUL || kind == BIN_DIV) {
+    if (SAVES_INPUTS(kind)) {
         kept = tape_saved_tensors(NULL, node);  /* [a, b], version-checked */
         if (kept == NULL)
             return NULL;
@@ -731,7 +860,11 @@ binary_backward(PyObject *node, int kind, PyObject *g)
         }
         a = PyList_GET_ITEM(kept, 0);
         b = PyList_GET_ITEM(kept, 1);
-        if ((na && Py_TYPE(a) != ndarray_T) || (nb && Py_TYPE(b) != ndarray_T) ||
+        int overflow = 0;
+        if ((kind == BIN_SQUARE &&  /* (a Pow node of another exponent, recorded in Python) */
+             !(PyFloat_CheckExact(b) && PyFloat_AS_DOUBLE(b) == 2.0) &&
+             !(PyLong_CheckExact(b) && PyLong_AsLongAndOverflow(b, &overflow) == 2 && !overflow)) ||
+            (na && Py_TYPE(a) != ndarray_T) || (nb && Py_TYPE(b) != ndarray_T) ||
             (Py_TYPE(a) != ndarray_T && !PyFloat_CheckExact(a) && !PyLong_CheckExact(a)) ||
             (Py_TYPE(b) != ndarray_T && !PyFloat_CheckExact(b) && !PyLong_CheckExact(b))) {
             Py_DECREF(kept);
@@ -782,6 +915,12 @@ binary_backward(PyObject *node, int kind, PyObject *g)
         if (nb)
             STEP(gb, grad_arith(BIN_MUL, g, a));
         break;
+    case BIN_SQUARE:  /* g * (a + a): _pow_base_grad's b == 2 (2 * a == a + a exactly) */
+        if (na) {
+            STEP(q, grad_arith(BIN_ADD, a, a));
+            STEP(ga, grad_arith(BIN_MUL, q, g));
+        }
+        break;
     default:  /* (g / b, -g * (a / b / b)) */
         if (na)
             STEP(ga, grad_arith(BIN_DIV, g, b));
@@ -814,7 +953,7 @@ binary_backward(PyObject *node, int kind, PyObject *g)
 #undef DROP
     /* each summed to its input's shape */
     if (na) {
-        PyObject *s = (kind == BIN_MUL || kind == BIN_DIV) ? PyObject_GetAttr(a, s_shape)
+        PyObject *s = SAVES_INPUTS(kind) ? PyObject_GetAttr(a, s_shape)
                                                              : (Py_INCREF(sa), sa);
         if (s == NULL)
             goto done;
@@ -824,7 +963,7 @@ binary_backward(PyObject *node, int kind, PyObject *g)
             goto done;
     }
     if (nb) {
-        PyObject *s = (kind == BIN_MUL || kind == BIN_DIV) ? PyObject_GetAttr(b, s_shape)
+        PyObject *s = SAVES_INPUTS(kind) ? PyObject_GetAttr(b, s_shape)
                                                              : (Py_INCREF(sb), sb);
         if (s == NULL)
             goto done;
@@ -858,9 +997,14 @@ tape_apply(PyObject *mod, PyObject *const *args, Py_ssize_t nargsf, PyObject *kw
     PyObject *const *inputs = args + 1;
     Py_ssize_t n = nargs - 1;
     Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
-    int kind = (n == 2 && nkw == 0) ? binary_kind(cls) : 0;
-    if (kind) {
+    int kind = host_op_kind(cls);
+    if ((kind <= BIN_DIV || kind == BIN_SQUARE) && kind && n == 2 && nkw == 0) {
         PyObject *r = binary_apply(cls, kind, inputs[0], inputs[1]);
+        if (r != FALLBACK)
+            return r;
+    }
+    else if ((kind == RED_SUM || kind == RED_MEAN) && n == 1 && whole_array(args + nargs, kwnames)) {
+        PyObject *r = reduce_apply(cls, kind, inputs[0]);
         if (r != FALLBACK)
             return r;
     }
@@ -1630,9 +1774,10 @@ call_backward_here(PyObject *node, PyObject *grads, int create_graph)
         return NULL;
     if (k == 1 && PyList_GET_SIZE(grads) == 1) {
         PyObject *g = PyList_GET_ITEM(grads, 0);
-        int kind = create_graph ? 0 : binary_kind(Py_TYPE(node));
+        int kind = create_graph ? 0 : host_op_kind(Py_TYPE(node));
         if (kind) {
-            PyObject *r = binary_backward(node, kind, g);
+            PyObject *r = (kind <= BIN_DIV || kind == BIN_SQUARE) ? binary_backward(node, kind, g)
+                                          : reduce_backward(node, kind, g);
             if (r != FALLBACK)
                 return r;
         }
@@ -2188,7 +2333,7 @@ fail:
 
 /* set_host_arithmetic(sum_to, arith, float32, float64): turns on the host arithmetic path
  * (ops/arithmetic.py calls it once): the function that sums a gradient to a shape, the
- * execution layer's array work (backend._host_arith.arith_c, a capsule), the two dtypes. */
+ * execution layer's array work (backend._host_arith.api_c, a capsule), the two dtypes. */
 static PyObject *
 tape_set_host_arithmetic(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -2196,10 +2341,12 @@ tape_set_host_arithmetic(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "set_host_arithmetic(sum_to, arith, float32, float64)");
         return NULL;
     }
-    arith_fn *fn = PyCapsule_GetPointer(args[1], "autograd_gpu.backend._host_arith.arith_c");
-    if (fn == NULL)
+    host_api *api = PyCapsule_GetPointer(args[1], "autograd_gpu.backend._host_arith.api_c");
+    if (api == NULL)
         return NULL;
-    if (intern(&s_tape_binary, "_tape_binary") < 0 || intern(&s_shapes, "shapes") < 0)
+    if (intern(&s_tape_op, "_tape_op") < 0 || intern(&s_shapes, "shapes") < 0 ||
+        intern(&s_axes, "axes") < 0 || intern(&s_keepdim, "keepdim") < 0 ||
+        intern(&s_in_shape, "in_shape") < 0 || intern(&s_n, "n") < 0)
         return NULL;
     Py_INCREF(args[0]);
     Py_XSETREF(h_sum_to, args[0]);
@@ -2207,7 +2354,7 @@ tape_set_host_arithmetic(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     Py_XSETREF(dt_float32, args[2]);
     Py_INCREF(args[3]);
     Py_XSETREF(dt_float64, args[3]);
-    host_arith = *fn;
+    host = *api;
     Py_RETURN_NONE;
 }
 

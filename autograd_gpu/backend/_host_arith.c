@@ -12,12 +12,19 @@
  * size and up, whatever its layout, is declined (NotImplemented): the execution layer's
  * Python path takes those (backend/execute.py: pooled results, host threads).
  *
- * C callers (the tape, autograd/_tape.c) take `arith` from the capsule `arith_c`; Python
- * has it as `arith(op, a, b)` for the tests. */
+ * The same goes for the whole-array sum and mean and for the gradient they send back (an
+ * array of one value): `reduce_all` calls NumPy's add.reduce (its pairwise summation is
+ * NumPy's to define) without the Python-level call around it and divides as Mean.forward
+ * does; `fill` makes the array.
+ *
+ * C callers (the tape, autograd/_tape.c) take these from the capsule `api_c` (a struct
+ * host_api, below); Python has them as `arith(op, a, b)`, `reduce_all(mean, x)` and
+ * `fill(shape, g, n)` for the tests. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
 #include <numpy/arrayobject.h>
+#include <numpy/arrayscalars.h>
 #include <fenv.h>
 #include <float.h>
 #include <math.h>
@@ -157,7 +164,133 @@ arith(int op, PyObject *a, PyObject *b)
     return out;
 }
 
+/* ---------------------------------------------------------------- sum, mean, fill */
+
+static PyObject *add_reduce;  /* numpy.add.reduce */
+
+/* The 0-d array of one float32/float64 value */
+static PyObject *
+scalar_array(int type, double v)
+{
+    PyObject *out = PyArray_SimpleNew(0, NULL, type);
+    if (out == NULL)
+        return NULL;
+    if (type == NPY_FLOAT)
+        *(float *)PyArray_DATA((PyArrayObject *)out) = (float)v;
+    else
+        *(double *)PyArray_DATA((PyArrayObject *)out) = v;
+    return out;
+}
+
+/* The sum of every element of `x` as NumPy's add.reduce(x, None) computes it, as a 0-d
+ * array; with `mean`, that sum divided by the count as Mean.forward does (a NumPy scalar
+ * over a Python int: the int in the array's type, one IEEE division). NotImplemented for
+ * anything but a plain non-empty array under max_bytes (the ops' Python code takes it). */
+static PyObject *
+reduce_all(int mean, PyObject *x)
+{
+    int type;
+    if (!plain(x, &type) || PyArray_NBYTES((PyArrayObject *)x) >= max_bytes ||
+        PyArray_SIZE((PyArrayObject *)x) == 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    PyObject *args[2] = {x, Py_None};
+    PyObject *r = PyObject_Vectorcall(add_reduce, args, 2, NULL);
+    if (r == NULL)
+        return NULL;
+    double v;
+    if (PyArray_IsScalar(r, Float))
+        v = PyArrayScalar_VAL(r, Float);
+    else if (PyArray_IsScalar(r, Double))
+        v = PyArrayScalar_VAL(r, Double);
+    else {  /* (not a float scalar: NumPy's own answer, as an array) */
+        PyObject *arr = PyArray_FROM_O(r);
+        Py_DECREF(r);
+        return arr;
+    }
+    Py_DECREF(r);
+    if (mean) {
+        npy_intp n = PyArray_SIZE((PyArrayObject *)x);  /* (< 2**24: exact in float32) */
+        v = type == NPY_FLOAT ? (double)((float)v / (float)n) : v / (double)n;
+    }
+    return scalar_array(type, v);
+}
+
+/* A new array of `shape` (a tuple), every element the value of `g` (a 0-d float32/float64
+ * array or NumPy scalar), divided by `n` unless n is 1 as _expand_grad does (in double, then
+ * rounded to g's type). NotImplemented for other g, or a result of max_bytes and up. */
+static PyObject *
+fill(PyObject *shape, PyObject *g, Py_ssize_t n)
+{
+    int type;
+    double v;
+    if (Py_TYPE(g) == &PyArray_Type && PyArray_NDIM((PyArrayObject *)g) == 0 &&
+        plain(g, &type))
+        v = type == NPY_FLOAT ? *(float *)PyArray_DATA((PyArrayObject *)g)
+                              : *(double *)PyArray_DATA((PyArrayObject *)g);
+    else if (PyArray_IsScalar(g, Float) && (type = NPY_FLOAT))
+        v = PyArrayScalar_VAL(g, Float);
+    else if (PyArray_IsScalar(g, Double) && (type = NPY_DOUBLE))
+        v = PyArrayScalar_VAL(g, Double);
+    else
+        Py_RETURN_NOTIMPLEMENTED;
+    if (!PyTuple_CheckExact(shape) || PyTuple_GET_SIZE(shape) > NPY_MAXDIMS || n < 1)
+        Py_RETURN_NOTIMPLEMENTED;
+    npy_intp dims[NPY_MAXDIMS], size = 1;
+    int nd = (int)PyTuple_GET_SIZE(shape);
+    for (int i = 0; i < nd; i++) {
+        dims[i] = PyLong_AsSsize_t(PyTuple_GET_ITEM(shape, i));
+        if (dims[i] < 0) {
+            if (PyErr_Occurred())
+                return NULL;
+            Py_RETURN_NOTIMPLEMENTED;
+        }
+        size *= dims[i];
+        if (size * (type == NPY_FLOAT ? 4 : 8) >= max_bytes)
+            Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (n != 1)
+        v = v / (double)n;
+    PyObject *out = PyArray_SimpleNew(nd, dims, type);
+    if (out == NULL)
+        return NULL;
+    if (type == NPY_FLOAT) {
+        float f = (float)v, *o = PyArray_DATA((PyArrayObject *)out);
+        for (npy_intp i = 0; i < size; i++)
+            o[i] = f;
+    }
+    else {
+        double *o = PyArray_DATA((PyArrayObject *)out);
+        for (npy_intp i = 0; i < size; i++)
+            o[i] = v;
+    }
+    return out;
+}
+
 /* ---------------------------------------------------------------- the module */
+
+static PyObject *
+py_reduce_all(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "reduce_all(mean, x)");
+        return NULL;
+    }
+    int mean = PyObject_IsTrue(args[0]);
+    return mean < 0 ? NULL : reduce_all(mean, args[1]);
+}
+
+static PyObject *
+py_fill(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "fill(shape, g, n)");
+        return NULL;
+    }
+    Py_ssize_t n = PyLong_AsSsize_t(args[2]);
+    if (n == -1 && PyErr_Occurred())
+        return NULL;
+    return fill(args[0], args[1], n);
+}
 
 static PyObject *
 py_arith(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
@@ -190,6 +323,11 @@ static PyMethodDef methods[] = {
     {"arith", (PyCFunction)(void (*)(void))py_arith, METH_FASTCALL,
      "arith(op, a, b): a op b for op 1 (+), 2 (-), 3 (*), 4 (/), 5 (-a); NotImplemented for "
      "arrays the execution layer's Python path takes."},
+    {"reduce_all", (PyCFunction)(void (*)(void))py_reduce_all, METH_FASTCALL,
+     "reduce_all(mean, x): the sum (or mean) of every element as a 0-d array, NumPy's bits; "
+     "NotImplemented where the ops' Python code takes it."},
+    {"fill", (PyCFunction)(void (*)(void))py_fill, METH_FASTCALL,
+     "fill(shape, g, n): a new array of shape, every element g (/ n unless n is 1)."},
     {"set_max_bytes", (PyCFunction)py_set_max_bytes, METH_O,
      "set_max_bytes(n): arrays of n bytes and up are declined (the host pool's size)."},
     {NULL, NULL, 0, NULL},
@@ -200,18 +338,30 @@ static struct PyModuleDef module = {
     "+ - * / and negation of small host arrays (see the source's comment).", -1, methods,
 };
 
-typedef PyObject *(*arith_fn)(int, PyObject *, PyObject *);
+/* what the capsule api_c holds (autograd/_tape.c declares the same struct) */
+typedef struct {
+    PyObject *(*arith)(int op, PyObject *a, PyObject *b);
+    PyObject *(*reduce_all)(int mean, PyObject *x);
+    PyObject *(*fill)(PyObject *shape, PyObject *g, Py_ssize_t n);
+} host_api;
 
 PyMODINIT_FUNC
 PyInit__host_arith(void)
 {
     import_array();
+    PyObject *numpy = PyImport_ImportModule("numpy");
+    PyObject *add = numpy ? PyObject_GetAttrString(numpy, "add") : NULL;
+    Py_XDECREF(numpy);
+    add_reduce = add ? PyObject_GetAttrString(add, "reduce") : NULL;
+    Py_XDECREF(add);
+    if (add_reduce == NULL)
+        return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL)
         return NULL;
-    static arith_fn fn = arith;
-    PyObject *cap = PyCapsule_New((void *)&fn, "autograd_gpu.backend._host_arith.arith_c", NULL);
-    if (cap == NULL || PyModule_AddObject(m, "arith_c", cap) < 0) {
+    static host_api api = {arith, reduce_all, fill};
+    PyObject *cap = PyCapsule_New((void *)&api, "autograd_gpu.backend._host_arith.api_c", NULL);
+    if (cap == NULL || PyModule_AddObject(m, "api_c", cap) < 0) {
         Py_XDECREF(cap);
         Py_DECREF(m);
         return NULL;

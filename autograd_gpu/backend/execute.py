@@ -50,10 +50,11 @@ def unary(f, x, *args):
 
 _F64 = np.dtype(np.float64)
 
-# + - * / of NumPy arrays below the host pool's size, done in C (_host_arith.c: NumPy's bits
-# without its per-call dispatch); the tape calls it through this capsule.
+# + - * /, whole-array sums and means and their gradients for NumPy arrays below the host
+# pool's size, done in C (_host_arith.c: NumPy's bits without its per-call dispatch); the tape
+# calls them through this capsule.
 _host_arith.set_max_bytes(POOL_MIN_BYTES)
-HOST_ARITH = _host_arith.arith_c
+HOST_ARITH = _host_arith.api_c
 
 
 def binary(ufunc, on_float64=None):
@@ -78,6 +79,15 @@ def binary(ufunc, on_float64=None):
 
     run.__name__ = ufunc.__name__
     return run
+
+
+def spread(shape, g, n=1):
+    """A new host array of `shape`, every element ``g / n`` (g itself when n is 1; the
+    quotient in double, rounded once to g's type): the gradient of a whole-array sum or mean.
+    None where g is not a float32/float64 host scalar or 0-d array, or where the array would
+    be of the host pool's size or more (the caller broadcasts instead)."""
+    r = _host_arith.fill(shape, g, n)
+    return None if r is NotImplemented else r
 
 
 def empty_like(a):

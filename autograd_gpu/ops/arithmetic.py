@@ -88,14 +88,14 @@ def _broadcast_error(op, a, b):
 
 # The tape records and replays + - * / of host arrays itself (autograd/_tape.c, "host
 # arithmetic"), the array work done by the execution layer (backend/_host_arith.c): the class
-# attribute `_tape_binary` names the op, and forward and backward below are what it computes,
+# attribute `_tape_op` names the op, and forward and backward below are what it computes,
 # operation for operation. Every other case (CUDA, large or mixed-dtype arrays, views,
 # create_graph, anomaly mode, errors) runs them as written.
 _tape.set_host_arithmetic(sum_to, HOST_ARITH, _f32, _f64)
 
 
 class Add(Node):
-    _tape_binary = 1  # (the tape's host arithmetic: see below)
+    _tape_op = 1  # (the tape's host arithmetic: see below)
     def forward(self, a, b):
         self.shapes = (_shape(a), _shape(b))
         try:
@@ -110,7 +110,7 @@ class Add(Node):
 
 
 class Sub(Node):
-    _tape_binary = 2  # (the tape's host arithmetic: see below)
+    _tape_op = 2  # (the tape's host arithmetic: see below)
     def forward(self, a, b):
         self.shapes = (_shape(a), _shape(b))
         if _is_number(a):  # number - tensor: PyTorch's rsub
@@ -127,7 +127,7 @@ class Sub(Node):
 
 
 class Mul(Node):
-    _tape_binary = 3  # (the tape's host arithmetic: see below)
+    _tape_op = 3  # (the tape's host arithmetic: see below)
     def forward(self, a, b):
         self.save_for_backward(a, b)
         try:
@@ -148,7 +148,7 @@ class Mul(Node):
 
 
 class Div(Node):
-    _tape_binary = 4  # (the tape's host arithmetic: see below)
+    _tape_op = 4  # (the tape's host arithmetic: see below)
     def forward(self, a, b):
         self.save_for_backward(a, b)
         if _is_number(a):  # number / tensor: PyTorch records reciprocal(b) * a
@@ -228,6 +228,7 @@ class Pow(Node):
     b < 0 it is -inf, and nan where a < 0). A first-order backward on CUDA runs one fused
     kernel (both gradients in one pass when the exponent is a tensor); on the CPU the
     kernel's NumPy twin."""
+    _tape_op = 8  # (the tape's host arithmetic, for a ** 2 only: see above)
 
     def forward(self, a, b):
         if not _is_number(b):  # PyTorch's overloads: Tensor ** Tensor, number ** Tensor

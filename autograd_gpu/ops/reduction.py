@@ -9,7 +9,7 @@ import numpy as np
 
 from ..autograd.node import Node
 from ..backend import array_module
-from ..backend.execute import fill_from, is_host_scalar, sum_all
+from ..backend.execute import fill_from, is_host_scalar, spread, sum_all
 from ..tensor import Tensor, _wrap
 from ._dims import normalize_dims
 from ._return_types import return_type
@@ -47,16 +47,17 @@ def _reduced_shape(shape, axes, keepdim):
 def _expand_grad(g, in_shape, axes, n=1):
     """The gradient of a reduction, broadcast back over the reduced axes, divided by `n`
     (a mean's count)."""
-    if axes is None and is_host_scalar(g) and math.prod(in_shape) <= _MATERIALIZE_BELOW:
-        # the common x.sum() / x.mean(), CPU:
-        # one new array filled with g / n, the quotient as a Python number (NumPy is slow
-        # with a Python-number operand). The same value as NumPy's: a double quotient rounds
-        # to the float32 (or float16) quotient exactly, and n <= _MATERIALIZE_BELOW is exact
-        # in every float type (n is 0 only for an empty input: nothing to fill)
-        out = np.empty(in_shape, g.dtype)
-        out.fill(g.item() / n if n != 1 and out.size else g)
-        return out
-    if n != 1:
+    if axes is None and is_host_scalar(g):
+        # the common x.sum() / x.mean() on the host: one new array filled with g / n (the
+        # tape's host path makes the same one), the quotient in double rounded once to g's
+        # type: the correctly rounded quotient, where NumPy's float16 division would take n
+        # as a float16 (inexact above 2048, inf above 65504)
+        out = spread(in_shape, g, n)
+        if out is not None:
+            return out
+        if n != 1 and math.prod(in_shape):
+            g = np.asarray(g.item() / n, g.dtype)
+    elif n != 1:
         g = g / n
     if isinstance(g, Tensor) or math.prod(in_shape) > _MATERIALIZE_BELOW:
         return _shape_ops.broadcast_to(g.reshape(_kept_shape(in_shape, axes)), in_shape)
@@ -68,6 +69,9 @@ _MATERIALIZE_BELOW = 1 << 16
 
 
 class Sum(Node):
+    _tape_op = 6  # (x.sum() of a small host array: the tape runs forward and backward, see
+    #               ops/arithmetic.py's note on the host arithmetic)
+
     def forward(self, x, axes, keepdim):
         self.in_shape, self.axes = x.shape, axes
         if axes is None and not keepdim:
@@ -81,6 +85,8 @@ class Sum(Node):
 
 
 class Mean(Node):
+    _tape_op = 7  # (as Sum's)
+
     def forward(self, x, axes, keepdim):
         if x.dtype.kind not in "fc":
             raise RuntimeError(
