@@ -482,6 +482,37 @@ def test_elementwise_goal_is_judged_on_the_pooled_row_not_the_pool_off_compariso
     assert "pool off" not in line and line.rstrip().endswith("| **pass** |")
 
 
+def _chain_doc(ours, numpy, torch):
+    """An overhead workload whose chains of 1 and 64 ops cost `fixed + k * per_op` per column,
+    (fixed, per_op) given for each."""
+    rows = []
+    for k in (1, 64):
+        res = {col: {"median": f + k * p} for col, (f, p) in
+               (("ours_cpu", ours), ("numpy", numpy), ("torch_cpu", torch))}
+        rows.append({"label": f"chain of {k} mul + sum, fwd+bwd", "size": k, "results": res,
+                     "ratios": report.ratios(res)})
+    return {"machine": {"host": "h", "gpu": None}, "created": "2026-01-01T00:00:00+00:00",
+            "workloads": [{"id": "overhead", "rows": rows}]}
+
+
+@pytest.mark.parametrize("per_op, verdict", [(1.4e-6, "**pass**"), (1.6e-6, "**MISS**")])
+def test_per_op_goal_is_the_slope_ratio(per_op, verdict):
+    # (fixed costs differ widely and must not count: only the slope does)
+    doc = _chain_doc(ours=(9e-6, per_op), numpy=(1e-6, 1e-6), torch=(50e-6, 5e-6))
+    line = next(x for x in report.goal_rows([doc]) if x.startswith("| per-op cost"))
+    assert f"{per_op / 1e-6:.2f}x" in line and line.rstrip().endswith(f"| {verdict} |")
+
+
+def test_rows_slower_than_pytorch_are_listed_with_numpys_ratio():
+    doc = _chain_doc(ours=(9e-6, 2e-6), numpy=(1e-6, 1e-6), torch=(5e-6, 1e-6))
+    lines = report.above_torch_rows([doc])
+    # chain of 1: 11 vs 6 us (1.83x, NumPy 0.33x); chain of 64: 137 vs 69 us (1.99x)
+    assert any("chain of 1 mul" in x and "| 1.83x | 0.33x |" in x for x in lines)
+    assert any("chain of 64 mul" in x and "| 1.99x |" in x for x in lines)
+    fast = _chain_doc(ours=(1e-6, 1e-6), numpy=(1e-6, 1e-6), torch=(5e-6, 1e-6))
+    assert report.above_torch_rows([fast]) == ["Every CPU row is at or below PyTorch CPU's time."]
+
+
 def test_results_directory_default(monkeypatch):
     assert os.path.basename(suite.RESULTS_DIR) == "results"
     assert os.path.isdir(os.path.dirname(suite.RESULTS_DIR))
