@@ -11,10 +11,11 @@
 #define AG_AG_COMMON_CUH
 
 #if !defined(__CUDACC__)
-// Plain host C++: the CUDA qualifiers mean nothing.
+// Plain host C++: the CUDA qualifiers mean nothing, and __forceinline__ is CUDA's (every
+// call inlined: a host loop over an optimizer step then vectorizes as one body).
 #define __host__
 #define __device__
-#define __forceinline__ inline
+#define __forceinline__ inline __attribute__((always_inline))
 #endif
 
 #if !defined(__CUDACC_RTC__)
@@ -92,6 +93,15 @@ AG_FN long long f64_bits(double d) {
     long long u;
     __builtin_memcpy(&u, &d, sizeof u);
     return u;
+#endif
+}
+AG_FN double f64_of_bits(long long u) {
+#if defined(__CUDA_ARCH__)
+    return __longlong_as_double(u);
+#else
+    double d;
+    __builtin_memcpy(&d, &u, sizeof d);
+    return d;
 #endif
 }
 

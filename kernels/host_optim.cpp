@@ -1,12 +1,13 @@
 // The optimizer updates of optim.cuh compiled for the host: autograd_gpu.backend._host_optim.
 //
 // One pass over the parameter and its state, as the CUDA kernels make on a GPU, where the
-// NumPy formulas (autograd_gpu/optim/_functional.py) make several (and, for float32, widen
-// every product to float64 in a scratch array). The same templates as the CUDA build and the
-// same scalars (computed in Python by autograd_gpu/fused/_optim.py), so the result is the
-// NumPy formulas' bit for bit (tests/test_host_optim.py). Built with -ffp-contract=off (the
-// compiler must not fuse a product into an addition the formulas round apart) and
-// -fno-math-errno (sqrt sets no errno, so each loop vectorizes; its values are unchanged).
+// NumPy formulas (autograd_gpu/optim/_functional.py) make several (and, for float32,
+// compute every fused multiply-add in float64 scratch arrays). The same templates as the
+// CUDA build and the same scalars (computed in Python by autograd_gpu/fused/_optim.py), so
+// the result is the NumPy formulas' bit for bit (tests/test_host_optim.py). Built with
+// -ffp-contract=off (the compiler must not fuse a product into an addition the formulas
+// round apart) and -fno-math-errno (sqrt sets no errno, so each loop vectorizes; its values
+// are unchanged).
 //
 // step(kind, param, grad, b0, b1, b2, scalars, flags) updates C-contiguous float32 or
 // float64 buffers of one dtype and length in place (b0..b2: the state buffers in the
@@ -48,17 +49,29 @@ struct Flags<0, Body, Bs...> {
 };
 
 // The loops, twice: for the x86-64 baseline (SSE2: two doubles a vector) and, with GCC on
-// x86-64, for AVX2 (four), which step() takes when the CPU has it. The float32 updates do
-// their products in double (optim.cuh's fmadd), so the wider vectors are most of their
-// speed; without FMA instructions (-ffp-contract=off, no "fma" target) every operation rounds
-// as on the baseline: the same bits either way.
+// x86-64, for AVX2 with FMA (eight floats), which step() takes when the CPU has both. The
+// float32 multiply-adds are correctly rounded in either: the baseline computes them in
+// double, rounded to odd (optim.cuh's fmadd), the AVX2 copy with the FMA instruction, which
+// rounds once: the same bits, and one instruction where the other takes some twenty. Every
+// other product still rounds on its own in both (-ffp-contract=off: the compiler fuses
+// nothing by itself).
 namespace baseline {
+using Fma = ag::Fmadd;
 #include "host_optim_steps.inc"
 }  // namespace baseline
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define AG_HOST_AVX2 1
+namespace avx2 {
+// The FMA instruction for float. Defined outside the AVX2 target, as optim.cuh's steps are
+// (a function compiled for AVX2 cannot be inlined into them); inlined through them into the
+// AVX2 loops, __builtin_fmaf is compiled there, to vfmadd, vectorized.
+struct Fma {
+    AG_FN static float fmadd(float a, float b, float c) { return __builtin_fmaf(a, b, c); }
+    AG_FN static double fmadd(double a, double b, double c) { return ag::fmadd(a, b, c); }
+};
+}  // namespace avx2
 #pragma GCC push_options
-#pragma GCC target("avx2")
+#pragma GCC target("avx2,fma")
 namespace avx2 {
 #include "host_optim_steps.inc"
 }  // namespace avx2
@@ -71,7 +84,8 @@ Arrays<T> arrays_of(Py_ssize_t n, void* const* ptr, const double* s) {
 }
 
 #if defined(AG_HOST_AVX2)
-bool use_avx2 = __builtin_cpu_supports("avx2");  // (set_avx2: the tests compare both builds)
+bool avx2_fma() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+bool use_avx2 = avx2_fma();  // (set_avx2: the tests compare both builds)
 #else
 bool use_avx2 = false;
 #endif
@@ -169,22 +183,24 @@ PyObject* step(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     Py_RETURN_TRUE;
 }
 
-// set_avx2(on): whether step() runs the AVX2 build (where the CPU and the compiler have
-// one); returns whether it did before. For the tests, which check that both give the same bits.
+// set_avx2(on): whether step() runs the AVX2 build (where the CPU, with FMA, and the
+// compiler have one); returns whether it did before. For the tests, which check that both
+// give the same bits.
 PyObject* set_avx2(PyObject*, PyObject* on) {
     int t = PyObject_IsTrue(on);
     if (t < 0)
         return nullptr;
     bool before = use_avx2;
 #if defined(AG_HOST_AVX2)
-    use_avx2 = t && __builtin_cpu_supports("avx2");
+    use_avx2 = t && avx2_fma();
 #endif
     return PyBool_FromLong(before);
 }
 
 PyMethodDef methods[] = {
     {"set_avx2", (PyCFunction)set_avx2, METH_O,
-     "set_avx2(on): run the AVX2 build of the loops (where there is one); returns the old setting."},
+     "set_avx2(on): run the AVX2 (with FMA) build of the loops (where there is one); returns the "
+     "old setting."},
     {"step", (PyCFunction)(void (*)(void))step, METH_FASTCALL,
      "step(kind, param, grad, b0, b1, b2, scalars, flags): one optimizer update in place "
      "(kernels/optim.cuh on the host); False when the arrays are not C-contiguous float32 or "

@@ -11,6 +11,7 @@ import pytest
 import autograd_gpu as ag
 from autograd_gpu import nn, optim
 from conftest import needs_two_devices, to_numpy
+from fma_reference import assert_bits, by_factor
 
 pytestmark = pytest.mark.gpu
 
@@ -469,3 +470,17 @@ def test_fused_optimizer_updates_keep_float32_subnormals_bit_for_bit(name, kw):
     assert sorted(sg) == sorted(sc)
     for k in sc:
         np.testing.assert_array_equal(sg[k].view(np.uint32), sc[k].view(np.uint32), err_msg=k)
+
+
+def test_fused_sgd_rounds_float32_multiply_adds_once_as_the_cpu_does():
+    """The kernel's fused multiply-add (exact in double, rounded to odd, then to float32) on
+    the cases where rounding the float64 sum again to float32 is wrong
+    (tests/fma_reference.py: subnormal results, the largest float, every sign, exact zeros):
+    p + lr * g (maximize, so that the factor is -(-lr)) is the exact result rounded once, on
+    cuda and on the cpu."""
+    for b, (a, c, want) in by_factor().items():
+        for dev in ("cuda", "cpu"):
+            p = ag.nn.Parameter(ag.tensor(c, device=dev))
+            p.grad = ag.tensor(a, device=dev)
+            optim.SGD([p], lr=b, maximize=True).step()
+            assert_bits(to_numpy(p), want, dev)

@@ -15,6 +15,7 @@ import pytest
 import autograd_gpu as ag
 from autograd_gpu.fused import _optim as fused_optim
 from autograd_gpu.optim import _functional as F
+from fma_reference import assert_bits, by_factor
 
 pytestmark = pytest.mark.skipif(
     fused_optim._host_optim is None,
@@ -123,6 +124,18 @@ def test_every_flag_combination_gives_the_numpy_formulas_bits(kind, dtype, build
         host, ref = _run_both(kind, flags, 257, dtype, rng, specials=True)
         for got, want in zip(host, ref):
             _same(got, want)
+
+
+def test_float32_multiply_adds_are_correctly_rounded(build):
+    """SGD's p + (-lr) g is one fused multiply-add: on the cases where rounding the float64
+    sum again to float32 is wrong (tests/fma_reference.py: subnormal results, the largest
+    float, every sign, exact zeros), both builds give the exact result rounded once. Each
+    case nine times over, so that vector lanes and the scalar tail both compute it."""
+    for b, (a, c, want) in by_factor().items():
+        a, p, want = np.tile(a, 9), np.tile(c, 9), np.tile(want, 9)
+        assert fused_optim._host_optim.step(fused_optim._host_optim.SGD, p, a, None, None,
+                                            None, (b, 0.0, 1.0, 0.0), (False,) * 5)
+        assert_bits(p, want)
 
 
 @pytest.mark.parametrize("kind", sorted(CASES))

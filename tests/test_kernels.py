@@ -33,6 +33,7 @@ from autograd_gpu.ops import arithmetic as A
 from autograd_gpu.ops import elementwise as E
 from autograd_gpu.ops import loss as L
 from autograd_gpu.optim import _functional as F
+from fma_reference import assert_bits, by_factor
 
 from kernels_host import build
 
@@ -731,6 +732,19 @@ def test_host_optimizer_matches_numpy_bitwise(lib, rng, dt, kind, kw, monkeypatc
         for a, b in zip(st_host, st_np):
             if b is not None:
                 _assert_bitwise(a, b)
+
+
+def test_host_build_float32_multiply_adds_are_correctly_rounded(lib):
+    """optim.cuh's fmadd as the CUDA builds compile it (subnormals kept from the bits): SGD's
+    p + (-lr) g on the cases where rounding the float64 sum again to float32 is wrong
+    (tests/fma_reference.py: subnormal results, the largest float, every sign, exact zeros)
+    gives the exact result rounded once."""
+    flags = (ctypes.c_int * 5)(0, 0, 0, 0, 0)
+    for b, (a, c, want) in by_factor().items():
+        p = c.copy()
+        lib["sgd_f32"](_ptr(p), _ptr(a), _ptr(np.zeros_like(p)), ctypes.c_longlong(p.size),
+                       (ctypes.c_double * 4)(b, 0.0, 1.0, 0.0), flags)
+        assert_bits(p, want)
 
 
 def _torch_opt(torch, kind, kw, params):

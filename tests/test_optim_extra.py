@@ -3,8 +3,9 @@ NAdam, RAdam, Adamax, ASGD, Rprop and LBFGS against PyTorch's, step by step.
 
 Rounding. PyTorch's CPU optimizers (the single-tensor path) call ATen kernels that, on
 AVX2/AVX-512 machines, fuse the multiply-adds of ``add(alpha=)``, ``addcmul`` and ``lerp``;
-optim/_functional.py rounds those the same way (float64 arithmetic, one rounding to float32),
-and every other operation as ATen does. The one operation NumPy cannot round as PyTorch does
+optim/_functional.py rounds those the same way (correctly rounded, as a true fused
+multiply-add: checked on the cases where rounding the float64 sum again to float32 is wrong,
+tests/fma_reference.py), and every other operation as ATen does. The one operation NumPy cannot round as PyTorch does
 is **sqrt**: torch.sqrt on the CPU goes through MKL's vector math in PyTorch's x86-64 wheels,
 which here is not correctly rounded (up to 0.75 ulp measured on an AMD EPYC; NumPy's sqrt is
 correctly rounded). So the tests below (1) swap in torch's sqrt for NumPy's inside
@@ -21,6 +22,8 @@ import pytest
 import autograd_gpu as ag
 from autograd_gpu import backend
 from autograd_gpu.optim import _functional as F
+from fma_reference import CASES as FMA_CASES
+from fma_reference import assert_bits, by_factor
 from test_optim import CASES, IDS
 
 F32 = np.float32
@@ -93,6 +96,65 @@ def _draws(n, steps, seed=0):
     rng = np.random.default_rng(seed)
     return rng.standard_normal(n).astype(F32), [rng.standard_normal(n).astype(F32)
                                                 for _ in range(steps)]
+
+
+def test_numpy_float32_multiply_adds_are_correctly_rounded():
+    """_fma_ (the formulas' add(alpha=), addcmul and lerp) on the cases where rounding the
+    float64 sum again to float32 is wrong (tests/fma_reference.py: subnormal results, the
+    largest float, every sign, exact zeros): the exact result rounded once, with the factor
+    an array or a number, as c - (-a) b, written over c or a, on views and 0-d arrays, and
+    through SGD's formula."""
+    a, b, c, want = (np.array(col, F32) for col in zip(*FMA_CASES))
+    out = np.empty_like(c)
+    F._fma_(np, out, a, b, c)
+    assert_bits(out, want, "factor array")
+    F._fma_(np, out, -a, b, c, sub=True)
+    assert_bits(out, want, "c - (-a) b")
+    for over in ("c", "a"):
+        a2, c2 = a.copy(), c.copy()
+        F._fma_(np, c2 if over == "c" else a2, a2, b, c2)
+        assert_bits(c2 if over == "c" else a2, want, f"written over {over}")
+    strided = [np.repeat(x, 2)[::2] for x in (a, b, c)]
+    out2 = np.empty(2 * c.size, F32)[1::2]
+    F._fma_(np, out2, *strided)
+    assert_bits(out2, want, "strided views")
+    F._fma_(np, out.reshape(-1, 2), a.reshape(-1, 2), b.reshape(-1, 2), c.reshape(-1, 2))
+    assert_bits(out, want, "2-D")
+    for k in (0, 1, len(want) - 1):
+        out0 = np.empty((), F32)
+        F._fma_(np, out0, np.array(a[k]), np.array(b[k]), np.array(c[k]))
+        assert_bits(out0, want[k], f"0-d, case {k}")
+    for b, (a, c, want) in by_factor().items():
+        F._fma_(np, out[:c.size], a, b, c)
+        assert_bits(out[:c.size], want, f"factor {b!r}")
+        F._fma_(np, out[:c.size], a, -b, c, sub=True)
+        assert_bits(out[:c.size], want, f"factor -{b!r}, subtracted")
+        p = c.copy()
+        F._sgd_step(np, p, a, None, lr=-b, momentum=0.0, dampening=0.0, nesterov=False,
+                    weight_decay=0.0, maximize=False, first_step=True)
+        assert_bits(p, want, f"SGD, lr {-b!r}")
+
+
+@pytest.mark.oracle
+def test_pytorchs_float32_multiply_adds_are_correctly_rounded_too(torch):
+    """Where PyTorch's CPU kernels use fused multiply-add instructions (AVX2, AVX-512), its
+    add(alpha=), addcmul and SGD step give the cases' exact results too, as ours do."""
+    capability = torch.backends.cpu.get_cpu_capability()
+    if capability not in ("AVX2", "AVX512"):
+        pytest.skip(f"PyTorch's CPU kernels here ({capability}) may not fuse multiply-adds")
+    a, b, c, want = (np.array(col, F32) for col in zip(*FMA_CASES))
+    t = torch.from_numpy
+    assert_bits(t(c).addcmul(t(a), t(b)).numpy(), want, "addcmul")
+    for b, (a, c, want) in by_factor().items():
+        assert_bits(torch.add(t(c), t(a), alpha=b).numpy(), want, f"add, alpha {b!r}")
+        tp = torch.tensor(c, requires_grad=True)
+        tp.grad = t(a.copy())
+        torch.optim.SGD([tp], lr=b, maximize=True).step()
+        op = ag.nn.Parameter(ag.tensor(c))
+        op.grad = ag.tensor(a)
+        ag.optim.SGD([op], lr=b, maximize=True).step()
+        assert_bits(tp.detach().numpy(), want, f"torch.optim.SGD, lr {b!r}")
+        assert_bits(op.detach().numpy(), want, f"SGD, lr {b!r}")
 
 
 @pytest.mark.parametrize("name,kw", CASES, ids=IDS)

@@ -14,7 +14,7 @@ same way.
 import functools
 
 from ..backend.devices import ndarray
-from ..backend.host_threads import host_blockwise
+from ..backend.host_threads import THREAD_MIN_ELEMENTS, get_num_threads, host_for_blocks
 from . import _loader
 from ._loader import Spec, fused_dtype
 
@@ -97,10 +97,18 @@ def _on_host(kind, param, grad, buffers, scalars, flags):
         if b is not None and (b.__class__ is not ndarray or b.shape != param.shape
                               or not b.flags.c_contiguous):
             return False
+    n = param.size
+    threads = min(get_num_threads(), n // THREAD_MIN_ELEMENTS)
+    if threads < 2:
+        return step(param, grad, *bufs)
+    # One block a thread: the kernel makes one pass, so the cache-sized blocks that the
+    # NumPy formulas' several passes want would only add calls (39 at 1e7 float32 elements).
+    flat = [None if a is None else a.reshape(-1) for a in (param, grad) + bufs]
     done = []
-    if host_blockwise(lambda *blocks: done.append(step(*blocks)), param, grad, *bufs):
-        return all(done)  # (every block passed the same checks: all True or all False)
-    return step(param, grad, *bufs)
+    host_for_blocks(lambda lo, hi: done.append(step(*[None if a is None else a[lo:hi]
+                                                      for a in flat])),
+                    n, -(-n // threads))
+    return all(done)  # (every block passed the same checks: all True or all False)
 
 
 def _block_step(kind, scalars, flags, param, grad, b0, b1, b2):

@@ -15,10 +15,11 @@ single-tensor path, `_single_tensor_*`), rounded as its ATen kernels round them:
 * ``add(x, alpha=a)``, ``addcmul`` and ``lerp`` are vectorized with fused multiply-adds on
   AVX2/AVX-512 machines (``self + (value * t1) * t2`` and ``start + w (end - start)`` with the
   last product unrounded; a lerp weight >= 0.5 gives ``end + (w - 1)(end - start)``). For
-  float32 (and float16) arrays `_fma_` computes them the same way: the product of two
-  float32 numbers is exact in float64, so only the sum rounds, once to float64 and once to
-  float32 (a true fused multiply-add rounds once; the two differ only when the float64 sum
-  lands exactly on a float32 rounding midpoint). float64 arrays have no wider type to do
+  float32 (and float16) arrays `_fma_` computes them correctly rounded, as a true fused
+  multiply-add: the product of two float32 numbers is exact in float64, the float64 sum and
+  its exact error (TwoSum) give the sum rounded to odd, and that rounds once more to the
+  correctly rounded float32 (rounding the float64 sum itself would round twice, wrong where
+  it lands exactly on a float32 rounding midpoint). float64 arrays have no wider type to do
   this in: there the product and the sum round separately (within an ulp of PyTorch's).
 * ``addcdiv(self, t1, t2, value=v)`` is ``self + (v * t1) / t2``, three roundings.
 * scalars are rounded to the array's type before use, as ATen does with a Python number.
@@ -29,9 +30,10 @@ AMD EPYC); NumPy's sqrt is. That is the one operation of these formulas where a 
 can differ from PyTorch's (tests/test_optim.py names it and bounds it).
 
 Each update allocates at most two temporaries of the parameter's size (one more when
-`maximize` meets weight decay), plus, for float32, one float64 scratch array per thread
-that is kept between calls (up to `_SCRATCH_KEEP_BYTES`); those of a large parameter come
-from the host buffer pool (see backend.execute.scratch_like), so they cost no page faults.
+`maximize` meets weight decay), plus, for float32, three float64 scratch arrays per thread
+(`_fma_`'s) that are kept between calls (up to `_SCRATCH_KEEP_BYTES` each); those of a large
+parameter come from the host buffer pool (see backend.execute.scratch_like), so they cost no
+page faults.
 
 A large NumPy parameter is updated block by block (backend.execute.update), the blocks spread across the
 host threads: the formula's passes then run over one block while it sits in cache, and
@@ -49,6 +51,7 @@ from ..fused._optim import adam_scalars
 
 _float64 = np.dtype(np.float64)
 _SCRATCH_KEEP_BYTES = 1 << 23  # a float64 scratch up to this size is kept per thread
+_SCRATCH_KEPT = 3  # float64 scratch arrays kept per thread (`_fma_`'s)
 _scratch = threading.local()
 
 
@@ -69,21 +72,25 @@ def _rounded(a, c):
     return float(_compute_type(a)(c))
 
 
-def _wide(xp, like):
-    """A float64 scratch array shaped like `like` (for NumPy, this thread's kept one)."""
+def _wide(xp, like, k=0):
+    """A float64 scratch array shaped like `like` (for NumPy, this thread's `k`-th kept one,
+    k < _SCRATCH_KEPT)."""
     n = like.size
     if xp is not np or n * 8 > _SCRATCH_KEEP_BYTES:
         return xp.empty(like.shape, _float64)
-    buf = getattr(_scratch, "buf", None)
+    kept = getattr(_scratch, "kept", None)
+    if kept is None:
+        kept = _scratch.kept = [None] * _SCRATCH_KEPT
+    buf = kept[k]
     if buf is None or buf.size < n:
-        buf = _scratch.buf = np.empty(n, _float64)
+        buf = kept[k] = np.empty(n, _float64)
     return buf[:n].reshape(like.shape)
 
 
 def _fma_(xp, out, a, b, c, sub=False, tmp=None):
     """out = c + a * b (c - a * b when `sub`), with PyTorch's rounding: `a` an array, `b` an
     array or a Python number (rounded to the arrays' type first), `c` an array; `out` may be
-    `c` or `a`. float32/float16: the product unrounded (a fused multiply-add, see the module
+    `c` or `a`. float32/float16: rounded once, as a fused multiply-add (see the module
     docstring); float64: product and sum rounded separately (`tmp`, an array like `c` other
     than `out`, is used when `out` is `c`)."""
     scalar = not hasattr(b, "dtype")
@@ -102,13 +109,56 @@ def _fma_(xp, out, a, b, c, sub=False, tmp=None):
         else:
             xp.add(c, t, out=out)
         return
-    w = _wide(xp, c)
-    xp.multiply(a, b, out=w, dtype=_float64)  # exact: two float32 factors
+    if sub and scalar:
+        b, sub = -b, False
+    # In float64 the product is exact (two float32 factors) and c + p rounds once; rounding
+    # that sum again to c's type is wrong only where it lands exactly on a rounding midpoint
+    # of the type (and the exact sum is not there): found by its bits, rare, and redone
+    # correctly rounded (_rounded_to_odd). Below the type's normal range the midpoints sit
+    # elsewhere: those sums are redone too.
+    p, s, w = _wide(xp, c, 0), _wide(xp, c, 1), _wide(xp, c, 2)
+    xp.multiply(a, b, out=p, dtype=_float64)
     if sub:
-        xp.subtract(c, w, out=w, dtype=_float64)
-    else:
-        xp.add(c, w, out=w, dtype=_float64)
-    xp.copyto(out, w, casting="same_kind")  # the one rounding to float32 (after float64's)
+        xp.negative(p, out=p)
+    xp.add(c, p, out=s, dtype=_float64)
+    info = _numpy.finfo(c.dtype)
+    below = 52 - info.nmant  # float64 mantissa bits below the type's last one
+    masks = p.reshape(-1).view(xp.bool_)  # (p's bytes are free now)
+    on_midpoint = masks[:c.size].reshape(c.shape)
+    subnormal = masks[c.size:2 * c.size].reshape(c.shape)
+    low = w.view(xp.int64)
+    xp.bitwise_and(s.view(xp.int64), (1 << below) - 1, out=low)
+    xp.equal(low, 1 << (below - 1), out=on_midpoint)  # those bits 1, then zeros
+    xp.less(xp.abs(s, out=w), float(info.tiny), out=subnormal)
+    xp.logical_or(on_midpoint, subnormal, out=on_midpoint)
+    at = xp.nonzero(xp.atleast_1d(on_midpoint))  # (a 0-d parameter as one element)
+    if at[0].size:
+        b_at = b if scalar else xp.atleast_1d(b)[at]
+        xp.atleast_1d(s)[at] = _rounded_to_odd(xp, xp.atleast_1d(a)[at], b_at,
+                                               xp.atleast_1d(c)[at], sub)
+    xp.copyto(out, s, casting="same_kind")  # the one rounding to c's type
+
+
+def _rounded_to_odd(xp, a, b, c, sub):
+    """c + a * b (c - a * b when `sub`) in float64 rounded to odd (kernels/optim.cuh's fmadd
+    says why that rounds once more to the correctly rounded float32): the sum s, its exact
+    error e (TwoSum), then, where e != 0, s's bits less one where e points from s towards 0,
+    and the last bit set. For the few sums `_fma_` finds on a midpoint (a, c and an array b
+    of them, 1-D)."""
+    p = xp.multiply(a, b, dtype=_float64)
+    if sub:
+        p = -p
+    s = c + p
+    with _numpy.errstate(invalid="ignore"):  # (an infinite operand: NaN error terms)
+        bb = s - p
+        e = (p - (s - bb)) + (c - bb)
+        # e * s: e's sign against s's, and 0 only where e is (a nonzero e is at least 2^-298
+        # and its s at least 2^-245: nothing underflows)
+        t = e * s
+    bits = s.view(xp.int64)
+    bits -= t < 0
+    bits |= xp.abs(t) > 0  # (NaN for an infinite or NaN sum, which stays as it is)
+    return s
 
 
 def _effective_grad(xp, param, grad, weight_decay, maximize):
