@@ -139,7 +139,9 @@ def test_float32_multiply_adds_are_correctly_rounded(build):
 
 
 @pytest.mark.parametrize("kind", sorted(CASES))
-def test_a_parameter_split_across_host_threads_gives_the_same_bits(kind):
+def test_a_parameter_split_across_host_threads_gives_the_same_bits(kind, monkeypatch):
+    # (split from the NumPy formulas' threshold, so that these sizes are split too)
+    monkeypatch.setattr(fused_optim, "_ONE_PASS_THREAD_MIN", fused_optim.THREAD_MIN_ELEMENTS)
     ag.set_num_threads(2)
     try:
         rng = np.random.default_rng(3)
