@@ -559,20 +559,66 @@ host_operand(PyObject *t, PyObject **dtype)
     return d;
 }
 
-/* host_arith(op, x, y) as a result or FALLBACK (declined, or an error: cleared) */
+/* The array work's result `r` (stolen) in a backward: r, NULL on error, FALLBACK where it
+ * was declined (NotImplemented). */
 static PyObject *
-arith_or_fallback(int op, PyObject *x, PyObject *y)
+grad_result(PyObject *r)
 {
-    PyObject *r = host_arith(op, x, y);
-    if (r == NULL) {
-        PyErr_Clear();
-        return FALLBACK;
-    }
     if (r == Py_NotImplemented) {
         Py_DECREF(r);
         return FALLBACK;
     }
     return r;
+}
+
+/* The same in a forward, where an error too is FALLBACK (cleared: the Python path raises it
+ * with the op's own message) */
+static PyObject *
+forward_result(PyObject *r)
+{
+    if (r == NULL) {
+        PyErr_Clear();
+        return FALLBACK;
+    }
+    return grad_result(r);
+}
+
+static PyObject *
+arith_or_fallback(int op, PyObject *x, PyObject *y)
+{
+    return forward_result(host_arith(op, x, y));
+}
+
+/* 1 if anomaly mode records a stack per node (Node._record_trace: its Python path does),
+ * 0 if not, -1 on error */
+static int
+tracing(void)
+{
+    PyObject *trace = PyObject_GetAttr(Node_cls, s_record_trace);
+    if (trace == NULL)
+        return -1;
+    int on = truthy(trace);
+    Py_DECREF(trace);
+    return on;
+}
+
+/* 1 if `b` is the exponent 2 (a Python int or float), for Pow's `a ** 2` */
+static int
+is_two(PyObject *b)
+{
+    int overflow = 0;
+    return (PyFloat_CheckExact(b) && PyFloat_AS_DOUBLE(b) == 2.0) ||
+           (PyLong_CheckExact(b) && PyLong_AsLongAndOverflow(b, &overflow) == 2 && !overflow);
+}
+
+/* The output Tensor of a node this path recorded: its edges, needs and sequence number set */
+static PyObject *
+recorded(PyObject *node, PyObject *nexts, PyObject *needs, PyObject *seq, PyObject *out)
+{
+    slot_set(node, off_next_functions, nexts);
+    slot_set(node, off_needs_input_grad, needs);
+    slot_set(node, off_sequence_nr, seq);
+    return new_tensor(out, node, 1);
 }
 
 /* What Add and Sub keep for backward: their inputs' shapes, () for a number. */
@@ -590,22 +636,14 @@ binary_apply(PyTypeObject *cls, int kind, PyObject *a, PyObject *b)
     int ta = PyObject_TypeCheck(a, Tensor_T), tb = PyObject_TypeCheck(b, Tensor_T);
     if (!ta && (kind == BIN_SUB || kind == BIN_DIV || kind == BIN_SQUARE))
         return FALLBACK;  /* (rsub, a number over a tensor, number ** tensor) */
-    if (kind == BIN_SQUARE) {  /* (Pow: the exponent 2 only) */
-        int overflow = 0;
-        if (!(PyFloat_CheckExact(b) && PyFloat_AS_DOUBLE(b) == 2.0) &&
-            !(PyLong_CheckExact(b) && PyLong_AsLongAndOverflow(b, &overflow) == 2 && !overflow))
-            return FALLBACK;
-    }
+    if (kind == BIN_SQUARE && !is_two(b))  /* (Pow: the exponent 2 only) */
+        return FALLBACK;
     if ((!ta && !PyFloat_CheckExact(a) && !PyLong_CheckExact(a)) ||
         (!tb && !PyFloat_CheckExact(b) && !PyLong_CheckExact(b)) || (!ta && !tb))
         return FALLBACK;
-    PyObject *trace = PyObject_GetAttr(Node_cls, s_record_trace);  /* anomaly mode: Python */
-    if (trace == NULL)
-        return NULL;
-    int tracing = truthy(trace);
-    Py_DECREF(trace);
-    if (tracing)
-        return tracing < 0 ? NULL : FALLBACK;
+    int traced = tracing();
+    if (traced)
+        return traced < 0 ? NULL : FALLBACK;
     PyObject *dta = NULL, *dtb = NULL;
     PyObject *xa = ta ? host_operand(a, &dta) : a;
     PyObject *xb = (xa != NULL && tb) ? host_operand(b, &dtb) : b;
@@ -675,10 +713,7 @@ binary_apply(PyTypeObject *cls, int kind, PyObject *a, PyObject *b)
         if (kept == NULL || PyObject_SetAttr(node, s_shapes, kept) < 0)
             goto done;
     }
-    slot_set(node, off_next_functions, nexts);
-    slot_set(node, off_needs_input_grad, needs);
-    slot_set(node, off_sequence_nr, seq);
-    result = new_tensor(out, node, 1);
+    result = recorded(node, nexts, needs, seq, out);
 done:
     Py_DECREF(out);
     Py_XDECREF(node);
@@ -711,25 +746,15 @@ reduce_apply(PyTypeObject *cls, int kind, PyObject *x)
 {
     if (!PyObject_TypeCheck(x, Tensor_T))
         return FALLBACK;
-    PyObject *trace = PyObject_GetAttr(Node_cls, s_record_trace);  /* anomaly mode: Python */
-    if (trace == NULL)
-        return NULL;
-    int tracing = truthy(trace);
-    Py_DECREF(trace);
-    if (tracing)
-        return tracing < 0 ? NULL : FALLBACK;
+    int traced = tracing();
+    if (traced)
+        return traced < 0 ? NULL : FALLBACK;
     PyObject *dt = NULL, *xa = host_operand(x, &dt);
     if (xa == NULL)
         return FALLBACK;
-    PyObject *out = host.reduce_all(kind == RED_MEAN, xa);
-    if (out == NULL) {
-        PyErr_Clear();
+    PyObject *out = forward_result(host.reduce_all(kind == RED_MEAN, xa));
+    if (out == FALLBACK)
         return FALLBACK;
-    }
-    if (out == Py_NotImplemented) {
-        Py_DECREF(out);
-        return FALLBACK;
-    }
     int rg = truthy(slot_get(x, off_requires_grad));
     int enabled = rg > 0 ? grad_enabled() : 0;
     if (rg < 0 || enabled < 0) {
@@ -756,10 +781,7 @@ reduce_apply(PyTypeObject *cls, int kind, PyObject *x)
         if ((count = PyLong_FromSsize_t(n)) == NULL || PyObject_SetAttr(node, s_n, count) < 0)
             goto done;
     }
-    slot_set(node, off_next_functions, nexts);
-    slot_set(node, off_needs_input_grad, needs);
-    slot_set(node, off_sequence_nr, seq);
-    result = new_tensor(out, node, 1);
+    result = recorded(node, nexts, needs, seq, out);
 done:
     Py_DECREF(out);
     Py_XDECREF(node);
@@ -796,12 +818,9 @@ reduce_backward(PyObject *node, int kind, PyObject *g)
             return NULL;
         }
     }
-    PyObject *r = host.fill(shape, g, n);
+    PyObject *r = grad_result(host.fill(shape, g, n));
     Py_DECREF(shape);
-    if (r == NULL || r != Py_NotImplemented)
-        return r;
-    Py_DECREF(r);
-    return FALLBACK;
+    return r;
 }
 
 /* `g` summed to `shape` (ops.arithmetic.sum_to) where its own shape differs; steals g */
@@ -819,16 +838,10 @@ summed_to(PyObject *g, PyObject *gshape, PyObject *shape)
     return r;
 }
 
-/* host_arith(op, x, y) in a backward: the array, NULL on error, FALLBACK where declined */
 static PyObject *
 grad_arith(int op, PyObject *x, PyObject *y)
 {
-    PyObject *r = host_arith(op, x, y);
-    if (r == Py_NotImplemented) {
-        Py_DECREF(r);
-        return FALLBACK;
-    }
-    return r;
+    return grad_result(host_arith(op, x, y));
 }
 
 /* A `_tape_op` node's first-order backward of the host gradient `g`: the tuple of its
@@ -860,10 +873,7 @@ binary_backward(PyObject *node, int kind, PyObject *g)
         }
         a = PyList_GET_ITEM(kept, 0);
         b = PyList_GET_ITEM(kept, 1);
-        int overflow = 0;
-        if ((kind == BIN_SQUARE &&  /* (a Pow node of another exponent, recorded in Python) */
-             !(PyFloat_CheckExact(b) && PyFloat_AS_DOUBLE(b) == 2.0) &&
-             !(PyLong_CheckExact(b) && PyLong_AsLongAndOverflow(b, &overflow) == 2 && !overflow)) ||
+        if ((kind == BIN_SQUARE && !is_two(b)) ||  /* (a Pow node of another exponent) */
             (na && Py_TYPE(a) != ndarray_T) || (nb && Py_TYPE(b) != ndarray_T) ||
             (Py_TYPE(a) != ndarray_T && !PyFloat_CheckExact(a) && !PyLong_CheckExact(a)) ||
             (Py_TYPE(b) != ndarray_T && !PyFloat_CheckExact(b) && !PyLong_CheckExact(b))) {
@@ -953,8 +963,7 @@ binary_backward(PyObject *node, int kind, PyObject *g)
 #undef DROP
     /* each summed to its input's shape */
     if (na) {
-        PyObject *s = SAVES_INPUTS(kind) ? PyObject_GetAttr(a, s_shape)
-                                                             : (Py_INCREF(sa), sa);
+        PyObject *s = SAVES_INPUTS(kind) ? PyObject_GetAttr(a, s_shape) : (Py_INCREF(sa), sa);
         if (s == NULL)
             goto done;
         ga = summed_to(ga, gshape, s);
@@ -963,8 +972,7 @@ binary_backward(PyObject *node, int kind, PyObject *g)
             goto done;
     }
     if (nb) {
-        PyObject *s = SAVES_INPUTS(kind) ? PyObject_GetAttr(b, s_shape)
-                                                             : (Py_INCREF(sb), sb);
+        PyObject *s = SAVES_INPUTS(kind) ? PyObject_GetAttr(b, s_shape) : (Py_INCREF(sb), sb);
         if (s == NULL)
             goto done;
         gb = summed_to(gb, gshape, s);

@@ -19,7 +19,7 @@
  *
  * C callers (the tape, autograd/_tape.c) take these from the capsule `api_c` (a struct
  * host_api, below); Python has them as `arith(op, a, b)`, `reduce_all(mean, x)` and
- * `fill(shape, g, n)` for the tests. */
+ * `fill(shape, g, n)` (the tests call all three; execute.spread calls fill). */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
