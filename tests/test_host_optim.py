@@ -5,7 +5,7 @@ The optimizers run the host build on NumPy float32/float64 parameters (one pass 
 several); the NumPy formulas are the ones compared with torch.optim step by step elsewhere
 (tests/test_optim.py, tests/test_optim_extra.py). Here every optimizer, every combination of
 its flags, both float dtypes, special values in the gradient, and a parameter large enough
-to be split across two host threads must give the formulas' bits exactly.
+to be split across the host build's threads must give the formulas' bits exactly.
 """
 import itertools
 
@@ -134,23 +134,138 @@ def test_float32_multiply_adds_are_correctly_rounded(build):
     for b, (a, c, want) in by_factor().items():
         a, p, want = np.tile(a, 9), np.tile(c, 9), np.tile(want, 9)
         assert fused_optim._host_optim.step(fused_optim._host_optim.SGD, p, a, None, None,
-                                            None, (b, 0.0, 1.0, 0.0), (False,) * 5)
+                                            None, (b, 0.0, 1.0, 0.0), (False,) * 5, 1)
         assert_bits(p, want)
+
+
+class _Parts:
+    """A stand-in for the host build that records the `parts` of every step."""
+
+    def __init__(self, real):
+        self.real, self.parts = real, []
+
+    def step(self, *args):
+        self.parts.append(args[-1])
+        return self.real.step(*args)
 
 
 @pytest.mark.parametrize("kind", sorted(CASES))
 def test_a_parameter_split_across_host_threads_gives_the_same_bits(kind, monkeypatch):
-    # (split from the NumPy formulas' threshold, so that these sizes are split too)
-    monkeypatch.setattr(fused_optim, "_ONE_PASS_THREAD_MIN", fused_optim.THREAD_MIN_ELEMENTS)
-    ag.set_num_threads(2)
+    spy = _Parts(fused_optim._host_optim)
+    monkeypatch.setattr(fused_optim, "_host_optim", spy)
+    ag.set_num_threads(3)
     try:
         rng = np.random.default_rng(3)
         flags = next(iter(_variants(kind)))
-        host, ref = _run_both(kind, flags, 600_001, np.float32, rng)
+        host, ref = _run_both(kind, flags, 3 * fused_optim.HOST_STEP_THREAD_MIN + 17,
+                              np.float32, rng)
         for got, want in zip(host, ref):
             _same(got, want)
     finally:
         ag.set_num_threads(ag.backend.host_threads._threads_from_env())
+    assert spy.parts and set(spy.parts) == {3}  # (it was split, three ways)
+
+
+def test_a_parameter_below_the_threshold_a_thread_is_not_split(monkeypatch):
+    spy = _Parts(fused_optim._host_optim)
+    monkeypatch.setattr(fused_optim, "_host_optim", spy)
+    ag.set_num_threads(4)
+    try:
+        n = 2 * fused_optim.HOST_STEP_THREAD_MIN
+        for size in (n - 1, n, 10):
+            p, g = np.zeros(size, np.float32), np.ones(size, np.float32)
+            assert fused_optim._on_host("sgd", p, g, (None,), (-0.5, 0.0, 1.0, 0.0), (False,) * 5)
+            np.testing.assert_array_equal(p, np.full(size, -0.5, np.float32))
+    finally:
+        ag.set_num_threads(ag.backend.host_threads._threads_from_env())
+    assert spy.parts == [1, 2, 1]
+
+
+def _sgd_parts(p, g, parts, lr=-0.375):
+    return fused_optim._host_optim.step(fused_optim._host_optim.SGD, p, g, None, None, None,
+                                        (lr, 0.0, 1.0, 0.0), (False,) * 5, parts)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 15, 16, 17, 100, 1000, 4099])
+@pytest.mark.parametrize("parts", [2, 3, 7, 1024])
+def test_every_split_updates_each_element_once(dtype, n, parts):
+    # every element of a parameter of any length, split any number of ways (more parts than
+    # cache lines included), is updated exactly once: p starts at 0, the step adds -lr * g
+    g = np.arange(1, n + 1, dtype=dtype)
+    p = np.zeros(n, dtype)
+    assert _sgd_parts(p, g, parts)
+    np.testing.assert_array_equal(p, dtype(-0.375) * g)
+
+
+def test_parts_out_of_range_raise_and_change_nothing():
+    p, g = np.zeros(8, np.float32), np.ones(8, np.float32)
+    for parts in (0, -1, 1025):
+        with pytest.raises(ValueError, match="parts must be from 1 to 1024"):
+            _sgd_parts(p, g, parts)
+    with pytest.raises(TypeError):
+        _sgd_parts(p, g, 2.0)
+    assert (p == 0).all()
+
+
+def test_steps_from_several_python_threads_at_once_each_apply_once():
+    # the pool runs one step at a time; a step that finds it busy runs on its own thread:
+    # either way each of the eight parameters gets its 50 updates, no more and no fewer
+    import threading
+
+    n = 1 << 18
+    params = [np.zeros(n, np.float32) for _ in range(8)]
+    g = np.ones(n, np.float32)
+    errors = []
+
+    def work(p):
+        try:
+            for _ in range(50):
+                assert _sgd_parts(p, g, 2, lr=1.0)
+        except BaseException as e:  # (reported below, in the test's own thread)
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(p,)) for p in params]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for p in params:
+        np.testing.assert_array_equal(p, np.full(n, 50, np.float32))
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_a_forked_child_splits_steps_on_threads_of_its_own():
+    # the parent's pool threads are not in a forked child: the child must start its own
+    # (with the parent's pool it would wait forever for a part no thread runs)
+    import os
+
+    n = 1 << 18
+    g = np.ones(n, np.float32)
+    p = np.zeros(n, np.float32)
+    assert _sgd_parts(p, g, 2, lr=1.0)  # (the parent's pool now has a thread)
+    pid = os.fork()
+    if pid == 0:  # the child: exit status 0 only when its split step is right
+        ok = False
+        try:
+            q = np.zeros(n, np.float32)
+            ok = _sgd_parts(q, g, 2, lr=2.0) and bool((q == 2).all())
+        finally:
+            os._exit(0 if ok else 1)
+    import time
+
+    deadline = time.monotonic() + 20
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child's split step did not finish in 20 s")
+        time.sleep(0.01)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
 
 
 def test_the_host_build_runs_and_changes_the_parameter():

@@ -375,10 +375,10 @@ def test_a_large_parameter_updated_block_by_block_on_threads_matches_the_whole_u
     shares = []
     run_share = backend.host_threads._run_share
     monkeypatch.setattr(backend.host_threads, "_run_share", lambda *a: (shares.append(a), run_share(*a)))
-    # (the host build splits from the NumPy formulas' threshold here, so that these sizes are
-    # split on both paths)
+    # (the NumPy formulas' blocks: the host build splits a step on its own threads, checked
+    # in tests/test_host_optim.py)
     from autograd_gpu.fused import _optim as fused_optim
-    monkeypatch.setattr(fused_optim, "_ONE_PASS_THREAD_MIN", backend.host_threads.THREAD_MIN_ELEMENTS)
+    monkeypatch.setattr(fused_optim, "_host_optim", None)
     try:
         ag.set_num_threads(2)
         blocked = _steps_on_large_params(name, kw, dtype, shape)

@@ -11,10 +11,8 @@ in the same order (PyTorch's), with array ufuncs. The scalars PyTorch computes
 in Python double precision (bias corrections, 1 - beta, -lr / c1, ...) are computed here the
 same way.
 """
-import functools
-
 from ..backend.devices import ndarray
-from ..backend.host_threads import THREAD_MIN_ELEMENTS, get_num_threads, host_for_blocks
+from ..backend.host_threads import get_num_threads
 from . import _loader
 from ._loader import Spec, fused_dtype
 
@@ -84,42 +82,26 @@ def _fused(kind, param, grad, buffers, scalars, flags):
     return True
 
 
-# Elements per thread below which the host build runs a step on the calling thread alone: its
-# one pass is so quick (SGD over 1e6 float32 parameters, ~90 us on one thread on the 2-core
-# benchmark machine) that handing half to a second thread cost more than it saved (~130 us
-# on two); THREAD_MIN_ELEMENTS is sized for the NumPy formulas' several passes.
-_ONE_PASS_THREAD_MIN = 8 * THREAD_MIN_ELEMENTS
+# Elements per thread below which the host build runs a step on the calling thread alone
+# (its threads are its own, woken without the GIL; measured below)
+HOST_STEP_THREAD_MIN = 1 << 16
 
 
 def _on_host(kind, param, grad, buffers, scalars, flags):
     if (_host_optim is None or grad.__class__ is not ndarray or param.dtype.char not in "fd"
             or param.size == 0):
         return False
-    bufs = tuple(buffers) + (None,) * (3 - len(buffers))
-    # (the scalars and flags go as they are: the C side reads any number and truth value)
-    step = functools.partial(_block_step, _HOST_KIND[kind], tuple(scalars), tuple(flags))
     if param.dtype != grad.dtype or param.shape != grad.shape or not param.flags.c_contiguous:
         return False
     for b in buffers:
         if b is not None and (b.__class__ is not ndarray or b.shape != param.shape
                               or not b.flags.c_contiguous):
             return False
-    n = param.size
-    threads = min(get_num_threads(), n // _ONE_PASS_THREAD_MIN)
-    if threads < 2:
-        return step(param, grad, *bufs)
-    # One block a thread: the kernel makes one pass, so the cache-sized blocks that the
-    # NumPy formulas' several passes want would only add calls (39 at 1e7 float32 elements).
-    flat = [None if a is None else a.reshape(-1) for a in (param, grad) + bufs]
-    done = []
-    host_for_blocks(lambda lo, hi: done.append(step(*[None if a is None else a[lo:hi]
-                                                      for a in flat])),
-                    n, -(-n // threads))
-    return all(done)  # (every block passed the same checks: all True or all False)
-
-
-def _block_step(kind, scalars, flags, param, grad, b0, b1, b2):
-    return _host_optim.step(kind, param, grad, b0, b1, b2, scalars, flags)
+    bufs = tuple(buffers) + (None,) * (3 - len(buffers))
+    parts = max(1, min(get_num_threads(), param.size // HOST_STEP_THREAD_MIN))
+    # (the scalars and flags go as they are: the C side reads any number and truth value)
+    return _host_optim.step(_HOST_KIND[kind], param, grad, *bufs, tuple(scalars),
+                            tuple(flags), parts)
 
 
 def sgd_update(param, grad, momentum_buffer, *, lr, momentum, dampening, nesterov,
