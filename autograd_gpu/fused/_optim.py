@@ -82,9 +82,11 @@ def _fused(kind, param, grad, buffers, scalars, flags):
     return True
 
 
-# Elements per thread below which the host build runs a step on the calling thread alone
-# (its threads are its own, woken without the GIL; measured below)
-HOST_STEP_THREAD_MIN = 1 << 16
+# Elements per thread below which the host build runs a step on the calling thread alone.
+# Its threads are its own, handed a part without the GIL: SGD over float32 parameters on the
+# 2-core benchmark machine, one part -> two, back to back, 65,536 elements 7.1 -> 4.3 us,
+# 16,384 2.3 -> 1.9 us; the margin covers waking a thread that has gone to sleep.
+HOST_STEP_THREAD_MIN = 1 << 15
 
 
 def _on_host(kind, param, grad, buffers, scalars, flags):
