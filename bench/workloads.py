@@ -4,9 +4,14 @@ returns the callable that is timed.
 All implementations of a row do the same math in float32 from the same NumPy data: ours
 (autograd_gpu on cpu and cuda), PyTorch (cpu and cuda), NumPy written by hand (the CPU limit
 for that math: forward and the backward derived on paper), and, for memory-bound rows, a
-plain copy of the bytes the work must at least read and write (the bandwidth limit). The
-real-model rows (7) have no NumPy column: a hand-written convolution or LSTM backward would
-be a second library, not a limit to compare with.
+plain copy of the bytes the work must at least read and write (the bandwidth limit). For the
+real-model rows (7) the NumPy column is the same: the forward and its backward derived by hand
+(convolutions by im2col and one GEMM, col2im by k*k shifted adds; max pooling's gradient to
+each window's first maximum; the LSTM's input projection and weight gradients one GEMM over
+all steps), its large arrays kept from one call to the next as a NumPy program running the
+step in a loop would keep them (see _Workspace). Where that column is itself slower than
+PyTorch (the LSTM rows on the 2-core AMD EPYC: NumPy's OpenBLAS GEMMs alone take about
+PyTorch's whole time on MKL), the report says so.
 """
 import functools
 import math
@@ -713,6 +718,325 @@ def _lstm_fwd_bwd(lib, dev, x, hidden):
     return run
 
 
+# ---------------------------------------------------------------- 7. real models, by hand in NumPy
+
+
+class _Workspace:
+    """The arrays a NumPy run writes, kept by name from one call to the next, as a NumPy
+    program that runs a step in a loop keeps its buffers (and as ours keeps its host pool).
+    Made afresh, the multi-megabyte arrays of these rows fault in their pages again on every
+    call, which costs more than the math (on the 2-core VM np.ones of 2 MB: 1.2 ms fresh, 0.04
+    ms into a kept array; the conv row 13 ms -> 3.3 ms)."""
+
+    def __init__(self):
+        self._arrays = {}
+
+    def __call__(self, name, shape, fill=None):
+        """The float32 array `name` of `shape`; `fill`: its value everywhere when first made."""
+        a = self._arrays.get(name)
+        if a is None or a.shape != shape:
+            a = np.empty(shape, F32) if fill is None else np.full(shape, fill, F32)
+            self._arrays[name] = a
+        return a
+
+
+def _np_weights(shapes, seed=1):
+    """The arrays _same_weights draws for parameters of these shapes (named_parameters order):
+    the same rng calls in the same order, a bias taking the fan of the weight before it."""
+    rng, fan, out = _rng(seed), 1, []
+    for shape in shapes:
+        if len(shape) > 1:
+            fan = int(np.prod(shape[1:]))
+        bound = 1 / math.sqrt(fan)
+        out.append(rng.uniform(-bound, bound, shape).astype(F32))
+    return out
+
+
+# Convolutions: im2col as a (C*k*k + 1, N*Ho*Wo) matrix (its copy reads image rows,
+# contiguous), its last row ones, so that the forward GEMM adds the bias and the weight
+# gradient's GEMM sums the bias's gradient (at 32x16x32x32 a separate bias add took ~0.3 ms
+# and dy.sum(0) ~0.7 ms, the extra row next to nothing). The forward GEMM writes (N*Ho*Wo, O):
+# activations are channels last (N, H, W, C) between layers. Of the layouts tried (channels
+# first, im2col rows by output position), these GEMMs and the col2im adds were the fastest.
+
+
+def _np_im2col(a, k, pad, ws, name):
+    """a (N, C, H, W), any strides -> the matrix of its k x k windows (stride 1), rows
+    (c, u, v) then a row of ones, columns (n, i, j); and (Ho, Wo)."""
+    N, C, H, W = a.shape
+    ap = ws(name + ".pad", (N, C, H + 2 * pad, W + 2 * pad), fill=0)  # (the border stays 0)
+    ap[:, :, pad:pad + H, pad:pad + W] = a
+    Ho, Wo = H + 2 * pad - k + 1, W + 2 * pad - k + 1
+    K = C * k * k
+    cols = ws(name + ".cols", (K + 1, N * Ho * Wo), fill=1)  # (row K stays ones)
+    win = np.lib.stride_tricks.sliding_window_view(ap, (k, k), axis=(2, 3))  # N,C,Ho,Wo,k,k
+    np.copyto(cols[:K].reshape(C, k, k, N, Ho, Wo), win.transpose(1, 4, 5, 0, 2, 3))
+    return cols, (Ho, Wo)
+
+
+def _np_conv_fwd(a, Wt, b, pad, ws, name):
+    """Conv2d (stride 1) of a (N, C, H, W): y (N, Ho, Wo, O) and what the backward needs."""
+    O, k, N = Wt.shape[0], Wt.shape[2], a.shape[0]
+    cols, (Ho, Wo) = _np_im2col(a, k, pad, ws, name)
+    wb = ws(name + ".wb", (O, cols.shape[0]))  # [W | b]
+    wb[:, :-1] = Wt.reshape(O, -1)
+    wb[:, -1] = b
+    y = ws(name + ".y", (N * Ho * Wo, O))
+    np.matmul(cols.T, wb.T, out=y)
+    return y.reshape(N, Ho, Wo, O), (cols, a.shape, pad)
+
+
+def _np_conv_bwd(dy, Wt, cache, ws, name, need_dx=True):
+    """(dx (N, H, W, C) or None, dW, db) of the convolution, from dy (N, Ho, Wo, O)."""
+    cols, (N, C, H, W), pad = cache
+    O, k = Wt.shape[0], Wt.shape[2]
+    Ho, Wo = dy.shape[1:3]
+    dy2 = dy.reshape(N * Ho * Wo, O)
+    dwb = cols @ dy2  # one GEMM over every output position: [dW | db] transposed
+    dW, db = dwb[:-1].T.reshape(Wt.shape), dwb[-1].copy()
+    if not need_dx:
+        return None, dW, db
+    dcols = ws(name + ".dcols", (N * Ho * Wo, C * k * k))
+    np.matmul(dy2, Wt.reshape(O, -1), out=dcols)
+    dcols = dcols.reshape(N, Ho, Wo, C, k, k)
+    # col2im: each of the k*k kernel offsets adds its slab into a shifted window of dx
+    dxp = ws(name + ".dxp", (N, H + 2 * pad, W + 2 * pad, C))
+    dxp.fill(0)
+    for u in range(k):
+        for v in range(k):
+            dxp[:, u:u + Ho, v:v + Wo] += dcols[..., u, v]
+    return dxp[:, pad:pad + H, pad:pad + W], dW, db
+
+
+def _np_relu_pool_fwd(y, ws, name):
+    """max_pool2d(relu(y), 2) of y (N, H, W, C). relu commutes with max: the max is taken
+    first and relu applied to the quarter-sized result."""
+    q = (y[:, 0::2, 0::2], y[:, 0::2, 1::2], y[:, 1::2, 0::2], y[:, 1::2, 1::2])
+    m = ws(name + ".m", q[0].shape)
+    np.maximum(q[0], q[1], out=m)
+    np.maximum(m, q[2], out=m)
+    np.maximum(m, q[3], out=m)
+    p = ws(name + ".p", m.shape)
+    np.maximum(m, 0, out=p)
+    return p, (q, m, y.shape)
+
+
+def _np_relu_pool_bwd(dp, cache, ws, name):
+    """The gradient of y from the pooled output's dp: each window's gradient goes to its first
+    maximum in row-major order (PyTorch's pick among ties), times relu's mask, which is that
+    of the pooled value (m > 0 exactly when the chosen element is)."""
+    q, m, shape = cache
+    dm = ws(name + ".dm", m.shape)
+    np.multiply(dp, m > 0, out=dm)
+    first = q[0] == m
+    second = (q[1] == m) > first  # (on bools, a > b is a and not b)
+    taken = first | second
+    third = (q[2] == m) > taken
+    taken |= third
+    dy = ws(name + ".dy", shape)  # every element is in one window: the four writes fill it
+    np.multiply(dm, first, out=dy[:, 0::2, 0::2])
+    np.multiply(dm, second, out=dy[:, 0::2, 1::2])
+    np.multiply(dm, third, out=dy[:, 1::2, 0::2])
+    np.multiply(dm, ~taken, out=dy[:, 1::2, 1::2])
+    return dy
+
+
+def _np_conv_step(x, Wt, b, pool, ws):
+    """sum(conv(x)), or sum(max_pool2d(relu(conv(x)), 2)), and its gradients (dx, dW, db);
+    x (N, C, H, W), Conv2d(k=3, padding=1)."""
+    y, cache = _np_conv_fwd(x, Wt, b, 1, ws, "conv")
+    if pool:
+        p, pcache = _np_relu_pool_fwd(y, ws, "pool")
+        loss = p.sum()
+        dp = ws("dp", p.shape)
+        dp.fill(1)  # d sum / d p
+        dy = _np_relu_pool_bwd(dp, pcache, ws, "pool")
+    else:
+        loss = y.sum()
+        dy = ws("dy", y.shape)
+        dy.fill(1)
+    dx, dW, db = _np_conv_bwd(dy, Wt, cache, ws, "conv")
+    return float(loss), (dx.transpose(0, 3, 1, 2), dW, db)
+
+
+def _conv_numpy(x, cout, pool):
+    Wt, b = _np_weights([(cout, x.shape[1], 3, 3), (cout,)])
+    ws = _Workspace()
+    return lambda: _np_conv_step(x, Wt, b, pool, ws)[0]
+
+
+LENET_SHAPES = [(6, 1, 5, 5), (6,), (16, 6, 5, 5), (16,), (120, 400), (120,), (84, 120), (84,),
+                (10, 84), (10,)]
+
+
+def _np_lenet_grads(params, x, y, ws):
+    """Cross-entropy (mean) of LeNet-5 on x (N, 1, 28, 28), labels y, and its gradients."""
+    c1w, c1b, c2w, c2b, w1, b1, w2, b2, w3, b3 = params
+    N = x.shape[0]
+    y1, cc1 = _np_conv_fwd(x, c1w, c1b, 2, ws, "c1")             # N,28,28,6
+    p1, pc1 = _np_relu_pool_fwd(y1, ws, "p1")                    # N,14,14,6
+    y2, cc2 = _np_conv_fwd(p1.transpose(0, 3, 1, 2), c2w, c2b, 0, ws, "c2")  # N,10,10,16
+    p2, pc2 = _np_relu_pool_fwd(y2, ws, "p2")                    # N,5,5,16
+    flat = p2.transpose(0, 3, 1, 2).reshape(N, -1)               # PyTorch's (C, H, W) order
+    h1 = flat @ w1.T
+    h1 += b1
+    r1 = np.maximum(h1, 0)
+    h2 = r1 @ w2.T
+    h2 += b2
+    r2 = np.maximum(h2, 0)
+    z = r2 @ w3.T
+    z += b3
+    z -= z.max(1, keepdims=True)  # log-softmax, shifted
+    e = np.exp(z)
+    s = e.sum(1, keepdims=True)
+    rows = np.arange(N)
+    loss = (np.log(s[:, 0]) - z[rows, y]).mean()
+    dz = e / s
+    dz[rows, y] -= 1
+    dz /= N
+    gw3, gb3 = dz.T @ r2, dz.sum(0)
+    d = dz @ w3
+    d *= h2 > 0
+    gw2, gb2 = d.T @ r1, d.sum(0)
+    d = d @ w2
+    d *= h1 > 0
+    gw1, gb1 = d.T @ flat, d.sum(0)
+    d = (d @ w1).reshape(N, p2.shape[3], *p2.shape[1:3]).transpose(0, 2, 3, 1)
+    d = _np_relu_pool_bwd(d, pc2, ws, "p2")
+    d, gc2w, gc2b = _np_conv_bwd(d, c2w, cc2, ws, "c2")
+    d = _np_relu_pool_bwd(d, pc1, ws, "p1")
+    _, gc1w, gc1b = _np_conv_bwd(d, c1w, cc1, ws, "c1", need_dx=False)  # (x needs none)
+    return loss, [gc1w, gc1b, gc2w, gc2b, gw1, gb1, gw2, gb2, gw3, gb3]
+
+
+def _np_lenet_train(init, x, y, steps, ws, lr=0.01, momentum=0.9):
+    """`steps` of PyTorch's SGD with momentum (first step: buffer = gradient) from `init`:
+    (the last loss, the parameters after the steps)."""
+    params = [p.copy() for p in init]
+    bufs = None
+    for _ in range(steps):
+        loss, grads = _np_lenet_grads(params, x, y, ws)
+        if bufs is None:
+            bufs = grads
+        else:
+            for buf, g in zip(bufs, grads):
+                buf *= momentum
+                buf += g
+        for p, buf in zip(params, bufs):
+            p -= lr * buf
+    return float(loss), params
+
+
+def _lenet_numpy(x, y, steps):
+    init = _np_weights(LENET_SHAPES)
+    ws = _Workspace()
+    return lambda: _np_lenet_train(init, x, y, steps, ws)[0]
+
+
+def _np_lstm_step(x, w_ih, w_hh, b_ih, b_hh, ws):
+    """sum of a one-layer LSTM's outputs over x (T, B, In), zero initial state, PyTorch's gate
+    order (i, f, g, o) in the weights, and its gradients (dx, dW_ih, dW_hh, db_ih, db_hh)."""
+    T, B, n_in = x.shape
+    H = w_hh.shape[1]
+    G = 4 * H
+    # The forward runs its gates in the order i, f, o, g, from transposed copies of the
+    # weights (a GEMM on a transposed view ran ~2x slower at these sizes), the sigmoid gates'
+    # rows halved: sigmoid(z) = (1 + tanh(z/2)) / 2, so one tanh over the whole (B, 4H) row
+    # and two ops do all four gates (~40% less than exp-based sigmoids and a separate tanh).
+    # The backward writes the gradients in PyTorch's order.
+    order = ((0, 2 * H, 0.5), (3 * H, G, 0.5), (2 * H, 3 * H, 1))  # rows of i+f, o, g
+    wih_t, whh_t = ws("wih_t", (n_in, G)), ws("whh_t", (H, G))
+    bias = ws("bias", (G,))
+    at = 0
+    for lo, hi, scale in order:
+        to = slice(at, at + hi - lo)
+        np.multiply(w_ih[lo:hi].T, scale, out=wih_t[:, to])
+        np.multiply(w_hh[lo:hi].T, scale, out=whh_t[:, to])
+        np.add(b_ih[lo:hi], b_hh[lo:hi], out=bias[to])
+        bias[to] *= scale
+        at += hi - lo
+    xf = x.reshape(T * B, n_in)
+    acts = ws("acts", (T, B, G))  # the input projection of every step as one GEMM
+    np.matmul(xf, wih_t, out=acts.reshape(T * B, G))
+    acts += bias
+    hs = ws("hs", (T + 1, B, H), fill=0)  # hs[t + 1]: step t's output (hs[0] = h_0 = 0)
+    cs = ws("cs", (T + 1, B, H), fill=0)  # (c_0 = 0)
+    tcs = ws("tcs", (T, B, H))
+    tmp = ws("tmp", (B, G))
+    for t in range(T):
+        a = acts[t]  # the step's pre-activations, made its activations in place
+        if t:  # (h_0 = 0: the first step has no recurrent term)
+            np.matmul(hs[t], whh_t, out=tmp)
+            a += tmp
+        np.tanh(a, out=a)
+        s = a[:, :3 * H]
+        s *= 0.5
+        s += 0.5
+        i, f, o, g = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+        c = cs[t + 1]
+        np.multiply(f, cs[t], out=c)
+        np.multiply(i, g, out=tmp[:, :H])
+        c += tmp[:, :H]
+        np.tanh(c, out=tcs[t])
+        np.multiply(o, tcs[t], out=hs[t + 1])
+    loss = hs[1:].sum()
+
+    # Backward. The factors each gate's gradient takes from dc or dh, for all steps at once:
+    # d i = dc g i(1-i), d f = dc c_prev f(1-f), d g = dc i (1-g^2), d o = dh tanh(c) o(1-o),
+    # and dc += dh o (1 - tanh(c)^2); then per step only the products with dh and dc remain.
+    i, f, o, g = acts[..., :H], acts[..., H:2 * H], acts[..., 2 * H:3 * H], acts[..., 3 * H:]
+    fac = ws("fac", (T, B, 3, H))  # for i, f, g (PyTorch's order, as dgates)
+    fo, fc = ws("fo", (T, B, H)), ws("fc", (T, B, H))
+    tmp3 = ws("tmp3", (T, B, H))
+    np.subtract(1, i, out=tmp3)
+    tmp3 *= i
+    np.multiply(tmp3, g, out=fac[:, :, 0])
+    np.subtract(1, f, out=tmp3)
+    tmp3 *= f
+    np.multiply(tmp3, cs[:-1], out=fac[:, :, 1])
+    np.multiply(g, g, out=tmp3)
+    np.subtract(1, tmp3, out=tmp3)
+    np.multiply(tmp3, i, out=fac[:, :, 2])
+    np.subtract(1, o, out=tmp3)
+    tmp3 *= o
+    np.multiply(tmp3, tcs, out=fo)
+    np.multiply(tcs, tcs, out=tmp3)
+    np.subtract(1, tmp3, out=tmp3)
+    np.multiply(tmp3, o, out=fc)
+    dgates = ws("dgates", (T, B, G))
+    dg4 = dgates.reshape(T, B, 4, H)
+    dh = ws("dh", (B, H))
+    dh.fill(1)  # d loss / d h_t = 1 for every output
+    dc = ws("dc", (B, H))
+    dc.fill(0)
+    for t in reversed(range(T)):
+        np.multiply(dh, fo[t], out=dg4[t, :, 3])
+        np.multiply(dh, fc[t], out=tmp[:, :H])
+        dc += tmp[:, :H]
+        np.multiply(dc[:, None], fac[t], out=dg4[t, :, :3])
+        if t:
+            dc *= f[t]
+            np.matmul(dgates[t], w_hh, out=dh)
+            dh += 1
+    dgf = dgates.reshape(T * B, G)
+    # both weight gradients as one GEMM over the stacked steps' [x_t | h_t-1] (~25% less
+    # than a GEMM each)
+    xh = ws("xh", (T, B, n_in + H))
+    xh[:, :, :n_in] = x
+    xh[:, :, n_in:] = hs[:-1]
+    dw = dgf.T @ xh.reshape(T * B, n_in + H)
+    db = dgf.sum(0)
+    dx = (dgf @ w_ih).reshape(T, B, n_in)
+    return float(loss), (dx, dw[:, :n_in], dw[:, n_in:], db, db)  # (b_ih's = b_hh's)
+
+
+def _lstm_numpy(x, hidden):
+    H, n_in = hidden, x.shape[2]
+    w = _np_weights([(4 * H, n_in), (4 * H, H), (4 * H,), (4 * H,)])
+    ws = _Workspace()
+    return lambda: _np_lstm_step(x, *w, ws)[0]
+
+
 def models(env):
     rng = _rng()
     q = env.quick
@@ -724,6 +1048,7 @@ def models(env):
     for pool, label in ((False, f"Conv2d {cin}->{cout} k3 p1, {shape}"),
                         (True, f"conv+relu+maxpool {cin}->{cout}, {shape}")):
         impls = _columns(env, functools.partial(_conv_fwd_bwd, x=x, cout=cout, pool=pool))
+        impls["numpy"] = functools.partial(_conv_numpy, x, cout, pool)
         rows.append(dict(label=label, size=n * cin * hw * hw, impls=impls, warmup=1))
 
     batch, steps = (4, 2) if q else (64, 1)
@@ -731,6 +1056,7 @@ def models(env):
     y = rng.integers(0, 10, batch)
     label = f"LeNet-5 SGD step, batch {batch}" if steps == 1 else f"LeNet-5, batch {batch}, {steps} SGD steps"
     impls = _columns(env, functools.partial(_lenet_train, x=x, y=y, steps=steps))
+    impls["numpy"] = functools.partial(_lenet_numpy, x, y, steps)
     rows.append(dict(label=label, size=batch, impls=impls, warmup=1))
 
     # LSTM: sequence, batch, input size, hidden size (the issue's word-model step, and a small one)
@@ -738,6 +1064,7 @@ def models(env):
     for seq, b, n_in, hidden in lstm_specs:
         x = (0.5 * rng.standard_normal((seq, b, n_in))).astype(F32)
         impls = _columns(env, functools.partial(_lstm_fwd_bwd, x=x, hidden=hidden))
+        impls["numpy"] = functools.partial(_lstm_numpy, x, hidden)
         rows.append(dict(label=f"LSTM {n_in}->{hidden}, seq {seq}, batch {b}", size=seq * b * hidden,
                          impls=impls, warmup=1))
     return dict(
@@ -750,8 +1077,9 @@ def models(env):
               "(momentum 0.9) on a batch of 1x28x28 images, weights reset each call. LSTM: one "
               "layer, zero initial state, the sum of the outputs backward to input and weights. "
               "Every column gets one untimed call before the harness's warm-up (PyTorch's first "
-              "LeNet-5 step builds its oneDNN primitives, ~2 s). No NumPy column: see the "
-              "module's docstring.",
+              "LeNet-5 step builds its oneDNN primitives, ~2 s). The NumPy column does the "
+              "same math with its backward written by hand (see the module's docstring), from "
+              "the same initial weights; it keeps its large arrays between calls.",
         rows=rows, plot=None,
     )
 

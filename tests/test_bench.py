@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from bench import harness, report, suite
@@ -115,7 +116,7 @@ def test_every_cell_is_a_timing_or_says_why_not(quick_run):
 def test_cpu_columns_ran_everywhere(quick_run):
     _, doc, _, _ = quick_run
     for wid, row, key, cell in _cells(doc):
-        if key in CPU_COLUMNS and not (key == "numpy" and wid == "models"):  # (no NumPy column)
+        if key in CPU_COLUMNS:
             assert "median" in cell, f"{wid} / {row['label']} / {key}: {cell}"
 
 
@@ -162,7 +163,11 @@ def test_implementations_compute_the_same_thing(quick_run):
 
 
 def test_model_rows_agree_with_pytorch(quick_run):
-    """The real-model rows start ours and PyTorch from the same weights: the losses agree."""
+    """The real-model rows start ours, PyTorch and the hand-written NumPy from the same
+    weights: the losses agree. (float32 throughout: the columns sum in different orders, a
+    few ulps of the largest partial sums apart; rel 1e-4 is ~800 ulps, abs 1e-3 covers a
+    conv sum near zero whose terms are O(1), while a wrong initial weight or a wrong layer
+    moves the loss by whole percents.)"""
     _, doc, _, _ = quick_run
     (w,) = [w for w in doc["workloads"] if w["id"] == "models"]
     labels = [r["label"] for r in w["rows"]]
@@ -170,13 +175,158 @@ def test_model_rows_agree_with_pytorch(quick_run):
         assert any(label.startswith(part) for label in labels), (part, labels)
     for row in w["rows"]:
         values = {k: c["value"] for k, c in row["results"].items() if c and "value" in c}
-        assert "ours_cpu" in values, row
+        assert "ours_cpu" in values and "numpy" in values, row
+        assert values["numpy"] == pytest.approx(values["ours_cpu"], rel=1e-4, abs=1e-3), (
+            row["label"], values)
         if "torch_cpu" not in values:
             assert "unavailable" in row["results"]["torch_cpu"]
             continue
         for k, v in values.items():
             assert math.isfinite(v)
             assert v == pytest.approx(values["torch_cpu"], rel=1e-4, abs=1e-3), (row["label"], k, values)
+
+
+# ---------------------------------------------------------------- the NumPy columns' backward
+
+
+def _oracle(name):
+    """An autograd library to check the hand-written gradients against: ours or PyTorch."""
+    if name == "torch":
+        return pytest.importorskip("torch")
+    import autograd_gpu
+
+    return autograd_gpu
+
+
+def _assert_grads(mine, ref, what):
+    """float32 gradients from two implementations that add in different orders: each entry
+    is a sum of at most a few thousand O(1) products here, so they differ by a few ulps of
+    the largest partial sums, ~1e-6 of the gradient's scale. rtol 1e-4 and atol 1e-4 of the
+    largest |entry| leave room for that, while a wrong backward (a dropped kernel offset, a
+    swapped gate, a gradient sent to the wrong element of a window) is off by O(scale)."""
+    assert len(mine) == len(ref), what
+    for i, (a, r) in enumerate(zip(mine, ref)):
+        r = np.asarray(r)
+        assert a.shape == r.shape and a.dtype == np.float32, (what, i, a.shape, r.shape, a.dtype)
+        np.testing.assert_allclose(a, r, rtol=1e-4, atol=1e-4 * np.abs(r).max(),
+                                   err_msg=f"{what} [{i}]")
+
+
+def _grad_of(t):
+    return t.grad.detach().cpu().numpy()
+
+
+@pytest.mark.parametrize("lib_name", ["ours", "torch"])
+@pytest.mark.parametrize("pool", [False, True], ids=["conv", "conv_relu_pool"])
+def test_numpy_conv_gradients_match_autograd(lib_name, pool):
+    """The NumPy column of the conv rows: its loss and its hand-written gradients of input,
+    weight and bias against autograd's, from the same weights (H != W: a swapped axis shows)."""
+    from bench import workloads as wl
+
+    lib = _oracle(lib_name)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3, 8, 6), dtype=np.float32)
+    loss, grads = wl._np_conv_step(x, *wl._np_weights([(4, 3, 3, 3), (4,)]), pool, wl._Workspace())
+    nn, F, _ = wl._nn_of(lib, ["nn.Conv2d", "F.relu", "F.max_pool2d"])
+    conv = nn.Conv2d(3, 4, 3, padding=1)
+    params, _ = wl._same_weights(lib, conv, "cpu")
+    X = wl._t(lib, x, "cpu", True)
+    y = conv(X)
+    if pool:
+        y = F.max_pool2d(F.relu(y), 2)
+    ref = y.sum()
+    ref.backward()
+    assert loss == pytest.approx(float(ref.item()), rel=1e-5, abs=1e-4)
+    _assert_grads(grads, [_grad_of(X)] + [_grad_of(p) for p in params], f"conv pool={pool}")
+
+
+def test_numpy_max_pool_gradient_goes_to_the_first_maximum_of_a_window():
+    """Ties: PyTorch's max_pool2d sends a window's gradient to its first maximum, row-major;
+    relu's zero gradient at zero is kept (a window of zeros gets none)."""
+    from bench import workloads as wl
+
+    ws = wl._Workspace()
+    # windows (N, H, W, C = 1): all equal; the last two equal; the middle two; one max; zeros
+    wins = [[[2, 2], [2, 2]], [[1, 0], [3, 3]], [[1, 5], [5, 0]], [[0, 1], [4, 2]],
+            [[0, 0], [0, 0]]]
+    y = np.array(wins, np.float32).reshape(1, 5, 2, 2).transpose(0, 2, 1, 3).reshape(1, 2, 10, 1)
+    p, cache = wl._np_relu_pool_fwd(y, ws, "p")
+    assert p.ravel().tolist() == [2, 3, 5, 4, 0]
+    dp = np.array([1, 2, 3, 4, 5], np.float32).reshape(1, 1, 5, 1)
+    dy = wl._np_relu_pool_bwd(dp, cache, ws, "p")
+    got = dy.reshape(2, 5, 2).transpose(1, 0, 2)
+    want = [[[1, 0], [0, 0]], [[0, 0], [2, 0]], [[0, 3], [0, 0]], [[0, 0], [4, 0]],
+            [[0, 0], [0, 0]]]
+    assert got.tolist() == want
+    try:
+        import torch
+    except ImportError:
+        return
+    Y = torch.tensor(y.transpose(0, 3, 1, 2), requires_grad=True)
+    out = torch.nn.functional.max_pool2d(torch.relu(Y), 2)
+    out.backward(torch.tensor(dp.reshape(out.shape)))
+    assert Y.grad.numpy().transpose(0, 2, 3, 1).tolist() == dy.tolist()
+
+
+@pytest.mark.parametrize("lib_name", ["ours", "torch"])
+def test_numpy_lstm_gradients_match_autograd(lib_name):
+    """The NumPy column of the LSTM rows: the sum of the outputs and its gradients through
+    time of the input and the four weights, against autograd's (In != H, B != T)."""
+    from bench import workloads as wl
+
+    lib = _oracle(lib_name)
+    T, B, n_in, H = 5, 3, 7, 6
+    x = (0.5 * np.random.default_rng(4).standard_normal((T, B, n_in))).astype(np.float32)
+    w = wl._np_weights([(4 * H, n_in), (4 * H, H), (4 * H,), (4 * H,)])
+    loss, grads = wl._np_lstm_step(x, *w, wl._Workspace())
+    nn, _, _ = wl._nn_of(lib, ["nn.LSTM"])
+    lstm = nn.LSTM(n_in, H)
+    params, start = wl._same_weights(lib, lstm, "cpu")
+    for a, s in zip(w, start):  # (the NumPy draw is _same_weights' draw)
+        assert np.array_equal(a, s.detach().cpu().numpy())
+    X = wl._t(lib, x, "cpu", True)
+    out, _ = lstm(X)
+    ref = out.sum()
+    ref.backward()
+    assert loss == pytest.approx(float(ref.item()), rel=1e-5, abs=1e-4)
+    _assert_grads(grads, [_grad_of(X)] + [_grad_of(p) for p in params], "lstm")
+
+
+@pytest.mark.parametrize("lib_name", ["ours", "torch"])
+def test_numpy_lenet_gradients_and_sgd_steps_match_autograd(lib_name):
+    """The NumPy column of the LeNet-5 row: the cross-entropy's gradients of all ten
+    parameters, and the parameters after two SGD steps with momentum, against autograd's."""
+    from bench import workloads as wl
+
+    lib = _oracle(lib_name)
+    rng = np.random.default_rng(5)
+    x = rng.random((3, 1, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, 3)
+    init = wl._np_weights(wl.LENET_SHAPES)
+    nn, F, optim = wl._nn_of(lib, ["nn.Conv2d", "nn.MaxPool2d", "nn.Flatten", "nn.Sequential",
+                                   "nn.Linear", "nn.ReLU", "F.cross_entropy", "optim.SGD"])
+    model = wl._lenet(nn)
+    params, start = wl._same_weights(lib, model, "cpu")
+    assert [tuple(p.shape) for p in params] == wl.LENET_SHAPES
+    X, Y = wl._t(lib, x, "cpu"), lib.tensor(np.array(y, np.int64))
+
+    loss, grads = wl._np_lenet_grads([p.copy() for p in init], x, y, wl._Workspace())
+    ref = F.cross_entropy(model(X), Y)
+    ref.backward()
+    assert float(loss) == pytest.approx(float(ref.item()), rel=1e-5)
+    _assert_grads(grads, [_grad_of(p) for p in params], "lenet grads")
+
+    loss, after = wl._np_lenet_train(init, x, y, 2, wl._Workspace())
+    opt = optim.SGD(params, lr=0.01, momentum=0.9)
+    for _ in range(2):
+        ref = F.cross_entropy(model(X), Y)
+        opt.zero_grad()
+        ref.backward()
+        opt.step()
+    assert loss == pytest.approx(float(ref.item()), rel=1e-5)
+    # the updates (after - before), small beside the weights: compared on their own scale
+    _assert_grads([a - s for a, s in zip(after, init)],
+                  [p.detach().cpu().numpy() - s for p, s in zip(params, init)], "lenet steps")
 
 
 def test_progress_table_is_printed(quick_run):
