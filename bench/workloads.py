@@ -614,25 +614,28 @@ def _nn_of(lib, needs):
     return nn, F, optim
 
 
-def _same_weights(lib, model, dev, seed=1):
-    """Sets every parameter of `model` from NumPy, so that ours and PyTorch start alike.
+def _np_weights(shapes, seed=1):
+    """Initial float32 arrays for parameters of these shapes (named_parameters order, which is
+    PyTorch's in both libraries): uniform in +-1/sqrt(fan_in), fan_in from the weight (a bias
+    takes the weight's before it), the bounds of PyTorch's default init for Linear and Conv
+    (and for an LSTM whose input size equals its hidden size)."""
+    rng, fan, out = _rng(seed), 1, []
+    for shape in shapes:
+        if len(shape) > 1:
+            fan = int(np.prod(shape[1:]))
+        bound = 1 / math.sqrt(fan)
+        out.append(rng.uniform(-bound, bound, shape).astype(F32))
+    return out
 
-    Uniform in +-1/sqrt(fan_in), fan_in from the weight (a bias takes its weight's), the
-    bounds of PyTorch's default init for Linear and Conv (and for an LSTM whose input size
-    equals its hidden size). Parameters come in named_parameters order, which is PyTorch's in
-    both libraries. Returns the parameters and their initial values (tensors on `dev`)."""
-    rng, fan = _rng(seed), 1
-    params, start = [], []
+
+def _same_weights(lib, model, dev, seed=1):
+    """Sets every parameter of `model` from _np_weights, so that every column (the NumPy one
+    too) starts alike. Returns the parameters and their initial values (tensors on `dev`)."""
+    params = [p for _, p in model.named_parameters()]
+    start = [_t(lib, a, dev) for a in _np_weights([tuple(p.shape) for p in params], seed)]
     with lib.no_grad():
-        for _, p in model.named_parameters():
-            shape = tuple(p.shape)
-            if len(shape) > 1:
-                fan = int(np.prod(shape[1:]))
-            bound = 1 / math.sqrt(fan)
-            init = _t(lib, rng.uniform(-bound, bound, shape), dev)
+        for p, init in zip(params, start):
             p.copy_(init)
-            params.append(p)
-            start.append(init)
     return params, start
 
 
@@ -738,18 +741,6 @@ class _Workspace:
             a = np.empty(shape, F32) if fill is None else np.full(shape, fill, F32)
             self._arrays[name] = a
         return a
-
-
-def _np_weights(shapes, seed=1):
-    """The arrays _same_weights draws for parameters of these shapes (named_parameters order):
-    the same rng calls in the same order, a bias taking the fan of the weight before it."""
-    rng, fan, out = _rng(seed), 1, []
-    for shape in shapes:
-        if len(shape) > 1:
-            fan = int(np.prod(shape[1:]))
-        bound = 1 / math.sqrt(fan)
-        out.append(rng.uniform(-bound, bound, shape).astype(F32))
-    return out
 
 
 # Convolutions: im2col as a (C*k*k + 1, N*Ho*Wo) matrix (its copy reads image rows,
