@@ -190,14 +190,18 @@ void worker(Slot* slot) {
 
 void forget_pool_in_child() { pool = nullptr; }  // (the old one is leaked, not touched)
 
+// The pool, made on first use. Called with the GIL held, which serializes the first uses.
+void make_pool() {
+    if (pool != nullptr)
+        return;
+    static bool at_fork = pthread_atfork(nullptr, nullptr, forget_pool_in_child) == 0;
+    (void)at_fork;
+    pool = new Pool;
+}
+
 // Runs the job's parts: part 0 on the calling thread, the others on the pool's threads
-// (started on first use). Called without the GIL.
+// (started on first use). Called without the GIL, after make_pool when parts > 1.
 void run_parts(Job& job, int parts) {
-    if (parts > 1 && pool == nullptr) {
-        static bool at_fork = pthread_atfork(nullptr, nullptr, forget_pool_in_child) == 0;
-        (void)at_fork;
-        pool = new Pool;
-    }
     std::unique_lock<std::mutex> busy;
     if (parts > 1)
         busy = std::unique_lock<std::mutex>(pool->busy, std::try_to_lock);
@@ -334,6 +338,8 @@ PyObject* step(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
         parts = (long)lines;
     job.chunk = (lines + parts - 1) / parts * line;
     parts = (long)((n + job.chunk - 1) / job.chunk);
+    if (parts > 1)
+        make_pool();
     Py_BEGIN_ALLOW_THREADS
     run_parts(job, (int)parts);
     Py_END_ALLOW_THREADS
