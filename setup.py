@@ -4,6 +4,8 @@ pip builds them on install, with the C compiler Python was built with:
 * autograd_gpu.autograd._tape (autograd/_tape.c): the tape's hot loops; Python's headers only.
 * autograd_gpu.backend._host_arith (backend/_host_arith.c): + - * / of small host arrays;
   NumPy's C headers too (numpy is a build requirement).
+* autograd_gpu.backend._host_memory (backend/_host_memory.c): the host pool, NumPy's allocator
+  for large arrays; NumPy's C headers.
 * autograd_gpu.backend._host_optim (kernels/host_optim.cpp): the optimizer updates of
   kernels/optim.cuh for the host, where a C++ compiler is found (optional: without one, the
   NumPy formulas run instead).
@@ -14,6 +16,8 @@ from setuptools import Extension, setup
 setup(ext_modules=[
     Extension("autograd_gpu.autograd._tape", ["autograd_gpu/autograd/_tape.c"]),
     Extension("autograd_gpu.backend._host_arith", ["autograd_gpu/backend/_host_arith.c"],
+              include_dirs=[numpy.get_include()]),
+    Extension("autograd_gpu.backend._host_memory", ["autograd_gpu/backend/_host_memory.c"],
               include_dirs=[numpy.get_include()]),
     Extension("autograd_gpu.backend._host_optim", ["kernels/host_optim.cpp"],
               include_dirs=["kernels"],

@@ -759,7 +759,7 @@ _tape.setup(
     raise_device_mismatch=node._raise_device_mismatch,
     raise_stale_view=node._raise_stale_view, as_array=node.as_array,
     replace=node._replace, SavedOutput=node._SavedOutput,
-    extra_refs=backend.extra_refs, run_hooks=engine._run_hooks,
+    run_hooks=engine._run_hooks,
     materialize=engine._materialize, check_anomaly=engine._check_anomaly,
     modified_message=node._modified_message, second_backward=node._SECOND_BACKWARD,
     enter_device=backend.enter_device_of, restore_device=backend.restore_device,

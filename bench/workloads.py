@@ -9,7 +9,8 @@ real-model rows (7) the NumPy column is the same: the forward and its backward d
 (convolutions by im2col and one GEMM, col2im by k*k shifted adds; max pooling's gradient to
 each window's first maximum; the LSTM's input projection and weight gradients one GEMM over
 all steps), its large arrays kept from one call to the next as a NumPy program running the
-step in a loop would keep them (see _Workspace). Where that column is itself slower than
+step in a loop would keep them (see _Workspace). The NumPy columns allocate through the host
+pool like ours: importing the library makes it NumPy's allocator. Where that column is itself slower than
 PyTorch (the LSTM rows on the 2-core AMD EPYC: NumPy's OpenBLAS GEMMs alone take about
 PyTorch's whole time on MKL), the report says so.
 """
@@ -174,7 +175,7 @@ def overhead(env):
 def elementwise(env):
     sizes = [10**3, 10**4] if env.quick else [10**3, 10**4, 10**5, 10**6, 10**7]
     gpu_sizes = [] if env.quick else [10**8]
-    # the same row with the host buffer pool off: what reusing large arrays saves
+    # the same row with the host pool off: what reusing large arrays saves
     pool_sizes = [10**4] if env.quick else [10**6, 10**7]
     rows = []
     for n in sizes + gpu_sizes:
@@ -209,21 +210,24 @@ def elementwise(env):
         if n in pool_sizes:
             rows.append(dict(label=label + ", host pool off", size=n, impls={
                 "ours_cpu": _pool_off(functools.partial(ours_like, ag, "cpu")),
-                "torch_cpu": impls.get("torch_cpu"), "numpy": numpy_}))
+                "torch_cpu": impls.get("torch_cpu"), "numpy": _pool_off(numpy_)}))
     return dict(
         id="elementwise", title="2. Elementwise chain: sum(tanh(x) * sigmoid(x) + x**2), fwd+bwd",
         size_name="elements",
         about="Memory-bound. The copy columns copy 4n bytes (read x, write its gradient), the "
               "least a fused forward+backward must move; 1e8 runs on a GPU only. The 'host "
-              "pool off' rows run ours with the host buffer pool turned off (every large "
-              "result in fresh memory, as NumPy and PyTorch allocate): the difference is what "
-              "reusing large arrays saves in page faults and page zeroing.",
+              "pool off' rows run ours and NumPy with the host pool turned off (every large "
+              "array in fresh memory, as NumPy's own allocator and PyTorch's give it; elsewhere "
+              "the pool, NumPy's allocator once the library is imported, serves the NumPy "
+              "column too): the difference is what reusing large arrays saves in page faults "
+              "and page zeroing.",
         rows=rows, plot="loglog",
     )
 
 
 def _pool_off(factory):
-    """A column factory whose timed callable runs with the host pool turned off."""
+    """A column factory whose timed callable runs with the host pool turned off (its free
+    blocks released: every large array in fresh memory)."""
 
     def make():
         run = factory()

@@ -161,9 +161,9 @@ _HOST_SCRIPT = textwrap.dedent("""
     import json, resource
     import autograd_gpu as ag
     from autograd_gpu import backend
+    from autograd_gpu.backend import _host_memory
 
     ag.set_num_threads(1)
-    backend.set_host_pool_limit(256 << 20)  # the pool at a small limit
 
     def address_space():
         with open("/proc/self/status") as f:
@@ -174,15 +174,19 @@ _HOST_SCRIPT = textwrap.dedent("""
     n = 10_000_000  # 40 MB of float32
     x, x2 = ag.ones(n), ag.ones(2 * n)
     resource.setrlimit(resource.RLIMIT_AS, (address_space() + (200 << 20), resource.RLIM_INFINITY))
-    # fill the pool with free 40 MB results (of new shapes) while another 40 MB fits
-    shapes = iter([(n // k, k) for k in (2, 4, 5, 8, 10, 16, 20, 25, 32)])
-    while resource.getrlimit(resource.RLIMIT_AS)[0] - address_space() > 41_000_000:
-        t = x.reshape(next(shapes)) * 2.0
+    # fill what is left of the address space with free results, each of its own size class
+    # (none reuses another's block): 40 MB, 36 MB, ...
+    sizes = iter([n * j // 10 for j in range(10, 0, -1)])
+    m = next(sizes)
+    while resource.getrlimit(resource.RLIMIT_AS)[0] - address_space() > 4 * m + (4 << 20):
+        t = x[:m] * 2.0
         del t
+        m = next(sizes)
     held = backend.host_pool_stats()["free_bytes"]
     y = x2 * 3.0  # needs a new 80 MB: fails, the pool is emptied, the retry succeeds
     after = backend.host_pool_stats()
     out = {"held": held, "pooled_after": after["pooled_bytes"], "free_after": after["free_bytes"],
+           "blocks": [_host_memory.size_class(b) for b in (4 * n, 8 * n, 8 * n)],
            "y": float(y[0].item()), "y_last": float(y[-1].item())}
     del y
     try:
@@ -196,17 +200,18 @@ _HOST_SCRIPT = textwrap.dedent("""
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and RLIMIT_AS")
 def test_host_out_of_memory_for_real():
-    """A process whose address space is capped: its pool's free arrays are what is left of
+    """A process whose address space is capped: the pool's free blocks are what is left of
     the memory; an op that needs new memory fails, the pool is emptied, the op's retry
     succeeds; an op too big for any retry raises OutOfMemoryError."""
     env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
-               AUTOGRAD_GPU_DEVICE="cpu", AUTOGRAD_GPU_CPU_POOL_MB="256")
+               AUTOGRAD_GPU_DEVICE="cpu")
     r = subprocess.run([sys.executable, "-c", _HOST_SCRIPT], capture_output=True, text=True,
                        env=env, timeout=120)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["held"] >= 120 << 20  # the pool held three or more free results...
-    assert out["pooled_after"] == 80_000_000 and out["free_after"] == 0  # ...released for y
+    assert out["free_after"] == 0  # ...released for y; what it holds is in use: x, x2 and y
+    assert out["pooled_after"] == sum(out["blocks"])
     assert out["y"] == out["y_last"] == 3.0
     assert (out["op"], out["phase"], out["asked"]) == ("Mul", "forward", 40_000_000_000)
     assert out["msg"].startswith("CPU out of memory in Mul (forward on cpu): tried to allocate "

@@ -195,7 +195,7 @@ def test_only_the_devices_module_imports_cupy():
 
 # array-type, size, pool and thread decisions: the execution layer's alone
 _DECISIONS = re.compile(r"np\.ndarray|_ndarray|__class__ is|__cuda_array_interface__|"
-                        r"POOL_MIN_BYTES|host_block|host_ufunc|host_for_blocks|pooled_|_blocked\b")
+                        r"POOL_MIN_BYTES|host_block|host_ufunc|host_for_blocks|_host_memory|_blocked\b")
 
 
 def test_ops_nn_optim_and_tensor_leave_how_to_the_execution_layer():
@@ -213,5 +213,5 @@ def test_ops_nn_optim_and_tensor_leave_how_to_the_execution_layer():
 
 def test_the_decision_pattern_matches_what_it_should():
     assert _DECISIONS.search("if type(x) is np.ndarray:")
-    assert _DECISIONS.search("out = pooled_out(a)")
+    assert _DECISIONS.search("if a.nbytes >= POOL_MIN_BYTES:")
     assert not _DECISIONS.search("xp = array_module(x)")

@@ -335,11 +335,16 @@ def test_training_loop_on_cuda_keeps_the_memory_pool_flat():
     assert max(used) - min(used) <= 64 * 1024, f"CuPy pool in use: {used}"
 
 
-# ---------------------------------------------------------------- the host buffer pool
+# ---------------------------------------------------------------- the host pool
+
+import contextvars  # noqa: E402
+import threading  # noqa: E402
 
 from autograd_gpu import backend  # noqa: E402
+from autograd_gpu.backend import _host_memory  # noqa: E402
 
 _BIG = 300_000  # float32 elements: 1.2 MB, above the pool's 1 MiB threshold
+_BIG_BLOCK = _host_memory.size_class(_BIG * 4)  # the bytes of the block that serves it
 
 
 def _addr(a):
@@ -348,13 +353,44 @@ def _addr(a):
 
 @pytest.fixture
 def pool():
-    """A fresh pool with the default limit, restored afterwards."""
-    old = backend.host_pool._host_pool
-    backend.host_pool._host_pool = backend.host_pool._HostPool(1 << 30)
+    """The pool emptied, at the default limit (restored afterwards); returns a function that
+    gives its stats, hits and misses counted from the start of the test."""
+    old = backend.host_pool_stats()["limit_bytes"]
+    backend.set_host_pool_limit(1 << 30)
+    backend.empty_host_cache()
+    start = backend.host_pool_stats()
+
+    def stats():
+        s = backend.host_pool_stats()
+        s["hits"] -= start["hits"]
+        s["misses"] -= start["misses"]
+        s["in_use"] = s["pooled_bytes"] - s["free_bytes"] - (start["pooled_bytes"] - start["free_bytes"])
+        return s
+
     try:
-        yield backend.host_pool._host_pool
+        yield stats
     finally:
-        backend.host_pool._host_pool = old
+        backend.set_host_pool_limit(old)
+
+
+def test_the_pool_is_numpys_allocator():
+    from numpy._core.multiarray import get_handler_name
+
+    assert get_handler_name() == "autograd_gpu host pool"
+    assert _host_memory.owns(np.empty(_BIG, np.float32))  # (any NumPy array of the thread)
+    assert not _host_memory.owns(np.empty(1000, np.float32))
+
+
+def test_size_classes_are_eight_per_power_of_two():
+    assert _host_memory.size_class(_host_memory.MIN_BYTES - 1) == 0  # NumPy's allocator
+    sizes = [1 << 20, (1 << 20) + 1, 3 << 19, 5_000_000, 40_000_000, (1 << 33) + 7]
+    for n in sizes:
+        c = _host_memory.size_class(n)
+        assert n <= c <= n * 1.125 + (1 << 17), n  # at most an eighth more
+        e = c.bit_length() - 1  # c is 2**e * (1 + j/8)
+        assert c % (1 << (e - 3)) == 0, n
+        assert _host_memory.size_class(c) == c and _host_memory.size_class(c + 1) > c
+    assert _host_memory.size_class(1 << 46) == 0  # (too large: NumPy's allocator)
 
 
 def test_a_large_result_reuses_the_memory_of_one_nobody_holds(pool):
@@ -364,14 +400,14 @@ def test_a_large_result_reuses_the_memory_of_one_nobody_holds(pool):
     del y
     z = ag.tanh(x)
     assert _addr(z._data) == first
-    assert pool.stats()["hits"] == 1 and pool.stats()["misses"] == 1
+    assert pool()["hits"] == 1 and pool()["misses"] == 2  # (x, y: new; z: y's block)
 
 
-def test_small_results_are_left_to_the_allocator(pool):
+def test_small_results_are_left_to_numpys_allocator(pool):
     x = ag.randn(1000)
     ag.exp(x)
     (x * x + 1).sum()
-    assert pool.stats()["arrays"] == 0
+    assert pool()["pooled_bytes"] == 0 and pool()["misses"] == 0
 
 
 def test_an_array_still_held_is_never_handed_out_again(pool):
@@ -381,13 +417,14 @@ def test_an_array_still_held_is_never_handed_out_again(pool):
     b = ag.tanh(x).numpy()
     c = ag.sin(x).numpy()[::7]
     kept = [a.numpy().copy(), b.copy(), c.copy()]
-    del x  # (x itself is a fresh tensor, not from the pool)
+    del x
     for _ in range(5):
         y = ag.randn(_BIG)
         ag.cos(y) * ag.sigmoid(y) + y * y
     np.testing.assert_array_equal(a.numpy(), kept[0])
     np.testing.assert_array_equal(b, kept[1])
     np.testing.assert_array_equal(c, kept[2])
+    assert pool()["hits"] > 0
     assert not np.shares_memory(ag.exp(ag.randn(_BIG)).numpy(), b)
 
 
@@ -400,55 +437,94 @@ def test_pooled_arrays_give_the_same_gradients_bit_for_bit(pool):
         return x.grad.numpy()
 
     pooled = [grad() for _ in range(3)]
-    assert pool.stats()["hits"] > 0
+    assert pool()["hits"] > 0
     backend.set_host_pool_limit(0)
     plain = grad()
+    assert not _host_memory.owns(plain)
     for g in pooled:
         np.testing.assert_array_equal(g, plain)
 
 
 def test_a_leaf_adopts_a_pooled_gradient_without_a_copy(pool):
-    """The engine's count of who holds a gradient allows for the pool's own reference."""
     x = ag.randn(_BIG, requires_grad=True)
     (x * 3.0).sum().backward()
-    assert backend.extra_refs(x.grad._data) == 1  # the pooled array itself, not a copy
     first = x.grad._data
+    assert _host_memory.owns(first)
     (x * 3.0).sum().backward()  # summed into the existing .grad in place
     assert x.grad._data is first
     np.testing.assert_array_equal(x.grad.numpy(), np.full(_BIG, 6.0, np.float32))
 
 
-def test_the_pool_keeps_no_more_than_its_limit(pool):
-    backend.set_host_pool_limit(3 * _BIG * 4)
-    x = ag.randn(_BIG)
-    held = [ag.exp(x) for _ in range(5)]  # all in use: only three fit
-    assert pool.stats()["arrays"] == 3 and pool.stats()["pooled_bytes"] <= 3 * _BIG * 4
-    del held
-    assert pool.stats()["free_bytes"] == 3 * _BIG * 4
-    y = ag.randn(2 * _BIG)  # another shape: free arrays of the old one make room
-    ag.exp(y)
-    assert pool.stats()["pooled_bytes"] <= 3 * _BIG * 4
-    backend.empty_host_cache()
-    assert pool.stats()["pooled_bytes"] == 0
-
-
-def test_free_arrays_behind_arrays_in_use_are_dropped(pool):
-    x = ag.randn(_BIG)
-    a, b, c = ag.exp(x), ag.exp(x), ag.exp(x)  # one bucket: [a, b, c]
-    kept = a.numpy().copy()
-    del b, c  # free, behind `a` in use
-    backend.empty_host_cache()
-    assert pool.stats()["arrays"] == 1 and pool.stats()["pooled_bytes"] == _BIG * 4
-    np.testing.assert_array_equal(a.numpy(), kept)
+def test_zeros_from_a_reused_block_are_zeros(pool):
+    a = np.full(_BIG, 7.0, np.float32)
+    where = _addr(a)
     del a
+    z = np.zeros(_BIG, np.float32)  # (calloc: the block comes back dirty)
+    assert _addr(z) == where and pool()["hits"] == 1
+    assert not z.any()
+
+
+def test_resizing_keeps_the_values(pool):
+    """ndarray.resize reallocates: within a block, into a larger one, from NumPy's own."""
+    a = np.arange(_BIG, dtype=np.float32)
+    a.resize(_BIG + 10, refcheck=False)  # fits in a's block (its class has room)
+    assert _host_memory.owns(a)
+    np.testing.assert_array_equal(a[:_BIG], np.arange(_BIG, dtype=np.float32))
+    assert not a[_BIG:].any()
+    a.resize(3 * _BIG, refcheck=False)  # a larger block
+    np.testing.assert_array_equal(a[:_BIG], np.arange(_BIG, dtype=np.float32))
+    assert not a[_BIG:].any() and _host_memory.owns(a)
+    a.resize(10, refcheck=False)
+    np.testing.assert_array_equal(a, np.arange(10, dtype=np.float32))
+    s = np.arange(100, dtype=np.float32)
+    s.resize(_BIG, refcheck=False)  # NumPy's block stays NumPy's
+    np.testing.assert_array_equal(s[:100], np.arange(100, dtype=np.float32))
+    assert not s[100:].any() and not _host_memory.owns(s)
+
+
+def test_many_blocks_freed_in_any_order_are_all_reused(pool):
+    """Hundreds of blocks (the table of blocks in use grows and shrinks), freed shuffled."""
+    rng = np.random.default_rng(0)
+    held = [np.full(_BIG + 1000 * (k % 3), k, np.float32) for k in range(300)]  # (one class)
+    assert all(_host_memory.owns(a) for a in held)
+    addrs = {_addr(a) for a in held}
+    for k in rng.permutation(300):
+        held[k] = None
+    assert pool()["in_use"] == 0 and pool()["free_bytes"] == 300 * _BIG_BLOCK
+    again = [np.empty(_BIG + 1000 * (k % 3), np.float32) for k in range(300)]
+    assert {_addr(a) for a in again} == addrs and pool()["hits"] == 300
+    del again
+    assert pool()["in_use"] == 0
+
+
+def test_the_pool_keeps_no_more_than_its_limit(pool):
+    backend.set_host_pool_limit(4 * _BIG_BLOCK)
+    x = ag.randn(_BIG)  # one block in use
+    held = [ag.exp(x) for _ in range(5)]  # three more fit
+    assert sum(_host_memory.owns(h._data) for h in held) == 3
+    assert pool()["pooled_bytes"] == 4 * _BIG_BLOCK
+    del held
+    assert pool()["free_bytes"] == 3 * _BIG_BLOCK
+    y = ag.randn(2 * _BIG)  # another size: free blocks of the first make room
+    assert _host_memory.owns(y._data) and pool()["pooled_bytes"] <= 4 * _BIG_BLOCK
     backend.empty_host_cache()
-    assert pool.stats()["arrays"] == 0
+    assert pool()["free_bytes"] == 0 and pool()["in_use"] == pool()["pooled_bytes"]
+
+
+def test_lowering_the_limit_releases_free_blocks_and_blocks_in_use_when_freed(pool):
+    a, b = np.empty(_BIG, np.float32), np.empty(_BIG, np.float32)
+    del b
+    assert pool()["free_bytes"] == _BIG_BLOCK
+    backend.set_host_pool_limit(0)
+    assert pool()["free_bytes"] == 0 and pool()["pooled_bytes"] == _BIG_BLOCK  # a, in use
+    del a
+    assert pool()["pooled_bytes"] == 0 and pool()["blocks"] == 0
 
 
 def test_a_pool_limit_of_zero_turns_the_pool_off(pool):
     backend.set_host_pool_limit(0)
     ag.exp(ag.randn(_BIG))
-    assert pool.stats()["arrays"] == 0
+    assert pool()["pooled_bytes"] == 0 and pool()["misses"] == 0
     with pytest.raises(ValueError, match="pool limit must be >= 0"):
         backend.set_host_pool_limit(-1)
 
@@ -465,36 +541,37 @@ def test_a_bad_pool_limit_in_the_environment_says_what_it_wants(monkeypatch):
         backend.host_pool._pool_limit_from_env()
 
 
-def test_integer_and_mixed_inputs_are_not_pooled(pool):
+def test_every_dtype_is_pooled(pool):
     i = ag.zeros(_BIG, dtype=ag.int64)
-    f = ag.randn(_BIG)
-    assert (i + i).dtype == ag.int64 and (i * 2).dtype == ag.int64
-    assert (f * i).dtype == ag.float32 and (f.double() + f).dtype == ag.float64
-    assert pool.stats()["arrays"] == 0
-    assert ag.exp(i).dtype == ag.float32  # (computed on a float32 copy: that result is pooled)
-    assert pool.stats()["arrays"] == 1
+    assert (i + i).dtype == ag.int64 and _host_memory.owns((i + i)._data)
+    assert _host_memory.owns(np.ones(4 * _BIG, np.bool_))
 
 
 def test_threads_sharing_the_pool_get_their_own_arrays(pool):
-    """NumPy releases the GIL inside ufunc loops: two threads computing at once must never
-    be handed the same pooled array."""
-    import threading
+    """Threads started in a copy of the importing thread's context use the pool too; NumPy
+    releases the GIL inside ufunc loops, so two threads computing at once must never be
+    handed the same block. A thread started plainly uses NumPy's own allocator."""
+    from numpy._core.multiarray import get_handler_name
 
     rng = np.random.default_rng(0)
     inputs = [rng.standard_normal(_BIG).astype(np.float32) for _ in range(4)]
     expected = [np.tanh(v) * 2 + np.exp(v * 0.1) for v in inputs]
-    errors = []
+    errors, names = [], []
 
     def work(k):
+        names.append(get_handler_name())
         x = ag.tensor(inputs[k])
         for _ in range(20):
             got = (ag.tanh(x) * 2 + ag.exp(x * 0.1)).numpy()
             if not np.allclose(got, expected[k], rtol=1e-6):
                 errors.append(k)
 
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    threads = [threading.Thread(target=contextvars.copy_context().run, args=(work, k))
+               for k in range(4)]
+    threads.append(threading.Thread(target=work, args=(0,)))
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert not errors and pool.stats()["hits"] > 0
+    assert not errors and pool()["hits"] > 0
+    assert sorted(names) == ["autograd_gpu host pool"] * 4 + ["default_allocator"]

@@ -33,7 +33,7 @@ static PyObject *float_dtypes;      /* a set of NumPy dtypes of kind "f" or "c" 
 
 /* Python helpers for the rare paths */
 static PyObject *h_device_mismatch, *h_stale_view, *h_as_array, *h_replace, *h_saved_output,
-    *h_extra_refs, *h_run_hooks, *h_materialize, *h_check_anomaly, *h_modified_message,
+    *h_run_hooks, *h_materialize, *h_check_anomaly, *h_modified_message,
     *h_enter_device, *h_restore_device, *h_is_device_array, *h_seed_like;
 static PyObject *second_backward;   /* the message for a backward through freed saved values */
 static PyObject *h_forward_oom, *h_backward_oom;  /* MemoryError handlers (set_oom_handlers) */
@@ -1431,35 +1431,24 @@ heap_clear(heap *h)
 }
 
 /* 1 if the array held in a table (one reference) is seen by nobody else, so a gradient can
- * be summed into it in place: a NumPy or CuPy array, not a view, and no other reference but
- * (possibly, for NumPy) the host pool's. `refs`: the references the caller knows of. */
+ * be summed into it in place: a NumPy or CuPy array, not a view, with no other reference.
+ * `refs`: the references the caller knows of. */
 static int
 sole_owner(PyObject *a, Py_ssize_t refs)
 {
-    int host = Py_TYPE(a) == ndarray_T;
-    if (!host) {
+    if (Py_TYPE(a) != ndarray_T) {
         int dev = is_device_array(a);
         if (dev <= 0)
             return dev;
     }
-    Py_ssize_t rc = Py_REFCNT(a);
-    if (rc != refs && (!host || rc != refs + 1))
+    if (Py_REFCNT(a) != refs)
         return 0;
     PyObject *base = PyObject_GetAttr(a, s_base);
     if (base == NULL)
         return -1;
     int no_base = base == Py_None;
     Py_DECREF(base);
-    if (!no_base)
-        return 0;
-    if (rc == refs)
-        return 1;
-    PyObject *r = PyObject_CallOneArg(h_extra_refs, a);  /* the pool's reference? */
-    if (r == NULL)
-        return -1;
-    int pooled = truthy(r);
-    Py_DECREF(r);
-    return pooled;
+    return no_base;
 }
 
 /* prev + g, where a table's entry (one reference) holds prev: summed into prev itself
@@ -2281,7 +2270,7 @@ tape_setup(PyObject *mod, PyObject *args, PyObject *kw)
         keep(&h_device_mismatch, kw, "raise_device_mismatch") < 0 ||
         keep(&h_stale_view, kw, "raise_stale_view") < 0 || keep(&h_as_array, kw, "as_array") < 0 ||
         keep(&h_replace, kw, "replace") < 0 || keep(&h_saved_output, kw, "SavedOutput") < 0 ||
-        keep(&h_extra_refs, kw, "extra_refs") < 0 || keep(&h_run_hooks, kw, "run_hooks") < 0 ||
+        keep(&h_run_hooks, kw, "run_hooks") < 0 ||
         keep(&h_materialize, kw, "materialize") < 0 ||
         keep(&h_check_anomaly, kw, "check_anomaly") < 0 ||
         keep(&h_modified_message, kw, "modified_message") < 0 ||

@@ -17,8 +17,7 @@ Replay rules:
   skipped. Without retain_graph a node's saved values are freed once it has run.
 * Summing incoming gradients: the second gradient for the same output is added into the
   first *in place* only when nobody else can see the first array: a NumPy or CuPy array, not
-  a view (``base`` is None), referenced by the table alone (for NumPy, the host pool's own
-  reference, backend.extra_refs, does not count). Otherwise the sum is a new array. A CUDA
+  a view (``base`` is None), referenced by the table alone. Otherwise the sum is a new array. A CUDA
   sum, and an addition into a CUDA ``.grad``, runs on that array's device.
 * A leaf's gradient (AccumulateGrad): the first gradient is adopted as ``.grad`` itself when
   nobody else can see it (the same test) and it has the leaf's dtype and shape; a later one is

@@ -5,12 +5,12 @@ Layers, lowest first (each imports only those before it):
 * ``dtypes``: the tensor element types and their NumPy equivalents;
 * ``devices``: CPU and CUDA devices, the lazy CUDA probe (the only code that imports CuPy),
   the default device, and which device an array lives on;
-* ``host_pool`` and ``host_threads``: reused large NumPy buffers, and blockwise work spread
-  across the host's cores; ``memory``: out-of-memory errors and freeing cached memory;
+* ``host_pool`` and ``host_threads``: NumPy's allocator for large arrays, reusing freed
+  blocks, and blockwise work spread across the host's cores; ``memory``: out-of-memory errors and freeing cached memory;
 * the fused CUDA kernels (``autograd_gpu.fused``: kernels/*.cuh built into CuPy kernels on
   first use, registered by the name of the formula each accelerates);
 * ``execute``: the one place that chooses, from the arrays' types and sizes, how an op's,
-  an optimizer's or the engine's array work runs (NumPy with the pool and the threads,
+  an optimizer's or the engine's array work runs (NumPy with the host threads,
   CuPy's ufuncs, or a fused kernel).
 
 Availability of CUDA is decided once, lazily, on the first question about it, so importing
@@ -28,7 +28,7 @@ from .devices import (
     normalize_device, on_device, restore_device, self_overlapping, set_default_device,
     storage_offset, synchronize, to_device, xp_for,
 )
-from .host_pool import empty_host_cache, extra_refs, host_pool_stats, set_host_pool_limit
+from .host_pool import empty_host_cache, host_pool_stats, set_host_pool_limit
 from .memory import (
     OutOfMemoryError, format_bytes, memory_held, release_free_memory, requested_bytes,
 )

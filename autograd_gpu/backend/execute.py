@@ -1,10 +1,9 @@
 """Where and how the array work of an op runs.
 
 Ops, optimizers and the engine say what to compute, in `xp` terms (NumPy's API, which CuPy
-shares); the functions here decide how: NumPy on the host, with large results written into
-arrays from the host pool (host_pool.py) and costly or multi-pass formulas split across the
-host threads (host_threads.py); CuPy's ufuncs on a CUDA device; or a fused CUDA kernel where
-one is registered for the formula (autograd_gpu.fused). This is the only code that looks at
+shares); the functions here decide how: NumPy on the host, with costly or multi-pass
+formulas split across the host threads (host_threads.py); CuPy's ufuncs on a CUDA device;
+or a fused CUDA kernel where one is registered for the formula (autograd_gpu.fused). This is the only code that looks at
 an array's type or size to choose a path.
 
 A *formula* is a function ``fn(xp, *arrays, *scalars)`` wrapped by `formula`: calling it runs
@@ -22,7 +21,7 @@ from ..fused import _optim as _optim_kernels
 from ..fused._loader import fused_dtype, get as _kernel
 from . import _host_arith
 from .devices import CPU, array_module, cupyx_module, is_device_array, ndarray, to_device
-from .host_pool import POOL_MIN_BYTES, pooled_empty_like, pooled_out
+from .host_pool import POOL_MIN_BYTES
 from .host_threads import host_block_size, host_blockwise, host_ufunc
 
 _OPERATOR = {np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
@@ -33,17 +32,11 @@ _OPERATOR = {np.add: operator.add, np.subtract: operator.sub, np.multiply: opera
 
 
 def unary(f, x, *args):
-    """The NumPy ufunc `f` (or CuPy's namesake) of array `x`. A large NumPy result is written
-    into an array from the host pool, by the host threads where `f` is costly (see
-    host_threads.host_ufunc)."""
+    """The NumPy ufunc `f` (or CuPy's namesake) of array `x`; for a large float NumPy `x`,
+    by the host threads where `f` is costly (see host_threads.host_ufunc)."""
     if x.__class__ is ndarray:
         if not args and x.dtype.kind == "f" and host_block_size(x):
-            out = pooled_out(x)  # (None below the pool's size, or with the pool off)
-            return host_ufunc(f, x, np.empty_like(x) if out is None else out)
-        if x.nbytes >= POOL_MIN_BYTES:
-            out = pooled_out(x)  # (None for an integer x, or with the pool off)
-            if out is not None:
-                return f(x, *args, out=out)
+            return host_ufunc(f, x, np.empty_like(x))
         return f(x, *args)
     return getattr(array_module(x), f.__name__)(x, *args)
 
@@ -59,20 +52,13 @@ HOST_ARITH = _host_arith.api_c
 
 def binary(ufunc, on_float64=None):
     """``run(a, b, promote=False)``: ``ufunc(a, b)`` for arrays, numbers or Tensors (one of
-    np.add, subtract, multiply, true_divide); a large NumPy result is written into an array
-    from the host pool instead of fresh memory. With `promote`, a float64 result is passed
+    np.add, subtract, multiply, true_divide). With `promote`, a float64 result is passed
     through ``on_float64(result, a, b)`` (the ops' dtype rule: PyTorch keeps float32 where
     NumPy gives float64)."""
     op = _OPERATOR[ufunc]
 
     def run(a, b, promote=False):
-        if a.__class__ is ndarray and a.nbytes >= POOL_MIN_BYTES:
-            out = pooled_out(a, b)
-        elif b.__class__ is ndarray and b.nbytes >= POOL_MIN_BYTES:
-            out = pooled_out(b, a)
-        else:
-            out = None
-        r = op(a, b) if out is None else ufunc(a, b, out=out)
+        r = op(a, b)
         if promote and (r.dtype is _F64 or r.dtype == _F64):
             return on_float64(r, a, b)
         return r
@@ -88,18 +74,6 @@ def spread(shape, g, n=1):
     be of the host pool's size or more (the caller broadcasts instead)."""
     r = _host_arith.fill(shape, g, n)
     return None if r is NotImplemented else r
-
-
-def empty_like(a):
-    """An uninitialized array like `a` (from the host pool when `a` is a large NumPy array)."""
-    return pooled_empty_like(a)
-
-
-def scratch_like(a, b=None):
-    """Where an elementwise result of `a` (and `b`, a same-shape array or a number) may be
-    written, for an ``out=`` argument: an array from the host pool when `a` is a large NumPy
-    array, else None (the ufunc allocates as usual)."""
-    return pooled_out(a, b)
 
 
 def in_blocks(fn, *arrays):
@@ -204,7 +178,7 @@ class formula:
     arguments are CuPy arrays of one float dtype, and ``fn`` otherwise.
 
     by_blocks: on large NumPy arrays of one shape and dtype, run ``fn`` block by block on the
-    host threads into an array from the host pool (one result array).
+    host threads into one new result array.
     """
 
     def __init__(self, fn=None, *, name=None, by_blocks=False):
@@ -244,7 +218,7 @@ class formula:
     def _on_host(self, args):
         v, g, s = args[0], args[1], args[2:]
         if g.__class__ is ndarray and g.dtype == v.dtype and host_block_size(v):
-            out = pooled_empty_like(v)
+            out = np.empty_like(v)
             fn = self.fn
 
             def block(vb, gb, ob):

@@ -27,7 +27,7 @@ class OutOfMemoryError(RuntimeError, MemoryError):
 
 def release_free_memory():
     """Frees memory that is cached but unused: arrays only garbage cycles still hold, the
-    host pool's free arrays, and CuPy's free device blocks (every device) and pinned host
+    host pool's free blocks, and CuPy's free device blocks (every device) and pinned host
     blocks, where CuPy is in use. The out-of-memory path runs this before its one retry.
 
     Returns:
@@ -35,7 +35,7 @@ def release_free_memory():
     """
     import gc
 
-    gc.collect()  # (cycles may hold the last reference to pooled arrays)
+    gc.collect()  # (cycles may hold the last reference to large arrays)
     host_pool.empty_host_cache()
     cp = cupy_if_loaded()
     if cp is None:

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..autograd.node import Node
 from ..backend import array_module, to_numpy_dtype
-from ..backend.execute import empty_like, in_blocks, scratch_like, special_function, unary
+from ..backend.execute import in_blocks, special_function, unary
 from ..tensor import Tensor, tensor_method
 from ._formula import linear_in_g
 from .arithmetic import _broadcast_error, _shape, sum_to
@@ -63,7 +63,7 @@ def _np_leaky_relu(xp, x, g, slope):
 def _np_sigmoid(xp, y, g):
     if g.dtype != y.dtype or g.shape != y.shape or not y.ndim:  # (0-d: NumPy returns scalars)
         return g * (1 - y) * y
-    t = xp.subtract(1, y, out=scratch_like(y))  # the same operations, in one new array, not three
+    t = xp.subtract(1, y)  # the same operations, in one new array, not three
     xp.multiply(g, t, out=t)
     t *= y
     return t
@@ -72,7 +72,7 @@ def _np_sigmoid(xp, y, g):
 def _np_tanh(xp, y, g):
     if g.dtype != y.dtype or g.shape != y.shape or not y.ndim:  # (0-d: NumPy returns scalars)
         return g * (1 - y * y)
-    t = xp.multiply(y, y, out=scratch_like(y))  # the same operations, in one new array, not three
+    t = xp.multiply(y, y)  # the same operations, in one new array, not three
     xp.subtract(1, t, out=t)
     t *= g
     return t
@@ -307,7 +307,7 @@ def _sigmoid(xp, x):
     """1 / (1 + exp(-x)) in four in-place passes (for a large NumPy x, block by block on the
     host threads). exp(-x) overflows to inf for very negative x, giving exactly the limit 0
     (as PyTorch does), so that warning is silenced."""
-    t = empty_like(x)  # (an array even for 0-d x)
+    t = xp.empty_like(x)  # (an array even for 0-d x)
     with np.errstate(over="ignore"):
         in_blocks(_sigmoid_into, x, t)
     return t

@@ -32,7 +32,7 @@ can differ from PyTorch's (tests/test_optim.py names it and bounds it).
 Each update allocates at most two temporaries of the parameter's size (one more when
 `maximize` meets weight decay), plus, for float32, three float64 scratch arrays per thread
 (`_fma_`'s) that are kept between calls (up to `_SCRATCH_KEEP_BYTES` each); those of a large
-parameter come from the host buffer pool (see backend.execute.scratch_like), so they cost no
+parameter come from the freed blocks of the host pool (backend/host_pool.py), so they cost no
 page faults.
 
 A large NumPy parameter is updated block by block (backend.execute.update), the blocks spread across the
@@ -46,7 +46,7 @@ import numpy as np
 import numpy as _numpy  # (the real module, whatever `np` is set to)
 
 from ..backend import array_module
-from ..backend.execute import scratch_like, update
+from ..backend.execute import update
 from ..fused._optim import adam_scalars
 
 _float64 = np.dtype(np.float64)
@@ -101,7 +101,7 @@ def _fma_(xp, out, a, b, c, sub=False, tmp=None):
             return
     if c.dtype == _float64:
         if out is c:
-            t = xp.multiply(a, b, out=scratch_like(a) if tmp is None else tmp)
+            t = xp.multiply(a, b, out=tmp)
         else:
             t = xp.multiply(a, b, out=out)
         if sub:
@@ -165,22 +165,15 @@ def _effective_grad(xp, param, grad, weight_decay, maximize):
     """-grad if maximizing, then + weight_decay * param (``grad.add(param, alpha=wd)``, a
     fused multiply-add); a new array only when needed."""
     if maximize:
-        grad = xp.negative(grad, out=scratch_like(grad))
+        grad = xp.negative(grad)
         if weight_decay:
             _fma_(xp, grad, param, weight_decay, grad)
         return grad
     if weight_decay:
-        t = scratch_like(param)
-        if t is None:
-            t = xp.empty_like(param)
+        t = xp.empty_like(param)
         _fma_(xp, t, param, weight_decay, grad)
         return t
     return grad
-
-
-def _new_like(xp, a):
-    out = scratch_like(a)
-    return xp.empty_like(a) if out is None else out
 
 
 def _decay_add_square_(xp, v, g, decay, tmp=None):
@@ -188,7 +181,7 @@ def _decay_add_square_(xp, v, g, decay, tmp=None):
     value=1 - decay)`` rounds it (``v * decay + ((1 - decay) * g) * g``, the last product
     unrounded); returns the scratch array it used (`tmp`, or a new one)."""
     v *= decay
-    tmp = xp.multiply(g, 1 - decay, out=_new_like(xp, g) if tmp is None else tmp)
+    tmp = xp.multiply(g, 1 - decay, out=tmp)
     _fma_(xp, v, tmp, g, v, tmp=tmp)
     return tmp
 
@@ -198,7 +191,7 @@ def _lerp_(xp, start, end, weight, tmp=None):
     it: start + w (end - start) for |w| < 0.5, else end + (w - 1)(end - start), each a fused
     multiply-add, w rounded to the array's type and w - 1 computed in it. Returns the
     scratch array it used."""
-    tmp = xp.subtract(end, start, out=_new_like(xp, start) if tmp is None else tmp)
+    tmp = xp.subtract(end, start, out=tmp)
     ct = _compute_type(start)
     w = ct(weight)
     if abs(w) < 0.5:
@@ -236,7 +229,7 @@ def _sgd_step(xp, param, grad, momentum_buffer, *, lr, momentum, dampening, nest
             buf *= momentum
             _fma_(xp, buf, g, 1 - dampening, buf)
         if nesterov:
-            t = _new_like(xp, buf)
+            t = xp.empty_like(buf)
             _fma_(xp, t, buf, momentum, g)
             g = t
         else:
@@ -268,7 +261,7 @@ def _adam_step(xp, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr
                 eps, weight_decay, amsgrad, maximize, decoupled_weight_decay):
     if weight_decay and decoupled_weight_decay:
         param *= 1 - lr * weight_decay
-        g = xp.negative(grad, out=scratch_like(grad)) if maximize else grad
+        g = xp.negative(grad) if maximize else grad
     else:
         g = _effective_grad(xp, param, grad, weight_decay, maximize)
     tmp = _lerp_(xp, exp_avg, g, 1 - beta1)
@@ -281,7 +274,7 @@ def _adam_step(xp, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr
     xp.sqrt(v, out=tmp)
     tmp /= bc2_sqrt
     tmp += eps  # denom
-    num = xp.multiply(exp_avg, neg_step_size, out=_new_like(xp, exp_avg))
+    num = xp.multiply(exp_avg, neg_step_size)
     xp.divide(num, tmp, out=tmp)
     param += tmp
 
@@ -324,7 +317,7 @@ def _rmsprop_step(xp, param, grad, square_avg, momentum_buffer, grad_avg, *, lr,
         momentum_buffer += tmp
         _fma_(xp, param, momentum_buffer, -lr, param, tmp=tmp)
     else:
-        num = xp.multiply(g, -lr, out=_new_like(xp, g))
+        num = xp.multiply(g, -lr)
         xp.divide(num, tmp, out=tmp)
         param += tmp
 
@@ -344,11 +337,11 @@ def adagrad_update(param, grad, state_sum, *, step, lr, lr_decay, weight_decay, 
 
 def _adagrad_step(xp, param, grad, state_sum, *, step, lr, lr_decay, weight_decay, eps, maximize):
     g = _effective_grad(xp, param, grad, weight_decay, maximize)
-    tmp = _new_like(xp, g)
+    tmp = xp.empty_like(g)
     _fma_(xp, state_sum, g, g, state_sum, tmp=tmp)
     xp.sqrt(state_sum, out=tmp)
     tmp += eps  # std
-    num = xp.multiply(g, -(lr / (1 + (step - 1) * lr_decay)), out=_new_like(xp, g))
+    num = xp.multiply(g, -(lr / (1 + (step - 1) * lr_decay)))
     xp.divide(num, tmp, out=tmp)
     param += tmp
 
@@ -373,7 +366,7 @@ def _adadelta_step(xp, param, grad, square_avg, acc_delta, *, lr, rho, eps, weig
     tmp = _decay_add_square_(xp, square_avg, g, rho)
     xp.add(square_avg, eps, out=tmp)
     xp.sqrt(tmp, out=tmp)  # std
-    delta = xp.add(acc_delta, eps, out=scratch_like(acc_delta))
+    delta = xp.add(acc_delta, eps)
     xp.sqrt(delta, out=delta)
     delta /= tmp
     delta *= g
