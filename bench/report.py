@@ -1,6 +1,6 @@
 """Builds bench/REPORT.md (and bench/*.png when matplotlib is importable) from the suite's
 pytest-benchmark files in bench/results/: the runs `make bench` saves
-(bench/results/<host>-<device>/<platform>/NNNN_<date>-<commit>.json) and those written with
+(bench/results/<host>-<cpu>-<device>/<platform>/NNNN_<date>-<commit>.json) and those written with
 `python -m bench --out` at the top of the folder. One table per workload with each machine's
 latest run, and the goals of the suite with pass or miss per machine.
 
@@ -172,7 +172,7 @@ def load(results_dir, include_quick=False):
     latest = {}
     for doc in sorted(docs, key=lambda d: (d["created"], bool(d.get("only")))):
         m = doc["machine"]
-        key = (m["host"], m.get("gpu"), _threads(m))
+        key = (m["host"], m.get("cpu"), m.get("gpu"), _threads(m))
         base = latest.get(key)
         latest[key] = doc if not doc.get("only") or base is None else _merge(base, doc)
     return sorted(latest.values(), key=lambda d: d["created"])
@@ -184,7 +184,8 @@ def _threads(m):
 
 def machine_name(doc):
     m = doc["machine"]
-    name = f"{m['host']} ({m['gpu']})" if m.get("gpu") else f"{m['host']} (CPU only)"
+    cpu = m.get("cpu") or "CPU"
+    name = f"{m['host']} ({cpu}, {m['gpu']})" if m.get("gpu") else f"{m['host']} ({cpu}, CPU only)"
     return name + (f", threads={_threads(m)}" if _threads(m) else "")
 
 
@@ -520,7 +521,7 @@ def build(docs, out_dir, kernel_docs=()):
              "`bench/results/` (the latest full run per machine and thread setting, with the partial "
              "runs after it). `make bench` runs the suite (`bench/bench_suite.py`: each row a "
              "benchmark group, each column a case), saves its JSON under "
-             "`bench/results/<host>-<device>/` and regenerates this file; `python -m bench --compare` "
+             "`bench/results/<host>-<cpu>-<device>/` and regenerates this file; `python -m bench --compare` "
              "compares a run with the machine's last committed one and fails on a regression.", ""]
     if not docs:
         lines += ["No results yet: run `make bench`.", ""]

@@ -8,7 +8,7 @@ By default the columns of a row are measured together, their repeats interleaved
 the suite's clock (harness.clock); `--sequential` times each case on its own with
 pytest-benchmark's loop instead (see docs/guide/performance.md for what interleaving changes).
 
-    python -m bench                    # the whole suite; saves bench/results/<host>-<device>/
+    python -m bench                    # the whole suite; saves bench/results/<host>-<cpu>-<device>/
     python -m bench --quick            # tiny sizes in seconds (what the tests run)
     python -m bench --only overhead,models --threads 1
     python -m bench --compare          # also compare with the last committed run of this machine
@@ -142,10 +142,13 @@ def _slug(s):
 
 
 def machine_slug(machine):
-    """<host>-<device>[-threadsN]: a machine and thread setting, whose runs compare."""
+    """<host>-<cpu>-<device>[-threadsN]: a machine and thread setting, whose runs compare (the
+    CPU model is part of it: one host name may be given to machines of different CPUs)."""
     dev = "cuda-" + _slug(machine["gpu"]) if machine.get("gpu") else "cpu"
+    cpu = re.sub(r"\((R|TM)\)|\b(Processor|CPU)\b", "", machine.get("cpu") or "").strip()
     threads = (machine.get("thread_env") or {}).get("OMP_NUM_THREADS")
-    return f"{_slug(machine['host'])}-{dev}" + (f"-threads{threads}" if threads else "")
+    return "-".join([_slug(machine["host"])] + ([_slug(cpu)] if cpu else []) + [dev]) + (
+        f"-threads{threads}" if threads else "")
 
 
 def _only_suffix(only):
@@ -421,8 +424,8 @@ def main(argv=None):
                          "saved with an -only-<ids> suffix and the report shows these workloads "
                          "from it, the others from the machine's last full run")
     ap.add_argument("--out", default=None,
-                    help="write the run to DIR/<date>-<host>-<device>.json (pytest-benchmark's "
-                         "--benchmark-json) instead of saving it under bench/results/<host>-<device>/; "
+                    help="write the run to DIR/<date>-<host>-<cpu>-<device>.json (pytest-benchmark's "
+                         "--benchmark-json) instead of saving it under bench/results/<host>-<cpu>-<device>/; "
                          "the report is not rebuilt")
     ap.add_argument("--threads", type=int, default=None,
                     help="threads for ours, PyTorch, BLAS and OpenMP (default: each library's own choice; "

@@ -429,6 +429,10 @@ def test_names_of_runs_and_their_storage(tmp_path):
     pinned = dict(machine, thread_env={"OMP_NUM_THREADS": "1"})
     assert suite.storage_dir(pinned, str(tmp_path)) == str(tmp_path / "h-cpu-threads1")
     assert suite.storage_dir({"host": "x", "gpu": "NVIDIA H200"}, "r") == os.path.join("r", "x-cuda-nvidia-h200")
+    xeon = {"host": "vm", "cpu": "Intel(R) Xeon(R) Processor", "gpu": None}  # (one host name,
+    epyc = {"host": "vm", "cpu": "AMD EPYC 7B13 64-Core Processor", "gpu": None}  # two CPUs)
+    assert suite.storage_dir(xeon, "r") == os.path.join("r", "vm-intel-xeon-cpu")
+    assert suite.storage_dir(epyc, "r") == os.path.join("r", "vm-amd-epyc-7b13-64-core-cpu")
     assert re.fullmatch(r"\d{4}-\d\d-\d\d-abcdef0123-only-models", suite.save_name("abcdef0123456", ["models"]))
     assert suite.last_committed(str(tmp_path)) is None  # (nothing committed there)
 
