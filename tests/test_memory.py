@@ -575,3 +575,37 @@ def test_threads_sharing_the_pool_get_their_own_arrays(pool):
         t.join()
     assert not errors and pool()["hits"] > 0
     assert sorted(names) == ["autograd_gpu host pool"] * 4 + ["default_allocator"]
+
+
+def _thp_eligible(addr):
+    """The THPeligible flag of the mapping holding `addr` (None where smaps does not say)."""
+    with open("/proc/self/smaps") as f:
+        inside = False
+        for line in f:
+            head = line.split()[0]
+            if "-" in head and not head.endswith(":"):
+                lo, hi = (int(v, 16) for v in head.split("-"))
+                inside = lo <= addr < hi
+            elif inside and head == "THPeligible:":
+                return line.split()[1] == "1"
+    return None
+
+
+@pytest.mark.skipif(not os.path.exists("/sys/kernel/mm/transparent_hugepage/enabled"),
+                    reason="no transparent huge pages here")
+def test_large_blocks_are_offered_for_huge_pages_as_numpy_offers_its_own(pool):
+    with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+        mode = f.read().split("[")[1].split("]")[0]
+    if mode != "madvise":
+        pytest.skip(f"transparent huge pages are '{mode}': madvise decides nothing")
+    try:
+        _host_memory.set_hugepages(True)
+        on = np.empty(64 << 18, np.float32)  # 64 MiB: a new block (the pool was emptied)
+        _host_memory.set_hugepages(False)
+        off = np.empty(65 << 18, np.float32)  # another class: another new block
+        assert _host_memory.owns(on) and _host_memory.owns(off)
+        if _thp_eligible(_addr(on)) is None:
+            pytest.skip("this kernel's smaps has no THPeligible field")
+        assert _thp_eligible(_addr(on) + (8 << 20)) and not _thp_eligible(_addr(off) + (8 << 20))
+    finally:
+        _host_memory.set_hugepages(backend.host_pool._numpy_hugepages())

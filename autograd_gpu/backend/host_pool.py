@@ -33,7 +33,18 @@ def _pool_limit_from_env():
         ) from None
 
 
+def _numpy_hugepages():
+    """Whether NumPy's own allocator offers large arrays for huge pages (True on Linux unless
+    switched off with numpy's _set_madvise_hugepage); the pool does as NumPy does."""
+    try:
+        from numpy._core.multiarray import _get_madvise_hugepage
+    except ImportError:
+        return False
+    return bool(_get_madvise_hugepage())
+
+
 _host_memory.set_limit(_pool_limit_from_env())
+_host_memory.set_hugepages(_numpy_hugepages())
 _host_memory.install()
 
 
