@@ -129,18 +129,29 @@ table_add(void *p, int c)
     return 0;
 }
 
+/* The slot of p in the table, or table_cap when p is not the pool's. */
+static size_t
+table_slot(void *p)
+{
+    if (table_len == 0)
+        return table_cap;
+    size_t mask = table_cap - 1, s = slot_of(p);
+    while (table[s].ptr != p) {
+        if (table[s].ptr == NULL)
+            return table_cap;
+        s = (s + 1) & mask;
+    }
+    return s;
+}
+
 /* Removes p from the table: its class, or -1 when p is not the pool's. */
 static int
 table_pop(void *p)
 {
-    if (table_len == 0)
+    size_t s = table_slot(p);
+    if (s == table_cap)
         return -1;
-    size_t mask = table_cap - 1, s = slot_of(p);
-    while (table[s].ptr != p) {
-        if (table[s].ptr == NULL)
-            return -1;
-        s = (s + 1) & mask;
-    }
+    size_t mask = table_cap - 1;
     int c = table[s].cls;
     /* backward shift: move later entries of the run up into the hole */
     size_t hole = s;
@@ -155,6 +166,14 @@ table_pop(void *p)
     table[hole].ptr = NULL;
     table_len--;
     return c;
+}
+
+/* p's class, or -1 when p is not the pool's. */
+static int
+table_class(void *p)
+{
+    size_t s = table_slot(p);
+    return s == table_cap ? -1 : table[s].cls;
 }
 
 /* Releases free blocks, largest class first and never of class `keep`, until `needed` bytes
@@ -232,20 +251,27 @@ new_block(int c, int zero)
 
 /* ------------------------------------------------------------ NumPy's allocator interface */
 
+/* A block of the pool for `size` bytes (zeroed if `zero`), or NULL where NumPy's allocator
+ * is to serve the request: below MIN_BYTES, the pool off, or no room within the limit. */
+static void *
+pool_block(size_t size, int zero)
+{
+    int c = size >= MIN_BYTES ? class_of(size) : -1;
+    if (c < 0 || limit_bytes == 0)
+        return NULL;
+    void *p = take_free(c);
+    if (p != NULL)  /* (a reused block is zeroed in one pass: cheaper than fresh pages) */
+        return zero ? memset(p, 0, size) : p;
+    misses++;
+    return make_room(c) ? new_block(c, zero) : NULL;
+}
+
 static void *
 pool_malloc(void *ctx, size_t size)
 {
     (void)ctx;
-    int c = size >= MIN_BYTES ? class_of(size) : -1;
-    if (c < 0 || limit_bytes == 0)
-        return numpy_alloc->malloc(numpy_alloc->ctx, size);
-    void *p = take_free(c);
-    if (p != NULL)
-        return p;
-    misses++;
-    if (make_room(c) && (p = new_block(c, 0)) != NULL)
-        return p;
-    return numpy_alloc->malloc(numpy_alloc->ctx, size);
+    void *p = pool_block(size, 0);
+    return p != NULL ? p : numpy_alloc->malloc(numpy_alloc->ctx, size);
 }
 
 static void *
@@ -255,16 +281,8 @@ pool_calloc(void *ctx, size_t nelem, size_t elsize)
     size_t size;
     if (__builtin_mul_overflow(nelem, elsize, &size))
         return NULL;
-    int c = size >= MIN_BYTES ? class_of(size) : -1;
-    if (c < 0 || limit_bytes == 0)
-        return numpy_alloc->calloc(numpy_alloc->ctx, nelem, elsize);
-    void *p = take_free(c);
-    if (p != NULL)
-        return memset(p, 0, size);  /* (one pass: cheaper than a fresh block's page faults) */
-    misses++;
-    if (make_room(c) && (p = new_block(c, 1)) != NULL)
-        return p;
-    return numpy_alloc->calloc(numpy_alloc->ctx, nelem, elsize);
+    void *p = pool_block(size, 1);
+    return p != NULL ? p : numpy_alloc->calloc(numpy_alloc->ctx, nelem, elsize);
 }
 
 static void
@@ -295,17 +313,16 @@ pool_realloc(void *ctx, void *ptr, size_t new_size)
 {
     if (ptr == NULL)
         return pool_malloc(ctx, new_size);
-    int c = table_pop(ptr);
+    int c = table_class(ptr);
     if (c < 0)  /* NumPy's allocator's block stays NumPy's allocator's */
         return numpy_alloc->realloc(numpy_alloc->ctx, ptr, new_size);
-    table_add(ptr, c);  /* (back at once: re-adding what was just removed never grows) */
     size_t n = class_bytes(c);
     if (new_size <= n)
         return ptr;  /* it fits where it is */
     void *q = pool_malloc(ctx, new_size);
     if (q == NULL)
         return NULL;  /* (ptr is left as it was, as realloc leaves it) */
-    memcpy(q, ptr, n < new_size ? n : new_size);
+    memcpy(q, ptr, n);  /* (all of the old block: new_size is larger) */
     pool_free(ctx, ptr, n);
     return q;
 }
@@ -378,12 +395,7 @@ owns(PyObject *self, PyObject *arg)
         PyErr_SetString(PyExc_TypeError, "owns() takes a NumPy array");
         return NULL;
     }
-    void *p = PyArray_DATA((PyArrayObject *)arg);
-    int c = table_pop(p);
-    if (c < 0)
-        Py_RETURN_FALSE;
-    table_add(p, c);  /* (re-adding what was just removed never grows the table) */
-    Py_RETURN_TRUE;
+    return PyBool_FromLong(table_class(PyArray_DATA((PyArrayObject *)arg)) >= 0);
 }
 
 static PyObject *
