@@ -2,13 +2,14 @@
 
 pip builds them on install, with the C compiler Python was built with:
 * autograd_gpu.autograd._tape (autograd/_tape.c): the tape's hot loops; Python's headers only.
-* autograd_gpu.backend._host_arith (backend/_host_arith.c): + - * / of small host arrays;
-  NumPy's C headers too (numpy is a build requirement).
+* autograd_gpu.backend._host_arith (backend/_host_arith.c): + - * / of host arrays, NumPy's
+  unary loops called from C, and the host's C threads; NumPy's C headers too (numpy is a
+  build requirement).
 * autograd_gpu.backend._host_memory (backend/_host_memory.c): the host pool, NumPy's allocator
   for large arrays; NumPy's C headers.
 * autograd_gpu.backend._host_optim (kernels/host_optim.cpp): the optimizer updates of
   kernels/optim.cuh for the host, where a C++ compiler is found (optional: without one, the
-  NumPy formulas run instead).
+  NumPy formulas run instead), on _host_arith's threads.
 """
 import numpy
 from setuptools import Extension, setup

@@ -13,19 +13,10 @@
 // or float64 buffers of one dtype and length in place (b0..b2: the state buffers in the
 // kernel's order, None where unused) and returns True; it returns False, touching nothing,
 // for anything else. The loop runs without the GIL, split into `parts` contiguous ranges
-// run at once by the calling thread and parts - 1 threads of this module's own pool.
+// run at once by the calling thread and the host threads (backend/_host_arith.c's).
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #define AG_FLOAT_IEEE 1  // plain float operations in kernels/ag_common.cuh (see there)
-
-#include <pthread.h>
-
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
-#include <vector>
 
 #include "optim.cuh"
 
@@ -111,22 +102,17 @@ void run_best(int kind, Py_ssize_t n, void* const* ptr, const double* s, const b
     baseline::run<T>(kind, arrays_of<T, baseline::Arrays>(n, ptr, s), f);
 }
 
-// One step's work, as the pool's threads see it: `parts` ranges of `chunk` elements (the
-// last one shorter) of the buffers at ptr, each run by run_part.
+// One step's work: the buffers at ptr, a range of which run_range updates.
 struct Job {
     int kind;
     char fmt;
-    Py_ssize_t n, chunk;
     void* ptr[5];
     const double* s;
     const bool* f;
-    std::atomic<int> pending;  // parts not yet done by the pool's threads
 };
 
-void run_part(const Job& j, int part) {
-    Py_ssize_t lo = part * j.chunk, hi = lo + j.chunk < j.n ? lo + j.chunk : j.n;
-    if (lo >= hi)
-        return;
+void run_range(void* ctx, Py_ssize_t lo, Py_ssize_t hi) {
+    const Job& j = *(const Job*)ctx;
     size_t size = j.fmt == 'f' ? sizeof(float) : sizeof(double);
     void* ptr[5];
     for (int i = 0; i < 5; i++)
@@ -137,108 +123,20 @@ void run_part(const Job& j, int part) {
         run_best<double>(j.kind, hi - lo, ptr, j.s, j.f);
 }
 
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-}
-
-// The pool: one slot per thread, each with its own job ticket, so that a step wakes only
-// the threads it uses. A thread that has run a part spins on its ticket for kSpin before it
-// sleeps: an optimizer steps its parameters one after another, and a thread that is still
-// awake takes the next part within a microsecond, where waking a sleeping one takes tens
-// (the cost that kept a split of SGD over 1e6 float32 parameters from paying through
-// Python's threads). The threads live as long as the process and only ever wait or run
-// parts; a forked child starts with an empty pool (the parent's threads are not in it).
-constexpr auto kSpin = std::chrono::microseconds(50);
-
-struct Slot {
-    std::mutex m;
-    std::condition_variable cv;
-    std::atomic<unsigned long> ticket{0};  // raised once per job for this thread
-    Job* job = nullptr;
-    int part = 0;
+// The host threads are the execution layer's (backend/_host_arith.c, its capsule api_c):
+// parallel(fn, ctx, n, align, parts) runs fn on `parts` ranges of [0, n) at once, each a
+// multiple of `align` elements long, the first on the calling thread; its threads spin
+// between calls, so that an optimizer stepping its parameters one after another finds them
+// awake. The struct is a prefix of the one _host_arith.c fills.
+typedef void (*PartFn)(void*, Py_ssize_t, Py_ssize_t);
+struct HostApi {
+    void* arith;
+    void* reduce_all;
+    void* fill;
+    void* add_into;
+    int (*parallel)(PartFn fn, void* ctx, Py_ssize_t n, Py_ssize_t align, int parts);
 };
-
-struct Pool {
-    std::vector<Slot*> slots;  // (never freed: the threads hold them)
-    std::mutex busy;           // one step at a time; a step that finds it held runs alone
-};
-
-Pool* pool = nullptr;
-
-void worker(Slot* slot) {
-    unsigned long seen = 0;
-    for (;;) {
-        auto until = std::chrono::steady_clock::now() + kSpin;
-        for (int i = 0; slot->ticket.load(std::memory_order_acquire) == seen; i++) {
-            cpu_relax();
-            if ((i & 255) == 255 && std::chrono::steady_clock::now() > until) {
-                std::unique_lock<std::mutex> lock(slot->m);
-                slot->cv.wait(lock, [&] {
-                    return slot->ticket.load(std::memory_order_acquire) != seen;
-                });
-                break;
-            }
-        }
-        seen = slot->ticket.load(std::memory_order_acquire);
-        Job* job = slot->job;
-        run_part(*job, slot->part);
-        job->pending.fetch_sub(1, std::memory_order_release);
-    }
-}
-
-void forget_pool_in_child() { pool = nullptr; }  // (the old one is leaked, not touched)
-
-// The pool, made on first use. Called with the GIL held, which serializes the first uses.
-void make_pool() {
-    if (pool != nullptr)
-        return;
-    static bool at_fork = pthread_atfork(nullptr, nullptr, forget_pool_in_child) == 0;
-    (void)at_fork;
-    pool = new Pool;
-}
-
-// Runs the job's parts: part 0 on the calling thread, the others on the pool's threads
-// (started on first use). Called without the GIL, after make_pool when parts > 1.
-void run_parts(Job& job, int parts) {
-    std::unique_lock<std::mutex> busy;
-    if (parts > 1)
-        busy = std::unique_lock<std::mutex>(pool->busy, std::try_to_lock);
-    if (parts < 2 || !busy.owns_lock()) {  // (another thread's step holds the pool)
-        job.chunk = job.n;
-        run_part(job, 0);
-        return;
-    }
-    try {
-        while ((int)pool->slots.size() < parts - 1) {
-            Slot* slot = new Slot;
-            std::thread(worker, slot).detach();
-            pool->slots.push_back(slot);
-        }
-    } catch (...) {  // (no thread to be had: the parts not yet handed out run here)
-    }
-    int helpers = (int)pool->slots.size() < parts - 1 ? (int)pool->slots.size() : parts - 1;
-    job.pending.store(helpers, std::memory_order_relaxed);
-    for (int i = 0; i < helpers; i++) {
-        Slot* slot = pool->slots[i];
-        slot->job = &job;
-        slot->part = i + 1;
-        {
-            std::lock_guard<std::mutex> lock(slot->m);  // (so a thread going to sleep sees it)
-            slot->ticket.fetch_add(1, std::memory_order_release);
-        }
-        slot->cv.notify_one();
-    }
-    run_part(job, 0);
-    for (int part = helpers + 1; part < parts; part++)
-        run_part(job, part);
-    for (int i = 0; job.pending.load(std::memory_order_acquire) != 0; i++) {
-        cpu_relax();
-        if ((i & 1023) == 1023)
-            std::this_thread::yield();  // (a helper descheduled by other work)
-    }
-}
+const HostApi* host = nullptr;
 
 // the buffers each kind's step reads unconditionally (the rest may be None)
 const int kRequired[] = {0, 2, 1, 1, 2};
@@ -323,25 +221,17 @@ PyObject* step(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     Job job;
     job.kind = kind;
     job.fmt = fmt;
-    job.n = n;
     for (int i = 0; i < 5; i++)
         job.ptr[i] = ptr[i];
     job.s = s;
     job.f = f;
-    // parts of whole cache lines (64 bytes), so that every part starts as aligned as the
-    // buffers do and the vector loops see the same runs; never more parts than lines
-    Py_ssize_t line = 64 / (fmt == 'f' ? sizeof(float) : sizeof(double));
-    Py_ssize_t lines = (n + line - 1) / line;
-    if (lines == 0)
+    if (n == 0)
         Py_RETURN_TRUE;  // (nothing to update)
-    if (parts > lines)
-        parts = (long)lines;
-    job.chunk = (lines + parts - 1) / parts * line;
-    parts = (long)((n + job.chunk - 1) / job.chunk);
-    if (parts > 1)
-        make_pool();
+    // parts of whole cache lines (64 bytes), so that every part starts as aligned as the
+    // buffers do and the vector loops see the same runs
+    Py_ssize_t line = 64 / (fmt == 'f' ? sizeof(float) : sizeof(double));
     Py_BEGIN_ALLOW_THREADS
-    run_parts(job, (int)parts);
+    host->parallel(run_range, &job, n, line, (int)parts);
     Py_END_ALLOW_THREADS
     Py_RETURN_TRUE;
 }
@@ -381,6 +271,15 @@ PyModuleDef module = {
 }  // namespace
 
 PyMODINIT_FUNC PyInit__host_optim(void) {
+    // (imported by name, not PyCapsule_Import: the package may still be initializing)
+    PyObject* arith = PyImport_ImportModule("autograd_gpu.backend._host_arith");
+    PyObject* cap = arith ? PyObject_GetAttrString(arith, "api_c") : nullptr;
+    Py_XDECREF(arith);
+    host = cap ? (const HostApi*)PyCapsule_GetPointer(cap, "autograd_gpu.backend._host_arith.api_c")
+               : nullptr;
+    Py_XDECREF(cap);  // (the module keeps the capsule and what it points to)
+    if (host == nullptr)
+        return nullptr;
     PyObject* m = PyModule_Create(&module);
     if (m == nullptr)
         return nullptr;

@@ -196,57 +196,89 @@ def _domain(f, n, dt):
     return x + 1 if f is np.arccosh else x
 
 
-@pytest.mark.simd  # NumPy's SIMD exp/tanh on blocks vs on the whole array
+_UNARY_UFUNCS = [np.exp, np.expm1, np.exp2, np.log, np.log1p, np.log2, np.log10, np.sin,
+                 np.cos, np.tan, np.arcsin, np.arccos, np.arctan, np.sinh, np.cosh, np.tanh,
+                 np.arcsinh, np.arccosh, np.arctanh, np.sqrt, np.cbrt, np.negative,
+                 np.absolute, np.square, np.reciprocal, np.floor, np.ceil, np.rint, np.trunc]
+_C_MIN = backend.host_threads.C_THREAD_MIN_ELEMENTS
+_host_arith = backend.execute._host_arith
+
+
+@pytest.mark.simd  # NumPy's SIMD loops on parts vs on the whole array
 @pytest.mark.parametrize("dt", [np.float32, np.float64])
-@pytest.mark.parametrize("f", sorted(backend.host_threads._THREADED_UFUNCS, key=lambda f: f.__name__),
-                         ids=lambda f: f.__name__)
-def test_a_costly_ufunc_split_across_threads_gives_the_serial_result_bit_for_bit(threads, f, dt):
+@pytest.mark.parametrize("f", _UNARY_UFUNCS, ids=lambda f: f.__name__)
+def test_a_ufunc_split_across_the_c_threads_gives_numpys_bits(threads, f, dt):
     ag.set_num_threads(3)
-    n = 3 * backend.host_threads.THREAD_MIN_ELEMENTS + 17  # a last block of odd length
+    n = 3 * _C_MIN + 17  # a last part of odd length
     x = _domain(f, n, dt)
-    out = backend.host_threads.host_ufunc(f, x, np.empty_like(x))
-    assert len(threads) == 2 and sum(threads) < n  # the calling thread ran the first share
+    out = _host_arith.ufunc(f, x)
+    assert _host_arith.last_parts() == 3
     np.testing.assert_array_equal(out, f(x))
+    # NumPy's loop from C on a small array too, on the calling thread
+    np.testing.assert_array_equal(_host_arith.ufunc(f, x[:1000]), f(x[:1000]))
+    assert _host_arith.last_parts() == 1
 
 
-@pytest.mark.simd  # NumPy's SIMD exp/tanh on blocks vs on the whole array
-def test_cheap_small_and_strided_inputs_and_one_thread_stay_on_the_calling_thread(threads):
-    ag.set_num_threads(4)
-    big = _domain(np.tanh, 4 * backend.host_threads.THREAD_MIN_ELEMENTS, np.float32)
-    np.testing.assert_array_equal(backend.host_threads.host_ufunc(np.sqrt, big, np.empty_like(big)), np.sqrt(big))
-    small = big[: backend.host_threads.THREAD_MIN_ELEMENTS]
-    np.testing.assert_array_equal(backend.host_threads.host_ufunc(np.tanh, small, np.empty_like(small)),
-                                  np.tanh(small))
-    strided = big[::2]
-    np.testing.assert_array_equal(backend.host_threads.host_ufunc(np.tanh, strided, np.empty_like(strided)),
-                                  np.tanh(strided))
-    assert threads == []
-    ag.set_num_threads(1)
-    np.testing.assert_array_equal(backend.host_threads.host_ufunc(np.tanh, big, np.empty_like(big)), np.tanh(big))
-    assert threads == []
+@pytest.mark.simd  # NumPy's SIMD loops on parts vs on the whole array
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_arithmetic_and_accumulation_split_across_the_c_threads_give_numpys_bits(threads, dt):
     ag.set_num_threads(2)
-    np.testing.assert_array_equal(backend.host_threads.host_ufunc(np.tanh, big, np.empty_like(big)), np.tanh(big))
-    assert len(threads) == 1
+    rng = np.random.default_rng(5)
+    n = 2 * _C_MIN + 33
+    a, b = rng.standard_normal(n).astype(dt), rng.standard_normal(n).astype(dt)
+    one = np.broadcast_to(dt(0.3), (n,))  # (a sum's gradient: one value, zero strides)
+    for op, f in ((1, np.add), (2, np.subtract), (3, np.multiply), (4, np.true_divide)):
+        for x, y in ((a, b), (a, 1.5), (one, b), (a, one)):
+            got = _host_arith.arith(op, x, y)
+            assert _host_arith.last_parts() == 2
+            want = f(x, y)
+            assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+    acc = a.copy()
+    assert _host_arith.add_into(acc, b) is acc and _host_arith.last_parts() == 2
+    assert acc.tobytes() == (a + b).tobytes()
+    assert _host_arith.add_into(acc[1:], acc[:-1]) is NotImplemented  # (overlapping: NumPy's)
+    assert _host_arith.add_into(acc, b[::2].repeat(2)[:n].astype(np.float16)) is NotImplemented
+
+
+def test_strided_integer_and_0d_inputs_and_one_thread_are_left_whole(threads):
+    ag.set_num_threads(4)
+    big = _domain(np.tanh, 4 * _C_MIN, np.float32)
+    assert _host_arith.ufunc(np.tanh, big[::2]) is NotImplemented
+    assert _host_arith.ufunc(np.tanh, np.arange(5)) is NotImplemented
+    assert _host_arith.ufunc(np.tanh, np.asarray(np.float32(0.5))) is NotImplemented
+    assert _host_arith.ufunc(np.add, big) is NotImplemented  # (not unary)
+    _host_arith.ufunc(np.tanh, big)
+    assert _host_arith.last_parts() == 4
+    ag.set_num_threads(1)
+    np.testing.assert_array_equal(_host_arith.ufunc(np.tanh, big), np.tanh(big))
+    assert _host_arith.last_parts() == 1
 
 
 def test_the_callers_floating_point_error_handling_holds_on_every_thread(threads):
     ag.set_num_threads(2)
-    x = np.zeros(backend.host_threads.HOST_BLOCK_BYTES, np.float32)  # 4 blocks of sigmoid's
-    x[-1] = 1000  # overflows, in the share another thread runs
+    x = np.zeros(4 * _C_MIN, np.float32)
+    x[-1] = 1000  # overflows, in the part the other thread runs
     with np.errstate(over="raise"), pytest.raises(FloatingPointError, match="overflow"):
-        backend.host_threads.host_ufunc(np.exp, x, np.empty_like(x))
+        backend.execute.unary(np.exp, x)
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError, match="overflow"):
+        _host_arith.arith(3, x, np.float32(1e38) * np.ones_like(x))
     with np.errstate(over="ignore"), warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert np.isinf(backend.host_threads.host_ufunc(np.exp, x, np.empty_like(x))[-1])
+        assert np.isinf(backend.execute.unary(np.exp, x)[-1])
+    with pytest.warns(RuntimeWarning, match="overflow encountered in exp"):
+        backend.execute.unary(np.exp, x)
     # sigmoid silences exp's overflow for very negative inputs; its threads do too
+    ag.set_num_threads(2)
+    big = np.zeros(backend.host_threads.HOST_BLOCK_BYTES, np.float32)
+    big[-1] = 1000
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        y = ag.sigmoid(ag.tensor(-x)).numpy()
+        y = ag.sigmoid(ag.tensor(-big)).numpy()
     assert y[-1] == 0 and y[0] == 0.5
-    assert len(threads) == 3
+    assert len(threads) == 1  # (sigmoid forward: the other thread took a share)
 
 
-@pytest.mark.simd  # NumPy's SIMD exp/tanh on blocks vs on the whole array
+@pytest.mark.simd  # NumPy's SIMD exp/tanh on parts vs on the whole array
 def test_tensor_ops_on_large_inputs_run_threaded_and_match_one_thread(threads):
     x = ag.tensor(_domain(np.tanh, 3 * backend.host_threads.THREAD_MIN_ELEMENTS, np.float32), requires_grad=True)
     results = {}
@@ -256,8 +288,9 @@ def test_tensor_ops_on_large_inputs_run_threaded_and_match_one_thread(threads):
         y = ag.tanh(x) * ag.sigmoid(x) + ag.exp(x).log() + ag.sin(x)
         y.sum().backward()
         results[n] = (y.detach().numpy(), x.grad.numpy())
-    # tanh, sigmoid, exp, log and sin forward, cos in sin's backward, and backward formulas
-    assert len(threads) > 6
+    # sigmoid forward and the backward formulas on the Python threads (the ufuncs and the
+    # arithmetic on the C threads)
+    assert len(threads) > 3
     for a, b in zip(results[1], results[2]):
         np.testing.assert_array_equal(a, b)
 
@@ -282,8 +315,9 @@ def test_the_default_thread_count_is_omp_num_threads_or_the_usable_cores():
 def test_a_forked_child_gets_threads_of_its_own(threads):
     ag.set_num_threads(2)
     x = _domain(np.tanh, 4 * backend.host_threads.THREAD_MIN_ELEMENTS, np.float32)
-    backend.host_threads.host_ufunc(np.tanh, x, np.empty_like(x))  # the parent's pool now has a thread
-    assert len(threads) == 1
+    backend.host_threads.host_blockwise(lambda a, b: np.tanh(a, out=b), x, np.empty_like(x))  # a Python thread
+    _host_arith.ufunc(np.tanh, x)  # and a C thread
+    assert len(threads) == 1 and _host_arith.last_parts() == 2
     import multiprocessing
 
     ctx = multiprocessing.get_context("fork")
@@ -297,8 +331,10 @@ def test_a_forked_child_gets_threads_of_its_own(threads):
 
 
 def _tanh_in_child(x):
-    out = backend.host_threads.host_ufunc(np.tanh, x, np.empty_like(x))
-    os._exit(0 if np.array_equal(out, np.tanh(x)) else 1)
+    out = np.empty_like(x)
+    backend.host_threads.host_blockwise(lambda a, b: np.tanh(a, out=b), x, out)
+    ok = np.array_equal(out, np.tanh(x)) and np.array_equal(_host_arith.ufunc(np.tanh, x), out)
+    os._exit(0 if ok and _host_arith.last_parts() == 2 else 1)
 
 
 _FORMULA_SCALARS = {"leaky_relu": (0.1,), "softplus": (1.0, 20.0), "elu": (1.0,),
@@ -354,7 +390,10 @@ def test_a_blockwise_formula_that_calls_another_runs_the_inner_one_on_its_own_th
 
     def outer(xb, ob):  # each block runs another blockwise op (silu's backward calls sigmoid)
         inner = np.empty(4 * backend.host_threads.HOST_BLOCK_BYTES // 8)
-        backend.host_threads.host_ufunc(np.exp, np.resize(xb, inner.shape), inner)
+        big = np.resize(xb, inner.shape)
+        backend.host_threads.host_blockwise(lambda a, b: np.exp(a, out=b), big, inner)
+        # and the C threads, which both Python threads may ask for at once (one gets them)
+        np.testing.assert_array_equal(backend.execute.unary(np.exp, big), inner)
         np.tanh(xb, out=ob)
 
     worker = threading.Thread(target=backend.host_threads.host_blockwise, args=(outer, x, out), daemon=True)

@@ -88,14 +88,17 @@ def test_what_the_loops_do_not_take_is_numpys_own_call():
             assert np.asarray(got).tobytes() == want.tobytes()
 
 
-def test_arrays_of_the_pools_size_are_left_to_the_execution_layer():
-    big = np.ones(POOL_MIN_BYTES // 4, np.float32)
-    assert _host_arith.arith(MUL, big, 2.0) is NotImplemented
-    assert _host_arith.arith(MUL, big[:-1], 2.0) is not NotImplemented  # (just below)
-    assert _host_arith.arith(ADD, big, big) is NotImplemented
-    assert _host_arith.arith(ADD, np.ones(2, np.float32), np.ones(POOL_MIN_BYTES)) is NotImplemented
-    view = np.broadcast_to(np.float32(1.0), (POOL_MIN_BYTES,))  # (not contiguous, any size)
-    assert _host_arith.arith(MUL, view, 3.0) is NotImplemented
+def test_large_arrays_and_one_value_spread_by_zero_strides_are_taken_with_numpys_bits():
+    big = np.random.default_rng(2).standard_normal(POOL_MIN_BYTES // 4).astype(np.float32)
+    view = np.broadcast_to(np.float32(1.5), big.shape)  # (a sum's gradient)
+    for op in (ADD, SUB, MUL, DIV):
+        for a, b in ((big, 2.0), (big, big), (view, big), (big, view)):
+            want = _numpy(op, a, b)
+            assert _arith(op, a, b).tobytes() == want.tobytes()
+    # both operands spread, or shapes that broadcast: NumPy's own call, its result
+    assert _arith(MUL, view, view).tobytes() == (view * view).tobytes()
+    with pytest.raises(ValueError, match="broadcast"):
+        _arith(ADD, big, np.ones(2, np.float32))
 
 
 @pytest.mark.parametrize("op, a, b, what, key", [
@@ -284,7 +287,7 @@ def test_higher_order_gradients_run_the_python_backward():
     np.testing.assert_allclose(ggx.numpy(), 3.0 * a, rtol=1e-15)
 
 
-def test_large_arrays_take_the_execution_layers_path(monkeypatch):
+def test_large_arrays_stay_on_the_tape_and_views_take_the_python_path(monkeypatch):
     seen = []
     forward = arithmetic.Mul.forward
     monkeypatch.setattr(arithmetic.Mul, "forward",
@@ -292,7 +295,9 @@ def test_large_arrays_take_the_execution_layers_path(monkeypatch):
     n = POOL_MIN_BYTES // 4
     x = ag.ones(n, requires_grad=True)
     (x * 2.0).sum().backward()
-    assert seen == [n * 4] and x.grad[0].item() == 2.0
+    assert seen == [] and x.grad[0].item() == 2.0 and x.grad[-1].item() == 2.0
+    (x[::2] * 2.0).sum().backward()  # (a view: the Python forward)
+    assert seen == [n * 2] and x.grad[0].item() == 4.0 and x.grad[1].item() == 2.0
 
 
 def test_nodes_made_in_python_have_the_tapes_defaults():
@@ -323,8 +328,7 @@ def test_whole_array_sum_and_mean_give_numpys_bits(dtype):
 
 
 def test_sums_the_loops_do_not_take_are_declined():
-    for x in (np.ones(6, np.float32)[::2], np.ones(0, np.float32), np.arange(4),
-              np.ones(POOL_MIN_BYTES // 4, np.float32)):
+    for x in (np.ones(6, np.float32)[::2], np.ones(0, np.float32), np.arange(4)):
         assert _host_arith.reduce_all(False, x) is NotImplemented
 
 

@@ -499,8 +499,8 @@ edge_of(PyObject *a)
  * ops/reduction.py: Sum, Mean), and
  * its forward and backward there state what this computes, operation for operation
  * (tests/test_host_arith.py compares the two paths bit for bit). The array work is the
- * execution layer's (backend/_host_arith.c), which declines arrays of the host pool's size
- * and up. The arithmetic takes two operands: Tensors whose arrays are NumPy float32 or
+ * execution layer's (backend/_host_arith.c), which splits large arrays across the host
+ * threads. The arithmetic takes two operands: Tensors whose arrays are NumPy float32 or
  * float64 arrays of one dtype, not views, or such a Tensor and a Python int or float (the
  * Tensor first for - and /); the reductions one such Tensor, over all of it. Anything else,
  * anything declined and any error goes the Python way, which raises the op's own messages. */
@@ -511,6 +511,7 @@ typedef struct {  /* backend/_host_arith.c's capsule api_c: the array work */
     PyObject *(*arith)(int op, PyObject *a, PyObject *b);   /* a op b, or NotImplemented */
     PyObject *(*reduce_all)(int mean, PyObject *x);          /* 0-d sum/mean, or NotImplemented */
     PyObject *(*fill)(PyObject *shape, PyObject *g, Py_ssize_t n);  /* g (/ n) everywhere */
+    PyObject *(*add_into)(PyObject *x, PyObject *g);        /* x += g, x; or NotImplemented */
 } host_api;
 static host_api host;                       /* (host.arith NULL: the path is off) */
 #define host_arith (host.arith)
@@ -1451,6 +1452,21 @@ sole_owner(PyObject *a, Py_ssize_t refs)
     return no_base;
 }
 
+/* a += g: for host arrays the execution layer's (backend/_host_arith.c: NumPy's sums, a
+ * large array split across the host threads), else the in-place operator's. A new
+ * reference to the result. */
+static PyObject *
+in_place_add(PyObject *a, PyObject *g)
+{
+    if (host.add_into != NULL && Py_TYPE(a) == ndarray_T) {
+        PyObject *r = host.add_into(a, g);
+        if (r != Py_NotImplemented)
+            return r;
+        Py_DECREF(r);
+    }
+    return PyNumber_InPlaceAdd(a, g);
+}
+
 /* prev + g, where a table's entry (one reference) holds prev: summed into prev itself
  * when nobody else sees it (see sole_owner), else a new array; a CUDA sum runs on prev's
  * device (the loop's current device is the outputs'). A new reference. */
@@ -1468,7 +1484,7 @@ summed(PyObject *prev, PyObject *g)
         if (cuda && (dev = enter_device(prev)) == NULL)
             return NULL;
     }
-    PyObject *r = sole ? PyNumber_InPlaceAdd(prev, g) : PyNumber_Add(prev, g);
+    PyObject *r = sole ? in_place_add(prev, g) : PyNumber_Add(prev, g);
     if (restore_device(dev) < 0)
         Py_CLEAR(r);
     return r;
@@ -1857,7 +1873,7 @@ accumulate_fast(PyObject *t, PyObject *g)
         Py_DECREF(grad);
         return -1;
     }
-    PyObject *sum = PyNumber_InPlaceAdd(data, g);
+    PyObject *sum = in_place_add(data, g);
     if (restore_device(dev) < 0)
         Py_CLEAR(sum);
     int rc = -1;

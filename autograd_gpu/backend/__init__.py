@@ -6,7 +6,8 @@ Layers, lowest first (each imports only those before it):
 * ``devices``: CPU and CUDA devices, the lazy CUDA probe (the only code that imports CuPy),
   the default device, and which device an array lives on;
 * ``host_pool`` and ``host_threads``: NumPy's allocator for large arrays, reusing freed
-  blocks, and blockwise work spread across the host's cores; ``memory``: out-of-memory errors and freeing cached memory;
+  blocks, and blockwise work spread across the host's cores (one-pass work on the C
+  threads of ``_host_arith``); ``memory``: out-of-memory errors and freeing cached memory;
 * the fused CUDA kernels (``autograd_gpu.fused``: kernels/*.cuh built into CuPy kernels on
   first use, registered by the name of the formula each accelerates);
 * ``execute``: the one place that chooses, from the arrays' types and sizes, how an op's,

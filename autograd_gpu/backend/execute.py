@@ -22,7 +22,7 @@ from ..fused._loader import fused_dtype, get as _kernel
 from . import _host_arith
 from .devices import CPU, array_module, cupyx_module, is_device_array, ndarray, to_device
 from .host_pool import POOL_MIN_BYTES
-from .host_threads import host_block_size, host_blockwise, host_ufunc
+from .host_threads import host_block_size, host_blockwise
 
 _OPERATOR = {np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
              np.true_divide: operator.truediv}
@@ -32,33 +32,42 @@ _OPERATOR = {np.add: operator.add, np.subtract: operator.sub, np.multiply: opera
 
 
 def unary(f, x, *args):
-    """The NumPy ufunc `f` (or CuPy's namesake) of array `x`; for a large float NumPy `x`,
-    by the host threads where `f` is costly (see host_threads.host_ufunc)."""
+    """The NumPy ufunc `f` (or CuPy's namesake) of array `x`; for a C-contiguous float NumPy
+    `x`, NumPy's own loop called from C (_host_arith.ufunc: no per-call dispatch), a large `x`
+    split across the host threads."""
     if x.__class__ is ndarray:
-        if not args and x.dtype.kind == "f" and host_block_size(x):
-            return host_ufunc(f, x, np.empty_like(x))
+        if not args:
+            r = _host_ufunc(f, x)
+            if r is not NotImplemented:
+                return r
         return f(x, *args)
     return getattr(array_module(x), f.__name__)(x, *args)
 
 
 _F64 = np.dtype(np.float64)
 
-# + - * /, whole-array sums and means and their gradients for NumPy arrays below the host
-# pool's size, done in C (_host_arith.c: NumPy's bits without its per-call dispatch); the tape
-# calls them through this capsule.
+# + - * /, whole-array sums and means and their gradients for NumPy arrays, done in C
+# (_host_arith.c: NumPy's bits without its per-call dispatch, large arrays split across the
+# host threads); the tape calls them through this capsule. A large sum's gradient is left
+# to a broadcast view of its one value (spread).
 _host_arith.set_max_bytes(POOL_MIN_BYTES)
 HOST_ARITH = _host_arith.api_c
+_host_ufunc = _host_arith.ufunc
+_arith = _host_arith.arith
+_ARITH_CODE = {np.add: 1, np.subtract: 2, np.multiply: 3, np.true_divide: 4}
 
 
 def binary(ufunc, on_float64=None):
     """``run(a, b, promote=False)``: ``ufunc(a, b)`` for arrays, numbers or Tensors (one of
-    np.add, subtract, multiply, true_divide). With `promote`, a float64 result is passed
-    through ``on_float64(result, a, b)`` (the ops' dtype rule: PyTorch keeps float32 where
-    NumPy gives float64)."""
+    np.add, subtract, multiply, true_divide); a NumPy array first goes to _host_arith.arith
+    (C, large arrays split across the host threads; NumPy's own call for what its loops do
+    not take). With `promote`, a float64 result is passed through ``on_float64(result, a,
+    b)`` (the ops' dtype rule: PyTorch keeps float32 where NumPy gives float64)."""
     op = _OPERATOR[ufunc]
+    code = _ARITH_CODE[ufunc]
 
     def run(a, b, promote=False):
-        r = op(a, b)
+        r = _arith(code, a, b) if a.__class__ is ndarray else op(a, b)
         if promote and (r.dtype is _F64 or r.dtype == _F64):
             return on_float64(r, a, b)
         return r

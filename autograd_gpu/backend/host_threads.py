@@ -1,26 +1,24 @@
 """The host threads: blockwise work on large NumPy arrays, spread across the cores."""
-import functools
 import os
 import threading
 
 import numpy as np
 
+from . import _host_arith
 from .devices import ndarray
 from .dtypes import _builtin_bool, _builtin_int
 
 # ---------------------------------------------------------------- host threads
 
 
-#: NumPy ufuncs whose loops cost several times a pass over memory (transcendentals): on a
-#: large array, splitting one across cores pays. Cheap ufuncs (add, multiply, sqrt) are
-#: bound by memory bandwidth, which more threads on the same memory do not raise.
-_THREADED_UFUNCS = frozenset((
-    np.exp, np.expm1, np.exp2, np.log, np.log1p, np.log2, np.log10,
-    np.sin, np.cos, np.tan, np.arcsin, np.arccos, np.arctan,
-    np.sinh, np.cosh, np.tanh, np.arcsinh, np.arccosh, np.arctanh,
-))
-#: elements per thread below which waking another thread costs more than it saves: the
-#: threads contend for the GIL between the ufunc calls of a formula, and measured on the
+#: elements per part below which _host_arith's C loops (+ - * /, NumPy's unary loops, the
+#: gradient accumulation, the optimizers' host kernels use their own count) run on the
+#: calling thread alone. Their threads take a part without the GIL; on the 2-core benchmark
+#: machine the elementwise chain over 1e5 float32 elements was no faster split in two
+#: (0.95 ms against 0.91 ms), over 1e6 it was (11.5 ms against 13.5 ms on one thread)
+C_THREAD_MIN_ELEMENTS = 1 << 16
+#: elements per thread below which waking another Python thread (the blockwise formulas
+#: below) costs more than it saves: the threads contend for the GIL between the ufunc calls of a formula, and measured on the
 #: 2-core benchmark machine, Adam over 1e5 parameters was no faster on two threads
 THREAD_MIN_ELEMENTS = 1 << 17
 #: the bytes of each array in one block of a blockwise update or formula (host_blockwise):
@@ -42,6 +40,7 @@ def _threads_from_env():
 
 
 _num_threads = _threads_from_env()
+_host_arith.set_threads(_num_threads, C_THREAD_MIN_ELEMENTS)
 _executor = None  # made on first use; the calling thread runs one share itself
 _executor_lock = threading.Lock()
 
@@ -58,7 +57,7 @@ def get_num_threads():
 
 def set_num_threads(n):
     """Sets the threads the host's blockwise work runs on (elementwise backward formulas,
-    optimizer updates, costly ufuncs such as exp and tanh), as ``torch.set_num_threads``.
+    optimizer updates, elementwise arithmetic and ufuncs of large arrays), as ``torch.set_num_threads``.
     The default is OMP_NUM_THREADS when set, else the cores this process may use; 1 runs
     everything on the calling thread.
 
@@ -73,6 +72,7 @@ def set_num_threads(n):
         raise ValueError(f"set_num_threads expects a positive integer, got {n!r}")
     with _executor_lock:
         _num_threads = _builtin_int(n)
+        _host_arith.set_threads(_num_threads, C_THREAD_MIN_ELEMENTS)
         _executor = None  # the old pool's threads exit once the calls using it are done
 
 
@@ -178,16 +178,3 @@ def host_block_size(a):
     blocks = k * -(-n // (k * most))  # a multiple of k: every thread gets as many blocks
     block = -(-n // blocks)
     return block + -block % _BLOCK_ALIGN
-
-
-def _ufunc_into(f, x, out):
-    f(x, out=out)
-
-
-def host_ufunc(f, x, out):
-    """``f(x, out=out)`` for NumPy arrays `x` and `out`; split across the host threads
-    (host_blockwise) when `f` is a costly ufunc. Returns `out`."""
-    if f not in _THREADED_UFUNCS or not host_blockwise(functools.partial(_ufunc_into, f), x, out):
-        f(x, out=out)
-    return out
-

@@ -83,7 +83,7 @@ def _fused(kind, param, grad, buffers, scalars, flags):
 
 
 # Elements per thread below which the host build runs a step on the calling thread alone.
-# Its threads are its own, handed a part without the GIL: SGD over float32 parameters on the
+# Its threads (backend/_host_arith.c's) are handed a part without the GIL: SGD over float32 parameters on the
 # 2-core benchmark machine, one part -> two, back to back, 65,536 elements 7.1 -> 4.3 us,
 # 16,384 2.3 -> 1.9 us; the margin covers waking a thread that has gone to sleep.
 HOST_STEP_THREAD_MIN = 1 << 15
