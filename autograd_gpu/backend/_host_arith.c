@@ -50,9 +50,9 @@ enum { OP_ADD = 1, OP_SUB, OP_MUL, OP_DIV, OP_NEG };
  * run a part spins on its ticket for SPIN_NS before it sleeps: a step's ops and updates come
  * one after another, and a thread still awake takes the next part within a microsecond where
  * waking a sleeping one takes tens to hundreds (a virtual machine's idle core). Measured on
- * the 2-core benchmark machine, the elementwise chain over 1e5 float32 elements took 1.77 ms
- * with a 50 us spin, where the Python between two split calls outlasts it, and 0.95 ms with
- * 1 ms (0.91 ms unsplit). The threads live as long as the process; a forked child
+ * the 2-core benchmark machine, the elementwise chain over 1e5 float32 elements split in two
+ * took 1.77 ms with a 50 us spin, where the Python between two split calls outlasts it, and
+ * 0.95 ms with 1 ms (0.91 ms unsplit). The threads live as long as the process; a forked child
  * starts with none (the parent's are not in it). Each part's floating-point exception flags
  * are collected: the call returns their union (FE_* bits), as one thread's flags would be. */
 
