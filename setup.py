@@ -10,6 +10,9 @@ pip builds them on install, with the C compiler Python was built with:
 * autograd_gpu.backend._host_optim (kernels/host_optim.cpp): the optimizer updates of
   kernels/optim.cuh for the host, where a C++ compiler is found (optional: without one, the
   NumPy formulas run instead), on _host_arith's threads.
+* autograd_gpu.backend._host_grad (kernels/host_grad.cpp): the arithmetic backward formulas
+  of kernels/elementwise_grad.cuh for the host, one pass each on _host_arith's threads
+  (optional too: without it, the NumPy formulas run); NumPy's C headers.
 """
 import numpy
 from setuptools import Extension, setup
@@ -23,6 +26,13 @@ setup(ext_modules=[
     Extension("autograd_gpu.backend._host_optim", ["kernels/host_optim.cpp"],
               include_dirs=["kernels"],
               depends=["kernels/optim.cuh", "kernels/ag_common.cuh", "kernels/host_optim_steps.inc"],
+              language="c++",
+              extra_compile_args=["-O3", "-std=c++14", "-ffp-contract=off", "-fno-fast-math",
+                                  "-fno-math-errno"],
+              optional=True),
+    Extension("autograd_gpu.backend._host_grad", ["kernels/host_grad.cpp"],
+              include_dirs=["kernels", numpy.get_include()],
+              depends=["kernels/elementwise_grad.cuh", "kernels/ag_common.cuh"],
               language="c++",
               extra_compile_args=["-O3", "-std=c++14", "-ffp-contract=off", "-fno-fast-math",
                                   "-fno-math-errno"],

@@ -275,7 +275,7 @@ def test_the_callers_floating_point_error_handling_holds_on_every_thread(threads
         warnings.simplefilter("error")
         y = ag.sigmoid(ag.tensor(-big)).numpy()
     assert y[-1] == 0 and y[0] == 0.5
-    assert len(threads) == 1  # (sigmoid forward: the other thread took a share)
+    assert _host_arith.last_parts() == 2  # (sigmoid forward: the other thread took a part)
 
 
 @pytest.mark.simd  # NumPy's SIMD exp/tanh on parts vs on the whole array
@@ -286,11 +286,14 @@ def test_tensor_ops_on_large_inputs_run_threaded_and_match_one_thread(threads):
         ag.set_num_threads(n)
         x.grad = None
         y = ag.tanh(x) * ag.sigmoid(x) + ag.exp(x).log() + ag.sin(x)
+        parts = [_host_arith.last_parts()]  # (the last add)
         y.sum().backward()
+        parts.append(_host_arith.last_parts())  # (the last gradient accumulation)
+        assert parts == [n, n]
         results[n] = (y.detach().numpy(), x.grad.numpy())
-    # sigmoid forward and the backward formulas on the Python threads (the ufuncs and the
-    # arithmetic on the C threads)
-    assert len(threads) > 3
+    # every pass in C, on the C threads: the ufuncs, sigmoid's chain, the arithmetic and the
+    # backward formulas (their host build; the Python threads take none)
+    assert threads == []
     for a, b in zip(results[1], results[2]):
         np.testing.assert_array_equal(a, b)
 
@@ -346,7 +349,8 @@ _FORMULA_SCALARS = {"leaky_relu": (0.1,), "softplus": (1.0, 20.0), "elu": (1.0,)
                                   "silu", "softplus", "elu", "exp", "log", "sqrt", "abs", "clamp",
                                   "pow_base"])
 @pytest.mark.simd  # NumPy's SIMD exp/tanh on blocks vs on the whole array
-def test_a_backward_formula_run_blockwise_on_threads_gives_the_whole_result(threads, name, dt):
+def test_a_backward_formula_run_blockwise_on_threads_gives_the_whole_result(threads, monkeypatch,
+                                                                           name, dt):
     from autograd_gpu.ops import arithmetic, elementwise
 
     ag.set_num_threads(2)
@@ -357,6 +361,7 @@ def test_a_backward_formula_run_blockwise_on_threads_gives_the_whole_result(thre
     fn = getattr(arithmetic if name == "pow_base" else elementwise, f"_{name}_backward",
                  None) or getattr(arithmetic, f"{name}_backward")
     s = _FORMULA_SCALARS.get(name, ())
+    monkeypatch.setattr(fn.formula, "host_code", None)  # (the blocks, not the host build)
     blocked = fn(v, g, *s)
     assert len(threads) == 1  # the second half of the blocks ran on the other thread
     whole = fn.formula.fn(np, v, g, *s)  # the NumPy formula on the whole arrays
@@ -364,21 +369,88 @@ def test_a_backward_formula_run_blockwise_on_threads_gives_the_whole_result(thre
     np.testing.assert_array_equal(blocked, whole)
 
 
-@pytest.mark.simd  # NumPy's SIMD exp/tanh on blocks vs on the whole array
-def test_sigmoid_of_a_large_array_runs_blockwise_with_the_whole_result(threads):
-    from autograd_gpu.ops.elementwise import _sigmoid, _sigmoid_into
+def _steps_one_by_one(steps, x):
+    """`steps` of a unary chain as NumPy calls, each on the whole array."""
+    t = x
+    for s in steps:
+        if not isinstance(s, tuple):
+            t = s(t)
+        elif isinstance(s[0], np.ufunc):
+            t = s[0](t, s[1])
+        else:
+            t = s[1](s[0], t)
+    return t
 
+
+_CHAINS = {
+    "sigmoid": (np.negative, np.exp, (np.add, 1), np.reciprocal),
+    "numbers on both sides": ((2.5, np.subtract), np.tanh, (np.multiply, 3), (1, np.true_divide),
+                              (np.true_divide, 0.7), (np.subtract, 2), np.sqrt),
+}
+
+
+@pytest.mark.simd  # NumPy's SIMD loops on blocks and parts vs on the whole array
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("chain", list(_CHAINS), ids=str)
+def test_a_unary_chain_gives_the_bits_of_its_steps_one_by_one(threads, chain, dt):
+    steps = _CHAINS[chain]
+    run = backend.execute.unary_chain(*steps, ignore=("over", "under", "invalid"))
+    ag.set_num_threads(3)
+    rng = np.random.default_rng(4)
+    for n in (1, 5, 2049, 3 * _C_MIN + 17):  # (block and part boundaries, a short last part)
+        x = (rng.standard_normal(n) * 3).astype(dt)
+        with np.errstate(all="ignore"):
+            want = _steps_one_by_one(steps, x)
+        got = run(x)
+        assert _host_arith.last_parts() == (3 if n > _C_MIN else 1)
+        assert got.dtype == want.dtype == dt and got.shape == x.shape
+        assert got.tobytes() == want.tobytes()
+    # what C does not take runs the steps with NumPy: a strided view, a 0-d array
+    x = (rng.standard_normal(64) * 3).astype(dt)
+    for v in (x[::2], np.asarray(x[0])):
+        with np.errstate(all="ignore"):
+            want = _steps_one_by_one(steps, v)
+        got = run(v)
+        assert isinstance(got, np.ndarray) and got.shape == v.shape
+        np.testing.assert_array_equal(got, want)
+
+
+def test_a_unary_chain_silences_what_it_ignores_and_lets_numpy_report_the_rest(threads):
     ag.set_num_threads(2)
-    x = np.random.default_rng(2).standard_normal(3 * backend.host_threads.HOST_BLOCK_BYTES // 4) * 50
-    x = x.astype(np.float32)
+    x = np.zeros(4 * _C_MIN, np.float32)
+    x[-1], x[0] = -1000, 1000  # exp(-x) overflows in the other thread's part, underflows in ours
+    sigmoid = backend.execute.unary_chain(np.negative, np.exp, (np.add, 1), np.reciprocal,
+                                          ignore=("over", "under"))
+    with warnings.catch_warnings(), np.errstate(all="raise"):
+        warnings.simplefilter("error")
+        y = sigmoid(x)
+    assert y[-1] == 0 and y[0] == 1 and _host_arith.last_parts() == 2
+    exp_only = backend.execute.unary_chain(np.negative, np.exp)
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError, match="overflow"):
+        exp_only(x)
+    with pytest.warns(RuntimeWarning, match="overflow encountered in exp"):
+        assert np.isinf(exp_only(x)[-1])
+    # the C loop's flags come from its own call: an earlier exception is not reported again
+    with np.errstate(over="ignore"):
+        np.exp(np.float32(1000))
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # exp's overflow stays silenced on every thread
-        y = _sigmoid(np, x)
-        assert len(threads) == 1
-        whole = np.empty_like(x)
-        with np.errstate(over="ignore"):
-            _sigmoid_into(np, x, whole)
-    np.testing.assert_array_equal(y, whole)
+        warnings.simplefilter("error")
+        assert exp_only(x[1:-1]).tobytes() == np.ones(4 * _C_MIN - 2, np.float32).tobytes()
+
+
+def test_a_unary_chain_declines_steps_it_cannot_run_in_c():
+    x = np.linspace(-1, 1, 10, dtype=np.float32)
+    chain = _host_arith.chain
+    assert chain(x, (np.add,), 0) is NotImplemented  # (not unary)
+    assert chain(x, ((1, np.float32(1), False),), 0) is NotImplemented  # (a NumPy scalar)
+    assert chain(x, ((1, 2**30, False),), 0) is NotImplemented  # (not exact in float32)
+    assert chain(x, ((7, 1.0, False),), 0) is NotImplemented  # (no such op)
+    assert chain(x, (np.negative,) * 9, 0) is NotImplemented  # (too many steps)
+    assert chain(x, (), 0) is NotImplemented
+    assert chain(x.astype(np.float16), (np.negative,), 0) is NotImplemented
+    # the Python path agrees for each (a NumPy scalar number: NumPy's own promotion)
+    run = backend.execute.unary_chain((np.float32(2), np.multiply), np.negative)
+    np.testing.assert_array_equal(run(x), -(np.float32(2) * x))
 
 
 def test_a_blockwise_formula_that_calls_another_runs_the_inner_one_on_its_own_thread(threads):

@@ -275,7 +275,7 @@ def _unary_formula(name):
 UNARY = [
     ("relu", lambda x: np.maximum(x, 0), (), True, None),
     ("leaky_relu", None, (0.01,), True, None),
-    ("sigmoid", lambda x: E._sigmoid(np, x), (), True, None),
+    ("sigmoid", lambda x: E._sigmoid(x), (), True, None),
     ("tanh", np.tanh, (), True, None),
     ("exp", np.exp, (), True, None),
     ("log", None, (), True, None),
@@ -533,9 +533,11 @@ def test_float64_bounds_hold_when_libm_is_two_ulp_off(lib, monkeypatch, seed, ch
     formulas replaced by _LibmOffBy: what the bounds must absorb on any machine. (`a ** b`
     is NumPy's operator and stays as it is; pow's exponent gradient takes the log.) The
     execution layer hands the formulas their array module: `np` for NumPy arrays (and
-    array_module's answer where it asks, as for sigmoid's passes); erf is elementwise's."""
+    array_module's answer where it asks); sigmoid's chain of steps takes the same path, its C
+    loop declining; erf is elementwise's."""
     xp = _LibmOffBy(seed)
     monkeypatch.setattr(execute, "np", xp)
+    monkeypatch.setattr(execute, "_chain", lambda x, steps, ignore: NotImplemented)
     monkeypatch.setattr(execute, "array_module", lambda a: xp)
     monkeypatch.setattr(E, "erf", xp.erf)
     check(lib, np.random.default_rng(seed))
@@ -554,7 +556,7 @@ def _wrong_gelu_tanh(x, g):  # 3 * 0.044715 cut to four digits
 
 
 def _wrong_silu(x, g):  # the s inside 1 + x (1 - s) dropped
-    return g * E._sigmoid(np, x) * (1 + x)
+    return g * E._sigmoid(x) * (1 + x)
 
 
 @pytest.mark.parametrize("dt", DTYPES, ids=["float32", "float64"])
@@ -590,7 +592,7 @@ def test_bounds_reject_wrong_loss_and_pow_formulas(lib, rng, dt):
                                           _ptr(ot), ctypes.c_longlong(x.size), ctypes.c_int(1))
     with np.errstate(all="ignore"):
         pt = pw * t
-        wrong = (((pt - t) * E._sigmoid(np, x) - pt) * g).astype(dt)  # the "+ 1" dropped
+        wrong = (((pt - t) * E._sigmoid(x) - pt) * g).astype(dt)  # the "+ 1" dropped
     assert _ulps_needed(ox, wrong, g, x, dt, _bce_x_scale) > ULPS[dt]
 
     a = np.abs(rng.standard_normal(n)).astype(dt) + 0.1

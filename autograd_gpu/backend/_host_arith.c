@@ -503,6 +503,23 @@ ufunc_part(void *ctx, npy_intp lo, npy_intp hi)
     u->loop(args, &dim, steps, u->data);
 }
 
+/* NumPy's inner loop of unary ufunc f for type t (NULL where it has none) */
+static PyUFuncGenericFunction
+unary_loop(PyObject *f, int t, void **data)
+{
+    if (!PyObject_TypeCheck(f, &PyUFunc_Type))
+        return NULL;
+    PyUFuncObject *uf = (PyUFuncObject *)f;
+    if (uf->nin != 1 || uf->nout != 1 || uf->core_enabled)
+        return NULL;
+    for (int i = 0; i < uf->ntypes; i++)
+        if (uf->types[2 * i] == t && uf->types[2 * i + 1] == t && uf->functions[i] != NULL) {
+            *data = uf->data ? uf->data[i] : NULL;
+            return uf->functions[i];
+        }
+    return NULL;
+}
+
 /* f(x) for a unary NumPy ufunc f (one input, one output) and a plain array x of at least one
  * dimension: NumPy's own inner loop for x's type (the same bits), a large x split across the
  * host threads. A new array; NotImplemented for anything else (the caller calls f). Where
@@ -512,19 +529,10 @@ static PyObject *
 unary(PyObject *f, PyObject *x)
 {
     int t;
-    if (!PyObject_TypeCheck(f, &PyUFunc_Type) || !plain(x, &t) ||
-        PyArray_NDIM((PyArrayObject *)x) == 0)
-        Py_RETURN_NOTIMPLEMENTED;
-    PyUFuncObject *uf = (PyUFuncObject *)f;
-    if (uf->nin != 1 || uf->nout != 1 || uf->core_enabled)
+    if (!plain(x, &t) || PyArray_NDIM((PyArrayObject *)x) == 0)
         Py_RETURN_NOTIMPLEMENTED;
     ufunc_job u = {NULL, NULL, NULL, NULL, 0};
-    for (int i = 0; i < uf->ntypes; i++)
-        if (uf->types[2 * i] == t && uf->types[2 * i + 1] == t && uf->functions[i] != NULL) {
-            u.loop = uf->functions[i];
-            u.data = uf->data ? uf->data[i] : NULL;
-            break;
-        }
+    u.loop = unary_loop(f, t, &u.data);
     if (u.loop == NULL)
         Py_RETURN_NOTIMPLEMENTED;
     PyArrayObject *in = (PyArrayObject *)x;
@@ -537,6 +545,109 @@ unary(PyObject *f, PyObject *x)
     if (run_elementwise(ufunc_part, &u, PyArray_SIZE(in), (int)u.itemsize)) {
         Py_DECREF(out);
         return PyObject_CallOneArg(f, x);
+    }
+    return out;
+}
+
+/* ---------------------------------------------------------------- chains of unary steps */
+
+/* chain(x, steps, ignore): x through `steps`, one after another, into one new array: each
+ * step a unary ufunc (NumPy's own loop for x's type), or (op, number) for t op number, or
+ * (number, op) for number op t (op 1 to 4: + - * /). Block by block, every step on a block
+ * while it is in the L1 cache, large arrays split across the host threads: one pass over
+ * memory where NumPy makes one per step, with NumPy's bits (each step is its loop or one
+ * IEEE operation per element, and a block is a whole number of cache lines from the
+ * array's start, as a part is). `ignore`: floating-point exceptions (FP_* bits) the caller
+ * would silence with np.errstate; any other makes the call NotImplemented, so that NumPy's
+ * own steps warn or raise. */
+
+#define CHAIN_MAX_STEPS 8
+#define CHAIN_BLOCK_BYTES 8192
+
+typedef struct {
+    PyUFuncGenericFunction loop;  /* (NULL: an arithmetic step) */
+    void *data;
+    int op, number_first;
+    double v;
+} chain_step;
+
+typedef struct {
+    int type, n_steps;
+    npy_intp itemsize;
+    const char *in;
+    char *out;
+    chain_step steps[CHAIN_MAX_STEPS];
+} chain_job;
+
+static void
+chain_part(void *ctx, npy_intp lo, npy_intp hi)
+{
+    chain_job *c = ctx;
+    npy_intp block = CHAIN_BLOCK_BYTES / c->itemsize;
+    for (npy_intp b = lo; b < hi; b += block) {
+        npy_intp m = hi - b < block ? hi - b : block;
+        const char *src = c->in + b * c->itemsize;
+        char *dst = c->out + b * c->itemsize;
+        for (int k = 0; k < c->n_steps; k++, src = dst) {
+            const chain_step *s = &c->steps[k];
+            if (s->loop != NULL) {
+                char *args[2] = {(char *)src, dst};
+                npy_intp steps[2] = {c->itemsize, c->itemsize};
+                s->loop(args, &m, steps, s->data);
+            }
+            else if (c->type == NPY_FLOAT) {
+                const float *t = (const float *)src;
+                loop_float(s->op, (float *)dst, s->number_first ? NULL : t, (float)s->v,
+                           s->number_first ? t : NULL, (float)s->v, m);
+            }
+            else {
+                const double *t = (const double *)src;
+                loop_double(s->op, (double *)dst, s->number_first ? NULL : t, s->v,
+                            s->number_first ? t : NULL, s->v, m);
+            }
+        }
+    }
+}
+
+static PyObject *
+chain(PyObject *x, PyObject *steps, int ignore)
+{
+    int t;
+    if (!plain(x, &t) || PyArray_NDIM((PyArrayObject *)x) == 0 || !PyTuple_CheckExact(steps) ||
+        PyTuple_GET_SIZE(steps) < 1 || PyTuple_GET_SIZE(steps) > CHAIN_MAX_STEPS)
+        Py_RETURN_NOTIMPLEMENTED;
+    chain_job c;
+    c.type = t;
+    c.n_steps = (int)PyTuple_GET_SIZE(steps);
+    for (int k = 0; k < c.n_steps; k++) {
+        PyObject *s = PyTuple_GET_ITEM(steps, k);
+        chain_step *cs = &c.steps[k];
+        cs->loop = NULL;
+        if (!PyTuple_Check(s)) {
+            cs->loop = unary_loop(s, t, &cs->data);
+            if (cs->loop == NULL)
+                Py_RETURN_NOTIMPLEMENTED;
+            continue;
+        }
+        long o;
+        if (PyTuple_GET_SIZE(s) != 3 || !PyLong_CheckExact(PyTuple_GET_ITEM(s, 0)) ||
+            (o = PyLong_AsLong(PyTuple_GET_ITEM(s, 0))) < OP_ADD || o > OP_DIV ||
+            !plain_number(PyTuple_GET_ITEM(s, 1), t, &cs->v))
+            Py_RETURN_NOTIMPLEMENTED;
+        cs->op = (int)o;
+        cs->number_first = PyObject_IsTrue(PyTuple_GET_ITEM(s, 2)) == 1;
+    }
+    PyArrayObject *in = (PyArrayObject *)x;
+    PyObject *out = PyArray_SimpleNew(PyArray_NDIM(in), PyArray_DIMS(in), t);
+    if (out == NULL)
+        return NULL;
+    c.itemsize = PyArray_ITEMSIZE(in);
+    c.in = PyArray_DATA(in);
+    c.out = PyArray_DATA((PyArrayObject *)out);
+    int raised = run_elementwise(chain_part, &c, PyArray_SIZE(in), (int)c.itemsize);
+    if (raised & ~ignore) {
+        Py_DECREF(out);
+        Py_RETURN_NOTIMPLEMENTED;
     }
     return out;
 }
@@ -696,6 +807,19 @@ py_ufunc(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 }
 
 static PyObject *
+py_chain(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "chain(x, steps, ignore)");
+        return NULL;
+    }
+    long ignore = PyLong_AsLong(args[2]);
+    if (ignore == -1 && PyErr_Occurred())
+        return NULL;
+    return chain(args[0], args[1], (int)ignore);
+}
+
+static PyObject *
 py_add_into(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 2) {
@@ -753,6 +877,10 @@ static PyMethodDef methods[] = {
     {"ufunc", (PyCFunction)(void (*)(void))py_ufunc, METH_FASTCALL,
      "ufunc(f, x): f(x) by NumPy's own loop for a unary ufunc f and a C-contiguous float "
      "array x, split across the host threads; NotImplemented for anything else."},
+    {"chain", (PyCFunction)(void (*)(void))py_chain, METH_FASTCALL,
+     "chain(x, steps, ignore): x through unary ufuncs and (op, number, number_first) steps "
+     "into one new array, block by block; NotImplemented for other operands, or where an "
+     "exception outside the FP_* mask `ignore` was raised."},
     {"add_into", (PyCFunction)(void (*)(void))py_add_into, METH_FASTCALL,
      "add_into(x, g): x += g in place (g of x's shape or one value), x; NotImplemented where "
      "NumPy must do it."},
@@ -778,6 +906,7 @@ typedef struct {
     PyObject *(*fill)(PyObject *shape, PyObject *g, Py_ssize_t n);
     PyObject *(*add_into)(PyObject *x, PyObject *g);
     int (*parallel)(part_fn fn, void *ctx, npy_intp n, npy_intp align, int parts);
+    int (*parts_for)(npy_intp n);
 } host_api;
 
 PyMODINIT_FUNC
@@ -795,10 +924,18 @@ PyInit__host_arith(void)
     PyObject *m = PyModule_Create(&module);
     if (m == NULL)
         return NULL;
-    static host_api api = {arith, reduce_all, fill, add_into, host_parallel};
+    static host_api api = {arith, reduce_all, fill, add_into, host_parallel, parts_for};
     PyObject *cap = PyCapsule_New((void *)&api, "autograd_gpu.backend._host_arith.api_c", NULL);
     if (cap == NULL || PyModule_AddObject(m, "api_c", cap) < 0) {
         Py_XDECREF(cap);
+        Py_DECREF(m);
+        return NULL;
+    }
+    /* chain's `ignore` bits */
+    if (PyModule_AddIntConstant(m, "FP_OVERFLOW", FE_OVERFLOW) < 0 ||
+        PyModule_AddIntConstant(m, "FP_UNDERFLOW", FE_UNDERFLOW) < 0 ||
+        PyModule_AddIntConstant(m, "FP_INVALID", FE_INVALID) < 0 ||
+        PyModule_AddIntConstant(m, "FP_DIVBYZERO", FE_DIVBYZERO) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -2,14 +2,16 @@
 
 Ops, optimizers and the engine say what to compute, in `xp` terms (NumPy's API, which CuPy
 shares); the functions here decide how: NumPy on the host, with costly or multi-pass
-formulas split across the host threads (host_threads.py); CuPy's ufuncs on a CUDA device;
-or a fused CUDA kernel where one is registered for the formula (autograd_gpu.fused). This is the only code that looks at
-an array's type or size to choose a path.
+formulas split across the host threads (host_threads.py) or done in one pass in C; CuPy's
+ufuncs on a CUDA device; or a fused CUDA kernel where one is registered for the formula
+(autograd_gpu.fused). This is the only code that looks at an array's type or size to choose
+a path.
 
 A *formula* is a function ``fn(xp, *arrays, *scalars)`` wrapped by `formula`: calling it runs
 the fused kernel registered under its name when every array is a CuPy array of one float
-dtype, and the function itself otherwise (the kernel's NumPy twin, written in the same
-operation order). Its optional `by_blocks` lets the host threads split it block by block.
+dtype, its host build where there is one (kernels/host_grad.cpp) for NumPy float arrays, and
+the function itself otherwise (the kernels' NumPy twin, written in the same operation
+order). Its optional `by_blocks` lets the host threads split it block by block.
 """
 import functools
 import operator
@@ -22,6 +24,11 @@ from ..fused._loader import fused_dtype, get as _kernel
 from . import _host_arith
 from .devices import CPU, array_module, cupyx_module, is_device_array, ndarray, to_device
 from .host_pool import POOL_MIN_BYTES
+
+try:  # the arithmetic backward formulas compiled for the host (built where C++ is found)
+    from . import _host_grad
+except ImportError:
+    _host_grad = None
 from .host_threads import host_block_size, host_blockwise
 
 _OPERATOR = {np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
@@ -55,6 +62,9 @@ HOST_ARITH = _host_arith.api_c
 _host_ufunc = _host_arith.ufunc
 _arith = _host_arith.arith
 _ARITH_CODE = {np.add: 1, np.subtract: 2, np.multiply: 3, np.true_divide: 4}
+_chain = _host_arith.chain
+_FP_BITS = {"over": _host_arith.FP_OVERFLOW, "under": _host_arith.FP_UNDERFLOW,
+            "invalid": _host_arith.FP_INVALID, "divide": _host_arith.FP_DIVBYZERO}
 
 
 def binary(ufunc, on_float64=None):
@@ -85,12 +95,54 @@ def spread(shape, g, n=1):
     return None if r is NotImplemented else r
 
 
-def in_blocks(fn, *arrays):
-    """``fn(xp, *arrays)`` for an in-place elementwise formula (it writes into some of
-    `arrays`, a None stays None); on large C-contiguous NumPy arrays of one shape it runs block
-    by block on the host threads, each block's passes while the block is in cache."""
-    if not host_blockwise(functools.partial(fn, np), *arrays):
-        fn(array_module(arrays[0]), *arrays)
+def unary_chain(*steps, ignore=()):
+    """``run(x)``: float array `x` through `steps` one after another, into one new array of
+    its dtype: each step a unary ufunc, or ``(op, number)`` for ``t op number`` or ``(number,
+    op)`` for ``number op t``, op one of np.add, subtract, multiply, true_divide (the number
+    in x's dtype, NumPy 2's rule). `ignore`: the np.errstate categories ("over", "under",
+    "invalid", "divide") the steps silence. On a C-contiguous float NumPy array one pass in
+    C, block by block, each block's steps while it is in cache (_host_arith.chain: NumPy's
+    loops, so NumPy's bits; large arrays split across the host threads); elsewhere each step
+    in place on the new array."""
+    c_steps, py_steps = [], []
+    for s in steps:
+        if isinstance(s, tuple):
+            number_first = not isinstance(s[0], np.ufunc)
+            op, number = (s[1], s[0]) if number_first else s
+            c_steps.append((_ARITH_CODE[op], number, number_first))
+            py_steps.append((2 if number_first else 1, op, number))
+        else:
+            c_steps.append(s)
+            py_steps.append((0, s, None))
+    c_steps = tuple(c_steps)
+    mask = 0
+    for k in ignore:
+        mask |= _FP_BITS[k]
+    errstate = dict.fromkeys(ignore, "ignore")
+
+    def run(x):
+        if x.__class__ is ndarray:
+            r = _chain(x, c_steps, mask)
+            if r is not NotImplemented:
+                return r
+            xp = np
+        else:
+            xp = array_module(x)
+        t = xp.empty_like(x)  # (an array even for 0-d x)
+        src = x
+        with np.errstate(**errstate):
+            for kind, op, number in py_steps:
+                f = getattr(xp, op.__name__)
+                if kind == 0:
+                    f(src, out=t)
+                elif kind == 1:
+                    f(src, number, out=t)
+                else:
+                    f(number, src, out=t)
+                src = t
+        return t
+
+    return run
 
 
 def is_host_scalar(g):
@@ -184,7 +236,9 @@ def special_function(name, x):
 class formula:
     """A named elementwise formula ``fn(xp, *arrays, *scalars)``: calling it runs the fused
     CUDA kernel registered under its name (autograd_gpu.fused) when the first `n_arrays`
-    arguments are CuPy arrays of one float dtype, and ``fn`` otherwise.
+    arguments are CuPy arrays of one float dtype; its host build (_host_grad, for the
+    formulas that are pure arithmetic: NumPy's bits in one pass) for C-contiguous float NumPy
+    arrays of one dtype and shape; and ``fn`` otherwise.
 
     by_blocks: on large NumPy arrays of one shape and dtype, run ``fn`` block by block on the
     host threads into one new result array.
@@ -202,6 +256,7 @@ class formula:
         self.name = name or fn.__name__
         self.__name__, self.__doc__ = fn.__name__, fn.__doc__
         self.by_blocks = by_blocks
+        self.host_code = _host_grad.FORMULAS.get(self.name) if _host_grad is not None else None
         reg = _grad_kernels.registered(self.name)
         if reg is None:
             self.kernel, self.flags, self.n_arrays, self.cast = None, None, 0, ()
@@ -215,6 +270,10 @@ class formula:
             return self
         a0 = args[0]
         if a0.__class__ is ndarray:
+            if self.host_code is not None:
+                r = _host_grad.run(self.host_code, a0, args[1], args[2:])
+                if r is not NotImplemented:
+                    return r
             if self.by_blocks:
                 return self._on_host(args)
             return self.fn(np, *args)

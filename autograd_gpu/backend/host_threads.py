@@ -14,9 +14,9 @@ from .dtypes import _builtin_bool, _builtin_int
 #: elements per part below which _host_arith's C loops (+ - * /, NumPy's unary loops, the
 #: gradient accumulation, the optimizers' host kernels use their own count) run on the
 #: calling thread alone. Their threads take a part without the GIL; on the 2-core benchmark
-#: machine the elementwise chain over 1e5 float32 elements was no faster split in two
-#: (0.95 ms against 0.91 ms), over 1e6 it was (11.5 ms against 13.5 ms on one thread)
-C_THREAD_MIN_ELEMENTS = 1 << 16
+#: machine (an Intel Xeon) the elementwise chain over 1e5 float32 elements, every pass in C,
+#: took 0.47 to 0.50 ms split in two parts of 50,000 elements, against 0.57 to 0.76 ms in one
+C_THREAD_MIN_ELEMENTS = 1 << 15
 #: elements per thread below which waking another Python thread (the blockwise formulas
 #: below) costs more than it saves: the threads contend for the GIL between the ufunc calls of a formula, and measured on the
 #: 2-core benchmark machine, Adam over 1e5 parameters was no faster on two threads

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..autograd.node import Node
 from ..backend import array_module, to_numpy_dtype
-from ..backend.execute import in_blocks, special_function, unary
+from ..backend.execute import special_function, unary, unary_chain
 from ..tensor import Tensor, tensor_method
 from ._formula import linear_in_g
 from .arithmetic import _broadcast_error, _shape, sum_to
@@ -97,13 +97,13 @@ def _np_gelu_tanh(xp, x, g):
 
 
 def _np_silu(xp, x, g):
-    s = _sigmoid(xp, x)
+    s = _sigmoid(x)
     return g * s * (1 + x * (1 - s))
 
 
 def _np_softplus(xp, x, g, beta, threshold):
     bx = x * beta
-    return xp.where(bx > threshold, g, g * _sigmoid(xp, bx))
+    return xp.where(bx > threshold, g, g * _sigmoid(bx))
 
 
 def _np_elu(xp, x, g, alpha):
@@ -303,27 +303,16 @@ class Tanh(Node):
         return _tanh_backward(y, g)
 
 
-def _sigmoid(xp, x):
-    """1 / (1 + exp(-x)) in four in-place passes (for a large NumPy x, block by block on the
-    host threads). exp(-x) overflows to inf for very negative x, giving exactly the limit 0
-    (as PyTorch does), so that warning is silenced."""
-    t = xp.empty_like(x)  # (an array even for 0-d x)
-    with np.errstate(over="ignore"):
-        in_blocks(_sigmoid_into, x, t)
-    return t
-
-
-def _sigmoid_into(xp, x, t):
-    xp.negative(x, out=t)
-    xp.exp(t, out=t)
-    t += 1
-    xp.reciprocal(t, out=t)
+# 1 / (1 + exp(-x)), as one chain of steps (on the host one pass over memory). exp(-x)
+# overflows to inf for very negative x, giving exactly the limit 0 (as PyTorch does), and
+# underflows for large x, giving 1: both are silenced.
+_sigmoid = unary_chain(np.negative, np.exp, (np.add, 1), np.reciprocal, ignore=("over", "under"))
 
 
 class Sigmoid(Node):
     def forward(self, x):
         x = _as_float(x)
-        y = _sigmoid(array_module(x), x)
+        y = _sigmoid(x)
         self.save_for_backward(y)
         return y
 
@@ -373,7 +362,7 @@ class Elu(Node):
 class Silu(Node):
     def forward(self, x):
         self.save_for_backward(x)
-        return x * _sigmoid(array_module(x), x)
+        return x * _sigmoid(x)
 
     def backward(self, g):
         (x,) = self.saved_tensors

@@ -164,7 +164,7 @@ def _log_sigmoid(xp, x):
 
 
 def _bce_logits_backward(xp, x, t, w, pw, g, has_pw):
-    s = sigmoid_of(xp, x)
+    s = sigmoid_of(x)
     if has_pw:
         pt = pw * t
         gx = ((pt + 1 - t) * s - pt) * g * w

@@ -212,7 +212,7 @@ class Glu(Node):
         self.save_for_backward(x)
         from .elementwise import _sigmoid
 
-        return a * _sigmoid(xp, b)
+        return a * _sigmoid(b)
 
     def backward(self, g):
         (x,) = self.saved_tensors
@@ -1112,7 +1112,7 @@ class LstmCell(Node):
     def forward(self, gates, c):
         n = c.shape[-1]
         xp = array_module(gates)
-        s = _sigmoid(xp, gates)  # every block's sigmoid in one pass (g's is not used)
+        s = _sigmoid(gates)  # every block's sigmoid in one pass (g's is not used)
         s_i, s_f, s_o = s[..., :n], s[..., n:2 * n], s[..., 3 * n:]
         t_g = unary(np.tanh, gates[..., 2 * n:3 * n])
         c_new = s_f * c + s_i * t_g
