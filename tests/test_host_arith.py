@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import autograd_gpu as ag
+from autograd_gpu.backend.host_threads import C_THREAD_MIN_ELEMENTS
 from autograd_gpu.backend import _host_arith
 from autograd_gpu.backend.host_pool import POOL_MIN_BYTES
 from autograd_gpu.ops import arithmetic
@@ -325,6 +326,40 @@ def test_whole_array_sum_and_mean_give_numpys_bits(dtype):
             finite = np.nan_to_num(x, posinf=1.0, neginf=-1.0)
             want = np.asarray(np.add.reduce(finite, None) / x.size)
             _same_bits(_host_arith.reduce_all(True, finite), want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_pairwise_sum_in_c_gives_numpys_bits_at_every_size_and_thread_count(dtype):
+    """NumPy's pairwise summation is an order of additions; the C sum makes the same ones:
+    around its block of 128, its eight running sums and its splits at multiples of 8, and
+    split across 1 to 4 threads (the top of the tree in parts, then added as NumPy adds)."""
+    rng = np.random.default_rng(7)
+    m = C_THREAD_MIN_ELEMENTS
+    sizes = [*range(1, 300), 1023, 1024, 1025, 2 * m - 1, 2 * m, 2 * m + 9, 5 * m + 3, 17 * m + 5]
+    before = ag.get_num_threads()
+    try:
+        for threads in (1, 2, 3, 4):
+            ag.set_num_threads(threads)
+            for n in sizes:
+                # (magnitudes over six decades: a different order of additions shows)
+                x = (rng.standard_normal(n) * 10.0 ** rng.uniform(-3, 3, n)).astype(dtype)
+                _same_bits(_host_arith.reduce_all(False, x), np.asarray(np.add.reduce(x, None)))
+            # (the last, largest sum: the tree's top levels give a power of two of parts)
+            assert _host_arith.last_parts() == {1: 1, 2: 2, 3: 2, 4: 4}[threads]
+    finally:
+        ag.set_num_threads(before)
+    _same_bits(_host_arith.reduce_all(False, np.array([-0.0], dtype)), np.asarray(dtype(0.0)))
+
+
+def test_a_sum_that_overflows_lets_numpy_warn_or_raise():
+    x = np.full(3 * C_THREAD_MIN_ELEMENTS, 3e38, np.float32)
+    with pytest.warns(RuntimeWarning, match="overflow encountered in reduce"):
+        assert _host_arith.reduce_all(False, x) == np.inf
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError, match="overflow"):
+        _host_arith.reduce_all(False, x)
+    y = np.array([np.inf, -np.inf, 1.0], np.float32)
+    with pytest.warns(RuntimeWarning, match="invalid value encountered in reduce"):
+        assert np.isnan(_host_arith.reduce_all(True, y))
 
 
 def test_sums_the_loops_do_not_take_are_declined():

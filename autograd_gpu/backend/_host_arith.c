@@ -14,16 +14,17 @@
  * threads (below), each part the same loop on its range: the same bits.
  *
  * The same goes for the whole-array sum and mean and for the gradient they send back (an
- * array of one value): `reduce_all` calls NumPy's add.reduce (its pairwise summation is
- * NumPy's to define) without the Python-level call around it and divides as Mean.forward
- * does; `fill` makes the array.
+ * array of one value): `reduce_all` makes the additions of NumPy's pairwise summation, in
+ * its order (large arrays split at the top of its tree across the host threads), and
+ * divides as Mean.forward does; `fill` makes the array.
  *
  * C callers (the tape, autograd/_tape.c) take these from the capsule `api_c` (a struct
  * host_api, below); Python has them as `arith(op, a, b)`, `reduce_all(mean, x)` and
  * `fill(shape, g, n)` (the tests call all three; execute.spread calls fill), with
  * `ufunc(f, x)` (execute.unary), `add_into(x, g)` and `set_threads(n, min_part)`
- * (host_threads). The optimizers' host kernels (kernels/host_optim.cpp) take the threads
- * from the capsule too. */
+ * (host_threads), and `chain(x, steps, ignore)` (execute.unary_chain). The host kernels of
+ * the optimizers and the backward formulas (kernels/host_optim.cpp, host_grad.cpp) take the
+ * threads from the capsule too. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
@@ -654,7 +655,6 @@ chain(PyObject *x, PyObject *steps, int ignore)
 
 /* ---------------------------------------------------------------- sum, mean, fill */
 
-static PyObject *add_reduce;  /* numpy.add.reduce */
 
 /* The 0-d array of one float32/float64 value */
 static PyObject *
@@ -670,8 +670,125 @@ scalar_array(int type, double v)
     return out;
 }
 
+static PyObject *add_reduce;  /* numpy.add.reduce */
+
+/* NumPy's pairwise summation (its FLOAT_pairwise_sum and DOUBLE_pairwise_sum, which
+ * add.reduce runs over a contiguous array): below 8 elements one running sum; up to 128
+ * eight running sums, one per position mod 8, then combined as ((0+1)+(2+3))+((4+5)+(6+7)),
+ * then the rest; above that the two halves, split at a multiple of 8, summed apart and
+ * added. Each addition is the same IEEE operation in the same order: NumPy's bits. */
+#define PW_BLOCKSIZE 128
+#define PAIRWISE(T, NAME)                                                                  \
+    static T NAME(const T *a, npy_intp n)                                                  \
+    {                                                                                      \
+        npy_intp i;                                                                        \
+        if (n < 8) {                                                                       \
+            T res = 0;                                                                     \
+            for (i = 0; i < n; i++)                                                        \
+                res += a[i];                                                               \
+            return res;                                                                    \
+        }                                                                                  \
+        if (n <= PW_BLOCKSIZE) {                                                           \
+            T r[8], res;                                                                   \
+            for (int k = 0; k < 8; k++)                                                    \
+                r[k] = a[k];                                                               \
+            for (i = 8; i < n - (n % 8); i += 8)                                           \
+                for (int k = 0; k < 8; k++)                                                \
+                    r[k] += a[i + k];                                                      \
+            res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));       \
+            for (; i < n; i++)                                                             \
+                res += a[i];                                                               \
+            return res;                                                                    \
+        }                                                                                  \
+        npy_intp n2 = n / 2;                                                               \
+        n2 -= n2 % 8;                                                                      \
+        return NAME(a, n2) + NAME(a + n2, n - n2);                                         \
+    }
+PAIRWISE(float, pairwise_float)
+PAIRWISE(double, pairwise_double)
+
+/* A large sum on the host threads: the top levels of the pairwise tree split into up to
+ * 2**depth subtrees (leaves), each summed by one part, then added as the tree adds them. */
+#define PW_MAX_LEAVES 64
+
+typedef struct {
+    int type, n_leaves;
+    const char *a;
+    npy_intp lo[PW_MAX_LEAVES], n[PW_MAX_LEAVES];
+    double sum[PW_MAX_LEAVES];  /* (a float32 leaf's sum is a float, exactly) */
+} pairwise_job;
+
+static void
+pairwise_leaves(pairwise_job *j, npy_intp lo, npy_intp n, int depth)
+{
+    if (depth == 0 || n <= PW_BLOCKSIZE) {
+        j->lo[j->n_leaves] = lo;
+        j->n[j->n_leaves++] = n;
+        return;
+    }
+    npy_intp n2 = n / 2;
+    n2 -= n2 % 8;
+    pairwise_leaves(j, lo, n2, depth - 1);
+    pairwise_leaves(j, lo + n2, n - n2, depth - 1);
+}
+
+/* the tree's additions above the leaves, in its order (*k: the next leaf) */
+static double
+pairwise_combine(pairwise_job *j, npy_intp n, int depth, int *k)
+{
+    if (depth == 0 || n <= PW_BLOCKSIZE)
+        return j->sum[(*k)++];
+    npy_intp n2 = n / 2;
+    n2 -= n2 % 8;
+    double l = pairwise_combine(j, n2, depth - 1, k);
+    double r = pairwise_combine(j, n - n2, depth - 1, k);
+    return j->type == NPY_FLOAT ? (double)((float)l + (float)r) : l + r;
+}
+
+static void
+pairwise_part(void *ctx, npy_intp lo, npy_intp hi)
+{
+    pairwise_job *j = ctx;
+    for (npy_intp i = lo; i < hi; i++)
+        j->sum[i] = j->type == NPY_FLOAT
+            ? pairwise_float((const float *)j->a + j->lo[i], j->n[i])
+            : pairwise_double((const double *)j->a + j->lo[i], j->n[i]);
+}
+
+/* The sum of the n elements of a plain float32/float64 array, as add.reduce(x, None): its
+ * identity 0 plus the pairwise sum (so -0.0 alone sums to 0.0, as NumPy's does). Returns
+ * the floating-point exception flags raised (an overflow to inf, inf - inf), *v the sum. */
+static int
+pairwise_sum(int type, const char *a, npy_intp n, double *v)
+{
+    int parts = parts_for(n), depth = 0, raised;
+    while ((2 << depth) <= parts && (2 << depth) <= PW_MAX_LEAVES)
+        depth++;
+    if (depth == 0) {
+        last_parts = 1;
+        feclearexcept(FP_RAISED);
+        *v = type == NPY_FLOAT ? (double)((float)0 + pairwise_float((const float *)a, n))
+                               : 0.0 + pairwise_double((const double *)a, n);
+        return fetestexcept(FP_RAISED);
+    }
+    pairwise_job j;
+    j.type = type;
+    j.a = a;
+    j.n_leaves = 0;
+    pairwise_leaves(&j, 0, n, depth);
+    Py_BEGIN_ALLOW_THREADS
+    raised = host_parallel(pairwise_part, &j, j.n_leaves, 1, j.n_leaves);
+    Py_END_ALLOW_THREADS
+    int k = 0;
+    feclearexcept(FP_RAISED);
+    double s = pairwise_combine(&j, n, depth, &k);
+    *v = type == NPY_FLOAT ? (double)((float)0 + (float)s) : 0.0 + s;
+    return raised | fetestexcept(FP_RAISED);
+}
+
 /* The sum of every element of `x` as NumPy's add.reduce(x, None) computes it, as a 0-d
- * array; with `mean`, that sum divided by the count as Mean.forward does (a NumPy scalar
+ * array (the pairwise sum above, in C: no ufunc call, a large x split across the host
+ * threads); with `mean`, that sum divided by the count as Mean.forward does (a NumPy scalar
  * over a Python int: the int in the array's type, one IEEE division). NotImplemented for
  * anything but a plain non-empty array (the ops' Python code takes it). */
 static PyObject *
@@ -680,25 +797,19 @@ reduce_all(int mean, PyObject *x)
     int type;
     if (!plain(x, &type) || PyArray_SIZE((PyArrayObject *)x) == 0)
         Py_RETURN_NOTIMPLEMENTED;
-    PyObject *args[2] = {x, Py_None};
-    PyObject *r = PyObject_Vectorcall(add_reduce, args, 2, NULL);
-    if (r == NULL)
-        return NULL;
+    npy_intp n = PyArray_SIZE((PyArrayObject *)x);
     double v;
-    if (PyArray_IsScalar(r, Float))
-        v = PyArrayScalar_VAL(r, Float);
-    else if (PyArray_IsScalar(r, Double))
-        v = PyArrayScalar_VAL(r, Double);
-    else {  /* (not a float scalar: NumPy's own answer, as an array) */
-        PyObject *arr = PyArray_FROM_O(r);
+    if (pairwise_sum(type, PyArray_DATA((PyArrayObject *)x), n, &v)) {
+        /* (an exception: NumPy's own call, which warns or raises per np.errstate) */
+        PyObject *args[2] = {x, Py_None};
+        PyObject *r = PyObject_Vectorcall(add_reduce, args, 2, NULL);
+        if (r == NULL)
+            return NULL;
+        v = PyArray_IsScalar(r, Float) ? PyArrayScalar_VAL(r, Float) : PyArrayScalar_VAL(r, Double);
         Py_DECREF(r);
-        return arr;
     }
-    Py_DECREF(r);
-    if (mean) {
-        npy_intp n = PyArray_SIZE((PyArrayObject *)x);  /* (< 2**24: exact in float32) */
+    if (mean)  /* (n < 2**24: exact in float32) */
         v = type == NPY_FLOAT ? (double)((float)v / (float)n) : v / (double)n;
-    }
     return scalar_array(type, v);
 }
 

@@ -162,12 +162,18 @@ def fill_from(shape, g, dtype):
 
 
 _np_add_reduce = np.add.reduce
+_reduce_all = _host_arith.reduce_all
 
 
 def sum_all(x):
-    """The sum of every element of array `x`, as a 0-d array (NumPy's ndarray.sum is a
-    Python wrapper around add.reduce)."""
-    return _np_add_reduce(x, None) if x.__class__ is ndarray else x.sum()
+    """The sum of every element of array `x`, as a 0-d array or NumPy scalar: for a
+    C-contiguous float NumPy array NumPy's pairwise sum made in C (_host_arith.reduce_all:
+    its bits, a large x split across the host threads), else add.reduce (NumPy's
+    ndarray.sum is a Python wrapper around it)."""
+    if x.__class__ is ndarray:
+        r = _reduce_all(False, x)
+        return _np_add_reduce(x, None) if r is NotImplemented else r
+    return x.sum()
 
 
 def sum_of_squares(d):
