@@ -27,19 +27,23 @@ namespace ag {
 // kernels, which do not flush; where a float intermediate overflows, it overflows here too.
 // For double T the helpers are the plain operations.
 
+// The masks and selections below are written as the NumPy formulas compute them, one
+// multiply by the selected factor (g * mask) or both sides then a select (np.where): the same
+// bits and the same floating-point exceptions, and no branch, so a host loop vectorizes.
+
 // g times the 0/1 mask, as the NumPy path computes it (a multiply is many times faster
-// than np.where there): g itself where the mask is 1 (g * 1 is g), g * 0 where it is 0, so
+// than np.where there): g * 1, which is g, where the mask is 1, g * 0 where it is 0, so
 // an inf or NaN gradient at an inactive unit gives NaN. The saved y = max(x, 0) is 0,
 // positive or NaN: y != 0 passes the gradient where x is NaN too, as PyTorch's
 // threshold_backward does (NaN <= 0 is false).
 template <typename T>
 AG_FN T relu_grad(T y, T g) {
-    return nonzero(y) ? g : mul_keep(g, T(0));
+    return mul_keep(g, one_if<T>(nonzero(y)));
 }
 
 template <typename T>
 AG_FN T leaky_relu_grad(T x, T g, T slope) {
-    return gt_zero(x) ? g : mul_keep(g, slope);
+    return pick(gt_zero(x), g, mul_keep(g, slope));
 }
 
 template <typename T>
@@ -110,17 +114,17 @@ AG_FN T sqrt_grad(T y, T g) {
     return div_keep(g, mul_keep(T(2), y));
 }
 
-// g * sgn(x): g, -g, or g * 0 where x is 0 or NaN (PyTorch's sgn(NaN) is 0)
+// g * sgn(x): g * 1, g * -1, or g * 0 where x is 0 or NaN (PyTorch's sgn(NaN) is 0)
 template <typename T>
 AG_FN T abs_grad(T x, T g) {
-    return gt_zero(x) ? g : (lt_zero(x) ? neg_keep(g) : mul_keep(g, T(0)));
+    return mul_keep(g, sub_keep(one_if<T>(gt_zero(x)), one_if<T>(lt_zero(x))));  // (1 - 0, 0 - 1, 0 - 0: exact)
 }
 
 // has_lo / has_hi: clamp(x, min=None) and clamp(x, max=None) have one bound only.
 template <typename T>
 AG_FN T clamp_grad(T x, T g, T lo, T hi, bool has_lo, bool has_hi) {
     bool pass = (!has_lo || ge_keep(x, lo)) && (!has_hi || le_keep(x, hi));
-    return pass ? g : mul_keep(g, T(0));  // a mask multiply, as relu_grad
+    return mul_keep(g, one_if<T>(pass));  // a mask multiply, as relu_grad
 }
 
 // d/da a^b = b a^(b-1), taken as 0 where b == 0 (PyTorch's pow_backward).
