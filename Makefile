@@ -18,7 +18,7 @@ STAMP  := $(VENV)/.installed-oracle$(ORACLE)-$(CUPY)
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml setup.py autograd_gpu/autograd/_tape.c autograd_gpu/backend/_host_arith.c autograd_gpu/backend/_host_memory.c kernels/host_optim.cpp kernels/host_optim_steps.inc kernels/host_grad.cpp kernels/elementwise_grad.cuh kernels/optim.cuh kernels/ag_common.cuh
+$(STAMP): pyproject.toml setup.py autograd_gpu/autograd/_tape.c autograd_gpu/backend/_host_arith.c autograd_gpu/backend/_host_memory.c kernels/host_optim.cpp kernels/host_optim_steps.inc kernels/host_grad.cpp kernels/host_api.h kernels/elementwise_grad.cuh kernels/optim.cuh kernels/ag_common.cuh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test,viz,plot]'

@@ -22,6 +22,7 @@
 #define AG_FLOAT_IEEE 1  // plain float operations in kernels/ag_common.cuh (see there)
 
 #include "elementwise_grad.cuh"
+#include "host_api.h"
 
 namespace {
 
@@ -64,20 +65,8 @@ void run_range(void* ctx, npy_intp lo, npy_intp hi) {
                      (double*)j.out + lo, j.s0);
 }
 
-// The host threads (backend/_host_arith.c, its capsule api_c): parallel(fn, ctx, n, align,
-// parts) runs fn on `parts` ranges of [0, n), each a multiple of `align` elements, and
-// returns the union of their floating-point exception flags; parts_for(n) is the number of
-// parts n elements are worth at the present thread count. The same struct as there.
-typedef void (*PartFn)(void*, npy_intp, npy_intp);
-struct HostApi {
-    void* arith;
-    void* reduce_all;
-    void* fill;
-    void* add_into;
-    int (*parallel)(PartFn fn, void* ctx, npy_intp n, npy_intp align, int parts);
-    int (*parts_for)(npy_intp n);
-};
-const HostApi* host = nullptr;
+using ag_host::HostApi;
+const HostApi* host = nullptr;  // (kernels/host_api.h)
 
 // an array the loops take: C-contiguous, aligned, native float32 or float64
 bool plain(PyObject* a, int* type) {
@@ -179,13 +168,7 @@ PyModuleDef module = {
 PyMODINIT_FUNC PyInit__host_grad(void) {
     if (_import_array() < 0)
         return nullptr;
-    // (imported by name, not PyCapsule_Import: the package may still be initializing)
-    PyObject* arith = PyImport_ImportModule("autograd_gpu.backend._host_arith");
-    PyObject* cap = arith ? PyObject_GetAttrString(arith, "api_c") : nullptr;
-    Py_XDECREF(arith);
-    host = cap ? (const HostApi*)PyCapsule_GetPointer(cap, "autograd_gpu.backend._host_arith.api_c")
-               : nullptr;
-    Py_XDECREF(cap);  // (the module keeps the capsule and what it points to)
+    host = ag_host::import_host_api();
     if (host == nullptr)
         return nullptr;
     PyObject* m = PyModule_Create(&module);

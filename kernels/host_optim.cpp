@@ -18,6 +18,7 @@
 #include <Python.h>
 #define AG_FLOAT_IEEE 1  // plain float operations in kernels/ag_common.cuh (see there)
 
+#include "host_api.h"
 #include "optim.cuh"
 
 namespace {
@@ -123,20 +124,8 @@ void run_range(void* ctx, Py_ssize_t lo, Py_ssize_t hi) {
         run_best<double>(j.kind, hi - lo, ptr, j.s, j.f);
 }
 
-// The host threads are the execution layer's (backend/_host_arith.c, its capsule api_c):
-// parallel(fn, ctx, n, align, parts) runs fn on `parts` ranges of [0, n) at once, each a
-// multiple of `align` elements long, the first on the calling thread; its threads spin
-// between calls, so that an optimizer stepping its parameters one after another finds them
-// awake. The struct is a prefix of the one _host_arith.c fills.
-typedef void (*PartFn)(void*, Py_ssize_t, Py_ssize_t);
-struct HostApi {
-    void* arith;
-    void* reduce_all;
-    void* fill;
-    void* add_into;
-    int (*parallel)(PartFn fn, void* ctx, Py_ssize_t n, Py_ssize_t align, int parts);
-};
-const HostApi* host = nullptr;
+using ag_host::HostApi;
+const HostApi* host = nullptr;  // (kernels/host_api.h)
 
 // the buffers each kind's step reads unconditionally (the rest may be None)
 const int kRequired[] = {0, 2, 1, 1, 2};
@@ -271,13 +260,7 @@ PyModuleDef module = {
 }  // namespace
 
 PyMODINIT_FUNC PyInit__host_optim(void) {
-    // (imported by name, not PyCapsule_Import: the package may still be initializing)
-    PyObject* arith = PyImport_ImportModule("autograd_gpu.backend._host_arith");
-    PyObject* cap = arith ? PyObject_GetAttrString(arith, "api_c") : nullptr;
-    Py_XDECREF(arith);
-    host = cap ? (const HostApi*)PyCapsule_GetPointer(cap, "autograd_gpu.backend._host_arith.api_c")
-               : nullptr;
-    Py_XDECREF(cap);  // (the module keeps the capsule and what it points to)
+    host = ag_host::import_host_api();
     if (host == nullptr)
         return nullptr;
     PyObject* m = PyModule_Create(&module);
