@@ -186,30 +186,20 @@ AG_FN double erf_keep(double x) { return erf(x); }
 AG_FN float pow_keep(float x, float y) { return narrow(pow(widen(x), widen(y))); }
 AG_FN double pow_keep(double x, double y) { return pow(x, y); }
 
-// x > 0, x < 0, x != 0 and x <= 0 as IEEE compares them (NaN: false, false, true, false):
-// on the bits where the float unit may treat a subnormal as zero, the float comparisons
-// themselves under AG_FLOAT_IEEE (they vectorize, as a select where the bit tests with a
-// branch did not: relu's host backward took 5.5 ns an element, not 0.5).
-#if defined(AG_FLOAT_IEEE)
-AG_FN bool gt_zero(float x) { return x > 0.0f; }
-AG_FN bool lt_zero(float x) { return x < 0.0f; }
-AG_FN bool nonzero(float x) { return x != 0.0f; }
-AG_FN bool le_zero(float x) { return x <= 0.0f; }
-#else
+// x > 0, x < 0, x != 0 and x <= 0 as IEEE compares them (NaN: false, false, true, false)
 AG_FN bool gt_zero(float x) {
     unsigned int u = f32_bits(x);
     return !(u >> 31) && u != 0u && u <= 0x7f800000u;
 }
+AG_FN bool gt_zero(double x) { return x > 0.0; }
 AG_FN bool lt_zero(float x) {
     unsigned int u = f32_bits(x);
     return (u >> 31) && (u & 0x7fffffffu) != 0u && (u & 0x7fffffffu) <= 0x7f800000u;
 }
-AG_FN bool nonzero(float x) { return (f32_bits(x) & 0x7fffffffu) != 0u; }
-AG_FN bool le_zero(float x) { return !gt_zero(x) && (f32_bits(x) & 0x7fffffffu) <= 0x7f800000u; }
-#endif  // AG_FLOAT_IEEE
-AG_FN bool gt_zero(double x) { return x > 0.0; }
 AG_FN bool lt_zero(double x) { return x < 0.0; }
+AG_FN bool nonzero(float x) { return (f32_bits(x) & 0x7fffffffu) != 0u; }
 AG_FN bool nonzero(double x) { return x != 0.0; }
+AG_FN bool le_zero(float x) { return !gt_zero(x) && (f32_bits(x) & 0x7fffffffu) <= 0x7f800000u; }
 AG_FN bool le_zero(double x) { return x <= 0.0; }
 // a >= b, a <= b, a > b and a < b for any floats, compared exactly in double
 AG_FN bool ge_keep(float a, float b) { return widen(a) >= widen(b); }

@@ -5,8 +5,12 @@
 // parallel(fn, ctx, n, align, parts) runs fn(ctx, lo, hi) on `parts` ranges covering [0, n)
 // at once, each a multiple of `align` elements long, the first on the calling thread, the
 // others without the GIL (fn must not touch Python); it returns the union of the parts'
-// floating-point exception flags. parts_for(n) is the number of parts n elements are worth
-// at the present thread count.
+// floating-point exception flags. elementwise(fn, ctx, n, itemsize) is parallel over n
+// elements in the parts they are worth at the present thread count, each of whole cache
+// lines, with the GIL released where the work is worth it (the GIL held on entry).
+// plain(a, &type): whether `a` is a C-contiguous, aligned, native float32 or float64 NumPy
+// array (its NPY_* type in *type). plain_number(s, type, &v): whether `s` is a Python float
+// or small int that converts to that type as the double *v does (NumPy 2's rule).
 #pragma once
 #ifndef AG_HOST_API_H
 #define AG_HOST_API_H
@@ -22,7 +26,9 @@ struct HostApi {
     void* fill;
     void* add_into;
     int (*parallel)(PartFn fn, void* ctx, Py_ssize_t n, Py_ssize_t align, int parts);
-    int (*parts_for)(Py_ssize_t n);
+    int (*elementwise)(PartFn fn, void* ctx, Py_ssize_t n, int itemsize);
+    int (*plain)(PyObject* a, int* type);
+    int (*plain_number)(PyObject* s, int type, double* v);
 };
 
 // The struct, or nullptr with a Python error set. Imported by name, not PyCapsule_Import:

@@ -18,7 +18,6 @@
 #include <Python.h>
 #define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
 #include <numpy/arrayobject.h>
-#include <cmath>
 #define AG_FLOAT_IEEE 1  // plain float operations in kernels/ag_common.cuh (see there)
 
 #include "elementwise_grad.cuh"
@@ -68,38 +67,6 @@ void run_range(void* ctx, npy_intp lo, npy_intp hi) {
 using ag_host::HostApi;
 const HostApi* host = nullptr;  // (kernels/host_api.h)
 
-// an array the loops take: C-contiguous, aligned, native float32 or float64
-bool plain(PyObject* a, int* type) {
-    if (Py_TYPE(a) != &PyArray_Type)
-        return false;
-    PyArrayObject* arr = (PyArrayObject*)a;
-    int t = PyArray_TYPE(arr);
-    if ((t != NPY_FLOAT && t != NPY_DOUBLE) || !PyArray_ISCARRAY_RO(arr) || !PyArray_ISNOTSWAPPED(arr))
-        return false;
-    *type = t;
-    return true;
-}
-
-// a Python float, or an int exact in float32, that NumPy converts to the arrays' type as a
-// cast of this double does (NumPy 2's rule for Python numbers); false for anything else
-bool plain_number(PyObject* s, int type, double* v) {
-    if (PyFloat_CheckExact(s)) {
-        *v = PyFloat_AS_DOUBLE(s);
-        return type == NPY_DOUBLE || !std::isfinite(*v) || std::fabs(*v) <= 3.4028234663852886e38;
-    }
-    if (PyLong_CheckExact(s)) {
-        int overflow;
-        long long i = PyLong_AsLongLongAndOverflow(s, &overflow);
-        if (overflow || (i == -1 && PyErr_Occurred()) || i > (1LL << 24) || i < -(1LL << 24)) {
-            PyErr_Clear();
-            return false;
-        }
-        *v = (double)i;
-        return true;
-    }
-    return false;
-}
-
 PyObject* run(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     if (nargs != 4) {
         PyErr_SetString(PyExc_TypeError, "run(code, v, g, scalars)");
@@ -114,7 +81,7 @@ PyObject* run(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     }
     PyObject *v = args[1], *g = args[2], *scalars = args[3];
     int tv, tg;
-    if (!plain(v, &tv) || !plain(g, &tg) || tv != tg || !PyTuple_Check(scalars) ||
+    if (!host->plain(v, &tv) || !host->plain(g, &tg) || tv != tg || !PyTuple_Check(scalars) ||
         PyTuple_GET_SIZE(scalars) != kScalars[code])
         Py_RETURN_NOTIMPLEMENTED;
     PyArrayObject *av = (PyArrayObject*)v, *ag_ = (PyArrayObject*)g;
@@ -124,24 +91,13 @@ PyObject* run(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
         Py_RETURN_NOTIMPLEMENTED;
     Job job = {(int)code, tv, (const char*)PyArray_DATA(av), (const char*)PyArray_DATA(ag_),
                nullptr, 0.0};
-    if (kScalars[code] && !plain_number(PyTuple_GET_ITEM(scalars, 0), tv, &job.s0))
+    if (kScalars[code] && !host->plain_number(PyTuple_GET_ITEM(scalars, 0), tv, &job.s0))
         Py_RETURN_NOTIMPLEMENTED;
     PyObject* out = PyArray_SimpleNew(nd, PyArray_DIMS(av), tv);
     if (out == nullptr)
         return nullptr;
     job.out = (char*)PyArray_DATA((PyArrayObject*)out);
-    npy_intp n = PyArray_SIZE(av), itemsize = PyArray_ITEMSIZE(av);
-    int raised;
-    if (n * itemsize < (1 << 16)) {  // (too little work to release the GIL for)
-        raised = host->parallel(run_range, &job, n, 1, 1);
-    } else {
-        int parts = host->parts_for(n);
-        // parts of whole cache lines (64 bytes), so that every part starts as aligned as
-        // the arrays do and the vector loops see the same runs
-        Py_BEGIN_ALLOW_THREADS
-        raised = host->parallel(run_range, &job, n, 64 / itemsize, parts);
-        Py_END_ALLOW_THREADS
-    }
+    int raised = host->elementwise(run_range, &job, PyArray_SIZE(av), (int)PyArray_ITEMSIZE(av));
     if (raised) {
         Py_DECREF(out);
         Py_RETURN_NOTIMPLEMENTED;

@@ -555,8 +555,8 @@ unary(PyObject *f, PyObject *x)
 /* ---------------------------------------------------------------- chains of unary steps */
 
 /* chain(x, steps, ignore): x through `steps`, one after another, into one new array: each
- * step a unary ufunc (NumPy's own loop for x's type), or (op, number) for t op number, or
- * (number, op) for number op t (op 1 to 4: + - * /). Block by block, every step on a block
+ * step a unary ufunc (NumPy's own loop for x's type), or (op, number, number_first): t op
+ * number, or number op t (op 1 to 4: + - * /; the number a Python float or small int). Block by block, every step on a block
  * while it is in the L1 cache, large arrays split across the host threads: one pass over
  * memory where NumPy makes one per step, with NumPy's bits (each step is its loop or one
  * IEEE operation per element, and a block is a whole number of cache lines from the
@@ -766,21 +766,19 @@ pairwise_sum(int type, const char *a, npy_intp n, double *v)
     int parts = parts_for(n), depth = 0, raised;
     while ((2 << depth) <= parts && (2 << depth) <= PW_MAX_LEAVES)
         depth++;
-    if (depth == 0) {
-        last_parts = 1;
-        feclearexcept(FP_RAISED);
-        *v = type == NPY_FLOAT ? (double)((float)0 + pairwise_float((const float *)a, n))
-                               : 0.0 + pairwise_double((const double *)a, n);
-        return fetestexcept(FP_RAISED);
-    }
     pairwise_job j;
     j.type = type;
     j.a = a;
     j.n_leaves = 0;
     pairwise_leaves(&j, 0, n, depth);
-    Py_BEGIN_ALLOW_THREADS
-    raised = host_parallel(pairwise_part, &j, j.n_leaves, 1, j.n_leaves);
-    Py_END_ALLOW_THREADS
+    if (j.n_leaves == 1) {  /* (one part, on this thread: the GIL kept) */
+        raised = host_parallel(pairwise_part, &j, 1, 1, 1);
+    }
+    else {
+        Py_BEGIN_ALLOW_THREADS
+        raised = host_parallel(pairwise_part, &j, j.n_leaves, 1, j.n_leaves);
+        Py_END_ALLOW_THREADS
+    }
     int k = 0;
     feclearexcept(FP_RAISED);
     double s = pairwise_combine(&j, n, depth, &k);
@@ -1019,7 +1017,9 @@ typedef struct {
     PyObject *(*fill)(PyObject *shape, PyObject *g, Py_ssize_t n);
     PyObject *(*add_into)(PyObject *x, PyObject *g);
     int (*parallel)(part_fn fn, void *ctx, npy_intp n, npy_intp align, int parts);
-    int (*parts_for)(npy_intp n);
+    int (*elementwise)(part_fn fn, void *ctx, npy_intp n, int itemsize);
+    int (*plain)(PyObject *a, int *type);
+    int (*plain_number)(PyObject *s, int type, double *v);
 } host_api;
 
 PyMODINIT_FUNC
@@ -1037,7 +1037,8 @@ PyInit__host_arith(void)
     PyObject *m = PyModule_Create(&module);
     if (m == NULL)
         return NULL;
-    static host_api api = {arith, reduce_all, fill, add_into, host_parallel, parts_for};
+    static host_api api = {arith, reduce_all, fill, add_into, host_parallel, run_elementwise,
+                           plain, plain_number};
     PyObject *cap = PyCapsule_New((void *)&api, "autograd_gpu.backend._host_arith.api_c", NULL);
     if (cap == NULL || PyModule_AddObject(m, "api_c", cap) < 0) {
         Py_XDECREF(cap);

@@ -24,12 +24,12 @@ from ..fused._loader import fused_dtype, get as _kernel
 from . import _host_arith
 from .devices import CPU, array_module, cupyx_module, is_device_array, ndarray, to_device
 from .host_pool import POOL_MIN_BYTES
+from .host_threads import host_block_size, host_blockwise
 
 try:  # the arithmetic backward formulas compiled for the host (built where C++ is found)
     from . import _host_grad
 except ImportError:
     _host_grad = None
-from .host_threads import host_block_size, host_blockwise
 
 _OPERATOR = {np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
              np.true_divide: operator.truediv}
