@@ -100,6 +100,15 @@ def by_factor():
             for b, rows in groups.items()}
 
 
+def assert_same_bits(got, want):
+    """float32 or float64 arrays equal bit for bit (+0 and -0 told apart), NaN where the other
+    has NaN (whatever its payload)."""
+    nan = np.isnan(want)
+    assert np.array_equal(np.isnan(got), nan)
+    bits = np.uint32 if want.dtype == np.float32 else np.uint64
+    assert np.array_equal(got.view(bits)[~nan], want.view(bits)[~nan])
+
+
 def assert_bits(got, want, what=""):
     """float32 arrays equal bit for bit (so +0 and -0 are told apart); `what` names the path."""
     got, want = np.asarray(got, np.float32), np.asarray(want, np.float32)

@@ -15,7 +15,7 @@ import pytest
 import autograd_gpu as ag
 from autograd_gpu.fused import _optim as fused_optim
 from autograd_gpu.optim import _functional as F
-from fma_reference import assert_bits, by_factor
+from fma_reference import assert_bits, assert_same_bits, by_factor
 
 pytestmark = pytest.mark.skipif(
     fused_optim._host_optim is None,
@@ -48,16 +48,6 @@ def _variants(kind):
     flags = CASES[kind][3]
     for values in itertools.product(*flags.values()):
         yield dict(zip(flags, values))
-
-
-def _bits(a):
-    return a.view(np.uint32 if a.dtype == np.float32 else np.uint64)
-
-
-def _same(got, want):
-    nan = np.isnan(want)
-    assert np.array_equal(np.isnan(got), nan)
-    assert np.array_equal(_bits(got)[~nan], _bits(want)[~nan])  # (+0 and -0 told apart)
 
 
 def _arrays(kind, n, dtype, rng, specials):
@@ -123,7 +113,7 @@ def test_every_flag_combination_gives_the_numpy_formulas_bits(kind, dtype, build
     for flags in _variants(kind):
         host, ref = _run_both(kind, flags, 257, dtype, rng, specials=True)
         for got, want in zip(host, ref):
-            _same(got, want)
+            assert_same_bits(got, want)
 
 
 def test_float32_multiply_adds_are_correctly_rounded(build):
@@ -160,7 +150,7 @@ def test_a_parameter_split_across_host_threads_gives_the_same_bits(kind, monkeyp
         host, ref = _run_both(kind, flags, 3 * fused_optim.HOST_STEP_THREAD_MIN + 17,
                               np.float32, rng)
         for got, want in zip(host, ref):
-            _same(got, want)
+            assert_same_bits(got, want)
     finally:
         ag.set_num_threads(ag.backend.host_threads._threads_from_env())
     assert spy.parts and set(spy.parts) == {3}  # (it was split, three ways)
